@@ -1,0 +1,35 @@
+#pragma once
+// Outputs are written under a temporary name beside their final path and renamed only when they
+// are complete, so a crashed or failed job never leaves a report that looks finished.
+#include <filesystem>
+#include <string>
+
+namespace lineage {
+
+class atomic_output {
+ public:
+  explicit atomic_output(std::filesystem::path final_path);
+  atomic_output(const atomic_output&) = delete;
+  atomic_output& operator=(const atomic_output&) = delete;
+  ~atomic_output();  // removes the temporary file unless commit() succeeded
+
+  // Where to write now.
+  [[nodiscard]] const std::filesystem::path& temporary_path() const noexcept { return temporary_; }
+  [[nodiscard]] const std::filesystem::path& final_path() const noexcept { return final_; }
+  // Renames the temporary file to the final path; throws input_error when that fails.
+  void commit();
+
+ private:
+  std::filesystem::path final_;
+  std::filesystem::path temporary_;
+  bool committed_ = false;
+};
+
+// Writes `text` to `path` through an atomic_output. Throws input_error naming the file on failure.
+void write_file_atomically(const std::filesystem::path& path, const std::string& text);
+
+// Creates `directory` if needed and checks that a file can be created in it; throws input_error
+// naming the directory when not. Called before any work so an unwritable output fails early.
+void ensure_writable_directory(const std::filesystem::path& directory);
+
+}  // namespace lineage

@@ -1,0 +1,102 @@
+#include "mpi/communicator.hpp"
+
+#include <fmt/format.h>
+
+#include <climits>
+#include <cstdlib>
+
+namespace lineage {
+
+namespace mpi_detail {
+void check(int code, const char* call, const char* file, int line) {
+  if (code == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING] = {};
+  int length = 0;
+  MPI_Error_string(code, text, &length);
+  throw mpi_error(fmt::format("MPI call {} failed at {}:{}: {}", call, file, line,
+                              std::string(text, static_cast<std::size_t>(length))));
+}
+}  // namespace mpi_detail
+
+namespace {
+int checked_count(std::size_t bytes, const char* what) {
+  if (bytes > static_cast<std::size_t>(INT_MAX))
+    throw internal_error(fmt::format("{} of {} bytes exceeds one MPI message", what, bytes));
+  return static_cast<int>(bytes);
+}
+}  // namespace
+
+communicator::communicator(MPI_Comm comm) : comm_(comm) {
+  LINEAGE_MPI_CHECK(MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN));
+  LINEAGE_MPI_CHECK(MPI_Comm_rank(comm_, &rank_));
+  LINEAGE_MPI_CHECK(MPI_Comm_size(comm_, &size_));
+}
+
+void communicator::broadcast(std::vector<char>& bytes) const {
+  std::uint64_t length = bytes.size();
+  LINEAGE_MPI_CHECK(MPI_Bcast(&length, 1, MPI_UINT64_T, root, comm_));
+  if (!is_root()) bytes.resize(length);
+  if (length == 0) return;
+  LINEAGE_MPI_CHECK(MPI_Bcast(bytes.data(), checked_count(length, "broadcast"), MPI_CHAR, root, comm_));
+}
+
+void communicator::broadcast(std::string& text) const {
+  std::vector<char> bytes(text.begin(), text.end());
+  broadcast(bytes);
+  text.assign(bytes.begin(), bytes.end());
+}
+
+void communicator::broadcast(int& value) const {
+  LINEAGE_MPI_CHECK(MPI_Bcast(&value, 1, MPI_INT, root, comm_));
+}
+
+std::vector<std::vector<char>> communicator::gather(const std::vector<char>& mine) const {
+  const int my_count = checked_count(mine.size(), "gathered result");
+  std::vector<int> counts(is_root() ? static_cast<std::size_t>(size_) : 0);
+  LINEAGE_MPI_CHECK(MPI_Gather(&my_count, 1, MPI_INT, counts.data(), 1, MPI_INT, root, comm_));
+  std::vector<int> displacements(counts.size());
+  std::size_t total = 0;
+  for (std::size_t r = 0; r < counts.size(); ++r) {
+    displacements[r] = checked_count(total, "gathered results");
+    total += static_cast<std::size_t>(counts[r]);
+  }
+  checked_count(total, "gathered results");
+  std::vector<char> all(total);
+  LINEAGE_MPI_CHECK(MPI_Gatherv(mine.data(), my_count, MPI_CHAR, all.data(), counts.data(),
+                                displacements.data(), MPI_CHAR, root, comm_));
+  std::vector<std::vector<char>> per_rank;
+  for (std::size_t r = 0; r < counts.size(); ++r) {
+    const auto first = all.begin() + displacements[r];
+    per_rank.emplace_back(first, first + counts[r]);
+  }
+  return per_rank;
+}
+
+int communicator::max(int value) const {
+  int result = value;
+  LINEAGE_MPI_CHECK(MPI_Allreduce(&value, &result, 1, MPI_INT, MPI_MAX, comm_));
+  return result;
+}
+
+std::uint64_t communicator::sum(std::uint64_t value) const {
+  std::uint64_t result = value;
+  LINEAGE_MPI_CHECK(MPI_Allreduce(&value, &result, 1, MPI_UINT64_T, MPI_SUM, comm_));
+  return result;
+}
+
+void communicator::barrier() const { LINEAGE_MPI_CHECK(MPI_Barrier(comm_)); }
+
+void communicator::abort(int code) const noexcept { MPI_Abort(comm_, code); std::abort(); }
+
+mpi_session::mpi_session() {
+  int provided = 0;
+  LINEAGE_MPI_CHECK(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided));
+}
+
+mpi_session::~mpi_session() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (!finalized) MPI_Finalize();
+}
+
+}  // namespace lineage

@@ -1,0 +1,42 @@
+#include "mpi/compare_command.hpp"
+
+#include <iostream>
+#include <memory>
+
+#include "mpi/compare_job.hpp"
+
+namespace lineage {
+
+command add_compare_command(CLI::App& parent, std::string command_line) {
+  auto request = std::make_shared<compare_request>();
+  request->command_line = std::move(command_line);
+  CLI::App* app = parent.add_subcommand(
+      "compare",
+      "Compare two checkpoints tensor by tensor (run under mpirun/srun); writes DIR/report.h5 and "
+      "DIR/report.json");
+  auto& args = request->arguments;
+  app->add_option("A", args.model_a, "model A: a Hugging Face directory or a .safetensors file");
+  app->add_option("B", args.model_b, "model B: a Hugging Face directory or a .safetensors file");
+  app->add_option("-o,--output", args.output_dir, "output directory (created if missing)");
+  app->add_option("--config", args.config_file,
+                  "YAML job file with keys model_a, model_b, output, block_elements, arch_dir; "
+                  "command-line values override it");
+  app->add_option("--block-elements", args.block_elements,
+                  "elements per work block (default 4194304; does not depend on the rank count)");
+  app->add_option("--arch-dir", args.arch_dir,
+                  "directory of architecture rule files to use instead of the built-in ones");
+  return {app, [request]() -> int {
+            const mpi_session session;
+            const communicator world = session.world();
+            try {
+              return run_compare_job(world, *request);
+            } catch (const std::exception& e) {
+              // Only a failed collective gets here (every phase catches its own errors); the
+              // other ranks may be inside one, so the job must end by abort, not by return.
+              std::cerr << "lineage: error: [rank " << world.rank() << "] " << e.what() << std::endl;
+              world.abort(static_cast<int>(exit_status::failure));
+            }
+          }};
+}
+
+}  // namespace lineage

@@ -1,0 +1,98 @@
+#include "mpi/job_config.hpp"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "mpi/plan.hpp"
+
+namespace lineage {
+namespace {
+
+constexpr const char* allowed_keys = "model_a, model_b, output, block_elements, arch_dir";
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream stream(path, std::ios::binary);
+  if (!stream) throw usage_error(fmt::format("{}: cannot read the job file", path.string()));
+  std::ostringstream text;
+  text << stream.rdbuf();
+  return text.str();
+}
+
+std::string string_value(const YAML::Node& node, const std::string& file, const std::string& key) {
+  if (!node.IsScalar() || node.Scalar().empty())
+    throw usage_error(fmt::format("{}: key '{}': expected a non-empty string", file, key));
+  return node.Scalar();
+}
+
+std::uint64_t positive_integer(const YAML::Node& node, const std::string& file, const std::string& key) {
+  std::uint64_t value = 0;
+  if (!node.IsScalar() || !YAML::convert<std::uint64_t>::decode(node, value) || value == 0 ||
+      node.Scalar().find_first_not_of("0123456789") != std::string::npos)
+    throw usage_error(fmt::format("{}: key '{}': expected a positive integer, got '{}'", file, key,
+                                  node.IsScalar() ? node.Scalar() : std::string("(not a scalar)")));
+  return value;
+}
+
+void apply_job_file(compare_config& config, const std::string& file) {
+  config.config_text = read_text(file);
+  YAML::Node root;
+  try {
+    root = YAML::Load(config.config_text);
+  } catch (const YAML::Exception& e) {
+    throw usage_error(fmt::format("{}: line {}: invalid YAML: {}", file, e.mark.line + 1, e.msg));
+  }
+  if (root.IsNull()) return;
+  if (!root.IsMap()) throw usage_error(fmt::format("{}: expected a mapping of keys ({})", file, allowed_keys));
+  for (const auto& entry : root) {
+    const std::string key = entry.first.as<std::string>();
+    const YAML::Node& value = entry.second;
+    if (key == "model_a") config.model_a = string_value(value, file, key);
+    else if (key == "model_b") config.model_b = string_value(value, file, key);
+    else if (key == "output") config.output_dir = string_value(value, file, key);
+    else if (key == "arch_dir") config.arch_dir = string_value(value, file, key);
+    else if (key == "block_elements") config.block_elements = positive_integer(value, file, key);
+    else
+      throw usage_error(fmt::format("{}: key '{}': unknown (allowed: {})", file, key, allowed_keys));
+  }
+}
+
+}  // namespace
+
+nlohmann::json compare_config::to_json() const {
+  nlohmann::json j = {{"model_a", model_a},
+                      {"model_b", model_b},
+                      {"output", output_dir},
+                      {"block_elements", block_elements},
+                      {"arch_dir", arch_dir ? nlohmann::json(*arch_dir) : nlohmann::json(nullptr)},
+                      {"config_file", config_file ? nlohmann::json(*config_file) : nlohmann::json(nullptr)}};
+  if (!config_text.empty()) j["config_text"] = config_text;
+  return j;
+}
+
+compare_config resolve_compare_config(const compare_arguments& arguments) {
+  compare_config config;
+  config.block_elements = default_block_elements;
+  if (arguments.config_file) {
+    config.config_file = *arguments.config_file;
+    apply_job_file(config, *arguments.config_file);
+  }
+  if (arguments.model_a) config.model_a = *arguments.model_a;
+  if (arguments.model_b) config.model_b = *arguments.model_b;
+  if (arguments.output_dir) config.output_dir = *arguments.output_dir;
+  if (arguments.arch_dir) config.arch_dir = *arguments.arch_dir;
+  if (arguments.block_elements) {
+    if (*arguments.block_elements == 0) throw usage_error("--block-elements: must be at least 1");
+    config.block_elements = *arguments.block_elements;
+  }
+  const char* from = arguments.config_file ? " (or key in the job file)" : "";
+  if (config.model_a.empty()) throw usage_error(fmt::format("model A: missing (first positional argument{})", from));
+  if (config.model_b.empty()) throw usage_error(fmt::format("model B: missing (second positional argument{})", from));
+  if (config.output_dir.empty()) throw usage_error(fmt::format("--output: missing{}", from));
+  return config;
+}
+
+}  // namespace lineage

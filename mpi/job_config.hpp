@@ -1,0 +1,35 @@
+#pragma once
+// The configuration of a compare job: command-line values over an optional YAML job file. Read and
+// validated on rank 0 only; errors name the file and key and list what is allowed.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace lineage {
+
+// What the command line said; unset values fall back to the job file, then to defaults.
+struct compare_arguments {
+  std::optional<std::string> model_a, model_b, output_dir, arch_dir, config_file;
+  std::optional<std::uint64_t> block_elements;
+};
+
+struct compare_config {
+  std::string model_a;
+  std::string model_b;
+  std::string output_dir;
+  std::uint64_t block_elements = 0;
+  std::optional<std::string> arch_dir;
+  std::optional<std::string> config_file;
+  std::string config_text;  // the job file as written ("" without one), kept for the manifest
+
+  [[nodiscard]] nlohmann::json to_json() const;
+};
+
+// Merges `arguments` over the job file they name (if any) and checks the result. Throws
+// usage_error: "<file>: key 'x': ..." for job-file problems, "--option: ..." for missing values.
+compare_config resolve_compare_config(const compare_arguments& arguments);
+
+}  // namespace lineage

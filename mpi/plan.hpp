@@ -1,0 +1,88 @@
+#pragma once
+// The work plan, made on rank 0 from the two checkpoints' headers and broadcast to every rank.
+//
+// Tensors are paired by canonical key (architecture_map.hpp); each pair is cut into blocks of a
+// fixed element count; blocks are numbered in plan order (pairs sorted by key) and dealt to ranks
+// as contiguous runs of about equal bytes. Only the dealing depends on the rank count — block
+// boundaries, and therefore every number in the report, do not.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/dtype.hpp"
+#include "mpi/architecture_map.hpp"
+#include "shard/checkpoint.hpp"
+#include "shard/work_block.hpp"
+
+namespace lineage {
+
+inline constexpr std::uint64_t default_block_elements = std::uint64_t{1} << 22;
+
+// One side of a pair: the tensor (or the rows of it a view selects).
+struct planned_tensor {
+  std::string name;                   // label of the view, e.g. "model.layers.0.mlp.up_proj.weight"
+  dtype type = dtype::f32;
+  std::vector<std::uint64_t> shape;   // of the view
+  std::uint32_t file = 0;
+  std::uint64_t byte_offset = 0;      // of the view's first element
+  std::uint64_t elements = 0;
+};
+
+struct tensor_pair {
+  tensor_key key;
+  planned_tensor a, b;
+  std::uint64_t first_block = 0;      // blocks [first_block, first_block + block_count)
+  std::uint64_t block_count = 0;
+};
+
+struct unpaired_tensor {
+  char side = 'a';                    // 'a' or 'b'
+  std::string name;
+  tensor_key key;
+  dtype type = dtype::f32;
+  std::vector<std::uint64_t> shape;
+  std::string reason;                 // one line, e.g. "no tensor with this key in model B"
+};
+
+struct model_description {
+  std::string path;                   // as given
+  std::string model_type;             // "" when config.json has none
+  std::string architecture;           // rule set used, or "generic"
+  std::vector<std::string> files;
+  std::vector<std::uint64_t> file_sizes;
+  std::uint64_t tensor_count = 0;
+  std::uint64_t parameter_count = 0;
+  std::string config_json;            // config.json as parsed, dumped compactly ("{}" when absent)
+};
+
+struct work_plan {
+  model_description model_a, model_b;
+  std::uint64_t block_elements = default_block_elements;
+  std::vector<tensor_pair> pairs;     // in plan order
+  std::vector<work_block> blocks;     // in plan order
+  std::vector<unpaired_tensor> unpaired;
+  std::vector<std::uint64_t> rank_first_block;  // size ranks + 1: rank r does [v[r], v[r+1])
+
+  [[nodiscard]] int ranks() const noexcept { return static_cast<int>(rank_first_block.size()) - 1; }
+  [[nodiscard]] std::uint64_t total_bytes() const noexcept {
+    std::uint64_t total = 0;
+    for (const auto& block : blocks)
+      total += block.elements * (dtype_size(block.a.type) + dtype_size(block.b.type));
+    return total;
+  }
+};
+
+struct plan_options {
+  std::uint64_t block_elements = default_block_elements;
+  int ranks = 1;
+};
+
+// Pairs the tensors of `a` and `b`. When both model types have rule sets, each side is mapped by
+// its own; otherwise both sides use the generic mapping (identical names pair).
+work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture_registry& registry,
+                    const plan_options& options);
+
+// Deals the blocks of `plan` to `ranks` ranks as contiguous runs of about equal bytes.
+void assign_blocks(work_plan& plan, int ranks);
+
+}  // namespace lineage

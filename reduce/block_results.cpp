@@ -1,0 +1,55 @@
+#include "reduce/block_results.hpp"
+
+#include <fmt/format.h>
+
+#include <boost/archive/binary_iarchive.hpp>
+#include <boost/archive/binary_oarchive.hpp>
+#include <boost/iostreams/device/array.hpp>
+#include <boost/iostreams/device/back_inserter.hpp>
+#include <boost/iostreams/stream.hpp>
+#include <boost/serialization/vector.hpp>
+#include <optional>
+
+#include "core/error.hpp"
+
+namespace lineage {
+
+std::vector<char> serialize_results(const std::vector<block_result>& results) {
+  std::vector<char> bytes;
+  {
+    boost::iostreams::stream<boost::iostreams::back_insert_device<std::vector<char>>> out(bytes);
+    boost::archive::binary_oarchive archive(out, boost::archive::no_header);
+    archive << results;
+  }
+  return bytes;
+}
+
+std::vector<block_result> deserialize_results(const std::vector<char>& bytes) {
+  boost::iostreams::stream<boost::iostreams::array_source> in(bytes.data(), bytes.size());
+  boost::archive::binary_iarchive archive(in, boost::archive::no_header);
+  std::vector<block_result> results;
+  archive >> results;
+  return results;
+}
+
+std::vector<pair_moments> merge_in_plan_order(const work_plan& plan,
+                                              const std::vector<std::vector<block_result>>& per_rank) {
+  std::vector<std::optional<pair_moments>> by_block(plan.blocks.size());
+  for (const auto& results : per_rank)
+    for (const auto& result : results) {
+      if (result.block >= by_block.size() || by_block[result.block])
+        throw internal_error(fmt::format("block {} reported twice or out of range", result.block));
+      by_block[result.block] = result.moments;
+    }
+  std::vector<pair_moments> merged(plan.pairs.size());
+  for (std::size_t p = 0; p < plan.pairs.size(); ++p) {
+    const auto& pair = plan.pairs[p];
+    for (std::uint64_t i = pair.first_block; i < pair.first_block + pair.block_count; ++i) {
+      if (!by_block[i]) throw internal_error(fmt::format("block {} of pair {} was not computed", i, p));
+      merged[p].merge(*by_block[i]);
+    }
+  }
+  return merged;
+}
+
+}  // namespace lineage

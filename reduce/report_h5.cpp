@@ -1,0 +1,151 @@
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <functional>
+
+#include "reduce/h5_file.hpp"
+#include "reduce/report_writers.hpp"
+
+namespace lineage {
+namespace {
+
+constexpr std::int64_t format_version = 1;
+
+template <typename Row, typename Extract>
+auto column(const std::vector<Row>& rows, Extract extract) {
+  std::vector<std::decay_t<decltype(extract(rows.front()))>> values;
+  values.reserve(rows.size());
+  for (const auto& row : rows) values.push_back(extract(row));
+  return values;
+}
+
+std::string shape_text(const std::vector<std::uint64_t>& shape) {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
+}
+
+// Columns shared by the tensor table and the role tables.
+template <typename Row>
+void write_figures(const h5_group& group, const std::vector<Row>& rows) {
+  using u64 = std::uint64_t;
+  group.write_column("elements", column(rows, [](const Row& r) -> u64 { return r.moments.elements; }));
+  group.write_column("n", column(rows, [](const Row& r) -> u64 { return r.moments.count; }));
+  group.write_column("bitwise_equal", column(rows, [](const Row& r) -> u64 { return r.moments.bitwise_equal; }));
+  group.write_column("nonfinite_a", column(rows, [](const Row& r) -> u64 { return r.moments.nonfinite_a; }));
+  group.write_column("nonfinite_b", column(rows, [](const Row& r) -> u64 { return r.moments.nonfinite_b; }));
+  const std::pair<const char*, std::function<double(const Row&)>> doubles[] = {
+      {"cosine", [](const Row& r) { return r.figures.cosine; }},
+      {"pearson", [](const Row& r) { return r.figures.pearson; }},
+      {"rel_l2", [](const Row& r) { return r.figures.rel_l2; }},
+      {"norm_ratio", [](const Row& r) { return r.figures.norm_ratio; }},
+      {"bitwise_equal_fraction", [](const Row& r) { return r.figures.bitwise_equal_fraction; }},
+      {"mean_a", [](const Row& r) { return r.figures.mean_a; }},
+      {"std_a", [](const Row& r) { return r.figures.std_a; }},
+      {"cv_a", [](const Row& r) { return r.figures.cv_a; }},
+      {"min_a", [](const Row& r) { return r.moments.min_a; }},
+      {"max_a", [](const Row& r) { return r.moments.max_a; }},
+      {"mean_b", [](const Row& r) { return r.figures.mean_b; }},
+      {"std_b", [](const Row& r) { return r.figures.std_b; }},
+      {"cv_b", [](const Row& r) { return r.figures.cv_b; }},
+      {"min_b", [](const Row& r) { return r.moments.min_b; }},
+      {"max_b", [](const Row& r) { return r.moments.max_b; }},
+      {"sum_a", [](const Row& r) { return r.moments.sum_a(); }},
+      {"sum_b", [](const Row& r) { return r.moments.sum_b(); }},
+      {"sum_aa", [](const Row& r) { return r.moments.raw_aa; }},
+      {"sum_bb", [](const Row& r) { return r.moments.raw_bb; }},
+      {"sum_ab", [](const Row& r) { return r.moments.raw_ab; }},
+      {"sum_dd", [](const Row& r) { return r.moments.sum_dd; }},
+      {"m2_a", [](const Row& r) { return r.moments.m2_a; }},
+      {"m2_b", [](const Row& r) { return r.moments.m2_b; }},
+      {"c_ab", [](const Row& r) { return r.moments.c_ab; }},
+  };
+  for (const auto& [name, extract] : doubles) group.write_column(name, column(rows, extract));
+}
+
+void write_model(const h5_group& parent, const char* name, const model_description& model) {
+  const h5_group group = parent.create_group(name);
+  group.set_attribute("path", model.path);
+  group.set_attribute("model_type", model.model_type);
+  group.set_attribute("architecture", model.architecture);
+  group.set_attribute("tensor_count", static_cast<std::int64_t>(model.tensor_count));
+  group.set_attribute("parameter_count", static_cast<std::int64_t>(model.parameter_count));
+  group.set_attribute("config_json", model.config_json);
+  group.write_column("files", model.files);
+  group.write_column("file_sizes", std::span<const std::uint64_t>(model.file_sizes));
+}
+
+void write_manifest(const h5_group& root, const comparison_report& report) {
+  const h5_group group = root.create_group("manifest");
+  const auto& m = report.manifest;
+  group.set_attribute("tool_version", m.tool_version);
+  group.set_attribute("git_hash", m.git_hash);
+  group.set_attribute("command_line", m.command_line);
+  group.set_attribute("config", m.config_json);
+  group.set_attribute("start_time", m.start_time);
+  group.set_attribute("end_time", m.end_time);
+  group.set_attribute("host", m.host);
+  group.set_attribute("kernel", m.kernel);
+  group.set_attribute("ranks", static_cast<std::int64_t>(m.ranks));
+  group.set_attribute("block_elements", static_cast<std::int64_t>(m.block_elements));
+  write_model(group, "model_a", report.model_a);
+  write_model(group, "model_b", report.model_b);
+}
+
+void write_tensors(const h5_group& root, const comparison_report& report) {
+  const h5_group group = root.create_group("tensors");
+  const auto& rows = report.tensors;
+  using row = tensor_result;
+  group.write_column("name_a", column(rows, [](const row& r) { return r.pair.a.name; }));
+  group.write_column("name_b", column(rows, [](const row& r) { return r.pair.b.name; }));
+  group.write_column("role", column(rows, [](const row& r) { return r.pair.key.role; }));
+  group.write_column("layer", column(rows, [](const row& r) -> std::int64_t { return r.pair.key.layer; }));
+  group.write_column("expert", column(rows, [](const row& r) -> std::int64_t { return r.pair.key.expert; }));
+  group.write_column("dtype_a", column(rows, [](const row& r) { return std::string(dtype_name(r.pair.a.type)); }));
+  group.write_column("dtype_b", column(rows, [](const row& r) { return std::string(dtype_name(r.pair.b.type)); }));
+  group.write_column("shape", column(rows, [](const row& r) { return shape_text(r.pair.a.shape); }));
+  write_figures(group, rows);
+}
+
+void write_roles(const h5_group& root, const comparison_report& report) {
+  const h5_group roles = root.create_group("roles");
+  for (const auto& table : report.roles) {
+    const h5_group group = roles.create_group(table.role);
+    using row = role_layer;
+    group.write_column("layer", column(table.layers, [](const row& r) -> std::int64_t { return r.layer; }));
+    group.write_column("tensor_pairs", column(table.layers, [](const row& r) { return r.tensor_pairs; }));
+    write_figures(group, table.layers);
+  }
+}
+
+void write_unpaired(const h5_group& root, const comparison_report& report) {
+  const h5_group group = root.create_group("unpaired");
+  const auto& rows = report.unpaired;
+  using row = unpaired_tensor;
+  group.write_column("side", column(rows, [](const row& r) { return std::string(1, r.side); }));
+  group.write_column("name", column(rows, [](const row& r) { return r.name; }));
+  group.write_column("role", column(rows, [](const row& r) { return r.key.role; }));
+  group.write_column("layer", column(rows, [](const row& r) -> std::int64_t { return r.key.layer; }));
+  group.write_column("expert", column(rows, [](const row& r) -> std::int64_t { return r.key.expert; }));
+  group.write_column("dtype", column(rows, [](const row& r) { return std::string(dtype_name(r.type)); }));
+  group.write_column("shape", column(rows, [](const row& r) { return shape_text(r.shape); }));
+  group.write_column("reason", column(rows, [](const row& r) { return r.reason; }));
+}
+
+}  // namespace
+
+void write_report_h5(const comparison_report& report, const std::filesystem::path& path) {
+  h5_file file = h5_file::create(path);
+  file.set_attribute("format", std::string("lineage-report"));
+  file.set_attribute("format_version", format_version);
+  file.set_attribute("status", report.status());
+  file.set_attribute("tensor_pairs", static_cast<std::int64_t>(report.tensors.size()));
+  file.set_attribute("unpaired_a", static_cast<std::int64_t>(report.unpaired_a));
+  file.set_attribute("unpaired_b", static_cast<std::int64_t>(report.unpaired_b));
+  file.set_attribute("tensors_with_nonfinite", static_cast<std::int64_t>(report.tensors_with_nonfinite));
+  write_manifest(file, report);
+  write_tensors(file, report);
+  write_roles(file, report);
+  write_unpaired(file, report);
+  file.close();
+}
+
+}  // namespace lineage

@@ -1,0 +1,44 @@
+#include "reduce/report_model.hpp"
+
+#include <map>
+
+#include "core/error.hpp"
+
+namespace lineage {
+
+comparison_report build_report(const work_plan& plan, const std::vector<pair_moments>& merged,
+                               run_manifest manifest) {
+  if (merged.size() != plan.pairs.size())
+    throw internal_error("build_report: one merged result per tensor pair expected");
+  comparison_report report;
+  report.manifest = std::move(manifest);
+  report.model_a = plan.model_a;
+  report.model_b = plan.model_b;
+  report.unpaired = plan.unpaired;
+  for (const auto& u : plan.unpaired) (u.side == 'a' ? report.unpaired_a : report.unpaired_b)++;
+
+  // (role, layer) → merged moments; plan order is key order, so experts merge in ascending order.
+  std::map<std::string, std::map<int, role_layer>> by_role;
+  for (std::size_t p = 0; p < plan.pairs.size(); ++p) {
+    const auto& pair = plan.pairs[p];
+    const auto& moments = merged[p];
+    report.tensors.push_back({pair, moments, derive_similarity(moments)});
+    report.compared_elements += moments.elements;
+    if (moments.nonfinite_a + moments.nonfinite_b > 0) ++report.tensors_with_nonfinite;
+    auto& row = by_role[pair.key.role][pair.key.layer];
+    row.layer = pair.key.layer;
+    row.tensor_pairs += 1;
+    row.moments.merge(moments);
+  }
+  for (auto& [role, layers] : by_role) {
+    role_table table{role, {}};
+    for (auto& [layer, row] : layers) {
+      row.figures = derive_similarity(row.moments);
+      table.layers.push_back(row);
+    }
+    report.roles.push_back(std::move(table));
+  }
+  return report;
+}
+
+}  // namespace lineage

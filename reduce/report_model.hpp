@@ -1,0 +1,63 @@
+#pragma once
+// Everything rank 0 writes, assembled once from the plan and the merged moments, so report.h5,
+// report.json and the terminal table cannot disagree.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mpi/plan.hpp"
+#include "reduce/tensor_stats.hpp"
+#include "shard/block_stats.hpp"
+
+namespace lineage {
+
+// How the result was made (stored in report.h5 and report.json).
+struct run_manifest {
+  std::string tool_version;
+  std::string git_hash;
+  std::string command_line;
+  std::string config_json;   // the resolved job configuration
+  std::string start_time;    // ISO 8601, UTC
+  std::string end_time;
+  std::string host;          // rank 0's host name
+  std::string kernel;        // the statistics kernel variant ("avx2", "generic")
+  int ranks = 1;
+  std::uint64_t block_elements = 0;
+};
+
+struct tensor_result {
+  tensor_pair pair;
+  pair_moments moments;
+  similarity figures;
+};
+
+// One layer of one role: the merge of its tensor pairs (all experts of the layer, in order).
+struct role_layer {
+  int layer = -1;
+  std::uint64_t tensor_pairs = 0;
+  pair_moments moments;
+  similarity figures;
+};
+
+struct role_table {
+  std::string role;
+  std::vector<role_layer> layers;  // ascending layer, -1 (outside layers) first
+};
+
+struct comparison_report {
+  run_manifest manifest;
+  model_description model_a, model_b;
+  std::vector<tensor_result> tensors;  // plan order
+  std::vector<role_table> roles;       // sorted by role
+  std::vector<unpaired_tensor> unpaired;
+  std::uint64_t unpaired_a = 0, unpaired_b = 0;
+  std::uint64_t tensors_with_nonfinite = 0;
+  std::uint64_t compared_elements = 0;
+  // "compared", or "no tensor pairs" when the two models have nothing in common.
+  [[nodiscard]] std::string status() const { return tensors.empty() ? "no tensor pairs" : "compared"; }
+};
+
+comparison_report build_report(const work_plan& plan, const std::vector<pair_moments>& merged,
+                               run_manifest manifest);
+
+}  // namespace lineage

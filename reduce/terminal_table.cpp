@@ -1,0 +1,71 @@
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <algorithm>
+#include <cmath>
+#include <ostream>
+
+#include "reduce/report_writers.hpp"
+
+namespace lineage {
+namespace {
+
+std::string figure(double value, int decimals) {
+  return std::isfinite(value) ? fmt::format("{:.{}f}", value, decimals) : std::string("n/a");
+}
+
+std::string layer_text(int layer) { return layer < 0 ? std::string("-") : std::to_string(layer); }
+
+}  // namespace
+
+void print_terminal_table(const comparison_report& report, std::ostream& out) {
+  fmt::print(out, "lineage compare  A: {} ({})  B: {} ({})\n", report.model_a.path,
+             report.model_a.architecture, report.model_b.path, report.model_b.architecture);
+  if (report.tensors.empty()) {
+    fmt::print(out, "No tensor pairs: the two models have no tensor with a common key and shape.\n");
+  } else {
+    // Rows by layer then role, as a reader walks down the network.
+    struct line {
+      int layer;
+      const std::string* role;
+      const role_layer* row;
+    };
+    std::vector<line> lines;
+    for (const auto& table : report.roles)
+      for (const auto& row : table.layers) lines.push_back({row.layer, &table.role, &row});
+    std::stable_sort(lines.begin(), lines.end(), [](const line& x, const line& y) {
+      return x.layer != y.layer ? x.layer < y.layer : *x.role < *y.role;
+    });
+    std::size_t role_width = 4;
+    for (const auto& l : lines) role_width = std::max(role_width, l.role->size());
+    fmt::print(out, "{:>5}  {:<{}}  {:>10}  {:>10}  {:>10}  {:>9}\n", "layer", "role", role_width,
+               "raw cos", "Pearson", "rel-L2", "% bitwise");
+    for (const auto& l : lines) {
+      const auto& f = l.row->figures;
+      std::string flags;
+      if (l.row->moments.nonfinite_a + l.row->moments.nonfinite_b > 0)
+        flags = fmt::format("  non-finite: {} in A, {} in B", l.row->moments.nonfinite_a,
+                            l.row->moments.nonfinite_b);
+      fmt::print(out, "{:>5}  {:<{}}  {:>10}  {:>10}  {:>10}  {:>9}{}\n", layer_text(l.layer), *l.role,
+                 role_width, figure(f.cosine, 6), figure(f.pearson, 6), figure(f.rel_l2, 6),
+                 figure(100.0 * f.bitwise_equal_fraction, 2), flags);
+    }
+  }
+  fmt::print(out, "{} tensor pairs compared ({} elements); {} tensors of A and {} of B unpaired.\n",
+             report.tensors.size(), report.compared_elements, report.unpaired_a, report.unpaired_b);
+  const std::size_t shown = std::min<std::size_t>(report.unpaired.size(), 20);
+  for (std::size_t i = 0; i < shown; ++i) {
+    const auto& u = report.unpaired[i];
+    fmt::print(out, "  unpaired {} {}: {}\n", static_cast<char>(u.side - 'a' + 'A'), u.name, u.reason);
+  }
+  if (shown < report.unpaired.size())
+    fmt::print(out, "  ... and {} more (see report.json \"unpaired\")\n", report.unpaired.size() - shown);
+  if (report.tensors_with_nonfinite > 0)
+    fmt::print(out, "{} tensor pairs hold NaN or Inf values; those pairs are left out of their figures.\n",
+               report.tensors_with_nonfinite);
+  fmt::print(out,
+             "Raw cosine of positive vectors (norm weights) is high for unrelated models; read Pearson "
+             "beside it.\n");
+}
+
+}  // namespace lineage

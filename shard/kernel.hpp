@@ -1,0 +1,50 @@
+#pragma once
+// The statistics kernel: one call per block of element-aligned pairs.
+//
+// It is compiled once per instruction set (kernel_generic.cpp, kernel_avx2.cpp) from the same
+// source, kernel_impl.hpp, and chosen at run time. Every variant performs the same IEEE operations
+// on the same eight accumulator lanes in the same order (FMA is explicit, never contracted by the
+// compiler), so all of them return the same bits — a rank on an AVX2 node and a rank on an older
+// node agree, and the report does not depend on where a block ran.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "core/dtype.hpp"
+#include "shard/block_stats.hpp"
+
+namespace lineage {
+
+// `count` elements of type `type` starting at `data` (any alignment).
+struct element_run {
+  const std::byte* data = nullptr;
+  dtype type = dtype::f32;
+};
+
+using block_kernel = kernel_sums (*)(element_run a, element_run b, std::uint64_t count);
+
+struct kernel_variant {
+  std::string_view name;  // "avx2", "generic"
+  block_kernel compute;
+};
+
+// The fastest variant this CPU supports (LINEAGE_KERNEL=generic forces the portable one).
+const kernel_variant& best_kernel() noexcept;
+// Every variant compiled in that this CPU can run (tests compare their bits).
+const kernel_variant* runnable_kernels(std::size_t& how_many) noexcept;
+
+kernel_sums compute_block_sums(element_run a, element_run b, std::uint64_t count);
+
+// Elements per chunk decoded into an L1-resident buffer before summing.
+inline constexpr std::size_t kernel_chunk_elements = 2048;
+// Lanes of every accumulator; fixes the summation order.
+inline constexpr std::size_t kernel_lanes = 8;
+
+namespace kernel_generic {
+kernel_sums compute(element_run a, element_run b, std::uint64_t count);
+}
+namespace kernel_avx2 {
+kernel_sums compute(element_run a, element_run b, std::uint64_t count);
+}
+
+}  // namespace lineage

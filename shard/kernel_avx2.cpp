@@ -1,0 +1,23 @@
+// The AVX2 + FMA + F16C kernel variant.
+//
+// Only the kernel itself is compiled for AVX2 (by pragma, after every header is in): compiling the
+// whole file with -mavx2 would let AVX2 copies of inline library functions win at link time and
+// crash the portable path on CPUs without AVX2.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+
+#include "shard/kernel.hpp"
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c")
+#define LINEAGE_KERNEL_NAMESPACE kernel_avx2
+#define LINEAGE_KERNEL_USE_AVX2 1
+#include "shard/kernel_impl.hpp"
+#pragma GCC pop_options

@@ -1,0 +1,54 @@
+#include <cstdlib>
+#include <string_view>
+
+#include "shard/kernel.hpp"
+
+namespace lineage {
+namespace {
+
+struct variant_table {
+  kernel_variant variants[2];
+  std::size_t count = 0;
+};
+
+variant_table detect() {
+  variant_table table;
+#if defined(LINEAGE_HAVE_AVX2_KERNEL)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+      __builtin_cpu_supports("f16c"))
+    table.variants[table.count++] = {"avx2", &kernel_avx2::compute};
+#endif
+  table.variants[table.count++] = {"generic", &kernel_generic::compute};
+  return table;
+}
+
+const variant_table& variants() {
+  static const variant_table table = detect();
+  return table;
+}
+
+}  // namespace
+
+const kernel_variant* runnable_kernels(std::size_t& how_many) noexcept {
+  how_many = variants().count;
+  return variants().variants;
+}
+
+const kernel_variant& best_kernel() noexcept {
+  static const kernel_variant& chosen = [] () -> const kernel_variant& {
+    const char* forced = std::getenv("LINEAGE_KERNEL");
+    const auto& table = variants();
+    if (forced != nullptr)
+      for (std::size_t i = 0; i < table.count; ++i)
+        if (table.variants[i].name == std::string_view(forced)) return table.variants[i];
+    return table.variants[0];
+  }();
+  return chosen;
+}
+
+kernel_sums compute_block_sums(element_run a, element_run b, std::uint64_t count) {
+  return best_kernel().compute(a, b, count);
+}
+
+}  // namespace lineage

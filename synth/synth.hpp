@@ -1,0 +1,76 @@
+#pragma once
+// The model generator: writes real safetensors checkpoints (config.json + safetensors files,
+// Llama tensor names) used as test fixtures and as the demo's model pair. Nothing generated is ever
+// committed; tests and the demo call these functions (or `lineage synth`) to make what they need.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/dtype.hpp"
+
+namespace lineage::synth {
+
+// The dimensions of a Llama-style decoder. head_dim = hidden / heads.
+struct model_shape {
+  std::uint64_t layers = 4;
+  std::uint64_t hidden = 256;
+  std::uint64_t intermediate = 688;
+  std::uint64_t heads = 8;
+  std::uint64_t kv_heads = 4;
+  std::uint64_t vocab = 2048;
+  bool tie_embeddings = false;
+
+  [[nodiscard]] std::uint64_t head_dim() const noexcept { return heads == 0 ? 0 : hidden / heads; }
+  // Throws usage_error when a dimension is zero or heads do not divide evenly.
+  void validate() const;
+};
+
+struct write_options {
+  dtype type = dtype::bf16;
+  std::uint32_t shards = 1;  // 1: model.safetensors; N > 1: model-0000K-of-0000N + index
+  // Independent models only: Pearson correlation between norm weights of different layers of one
+  // model (real models show 0.46-0.77). 0 draws every norm tensor independently.
+  double layer_correlation = 0.0;
+};
+
+enum class derivation_kind { copy, noise, drift, dtype_change, reshard };
+
+// Sets `count` evenly spaced elements of `tensor` to NaN, +Inf, NaN, ... (to test non-finite counts).
+struct nonfinite_injection {
+  std::string tensor;
+  std::uint64_t count = 0;
+};
+
+struct derivation {
+  derivation_kind kind = derivation_kind::copy;
+  std::optional<double> scale;  // relative size of the change; defaults: noise 0.01, drift 0.05
+  std::uint64_t seed = 1;
+  std::optional<dtype> type;           // output dtype; default: each tensor keeps the parent's
+  std::optional<std::uint32_t> shards;  // default: the parent's file count
+  std::vector<nonfinite_injection> injections;
+};
+
+// What was written, for the one-line summary of the command.
+struct written_model {
+  std::uint64_t tensor_count = 0;
+  std::uint64_t parameter_count = 0;
+  std::uint64_t data_bytes = 0;  // sum of tensor bytes (the index's total_size)
+  std::uint32_t file_count = 0;
+};
+
+// A new model with values drawn from `seed` (see independent_values.hpp for the distributions).
+// Creates `out` if needed; replaces an earlier model written there.
+written_model write_independent_model(const model_shape& shape, std::uint64_t seed,
+                                      const std::filesystem::path& out, const write_options& options);
+
+// A model derived from the synth-written model in `from`. Throws usage_error for options that do not
+// fit the kind, input_error when `from` is not a readable model.
+written_model write_derived_model(const std::filesystem::path& from, const std::filesystem::path& out,
+                                  const derivation& how);
+
+[[nodiscard]] std::string_view derivation_kind_name(derivation_kind kind) noexcept;
+[[nodiscard]] std::optional<derivation_kind> parse_derivation_kind(std::string_view name) noexcept;
+
+}  // namespace lineage::synth

@@ -1,0 +1,169 @@
+#include "synth/synth_command.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "synth/synth.hpp"
+
+namespace lineage {
+
+namespace {
+
+// Option storage written by the parser and read by run(); one struct per subcommand.
+struct independent_options {
+  std::uint64_t seed = 0;
+  std::string out;
+  synth::model_shape shape;
+  std::string dtype_text = "BF16";
+  std::uint32_t shards = 1;
+  double layer_correlation = 0.0;
+};
+
+struct derive_options {
+  std::string from;
+  std::string out;
+  std::string kind;
+  std::uint64_t seed = 1;
+  double scale = 0.0;
+  std::string dtype_text;
+  std::uint32_t shards = 1;
+  std::vector<std::string> injections;
+  // Optional settings: given or not decides the default (e.g. keep the parent's dtype).
+  CLI::Option* scale_option = nullptr;
+  CLI::Option* dtype_option = nullptr;
+  CLI::Option* shards_option = nullptr;
+};
+
+struct synth_options {
+  CLI::App* independent = nullptr;
+  CLI::App* derive = nullptr;
+  independent_options fresh;
+  derive_options derived;
+};
+
+const std::vector<std::string>& dtype_spellings() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> all;
+    for (const dtype t : all_dtypes) all.emplace_back(dtype_name(t));
+    return all;
+  }();
+  return names;
+}
+
+dtype parse_dtype_option(const std::string& text) {
+  const auto parsed = parse_dtype(text);
+  if (!parsed) throw usage_error(fmt::format("synth: --dtype {} is not a safetensors dtype", text));
+  return *parsed;
+}
+
+// "TENSOR:K"; the count follows the last colon (tensor names contain dots, not colons).
+synth::nonfinite_injection parse_injection(const std::string& text) {
+  const auto colon = text.rfind(':');
+  synth::nonfinite_injection injection;
+  if (colon == std::string::npos || colon == 0)
+    throw usage_error(fmt::format("synth derive: --inject-nonfinite {}: expected TENSOR:COUNT", text));
+  injection.tensor = text.substr(0, colon);
+  const char* first = text.data() + colon + 1;
+  const char* last = text.data() + text.size();
+  const auto [end, status] = std::from_chars(first, last, injection.count);
+  if (status != std::errc() || end != last || first == last)
+    throw usage_error(fmt::format("synth derive: --inject-nonfinite {}: COUNT is not a whole number", text));
+  return injection;
+}
+
+void print_summary(const std::string& out, const synth::written_model& model) {
+  fmt::print("synth: wrote {} ({} tensors, {} parameters, {} bytes in {} file{})\n", out,
+             model.tensor_count, model.parameter_count, model.data_bytes, model.file_count,
+             model.file_count == 1 ? "" : "s");
+}
+
+void add_independent_options(CLI::App& app, independent_options& options) {
+  app.add_option("--seed", options.seed, "Seed of every random draw")->required();
+  app.add_option("-o,--output", options.out, "Model directory to write")->required();
+  app.add_option("--layers", options.shape.layers, "Decoder layers")->capture_default_str();
+  app.add_option("--hidden", options.shape.hidden, "Hidden size")->capture_default_str();
+  app.add_option("--intermediate", options.shape.intermediate, "MLP width")->capture_default_str();
+  app.add_option("--heads", options.shape.heads, "Attention heads")->capture_default_str();
+  app.add_option("--kv-heads", options.shape.kv_heads, "Key/value heads")->capture_default_str();
+  app.add_option("--vocab", options.shape.vocab, "Vocabulary size")->capture_default_str();
+  app.add_option("--dtype", options.dtype_text, "Element type")
+      ->check(CLI::IsMember(dtype_spellings()))
+      ->capture_default_str();
+  app.add_option("--shards", options.shards, "Number of safetensors files")
+      ->check(CLI::Range(1, 99999))
+      ->capture_default_str();
+  app.add_flag("--tie-embeddings", options.shape.tie_embeddings, "Share embed_tokens with lm_head");
+  app.add_option("--layer-correlation", options.layer_correlation,
+                 "Pearson correlation between norm weights of different layers")
+      ->check(CLI::Range(0.0, 0.99))
+      ->capture_default_str();
+}
+
+void add_derive_options(CLI::App& app, derive_options& options) {
+  app.add_option("--from", options.from, "Parent model directory (written by lineage synth)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  app.add_option("-o,--output", options.out, "Model directory to write")->required();
+  app.add_option("--kind", options.kind, "How the child differs from the parent")
+      ->required()
+      ->check(CLI::IsMember({"copy", "noise", "drift", "dtype", "reshard"}));
+  options.scale_option =
+      app.add_option("--scale", options.scale, "Relative size of the change (noise 0.01, drift 0.05)");
+  app.add_option("--seed", options.seed, "Seed of the derivation's random draws")->capture_default_str();
+  options.dtype_option = app.add_option("--dtype", options.dtype_text, "Output element type")
+                            ->check(CLI::IsMember(dtype_spellings()));
+  options.shards_option =
+      app.add_option("--shards", options.shards, "Number of output files (default: as the parent)")
+          ->check(CLI::Range(1, 99999));
+  app.add_option("--inject-nonfinite", options.injections,
+                 "TENSOR:K: set K evenly spaced elements to NaN, +Inf, NaN, ... (repeatable)");
+}
+
+int run_independent(const independent_options& options) {
+  synth::write_options how;
+  how.type = parse_dtype_option(options.dtype_text);
+  how.shards = options.shards;
+  how.layer_correlation = options.layer_correlation;
+  print_summary(options.out, synth::write_independent_model(options.shape, options.seed, options.out, how));
+  return 0;
+}
+
+int run_derive(const derive_options& options) {
+  synth::derivation how;
+  const auto kind = synth::parse_derivation_kind(options.kind);
+  if (!kind) throw usage_error(fmt::format("synth derive: unknown --kind {}", options.kind));
+  how.kind = *kind;
+  how.seed = options.seed;
+  if (options.scale_option->count() > 0) how.scale = options.scale;
+  if (options.dtype_option->count() > 0) how.type = parse_dtype_option(options.dtype_text);
+  if (options.shards_option->count() > 0) how.shards = options.shards;
+  for (const auto& text : options.injections) how.injections.push_back(parse_injection(text));
+  print_summary(options.out, synth::write_derived_model(options.from, options.out, how));
+  return 0;
+}
+
+}  // namespace
+
+command add_synth_command(CLI::App& parent) {
+  auto options = std::make_shared<synth_options>();
+  CLI::App* app = parent.add_subcommand(
+      "synth", "Write synthetic Llama-style safetensors models (test fixtures, demo pairs)");
+  app->require_subcommand(1);
+  options->independent = app->add_subcommand("independent", "A new model drawn from a seed");
+  options->derive = app->add_subcommand("derive", "A model derived from one written by synth");
+  add_independent_options(*options->independent, options->fresh);
+  add_derive_options(*options->derive, options->derived);
+  return {app, [options]() -> int {
+            if (options->independent->parsed()) return run_independent(options->fresh);
+            if (options->derive->parsed()) return run_derive(options->derived);
+            throw usage_error("synth: choose `independent` or `derive`");
+          }};
+}
+
+}  // namespace lineage

@@ -1,0 +1,6 @@
+# The model generator (synth/): file format, value statistics, derivations, command line.
+lineage_add_unit_test(test_synth
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_synth.cpp
+          ${CMAKE_CURRENT_LIST_DIR}/test_synth_derive.cpp
+          ${CMAKE_CURRENT_LIST_DIR}/test_synth_support.cpp
+  LIBRARIES lineage_synth)
