@@ -24,9 +24,9 @@ json figures_json(const pair_moments& m, const similarity& s) {
       {"bitwise_equal_fraction", number(s.bitwise_equal_fraction)},
       {"nonfinite_a", m.nonfinite_a},
       {"nonfinite_b", m.nonfinite_b},
-      {"a", {{"mean", number(s.mean_a)}, {"std", number(s.std_a)}, {"cv", number(s.cv_a)},
+      {"stats_a", {{"mean", number(s.mean_a)}, {"std", number(s.std_a)}, {"cv", number(s.cv_a)},
              {"min", number(m.min_a)}, {"max", number(m.max_a)}}},
-      {"b", {{"mean", number(s.mean_b)}, {"std", number(s.std_b)}, {"cv", number(s.cv_b)},
+      {"stats_b", {{"mean", number(s.mean_b)}, {"std", number(s.std_b)}, {"cv", number(s.cv_b)},
              {"min", number(m.min_b)}, {"max", number(m.max_b)}}},
   };
 }

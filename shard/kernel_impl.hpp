@@ -3,10 +3,10 @@
 //
 // One fused pass per group of eight pairs: decode both sides to float, check for non-finite values,
 // track minimum and maximum, count bitwise-equal pairs and add six running sums. The sums live in
-// eight lanes (pair i of a group goes to lane i), first as single-precision partials of at most 16
+// eight lanes (pair i of a group goes to lane i), first as single-precision partials of at most 32
 // terms per lane, then folded into double lanes; the block result is the fixed-order fold of the
 // double lanes. For BF16, F16 and F8 inputs every product is exact in single precision, so a
-// partial's rounding is bounded by 16 ulp of the sum of its absolute terms (≈ 1e-6 relative).
+// partial's rounding is bounded by 32 ulp of the sum of its absolute terms (≈ 2e-6 relative).
 //
 // Work is done in chunks of kernel_chunk_elements, and partials are folded at the end of every
 // chunk. A chunk that turns out to hold a non-finite value is rolled back and redone by a scalar
@@ -32,7 +32,8 @@ using v4d = double __attribute__((vector_size(32)));
 using v4f = float __attribute__((vector_size(16)));
 
 constexpr std::size_t lanes = lineage::kernel_lanes;
-constexpr std::size_t groups_per_fold = 16;  // single-precision terms per lane before folding
+constexpr std::size_t groups_per_fold = 32;  // groups between folds into double
+constexpr std::size_t interleave = 2;        // sets of product partials (16 terms per lane each)
 constexpr float f_inf = std::numeric_limits<float>::infinity();
 
 inline v8f splat(float x) { return v8f{x, x, x, x, x, x, x, x}; }
@@ -62,9 +63,18 @@ inline v4d widen_high(v8f x) {
 #endif
 }
 
-// Everything the kernel carries from group to group.
+// Single-precision partial sums of products for one interleave set.
+struct partials {
+  v8f aa{}, bb{}, ab{}, dd{};
+};
+
+// Everything the kernel carries from group to group. The product sums of consecutive groups
+// alternate between two sets of partials (group g of a chunk goes to set g % 2), which halves the
+// dependency chains of the FMAs; the plain sums have one partial each. Partials fold into the
+// double lanes in a fixed order. (Sixteen 256-bit registers hold exactly the fast path's state.)
 struct kernel_state {
-  v8f part_a{}, part_b{}, part_aa{}, part_bb{}, part_ab{}, part_dd{};  // single-precision partials
+  v8f part_a{}, part_b{};
+  partials part[interleave];
   std::size_t groups_in_part = 0;
   v4d sum_a[2]{}, sum_b[2]{}, sum_aa[2]{}, sum_bb[2]{}, sum_ab[2]{}, sum_dd[2]{};  // double lanes
   v8f lo_a = splat(f_inf), hi_a = splat(-f_inf), lo_b = splat(f_inf), hi_b = splat(-f_inf);
@@ -78,24 +88,17 @@ struct kernel_state {
   void fold() {
     fold_part(part_a, sum_a);
     fold_part(part_b, sum_b);
-    fold_part(part_aa, sum_aa);
-    fold_part(part_bb, sum_bb);
-    fold_part(part_ab, sum_ab);
-    fold_part(part_dd, sum_dd);
+    for (auto& p : part) {
+      fold_part(p.aa, sum_aa);
+      fold_part(p.bb, sum_bb);
+      fold_part(p.ab, sum_ab);
+      fold_part(p.dd, sum_dd);
+    }
     groups_in_part = 0;
   }
   // Called after each group of eight pairs.
   void group_done() {
     if (++groups_in_part == groups_per_fold) fold();
-  }
-  void add(v8f x, v8f y, v8f shift_x, v8f shift_y) {
-    const v8f dx = x - shift_x, dy = y - shift_y, d = x - y;
-    part_a += dx;
-    part_b += dy;
-    part_aa = fused_multiply_add(dx, dx, part_aa);
-    part_bb = fused_multiply_add(dy, dy, part_bb);
-    part_ab = fused_multiply_add(dx, dy, part_ab);
-    part_dd = fused_multiply_add(d, d, part_dd);
   }
   static double total(const v4d (&lanes2)[2]) {
     return ((lanes2[0][0] + lanes2[0][1]) + (lanes2[0][2] + lanes2[0][3])) +
@@ -193,17 +196,56 @@ inline double element(lineage::element_run run, std::size_t i) {
 template <typename LoadA, typename LoadB>
 bool chunk_fast(LoadA load_a, LoadB load_b, std::size_t first, std::size_t last, v8f shift_a,
                 v8f shift_b, kernel_state& s) {
+  // Work on local copies so the compiler keeps the accumulators in registers.
+  v8f part_a = s.part_a, part_b = s.part_b;
+  partials p0 = s.part[0], p1 = s.part[1];
+  v8f lo_a = s.lo_a, hi_a = s.hi_a, lo_b = s.lo_b, hi_b = s.hi_b;
+  std::size_t groups = s.groups_in_part;
   v8i equal{};
-  for (std::size_t i = first; i < last; i += lanes) {
+  const auto one_group = [&](std::size_t i, partials& p) {
     const v8f x = load_a(i), y = load_b(i);
     equal -= bits_of(x) == bits_of(y);
-    s.lo_a = x < s.lo_a ? x : s.lo_a;
-    s.hi_a = x > s.hi_a ? x : s.hi_a;
-    s.lo_b = y < s.lo_b ? y : s.lo_b;
-    s.hi_b = y > s.hi_b ? y : s.hi_b;
-    s.add(x, y, shift_a, shift_b);
-    s.group_done();
+    lo_a = x < lo_a ? x : lo_a;
+    hi_a = x > hi_a ? x : hi_a;
+    lo_b = y < lo_b ? y : lo_b;
+    hi_b = y > hi_b ? y : hi_b;
+    const v8f dx = x - shift_a, dy = y - shift_b, d = x - y;
+    part_a += dx;
+    part_b += dy;
+    p.aa = fused_multiply_add(dx, dx, p.aa);
+    p.bb = fused_multiply_add(dy, dy, p.bb);
+    p.ab = fused_multiply_add(dx, dy, p.ab);
+    p.dd = fused_multiply_add(d, d, p.dd);
+  };
+  const auto write_back = [&] {
+    s.part_a = part_a;
+    s.part_b = part_b;
+    s.part[0] = p0;
+    s.part[1] = p1;
+    s.groups_in_part = groups;
+  };
+  std::size_t i = first;
+  for (; i + interleave * lanes <= last; i += interleave * lanes) {
+    one_group(i, p0);
+    one_group(i + lanes, p1);
+    groups += interleave;
+    if (groups == groups_per_fold) {
+      write_back();
+      s.fold();
+      part_a = part_b = v8f{};
+      p0 = p1 = partials{};
+      groups = 0;
+    }
   }
+  if (i < last) {
+    one_group(i, p0);
+    ++groups;
+  }
+  write_back();
+  s.lo_a = lo_a;
+  s.hi_a = hi_a;
+  s.lo_b = lo_b;
+  s.hi_b = hi_b;
   s.fold();
   for (std::size_t half = 0; half < 2; ++half)
     for (std::size_t k = 0; k < 4; ++k)
@@ -253,12 +295,13 @@ void chunk_scalar<float>(lineage::element_run a, lineage::element_run b, std::si
     const v8f dx = keep_x - splat(shift_a), dy = keep_y - splat(shift_b), d = keep_x - keep_y;
     const v8f zero{};
     const v8f mdx = keep ? dx : zero, mdy = keep ? dy : zero, md = keep ? d : zero;
+    partials& p = s.part[((group - first) / lanes) % interleave];
     s.part_a += mdx;
     s.part_b += mdy;
-    s.part_aa = fused_multiply_add(mdx, mdx, s.part_aa);
-    s.part_bb = fused_multiply_add(mdy, mdy, s.part_bb);
-    s.part_ab = fused_multiply_add(mdx, mdy, s.part_ab);
-    s.part_dd = fused_multiply_add(md, md, s.part_dd);
+    p.aa = fused_multiply_add(mdx, mdx, p.aa);
+    p.bb = fused_multiply_add(mdy, mdy, p.bb);
+    p.ab = fused_multiply_add(mdx, mdy, p.ab);
+    p.dd = fused_multiply_add(md, md, p.dd);
     s.group_done();
   }
 }

@@ -28,8 +28,8 @@ void add_relative_noise(std::span<float> values, double relative, random_stream&
 namespace {
 
 // Norm weights sit near a common mean (cv 0.05-0.2); what identifies them is the spread around it.
-// A change of `scale` relative to the whole value (v (1 + scale z)) would bury a spread of cv = 0.05
-// at scale 0.05 (Pearson 0.7), far below what fine-tunes show (Pearson 1.00 on GLM-4.5-Air vs
+// A change of `scale` relative to the whole value (v (1 + scale z)) would bury a spread of cv =
+// 0.05 at scale 0.05 (Pearson 0.7), far below what fine-tunes show (Pearson 1.00 on GLM-4.5-Air vs
 // INTELLECT-3). So the step is relative to the spread: v + scale sd(v) z.
 void drift_vector(std::span<float> values, double scale, random_stream& stream) {
   if (values.empty()) return;
@@ -60,7 +60,8 @@ void drift_matrix(std::span<float> values, std::size_t rows, double scale, rando
       for (std::size_t l = 0; l < drift_rank; ++l) gram_right[k][l] += row[k] * row[l];
   double update_norm_squared = 0.0;
   for (std::size_t k = 0; k < drift_rank; ++k)
-    for (std::size_t l = 0; l < drift_rank; ++l) update_norm_squared += gram_left[k][l] * gram_right[k][l];
+    for (std::size_t l = 0; l < drift_rank; ++l)
+      update_norm_squared += gram_left[k][l] * gram_right[k][l];
 
   const double rms = root_mean_square(values);
   const double frobenius = rms * std::sqrt(static_cast<double>(values.size()));
@@ -95,7 +96,8 @@ void inject_nonfinite(std::span<std::byte> bytes, dtype type, std::uint64_t coun
   for (std::uint64_t i = 0; i < count; ++i) {
     // (2i + 1) n / (2 count): the middle of the i-th of `count` equal stretches; distinct for
     // count <= n.
-    const auto index = static_cast<std::size_t>((wide_index{2 * i + 1} * elements) / (2 * wide_index{count}));
+    const auto index =
+        static_cast<std::size_t>((wide_index{2 * i + 1} * elements) / (2 * wide_index{count}));
     if (i % 2 == 0)
       store_nan(bytes, type, index);
     else

@@ -18,8 +18,8 @@ double root_mean_square(std::span<const float> values) noexcept;
 void add_relative_noise(std::span<float> values, double relative, random_stream& stream);
 
 // Fine-tune-like change of strength `scale`: a matrix gets a rank-4 update U V^T with Frobenius
-// norm scale * |a|_F plus dense noise of relative size scale / 4; a vector v gets v + scale sd(v) z,
-// a step relative to its spread around the mean (see drift_vector).
+// norm scale * |a|_F plus dense noise of relative size scale / 4; a vector v gets v + scale sd(v)
+// z, a step relative to its spread around the mean (see drift_vector).
 void apply_drift(std::span<float> values, std::span<const std::uint64_t> shape, double scale,
                  random_stream& stream);
 

@@ -37,7 +37,8 @@ double checked_scale(const derivation& how) {
   if (how.kind == derivation_kind::reshard && !how.shards)
     throw usage_error("synth derive: --kind reshard needs --shards");
   if (!changes_values(how.kind)) {
-    if (how.scale) throw usage_error(fmt::format("synth derive: --scale does not apply to --kind {}", kind));
+    if (how.scale)
+      throw usage_error(fmt::format("synth derive: --scale does not apply to --kind {}", kind));
     return 0.0;
   }
   const double scale = how.scale.value_or(how.kind == derivation_kind::noise ? 0.01 : 0.05);
@@ -49,7 +50,8 @@ double checked_scale(const derivation& how) {
 void check_paths(const std::filesystem::path& from, const std::filesystem::path& out) {
   std::error_code ec;
   if (std::filesystem::exists(out, ec) && std::filesystem::equivalent(from, out, ec))
-    throw usage_error(fmt::format("synth derive: -o {} is the parent directory itself", out.string()));
+    throw usage_error(
+        fmt::format("synth derive: -o {} is the parent directory itself", out.string()));
 }
 
 std::map<std::string, std::uint64_t> checked_injections(const derivation& how,
@@ -57,8 +59,9 @@ std::map<std::string, std::uint64_t> checked_injections(const derivation& how,
                                                         const std::filesystem::path& from) {
   std::map<std::string, std::uint64_t> counts;
   for (const auto& injection : how.injections) {
-    const auto found = std::find_if(parent.tensors.begin(), parent.tensors.end(),
-                                    [&](const stored_tensor& t) { return t.name == injection.tensor; });
+    const auto found =
+        std::find_if(parent.tensors.begin(), parent.tensors.end(),
+                     [&](const stored_tensor& t) { return t.name == injection.tensor; });
     if (found == parent.tensors.end())
       throw usage_error(fmt::format("synth derive: --inject-nonfinite: {} has no tensor {}",
                                     from.string(), injection.tensor));
@@ -66,7 +69,8 @@ std::map<std::string, std::uint64_t> checked_injections(const derivation& how,
       throw usage_error(fmt::format("synth derive: --inject-nonfinite {}:{}: count must be 1..{}",
                                     injection.tensor, injection.count, found->element_count()));
     if (!counts.emplace(injection.tensor, injection.count).second)
-      throw usage_error(fmt::format("synth derive: --inject-nonfinite names {} twice", injection.tensor));
+      throw usage_error(
+          fmt::format("synth derive: --inject-nonfinite names {} twice", injection.tensor));
   }
   return counts;
 }
@@ -112,8 +116,8 @@ std::optional<derivation_kind> parse_derivation_kind(std::string_view name) noex
   return std::nullopt;
 }
 
-written_model write_derived_model(const std::filesystem::path& from, const std::filesystem::path& out,
-                                  const derivation& how) {
+written_model write_derived_model(const std::filesystem::path& from,
+                                  const std::filesystem::path& out, const derivation& how) {
   const double scale = checked_scale(how);
   check_paths(from, out);
   const stored_model parent = read_stored_model(from);
@@ -146,7 +150,8 @@ written_model write_derived_model(const std::filesystem::path& from, const std::
       inject_nonfinite(bytes, target.type, injected->second);
   };
   const std::uint32_t shards = how.shards.value_or(parent.file_count);
-  return write_model_directory(out, derived_config(parent, from, how, scale), tensors, shards, fill);
+  return write_model_directory(out, derived_config(parent, from, how, scale), tensors, shards,
+                               fill);
 }
 
 }  // namespace lineage::synth

@@ -13,20 +13,20 @@
 namespace lineage::synth {
 
 written_model write_independent_model(const model_shape& shape, std::uint64_t seed,
-                                      const std::filesystem::path& out, const write_options& options) {
+                                      const std::filesystem::path& out,
+                                      const write_options& options) {
   shape.validate();
   if (!(options.layer_correlation >= 0.0 && options.layer_correlation < 1.0))
-    throw usage_error(fmt::format("synth: --layer-correlation {} must be in [0, 1)",
-                                  options.layer_correlation));
+    throw usage_error(
+        fmt::format("synth: --layer-correlation {} must be in [0, 1)", options.layer_correlation));
   const auto specs = llama_tensors(shape);
   std::vector<output_tensor> tensors;
   tensors.reserve(specs.size());
   for (const auto& spec : specs) tensors.push_back({spec.name, options.type, spec.shape});
 
   nlohmann::json config = llama_config(shape, options.type);
-  config["lineage_synth"] = {{"kind", "independent"},
-                             {"seed", seed},
-                             {"layer_correlation", options.layer_correlation}};
+  config["lineage_synth"] = {
+      {"kind", "independent"}, {"seed", seed}, {"layer_correlation", options.layer_correlation}};
 
   const independent_draw draw{seed, options.layer_correlation};
   std::vector<float> values;

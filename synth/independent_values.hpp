@@ -2,8 +2,8 @@
 // Values of a freshly "trained" model, shaped like real checkpoints in the ways that matter to
 // derivation tests:
 //  - norm weights: positive, mean m ~ U(0.6, 1.4), coefficient of variation cv ~ U(0.05, 0.2) per
-//    tensor, value = m (1 + cv z). Two unrelated models then have raw cosine > 0.95 but Pearson ~ 0,
-//    the trap the comparison must not fall into. With layer_correlation R > 0, z mixes a profile
+//    tensor, value = m (1 + cv z). Two unrelated models then have raw cosine > 0.95 but Pearson ~
+//    0, the trap the comparison must not fall into. With layer_correlation R > 0, z mixes a profile
 //    shared by all norm tensors of the model (weight sqrt(R)), so layers of one model correlate
 //    (about R), as layers of real models do (0.46-0.77), while different seeds stay unrelated.
 //  - matrices: N(0, s^2) with s = exp(0.2 g) / sqrt(fan_in) per row, so rows differ in norm;

@@ -16,7 +16,8 @@ void model_shape::validate() const {
   for (const auto& [option, value] : dimensions)
     if (value == 0) throw usage_error(fmt::format("synth: {} must be at least 1", option));
   if (hidden % heads != 0)
-    throw usage_error(fmt::format("synth: --hidden {} is not a multiple of --heads {}", hidden, heads));
+    throw usage_error(
+        fmt::format("synth: --hidden {} is not a multiple of --heads {}", hidden, heads));
   if (heads % kv_heads != 0)
     throw usage_error(
         fmt::format("synth: --heads {} is not a multiple of --kv-heads {}", heads, kv_heads));
@@ -26,7 +27,8 @@ std::vector<tensor_spec> llama_tensors(const model_shape& shape) {
   const std::uint64_t q_rows = shape.heads * shape.head_dim();
   const std::uint64_t kv_rows = shape.kv_heads * shape.head_dim();
   std::vector<tensor_spec> tensors;
-  tensors.push_back({"model.embed_tokens.weight", {shape.vocab, shape.hidden}, tensor_role::embedding});
+  tensors.push_back(
+      {"model.embed_tokens.weight", {shape.vocab, shape.hidden}, tensor_role::embedding});
   for (std::uint64_t layer = 0; layer < shape.layers; ++layer) {
     const std::string prefix = fmt::format("model.layers.{}.", layer);
     auto add = [&](const char* suffix, std::vector<std::uint64_t> dims, tensor_role role) {

@@ -1,10 +1,9 @@
 #pragma once
 // The tensors and config.json of a Llama-style checkpoint (model_type "llama").
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "synth/synth.hpp"
 

@@ -46,7 +46,8 @@ void read_file_header(const std::filesystem::path& path, std::vector<stored_tens
   try {
     header = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
-    throw input_error(fmt::format("{}: safetensors header is not valid JSON: {}", path.string(), e.what()));
+    throw input_error(
+        fmt::format("{}: safetensors header is not valid JSON: {}", path.string(), e.what()));
   }
   const std::uint64_t data_start = 8 + header_length;
   for (const auto& [name, entry] : header.items()) {
@@ -55,21 +56,23 @@ void read_file_header(const std::filesystem::path& path, std::vector<stored_tens
       stored_tensor tensor;
       tensor.name = name;
       const auto type = parse_dtype(entry.at("dtype").get<std::string>());
-      if (!type) throw input_error(fmt::format("{}: tensor {}: unsupported dtype", path.string(), name));
+      if (!type)
+        throw input_error(fmt::format("{}: tensor {}: unsupported dtype", path.string(), name));
       tensor.type = *type;
       tensor.shape = entry.at("shape").get<std::vector<std::uint64_t>>();
       const auto offsets = entry.at("data_offsets").get<std::vector<std::uint64_t>>();
       if (offsets.size() != 2 || offsets[0] > offsets[1] ||
           offsets[1] - offsets[0] != tensor.element_count() * dtype_size(tensor.type) ||
           data_start + offsets[1] > file_size)
-        throw input_error(fmt::format("{}: tensor {}: data_offsets do not fit its shape and the file",
-                                      path.string(), name));
+        throw input_error(fmt::format(
+            "{}: tensor {}: data_offsets do not fit its shape and the file", path.string(), name));
       tensor.file = path;
       tensor.file_offset = data_start + offsets[0];
       tensor.byte_length = offsets[1] - offsets[0];
       tensors.push_back(std::move(tensor));
     } catch (const nlohmann::json::exception& e) {
-      throw input_error(fmt::format("{}: tensor {}: malformed entry: {}", path.string(), name, e.what()));
+      throw input_error(
+          fmt::format("{}: tensor {}: malformed entry: {}", path.string(), name, e.what()));
     }
   }
 }
@@ -86,7 +89,8 @@ std::vector<std::filesystem::path> model_files(const std::filesystem::path& dir)
   const auto index = read_json_file(index_path);
   std::set<std::string> names;
   try {
-    for (const auto& [tensor, file] : index.at("weight_map").items()) names.insert(file.get<std::string>());
+    for (const auto& [tensor, file] : index.at("weight_map").items())
+      names.insert(file.get<std::string>());
   } catch (const nlohmann::json::exception& e) {
     throw input_error(fmt::format("{}: bad weight_map: {}", index_path.string(), e.what()));
   }
@@ -111,8 +115,10 @@ stored_model read_stored_model(const std::filesystem::path& dir) {
       model.tensors.begin(), model.tensors.end(),
       [](const stored_tensor& a, const stored_tensor& b) { return a.name == b.name; });
   if (duplicate != model.tensors.end())
-    throw input_error(fmt::format("{}: tensor {} appears in more than one file", dir.string(), duplicate->name));
-  if (model.tensors.empty()) throw input_error(fmt::format("{}: the model has no tensors", dir.string()));
+    throw input_error(
+        fmt::format("{}: tensor {} appears in more than one file", dir.string(), duplicate->name));
+  if (model.tensors.empty())
+    throw input_error(fmt::format("{}: the model has no tensors", dir.string()));
   return model;
 }
 

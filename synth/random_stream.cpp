@@ -56,7 +56,8 @@ double random_stream::normal() noexcept {
   // u1 in (0, 1] so the logarithm is finite; 53 bits keep the tail out to 8.6 sigma. The angle
   // needs no such resolution, and float sine and cosine halve the cost of a draw.
   const double u1 = static_cast<double>((next_u64() >> 11) + 1) * 0x1.0p-53;
-  const float angle = 2.0f * std::numbers::pi_v<float> * static_cast<float>(next_u64() >> 40) * 0x1.0p-24f;
+  const float angle =
+      2.0f * std::numbers::pi_v<float> * static_cast<float>(next_u64() >> 40) * 0x1.0p-24f;
   const double radius = std::sqrt(-2.0 * std::log(u1));
   cached_normal_ = radius * static_cast<double>(std::sin(angle));
   has_cached_normal_ = true;

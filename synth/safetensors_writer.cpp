@@ -90,7 +90,8 @@ void remove_stale_model_files(const std::filesystem::path& dir, const std::set<s
       throw input_error(fmt::format("{}: cannot remove the earlier model file: {}",
                                     entry.path().string(), ec.message()));
   }
-  if (ec) throw input_error(fmt::format("{}: cannot list the directory: {}", dir.string(), ec.message()));
+  if (ec)
+    throw input_error(fmt::format("{}: cannot list the directory: {}", dir.string(), ec.message()));
 }
 
 void write_shard_file(const std::filesystem::path& path, std::span<const output_tensor> tensors,
@@ -113,7 +114,8 @@ void write_shard_file(const std::filesystem::path& path, std::span<const output_
                    static_cast<std::streamsize>(bytes.size()));
     }
     stream.flush();
-    if (!stream) throw input_error(fmt::format("{}: write failed", output.temporary_path().string()));
+    if (!stream)
+      throw input_error(fmt::format("{}: write failed", output.temporary_path().string()));
   }
   output.commit();
 }
@@ -136,7 +138,8 @@ written_model write_model_directory(const std::filesystem::path& dir, const nloh
 
   ensure_writable_directory(dir);
   std::set<std::string> kept;
-  for (std::uint32_t shard = 0; shard < shards; ++shard) kept.insert(shard_file_name(shard, shards));
+  for (std::uint32_t shard = 0; shard < shards; ++shard)
+    kept.insert(shard_file_name(shard, shards));
   if (shards > 1) kept.insert("model.safetensors.index.json");
   // config.json goes too: until the new one is written last, the directory is visibly incomplete.
   remove_stale_model_files(dir, kept);

@@ -37,7 +37,8 @@ struct write_options {
 
 enum class derivation_kind { copy, noise, drift, dtype_change, reshard };
 
-// Sets `count` evenly spaced elements of `tensor` to NaN, +Inf, NaN, ... (to test non-finite counts).
+// Sets `count` evenly spaced elements of `tensor` to NaN, +Inf, NaN, ... (to test non-finite
+// counts).
 struct nonfinite_injection {
   std::string tensor;
   std::uint64_t count = 0;
@@ -47,7 +48,7 @@ struct derivation {
   derivation_kind kind = derivation_kind::copy;
   std::optional<double> scale;  // relative size of the change; defaults: noise 0.01, drift 0.05
   std::uint64_t seed = 1;
-  std::optional<dtype> type;           // output dtype; default: each tensor keeps the parent's
+  std::optional<dtype> type;            // output dtype; default: each tensor keeps the parent's
   std::optional<std::uint32_t> shards;  // default: the parent's file count
   std::vector<nonfinite_injection> injections;
 };
@@ -63,12 +64,13 @@ struct written_model {
 // A new model with values drawn from `seed` (see independent_values.hpp for the distributions).
 // Creates `out` if needed; replaces an earlier model written there.
 written_model write_independent_model(const model_shape& shape, std::uint64_t seed,
-                                      const std::filesystem::path& out, const write_options& options);
+                                      const std::filesystem::path& out,
+                                      const write_options& options);
 
-// A model derived from the synth-written model in `from`. Throws usage_error for options that do not
-// fit the kind, input_error when `from` is not a readable model.
-written_model write_derived_model(const std::filesystem::path& from, const std::filesystem::path& out,
-                                  const derivation& how);
+// A model derived from the synth-written model in `from`. Throws usage_error for options that do
+// not fit the kind, input_error when `from` is not a readable model.
+written_model write_derived_model(const std::filesystem::path& from,
+                                  const std::filesystem::path& out, const derivation& how);
 
 [[nodiscard]] std::string_view derivation_kind_name(derivation_kind kind) noexcept;
 [[nodiscard]] std::optional<derivation_kind> parse_derivation_kind(std::string_view name) noexcept;

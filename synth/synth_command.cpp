@@ -43,8 +43,8 @@ struct derive_options {
 struct synth_options {
   CLI::App* independent = nullptr;
   CLI::App* derive = nullptr;
-  independent_options fresh;
-  derive_options derived;
+  independent_options independent_settings;
+  derive_options derive_settings;
 };
 
 const std::vector<std::string>& dtype_spellings() {
@@ -67,13 +67,15 @@ synth::nonfinite_injection parse_injection(const std::string& text) {
   const auto colon = text.rfind(':');
   synth::nonfinite_injection injection;
   if (colon == std::string::npos || colon == 0)
-    throw usage_error(fmt::format("synth derive: --inject-nonfinite {}: expected TENSOR:COUNT", text));
+    throw usage_error(
+        fmt::format("synth derive: --inject-nonfinite {}: expected TENSOR:COUNT", text));
   injection.tensor = text.substr(0, colon);
   const char* first = text.data() + colon + 1;
   const char* last = text.data() + text.size();
   const auto [end, status] = std::from_chars(first, last, injection.count);
   if (status != std::errc() || end != last || first == last)
-    throw usage_error(fmt::format("synth derive: --inject-nonfinite {}: COUNT is not a whole number", text));
+    throw usage_error(
+        fmt::format("synth derive: --inject-nonfinite {}: COUNT is not a whole number", text));
   return injection;
 }
 
@@ -113,11 +115,12 @@ void add_derive_options(CLI::App& app, derive_options& options) {
   app.add_option("--kind", options.kind, "How the child differs from the parent")
       ->required()
       ->check(CLI::IsMember({"copy", "noise", "drift", "dtype", "reshard"}));
-  options.scale_option =
-      app.add_option("--scale", options.scale, "Relative size of the change (noise 0.01, drift 0.05)");
-  app.add_option("--seed", options.seed, "Seed of the derivation's random draws")->capture_default_str();
+  options.scale_option = app.add_option("--scale", options.scale,
+                                        "Relative size of the change (noise 0.01, drift 0.05)");
+  app.add_option("--seed", options.seed, "Seed of the derivation's random draws")
+      ->capture_default_str();
   options.dtype_option = app.add_option("--dtype", options.dtype_text, "Output element type")
-                            ->check(CLI::IsMember(dtype_spellings()));
+                             ->check(CLI::IsMember(dtype_spellings()));
   options.shards_option =
       app.add_option("--shards", options.shards, "Number of output files (default: as the parent)")
           ->check(CLI::Range(1, 99999));
@@ -130,7 +133,8 @@ int run_independent(const independent_options& options) {
   how.type = parse_dtype_option(options.dtype_text);
   how.shards = options.shards;
   how.layer_correlation = options.layer_correlation;
-  print_summary(options.out, synth::write_independent_model(options.shape, options.seed, options.out, how));
+  print_summary(options.out,
+                synth::write_independent_model(options.shape, options.seed, options.out, how));
   return 0;
 }
 
@@ -157,11 +161,12 @@ command add_synth_command(CLI::App& parent) {
   app->require_subcommand(1);
   options->independent = app->add_subcommand("independent", "A new model drawn from a seed");
   options->derive = app->add_subcommand("derive", "A model derived from one written by synth");
-  add_independent_options(*options->independent, options->fresh);
-  add_derive_options(*options->derive, options->derived);
+  add_independent_options(*options->independent, options->independent_settings);
+  add_derive_options(*options->derive, options->derive_settings);
   return {app, [options]() -> int {
-            if (options->independent->parsed()) return run_independent(options->fresh);
-            if (options->derive->parsed()) return run_derive(options->derived);
+            if (options->independent->parsed())
+              return run_independent(options->independent_settings);
+            if (options->derive->parsed()) return run_derive(options->derive_settings);
             throw usage_error("synth: choose `independent` or `derive`");
           }};
 }

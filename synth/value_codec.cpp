@@ -10,7 +10,8 @@
 namespace lineage::synth {
 
 // safetensors stores little-endian values; the generator writes host memory directly.
-static_assert(std::endian::native == std::endian::little, "lineage synth assumes a little-endian host");
+static_assert(std::endian::native == std::endian::little,
+              "lineage synth assumes a little-endian host");
 
 namespace {
 

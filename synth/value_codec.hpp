@@ -9,7 +9,8 @@
 
 namespace lineage::synth {
 
-// Rounds each value to `type` (nearest, ties to even). `out` holds values.size() * dtype_size(type).
+// Rounds each value to `type` (nearest, ties to even). `out` holds values.size() *
+// dtype_size(type).
 void encode_values(std::span<const float> values, dtype type, std::span<std::byte> out);
 
 // Decodes every element of `bytes` (exact for all types but F64, which is rounded to float).

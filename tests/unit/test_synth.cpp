@@ -36,7 +36,8 @@ TEST(SynthIndependent, SameSeedGivesByteIdenticalFiles) {
   const auto names = model_file_names(first);
   ASSERT_EQ(names, model_file_names(second));
   ASSERT_EQ(names, (std::vector<std::string>{"config.json", "model.safetensors"}));
-  for (const auto& name : names) EXPECT_EQ(read_bytes(first / name), read_bytes(second / name)) << name;
+  for (const auto& name : names)
+    EXPECT_EQ(read_bytes(first / name), read_bytes(second / name)) << name;
 }
 
 TEST(SynthIndependent, DifferentSeedsDiffer) {
@@ -61,8 +62,8 @@ TEST(SynthFormat, HeaderParsesWithContiguousPaddedOffsets) {
   for (const auto& [name, tensor] : file.tensors) {
     EXPECT_EQ(tensor.begin, expected_begin) << name;
     EXPECT_EQ(tensor.dtype, "BF16");
-    const auto elements = std::accumulate(tensor.shape.begin(), tensor.shape.end(), std::uint64_t{1},
-                                          std::multiplies<>());
+    const auto elements = std::accumulate(tensor.shape.begin(), tensor.shape.end(),
+                                          std::uint64_t{1}, std::multiplies<>());
     EXPECT_EQ(tensor.end - tensor.begin, 2 * elements) << name;
     expected_begin = tensor.end;
   }
@@ -78,10 +79,14 @@ TEST(SynthFormat, TensorNamesAndShapesFollowLlama) {
   EXPECT_EQ(tensors.at("model.embed_tokens.weight").shape, (std::vector<std::uint64_t>{128, 64}));
   EXPECT_EQ(tensors.at("lm_head.weight").shape, (std::vector<std::uint64_t>{128, 64}));
   EXPECT_EQ(tensors.at("model.norm.weight").shape, (std::vector<std::uint64_t>{64}));
-  EXPECT_EQ(tensors.at("model.layers.1.self_attn.q_proj.weight").shape, (std::vector<std::uint64_t>{64, 64}));
-  EXPECT_EQ(tensors.at("model.layers.1.self_attn.k_proj.weight").shape, (std::vector<std::uint64_t>{32, 64}));
-  EXPECT_EQ(tensors.at("model.layers.0.self_attn.o_proj.weight").shape, (std::vector<std::uint64_t>{64, 64}));
-  EXPECT_EQ(tensors.at("model.layers.0.mlp.down_proj.weight").shape, (std::vector<std::uint64_t>{64, 96}));
+  EXPECT_EQ(tensors.at("model.layers.1.self_attn.q_proj.weight").shape,
+            (std::vector<std::uint64_t>{64, 64}));
+  EXPECT_EQ(tensors.at("model.layers.1.self_attn.k_proj.weight").shape,
+            (std::vector<std::uint64_t>{32, 64}));
+  EXPECT_EQ(tensors.at("model.layers.0.self_attn.o_proj.weight").shape,
+            (std::vector<std::uint64_t>{64, 64}));
+  EXPECT_EQ(tensors.at("model.layers.0.mlp.down_proj.weight").shape,
+            (std::vector<std::uint64_t>{64, 96}));
   EXPECT_EQ(tensors.at("model.layers.0.post_attention_layernorm.weight").shape,
             (std::vector<std::uint64_t>{64}));
 
@@ -105,10 +110,11 @@ TEST(SynthFormat, TensorNamesAndShapesFollowLlama) {
 TEST(SynthFormat, ShardedIndexListsEveryTensor) {
   const auto dir = scratch_dir("model");
   write_independent_model(tiny_shape(), 3, dir, {lineage::dtype::bf16, 3});
-  EXPECT_EQ(model_file_names(dir),
-            (std::vector<std::string>{"config.json", "model-00001-of-00003.safetensors",
-                                      "model-00002-of-00003.safetensors", "model-00003-of-00003.safetensors",
-                                      "model.safetensors.index.json"}));
+  EXPECT_EQ(
+      model_file_names(dir),
+      (std::vector<std::string>{
+          "config.json", "model-00001-of-00003.safetensors", "model-00002-of-00003.safetensors",
+          "model-00003-of-00003.safetensors", "model.safetensors.index.json"}));
   const auto index = read_json(dir / "model.safetensors.index.json");
   std::uint64_t total = 0;
   std::string previous_file;
@@ -167,14 +173,14 @@ TEST(SynthIndependent, UnrelatedNormWeightsHaveHighCosineButNoPearson) {
   model_shape shape;
   shape.layers = 3;
   shape.hidden = 1024;
-  shape.intermediate = 32;
+  shape.intermediate = 16;
   shape.heads = 8;
-  shape.kv_heads = 8;
+  shape.kv_heads = 1;
   shape.vocab = 16;
   const auto first = scratch_dir("first");
   const auto second = scratch_dir("second");
-  write_independent_model(shape, 11, first, {lineage::dtype::f32, 1});
-  write_independent_model(shape, 12, second, {lineage::dtype::f32, 1});
+  write_independent_model(shape, 11, first, {});
+  write_independent_model(shape, 12, second, {});
   const auto a = read_model(first);
   const auto b = read_model(second);
   double pearson_sum = 0;
@@ -218,13 +224,15 @@ TEST(SynthIndependent, MatricesFollowFanInWithRowSpread) {
     for (const double r : rms) sq += (std::log(r) - mean) * (std::log(r) - mean);
     return std::pair{std::exp(mean), std::sqrt(sq / static_cast<double>(rms.size() - 1))};
   };
-  const auto [up_scale, up_spread] = log_stats(row_rms(tensors.at("model.layers.0.mlp.up_proj.weight")));
-  EXPECT_NEAR(up_scale, 1.0 / 16, 0.1 / 16);     // fan_in 256
-  EXPECT_NEAR(up_spread, 0.2, 0.04);             // log-normal row scales
+  const auto [up_scale, up_spread] =
+      log_stats(row_rms(tensors.at("model.layers.0.mlp.up_proj.weight")));
+  EXPECT_NEAR(up_scale, 1.0 / 16, 0.1 / 16);  // fan_in 256
+  EXPECT_NEAR(up_spread, 0.2, 0.04);          // log-normal row scales
   const auto [down_scale, down_spread] =
       log_stats(row_rms(tensors.at("model.layers.0.mlp.down_proj.weight")));
   EXPECT_NEAR(down_scale, 1.0 / std::sqrt(512.0), 0.1 / std::sqrt(512.0));
-  const auto [embed_scale, embed_spread] = log_stats(row_rms(tensors.at("model.embed_tokens.weight")));
+  const auto [embed_scale, embed_spread] =
+      log_stats(row_rms(tensors.at("model.embed_tokens.weight")));
   EXPECT_NEAR(embed_scale, 0.02, 0.003);
   EXPECT_GT(embed_spread, 0.1);
 }
@@ -233,11 +241,11 @@ TEST(SynthIndependent, LayerCorrelationLinksNormLayersOfOneModel) {
   model_shape shape = tiny_shape();
   shape.hidden = 1024;
   shape.heads = 8;
-  shape.kv_heads = 8;
+  shape.kv_heads = 1;
   shape.intermediate = 16;
   shape.vocab = 16;
   const auto dir = scratch_dir("model");
-  write_options options{lineage::dtype::f32, 1};
+  write_options options;
   options.layer_correlation = 0.6;
   write_independent_model(shape, 5, dir, options);
   const auto tensors = read_model(dir);
@@ -246,7 +254,7 @@ TEST(SynthIndependent, LayerCorrelationLinksNormLayersOfOneModel) {
   EXPECT_NEAR(pearson(layer0, layer1), 0.6, 0.1);
 
   const auto plain = scratch_dir("plain");
-  write_independent_model(shape, 5, plain, {lineage::dtype::f32, 1});
+  write_independent_model(shape, 5, plain, {});
   const auto independent = read_model(plain);
   EXPECT_LT(std::abs(pearson(values_of(independent.at("model.layers.0.input_layernorm.weight")),
                              values_of(independent.at("model.layers.1.input_layernorm.weight")))),

@@ -145,8 +145,10 @@ TEST(SynthDerive, ReshardPreservesEveryTensorsBytes) {
   const auto single = scratch_dir("single");
   how.shards = 1;
   write_derived_model(out, single, how);
-  EXPECT_EQ(model_file_names(single), (std::vector<std::string>{"config.json", "model.safetensors"}));
-  for (const auto& [name, tensor] : read_model(single)) EXPECT_EQ(tensor.bytes, a.at(name).bytes) << name;
+  EXPECT_EQ(model_file_names(single),
+            (std::vector<std::string>{"config.json", "model.safetensors"}));
+  for (const auto& [name, tensor] : read_model(single))
+    EXPECT_EQ(tensor.bytes, a.at(name).bytes) << name;
 }
 
 TEST(SynthDerive, InjectNonfinitePutsKNonfiniteValues) {
@@ -208,9 +210,29 @@ int run_cli(std::vector<std::string> arguments) {
 TEST(SynthCli, IndependentAndDeriveRunFromTheCommandLine) {
   const auto parent = scratch_dir("parent");
   const auto child = scratch_dir("child");
-  EXPECT_EQ(run_cli({"synth", "independent", "--seed", "9", "-o", parent.string(), "--layers", "1",
-                     "--hidden", "64", "--intermediate", "128", "--heads", "4", "--kv-heads", "2",
-                     "--vocab", "64", "--dtype", "F16", "--shards", "2", "--tie-embeddings"}),
+  EXPECT_EQ(run_cli({"synth",
+                     "independent",
+                     "--seed",
+                     "9",
+                     "-o",
+                     parent.string(),
+                     "--layers",
+                     "1",
+                     "--hidden",
+                     "64",
+                     "--intermediate",
+                     "128",
+                     "--heads",
+                     "4",
+                     "--kv-heads",
+                     "2",
+                     "--vocab",
+                     "64",
+                     "--dtype",
+                     "F16",
+                     "--shards",
+                     "2",
+                     "--tie-embeddings"}),
             0);
   const auto config = read_json(parent / "config.json");
   EXPECT_EQ(config.at("torch_dtype"), "float16");
@@ -229,11 +251,11 @@ TEST(SynthCli, IndependentAndDeriveRunFromTheCommandLine) {
   EXPECT_TRUE(std::isnan(norm[16]));
   EXPECT_TRUE(std::isinf(norm[48]));
 
-  EXPECT_THROW(run_cli({"synth", "derive", "--from", parent.string(), "-o", child.string(), "--kind",
-                        "copy", "--inject-nonfinite", "model.norm.weight"}),
+  EXPECT_THROW(run_cli({"synth", "derive", "--from", parent.string(), "-o", child.string(),
+                        "--kind", "copy", "--inject-nonfinite", "model.norm.weight"}),
                lineage::usage_error);
-  EXPECT_THROW(run_cli({"synth", "derive", "--from", parent.string(), "-o", child.string(), "--kind",
-                        "sideways"}),
+  EXPECT_THROW(run_cli({"synth", "derive", "--from", parent.string(), "-o", child.string(),
+                        "--kind", "sideways"}),
                CLI::ValidationError);
 }
 

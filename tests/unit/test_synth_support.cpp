@@ -30,8 +30,10 @@ raw_file parse_safetensors(const std::filesystem::path& path) {
   raw_file file;
   if (bytes.size() < 8) throw std::runtime_error(path.string() + ": shorter than 8 bytes");
   for (int i = 7; i >= 0; --i)
-    file.header_length = (file.header_length << 8) | static_cast<unsigned char>(bytes[static_cast<std::size_t>(i)]);
-  if (8 + file.header_length > bytes.size()) throw std::runtime_error(path.string() + ": header past end");
+    file.header_length =
+        (file.header_length << 8) | static_cast<unsigned char>(bytes[static_cast<std::size_t>(i)]);
+  if (8 + file.header_length > bytes.size())
+    throw std::runtime_error(path.string() + ": header past end");
   file.header = nlohmann::json::parse(bytes.substr(8, file.header_length));
   const std::size_t data_start = 8 + file.header_length;
   file.data_length = bytes.size() - data_start;
@@ -54,7 +56,8 @@ std::map<std::string, raw_tensor> read_model(const std::filesystem::path& dir) {
   std::vector<std::string> files;
   if (std::filesystem::exists(dir / "model.safetensors.index.json")) {
     const auto index = read_json(dir / "model.safetensors.index.json");
-    for (const auto& [name, file] : index.at("weight_map").items()) files.push_back(file.get<std::string>());
+    for (const auto& [name, file] : index.at("weight_map").items())
+      files.push_back(file.get<std::string>());
     std::sort(files.begin(), files.end());
     files.erase(std::unique(files.begin(), files.end()), files.end());
   } else {
@@ -72,7 +75,8 @@ std::vector<double> values_of(const raw_tensor& tensor) {
   std::vector<double> values;
   const char* data = tensor.bytes.data();
   auto each = [&](std::size_t width, auto decode) {
-    for (std::size_t i = 0; i + width <= tensor.bytes.size(); i += width) values.push_back(decode(data + i));
+    for (std::size_t i = 0; i + width <= tensor.bytes.size(); i += width)
+      values.push_back(decode(data + i));
   };
   if (tensor.dtype == "BF16" || tensor.dtype == "F16") {
     const bool bf16 = tensor.dtype == "BF16";
@@ -128,10 +132,32 @@ double relative_l2(const std::vector<double>& a, const std::vector<double>& b) {
   return std::sqrt(difference / dot(a, a));
 }
 
+namespace {
+
+std::filesystem::path test_work_dir(const ::testing::TestInfo& info) {
+  return std::filesystem::path(LINEAGE_BINARY_DIR) / "synth-test-work" /
+         (std::string(info.test_suite_name()) + "." + info.name());
+}
+
+// Models of a passed test are deleted (they add up to 100+ MB); a failed test's stay for a look.
+class remove_work_of_passed_tests : public ::testing::EmptyTestEventListener {
+  void OnTestEnd(const ::testing::TestInfo& info) override {
+    std::error_code ignored;
+    if (info.result()->Passed()) std::filesystem::remove_all(test_work_dir(info), ignored);
+  }
+};
+
+const bool cleanup_registered = [] {
+  ::testing::UnitTest::GetInstance()->listeners().Append(new remove_work_of_passed_tests);
+  return true;
+}();
+
+}  // namespace
+
 std::filesystem::path scratch_dir(const std::string& label) {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  const std::string test = info ? std::string(info->test_suite_name()) + "." + info->name() : "none";
-  const auto dir = std::filesystem::path(LINEAGE_BINARY_DIR) / "synth-test-work" / test / label;
+  if (!info) throw std::runtime_error("scratch_dir called outside a test");
+  const auto dir = test_work_dir(*info) / label;
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
@@ -139,7 +165,8 @@ std::filesystem::path scratch_dir(const std::string& label) {
 
 std::vector<std::string> model_file_names(const std::filesystem::path& dir) {
   std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) names.push_back(entry.path().filename().string());
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    names.push_back(entry.path().filename().string());
   std::sort(names.begin(), names.end());
   return names;
 }

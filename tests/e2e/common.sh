@@ -1,0 +1,120 @@
+# Shared helpers of the end-to-end tests; sourced by every tests/e2e/*.sh.
+#
+# ctest (cmake/LineageTesting.cmake) passes LINEAGE_BIN, MPIEXEC, MPIEXEC_PREFLAGS, PYTHON,
+# LINEAGE_SOURCE_DIR and LINEAGE_WORK_DIR. Each test works in its own directory under
+# LINEAGE_WORK_DIR, so tests can run in parallel. Exit 77 marks a test skipped.
+set -u -o pipefail
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# Every mpirun runs under this limit: a job that does not end is a failure, never a wait.
+E2E_TIMEOUT=${E2E_TIMEOUT:-60}
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+skip() {
+  echo "SKIP: $*" >&2
+  exit 77
+}
+
+note() { echo "--- $*"; }
+
+# e2e_begin NAME: checks the environment, makes a fresh $WORK and enters it.
+e2e_begin() {
+  local name=$1 variable
+  for variable in LINEAGE_BIN MPIEXEC PYTHON LINEAGE_WORK_DIR; do
+    [[ -n ${!variable:-} ]] || fail "$variable is not set (run the test through ctest)"
+  done
+  MPIEXEC_PREFLAGS=${MPIEXEC_PREFLAGS:-}
+  [[ -x $LINEAGE_BIN ]] || fail "LINEAGE_BIN=$LINEAGE_BIN is not an executable (build the lineage target)"
+  command -v "$MPIEXEC" > /dev/null || fail "MPIEXEC=$MPIEXEC not found"
+  "$PYTHON" -c 'import h5py, numpy' 2> /dev/null ||
+    skip "$PYTHON cannot import h5py and numpy (Debian: apt-get install python3-h5py python3-numpy)"
+  WORK=$LINEAGE_WORK_DIR/$name
+  rm -rf "$WORK"
+  mkdir -p "$WORK"
+  cd "$WORK" || fail "cannot enter $WORK"
+  export PYTHONPATH=$E2E_DIR${PYTHONPATH:+:$PYTHONPATH}
+}
+
+# synth ARGS...: `lineage synth ARGS` (a plain process, no MPI), quiet unless it fails.
+synth() {
+  "$LINEAGE_BIN" synth "$@" > synth.log 2>&1 || { cat synth.log >&2; fail "lineage synth $* failed"; }
+}
+
+# mpi_run RANKS ARGS...: mpirun -n RANKS lineage ARGS, under the time limit; stdout, stderr and the
+# exit status land in $RUN_OUT, $RUN_ERR and $RUN_STATUS (files named after $RUN_NAME, default "run").
+# -q keeps Open MPI's own help text off stderr so the test sees what lineage printed.
+mpi_run() {
+  local ranks=$1
+  shift
+  mpi_launch -n "$ranks" "$LINEAGE_BIN" "$@"
+}
+
+# mpi_launch MPIRUN-ARGS...: the general form (MPMD lines with ':').
+mpi_launch() {
+  local name=${RUN_NAME:-run}
+  RUN_OUT=$WORK/$name.out
+  RUN_ERR=$WORK/$name.err
+  # shellcheck disable=SC2086  # MPIEXEC_PREFLAGS is a list of flags
+  timeout -k 10 "$E2E_TIMEOUT" "$MPIEXEC" $MPIEXEC_PREFLAGS -q "$@" > "$RUN_OUT" 2> "$RUN_ERR"
+  RUN_STATUS=$?
+  if ((RUN_STATUS == 124 || RUN_STATUS == 137)); then
+    show_run
+    fail "mpirun $* did not end within ${E2E_TIMEOUT}s (a rank hangs)"
+  fi
+  return 0
+}
+
+show_run() {
+  echo "--- exit status $RUN_STATUS; stdout:" >&2
+  cat "$RUN_OUT" >&2
+  echo "--- stderr:" >&2
+  cat "$RUN_ERR" >&2
+}
+
+# compare RANKS ARGS...: `lineage compare ARGS` that must succeed.
+compare() {
+  local ranks=$1
+  shift
+  mpi_run "$ranks" compare "$@"
+  if ((RUN_STATUS != 0)); then
+    show_run
+    fail "lineage compare $* with $ranks ranks exited $RUN_STATUS"
+  fi
+}
+
+# expect_report DIR: both report files exist and no temporary file is left beside them.
+expect_report() {
+  local dir=$1
+  [[ -s $dir/report.h5 ]] || fail "$dir/report.h5 missing"
+  [[ -s $dir/report.json ]] || fail "$dir/report.json missing"
+  local extra
+  extra=$(find "$dir" -mindepth 1 ! -name report.h5 ! -name report.json)
+  [[ -z $extra ]] || fail "unexpected files beside the reports: $extra"
+}
+
+# check PYTHON-SCRIPT ARGS...: runs a checker from tests/e2e with the test's Python.
+check() {
+  local script=$1
+  shift
+  "$PYTHON" "$E2E_DIR/$script" "$@" || fail "$script $* found problems (see above)"
+}
+
+# expect_one_error_line FILE: FILE holds exactly one non-empty line and it starts "lineage: error:".
+# Prints the line.
+expect_one_error_line() {
+  local file=$1 lines
+  lines=$(grep -c . "$file")
+  if [[ $lines != 1 ]]; then
+    echo "--- stderr ($lines lines):" >&2
+    cat "$file" >&2
+    fail "expected exactly one line on stderr, got $lines"
+  fi
+  local line
+  line=$(grep . "$file")
+  [[ $line == "lineage: error: "* ]] || fail "the stderr line does not start with 'lineage: error: ': $line"
+  printf '%s\n' "$line"
+}
