@@ -1,6 +1,7 @@
 #include "core/atomic_output.hpp"
 
 #include <fmt/format.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -32,22 +33,41 @@ void atomic_output::commit() {
   committed_ = true;
 }
 
-void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
-  atomic_output output(path);
-  {
-    std::ofstream stream(output.temporary_path(), std::ios::binary | std::ios::trunc);
-    if (!stream)
-      throw input_error(fmt::format("{}: cannot create file: {}", output.temporary_path().string(),
-                                    std::strerror(errno)));
-    stream.write(text.data(), static_cast<std::streamsize>(text.size()));
-    stream.flush();
-    if (!stream) throw input_error(fmt::format("{}: write failed", output.temporary_path().string()));
+void write_file(const std::filesystem::path& path, std::string_view bytes) {
+  const auto fail = [&path](const char* what) {
+    return input_error(fmt::format("{}: {}: {}", path.string(), what, std::strerror(errno)));
+  };
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw fail("cannot create file");
+  std::size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const auto error = fail("write failed");
+      ::close(fd);
+      throw error;
+    }
+    written += static_cast<std::size_t>(n);
   }
+  if (::fsync(fd) != 0) {
+    const auto error = fail("write failed");
+    ::close(fd);
+    throw error;
+  }
+  if (::close(fd) != 0) throw fail("write failed");
+}
+
+void write_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
+  atomic_output output(path);
+  write_file(output.temporary_path(), bytes);
   output.commit();
 }
 
 void ensure_writable_directory(const std::filesystem::path& directory) {
   std::error_code ec;
+  if (std::filesystem::exists(directory, ec) && !std::filesystem::is_directory(directory, ec))
+    throw input_error(fmt::format("{}: output path exists and is not a directory", directory.string()));
   std::filesystem::create_directories(directory, ec);
   if (ec)
     throw input_error(

@@ -3,6 +3,7 @@
 // are complete, so a crashed or failed job never leaves a report that looks finished.
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 namespace lineage {
 
@@ -25,8 +26,12 @@ class atomic_output {
   bool committed_ = false;
 };
 
-// Writes `text` to `path` through an atomic_output. Throws input_error naming the file on failure.
-void write_file_atomically(const std::filesystem::path& path, const std::string& text);
+// Creates or truncates `path` and writes `bytes` to it, synced to disk. Throws input_error naming
+// the file and the system's reason (a full disk, for one) on any failure.
+void write_file(const std::filesystem::path& path, std::string_view bytes);
+
+// write_file through an atomic_output: `path` appears only complete.
+void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
 
 // Creates `directory` if needed and checks that a file can be created in it; throws input_error
 // naming the directory when not. Called before any work so an unwritable output fails early.

@@ -6,6 +6,17 @@
 #include "mpi/compare_job.hpp"
 
 namespace lineage {
+namespace {
+
+// CLI11 reads integers with base detection ("010" is 8, "0x10" is 16) and wraps "-1" around; a
+// count on a job's command line is plain decimal.
+std::string decimal_count(const std::string& text) {
+  const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits || text.front() == '0') return "must be a positive decimal integer, got '" + text + "'";
+  return {};
+}
+
+}  // namespace
 
 command add_compare_command(CLI::App& parent, std::string command_line) {
   auto request = std::make_shared<compare_request>();
@@ -22,7 +33,8 @@ command add_compare_command(CLI::App& parent, std::string command_line) {
                   "YAML job file with keys model_a, model_b, output, block_elements, arch_dir; "
                   "command-line values override it");
   app->add_option("--block-elements", args.block_elements,
-                  "elements per work block (default 4194304; does not depend on the rank count)");
+                  "elements per work block (default 4194304; does not depend on the rank count)")
+      ->check(decimal_count);
   app->add_option("--arch-dir", args.arch_dir,
                   "directory of architecture rule files to use instead of the built-in ones");
   return {app, [request]() -> int {

@@ -103,11 +103,12 @@ std::vector<block_result> compute_my_blocks(const communicator& comm, const work
   return results;
 }
 
+// Both files are complete under temporary names before either takes its final name.
 void write_reports(const comparison_report& report, const std::filesystem::path& out) {
   atomic_output h5(out / "report.h5");
-  write_report_h5(report, h5.temporary_path());
   atomic_output json(out / "report.json");
-  write_file_atomically(json.temporary_path(), report_json_text(report));
+  write_file(h5.temporary_path(), report_h5_image(report, h5.final_path().string()));
+  write_file(json.temporary_path(), report_json_text(report));
   h5.commit();
   json.commit();
 }

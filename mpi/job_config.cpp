@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <charconv>
 #include <fstream>
 #include <sstream>
 
@@ -30,8 +31,10 @@ std::string string_value(const YAML::Node& node, const std::string& file, const 
 
 std::uint64_t positive_integer(const YAML::Node& node, const std::string& file, const std::string& key) {
   std::uint64_t value = 0;
-  if (!node.IsScalar() || !YAML::convert<std::uint64_t>::decode(node, value) || value == 0 ||
-      node.Scalar().find_first_not_of("0123456789") != std::string::npos)
+  // Decimal digits only: yaml-cpp's own conversion would read a leading 0 as octal ("010" → 8).
+  if (!node.IsScalar() ||
+      std::from_chars(node.Scalar().data(), node.Scalar().data() + node.Scalar().size(), value).ec != std::errc{} ||
+      value == 0 || node.Scalar().find_first_not_of("0123456789") != std::string::npos)
     throw usage_error(fmt::format("{}: key '{}': expected a positive integer, got '{}'", file, key,
                                   node.IsScalar() ? node.Scalar() : std::string("(not a scalar)")));
   return value;

@@ -132,16 +132,25 @@ void h5_group::set_attribute(const std::string& name, double value) const {
   checked(H5Awrite(attribute.get(), H5T_NATIVE_DOUBLE, &value), where(name) + ": cannot write attribute");
 }
 
-h5_file h5_file::create(const std::filesystem::path& path) {
+h5_file h5_file::create_in_memory(const std::string& label) {
   silence_hdf5_errors();
-  const hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  if (file < 0) throw input_error(fmt::format("{}: cannot create HDF5 file", path.string()));
-  return h5_file(h5_id(file, H5Fclose), "/", path.string());
+  const h5_id access(checked(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate"), H5Pclose);
+  constexpr std::size_t growth = std::size_t{1} << 20;
+  checked(H5Pset_fapl_core(access.get(), growth, /*backing_store=*/0), label + ": H5Pset_fapl_core");
+  const hid_t file = H5Fcreate(label.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get());
+  if (file < 0) throw hdf5_error(fmt::format("{}: cannot create the HDF5 image in memory", label));
+  return h5_file(h5_id(file, H5Fclose), "/", label);
 }
 
-void h5_file::close() {
-  checked(H5Fflush(id(), H5F_SCOPE_GLOBAL), file_ + ": cannot flush");
-  checked(H5Fclose(id_.release()), file_ + ": cannot close");
+std::string h5_file::close_to_image() {
+  checked(H5Fflush(id(), H5F_SCOPE_GLOBAL), file_ + ": cannot flush the HDF5 image");
+  const ssize_t size = H5Fget_file_image(id(), nullptr, 0);
+  if (size < 0) throw hdf5_error(file_ + ": cannot size the HDF5 image");
+  std::string image(static_cast<std::size_t>(size), '\0');
+  if (H5Fget_file_image(id(), image.data(), image.size()) != size)
+    throw hdf5_error(file_ + ": cannot copy the HDF5 image");
+  checked(H5Fclose(id_.release()), file_ + ": cannot close the HDF5 image");
+  return image;
 }
 
 }  // namespace lineage

@@ -5,7 +5,6 @@
 #include <hdf5.h>
 
 #include <cstdint>
-#include <filesystem>
 #include <span>
 #include <string>
 #include <vector>
@@ -62,12 +61,15 @@ class h5_group {
   std::string file_;
 };
 
+// An HDF5 file built in memory (the "core" driver, no backing store) and handed over as bytes,
+// which the caller writes with ordinary, checked file I/O. HDF5 never touches the disk, so a full
+// disk or an unwritable directory is an ordinary write error rather than a half-closed HDF5 file.
 class h5_file : public h5_group {
  public:
-  // Creates (truncates) `path`, serial access from one rank.
-  static h5_file create(const std::filesystem::path& path);
-  // Flushes and closes; errors on close are reported here rather than lost in a destructor.
-  void close();
+  // `label` names the file in error messages (normally its final path).
+  static h5_file create_in_memory(const std::string& label);
+  // Flushes, returns the complete file image and closes the file.
+  [[nodiscard]] std::string close_to_image();
 
  private:
   using h5_group::h5_group;

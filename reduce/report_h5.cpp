@@ -132,8 +132,8 @@ void write_unpaired(const h5_group& root, const comparison_report& report) {
 
 }  // namespace
 
-void write_report_h5(const comparison_report& report, const std::filesystem::path& path) {
-  h5_file file = h5_file::create(path);
+std::string report_h5_image(const comparison_report& report, const std::string& label) {
+  h5_file file = h5_file::create_in_memory(label);
   file.set_attribute("format", std::string("lineage-report"));
   file.set_attribute("format_version", format_version);
   file.set_attribute("status", report.status());
@@ -145,7 +145,7 @@ void write_report_h5(const comparison_report& report, const std::filesystem::pat
   write_tensors(file, report);
   write_roles(file, report);
   write_unpaired(file, report);
-  file.close();
+  return file.close_to_image();
 }
 
 }  // namespace lineage

@@ -1,6 +1,5 @@
 #pragma once
 // The three renderings of a comparison_report.
-#include <filesystem>
 #include <iosfwd>
 #include <string>
 
@@ -8,9 +7,9 @@
 
 namespace lineage {
 
-// Writes the HDF5 report to `path` (the caller provides a temporary name; see atomic_output).
-// Layout: docs/HDF5_SCHEMA.md.
-void write_report_h5(const comparison_report& report, const std::filesystem::path& path);
+// The HDF5 report as the bytes of a complete file (built in memory; layout: docs/HDF5_SCHEMA.md).
+// `label` names it in error messages.
+std::string report_h5_image(const comparison_report& report, const std::string& label);
 
 // The JSON report as text (schema: docs/HDF5_SCHEMA.md, section report.json).
 std::string report_json_text(const comparison_report& report);

@@ -61,7 +61,9 @@ void print_terminal_table(const comparison_report& report, std::ostream& out) {
   if (shown < report.unpaired.size())
     fmt::print(out, "  ... and {} more (see report.json \"unpaired\")\n", report.unpaired.size() - shown);
   if (report.tensors_with_nonfinite > 0)
-    fmt::print(out, "{} tensor pairs hold NaN or Inf values; those pairs are left out of their figures.\n",
+    fmt::print(out,
+               "{} tensor pairs hold NaN or Inf values; element pairs with a non-finite value are left "
+               "out of the figures (counts per tensor: nonfinite_a, nonfinite_b).\n",
                report.tensors_with_nonfinite);
   fmt::print(out,
              "Raw cosine of positive vectors (norm weights) is high for unrelated models; read Pearson "

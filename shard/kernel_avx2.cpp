@@ -1,4 +1,4 @@
-// The AVX2 + FMA + F16C kernel variant.
+// The AVX2 + FMA + F16C (+ POPCNT) kernel variant.
 //
 // Only the kernel itself is compiled for AVX2 (by pragma, after every header is in): compiling the
 // whole file with -mavx2 would let AVX2 copies of inline library functions win at link time and
@@ -16,7 +16,7 @@
 #include "shard/kernel.hpp"
 
 #pragma GCC push_options
-#pragma GCC target("avx2,fma,f16c")
+#pragma GCC target("avx2,fma,f16c,popcnt")
 #define LINEAGE_KERNEL_NAMESPACE kernel_avx2
 #define LINEAGE_KERNEL_USE_AVX2 1
 #include "shard/kernel_impl.hpp"

@@ -16,7 +16,7 @@ variant_table detect() {
 #if defined(LINEAGE_HAVE_AVX2_KERNEL)
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-      __builtin_cpu_supports("f16c"))
+      __builtin_cpu_supports("f16c") && __builtin_cpu_supports("popcnt"))
     table.variants[table.count++] = {"avx2", &kernel_avx2::compute};
 #endif
   table.variants[table.count++] = {"generic", &kernel_generic::compute};

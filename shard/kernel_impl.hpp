@@ -1,16 +1,19 @@
 // The statistics kernel, included once per instruction set by kernel_<isa>.cpp inside namespace
 // lineage::LINEAGE_KERNEL_NAMESPACE. No include guard on purpose.
 //
-// One fused pass per group of eight pairs: decode both sides to float, check for non-finite values,
-// track minimum and maximum, count bitwise-equal pairs and add six running sums. The sums live in
-// eight lanes (pair i of a group goes to lane i), first as single-precision partials of at most 32
-// terms per lane, then folded into double lanes; the block result is the fixed-order fold of the
-// double lanes. For BF16, F16 and F8 inputs every product is exact in single precision, so a
-// partial's rounding is bounded by 32 ulp of the sum of its absolute terms (≈ 2e-6 relative).
+// The fast path makes one fused pass per group of eight pairs: decode both sides to float, track
+// minimum and maximum, count bitwise-equal pairs and add six running sums. The sums live in eight
+// lanes (which pair of a group goes to which lane is fixed by the loader), first as
+// single-precision partials of at most 32 terms per lane, then folded into double lanes; the
+// block result is the fixed-order fold of the double lanes. For BF16, F16 and F8 inputs every
+// product is exact in single precision, so a partial's rounding is bounded by 32 ulp of the sum of
+// its absolute terms (≈ 2e-6 relative).
 //
-// Work is done in chunks of kernel_chunk_elements, and partials are folded at the end of every
-// chunk. A chunk that turns out to hold a non-finite value is rolled back and redone by a scalar
-// path that leaves those pairs out and counts them; it keeps the same lanes and folding cadence.
+// Work is done in chunks of kernel_chunk_elements, each summed on its own and added to the block's
+// lanes only if its sums of squares are finite. A chunk holding NaN or ±Inf (or values whose
+// squares overflow single precision) is redone by the exact path, in double, which counts the
+// non-finite values per side and leaves those pairs out of every sum. F64 blocks take the exact
+// path throughout.
 //
 // LINEAGE_KERNEL_USE_AVX2: the including file has switched the target to AVX2 + FMA + F16C and
 // included <immintrin.h> (GCC does not define __AVX2__ for a target pragma, so we say it ourselves).
@@ -32,8 +35,8 @@ using v4d = double __attribute__((vector_size(32)));
 using v4f = float __attribute__((vector_size(16)));
 
 constexpr std::size_t lanes = lineage::kernel_lanes;
-constexpr std::size_t groups_per_fold = 32;  // groups between folds into double
-constexpr std::size_t interleave = 2;        // sets of product partials (16 terms per lane each)
+constexpr std::size_t groups_per_fold = 32;      // single-precision terms per lane between folds
+constexpr std::size_t prefetch_distance = 1024;  // elements ahead (2-4 KiB): covers memory latency
 constexpr float f_inf = std::numeric_limits<float>::infinity();
 
 inline v8f splat(float x) { return v8f{x, x, x, x, x, x, x, x}; }
@@ -63,47 +66,59 @@ inline v4d widen_high(v8f x) {
 #endif
 }
 
-// Single-precision partial sums of products for one interleave set.
+// Single-precision partial sums.
 struct partials {
-  v8f aa{}, bb{}, ab{}, dd{};
+  v8f a{}, b{}, aa{}, bb{}, ab{}, dd{};
 };
 
-// Everything the kernel carries from group to group. The product sums of consecutive groups
-// alternate between two sets of partials (group g of a chunk goes to set g % 2), which halves the
-// dependency chains of the FMAs; the plain sums have one partial each. Partials fold into the
-// double lanes in a fixed order. (Sixteen 256-bit registers hold exactly the fast path's state.)
-struct kernel_state {
-  v8f part_a{}, part_b{};
-  partials part[interleave];
-  std::size_t groups_in_part = 0;
-  v4d sum_a[2]{}, sum_b[2]{}, sum_aa[2]{}, sum_bb[2]{}, sum_ab[2]{}, sum_dd[2]{};  // double lanes
-  v8f lo_a = splat(f_inf), hi_a = splat(-f_inf), lo_b = splat(f_inf), hi_b = splat(-f_inf);
-  std::uint64_t equal = 0, count = 0, nonfinite_a = 0, nonfinite_b = 0;
+// The double lanes the partials fold into.
+struct double_lanes {
+  v4d a[2]{}, b[2]{}, aa[2]{}, bb[2]{}, ab[2]{}, dd[2]{};
 
   static void fold_part(v8f& part, v4d (&into)[2]) {
     into[0] += widen_low(part);
     into[1] += widen_high(part);
     part = v8f{};
   }
-  void fold() {
-    fold_part(part_a, sum_a);
-    fold_part(part_b, sum_b);
-    for (auto& p : part) {
-      fold_part(p.aa, sum_aa);
-      fold_part(p.bb, sum_bb);
-      fold_part(p.ab, sum_ab);
-      fold_part(p.dd, sum_dd);
-    }
-    groups_in_part = 0;
+  // Adds the partials into the lanes and clears them.
+  void fold(partials& p) {
+    fold_part(p.a, a);
+    fold_part(p.b, b);
+    fold_part(p.aa, aa);
+    fold_part(p.bb, bb);
+    fold_part(p.ab, ab);
+    fold_part(p.dd, dd);
   }
-  // Called after each group of eight pairs.
-  void group_done() {
-    if (++groups_in_part == groups_per_fold) fold();
+  void add(const double_lanes& other) {
+    for (std::size_t h = 0; h < 2; ++h) {
+      a[h] += other.a[h];
+      b[h] += other.b[h];
+      aa[h] += other.aa[h];
+      bb[h] += other.bb[h];
+      ab[h] += other.ab[h];
+      dd[h] += other.dd[h];
+    }
+  }
+  // A NaN or ±Inf among the inputs makes a sum of squares non-finite.
+  [[nodiscard]] bool squares_finite() const {
+    for (std::size_t h = 0; h < 2; ++h)
+      for (std::size_t k = 0; k < 4; ++k)
+        if (!std::isfinite(aa[h][k]) || !std::isfinite(bb[h][k])) return false;
+    return true;
   }
   static double total(const v4d (&lanes2)[2]) {
     return ((lanes2[0][0] + lanes2[0][1]) + (lanes2[0][2] + lanes2[0][3])) +
            ((lanes2[1][0] + lanes2[1][1]) + (lanes2[1][2] + lanes2[1][3]));
   }
+};
+
+// Everything the kernel carries from chunk to chunk.
+struct kernel_state {
+  double_lanes sums;
+  v8f lo_a = splat(f_inf), hi_a = splat(-f_inf), lo_b = splat(f_inf), hi_b = splat(-f_inf);
+  // Extremes seen by the exact path, in double (F64 values need not fit a float).
+  double exact_lo_a = HUGE_VAL, exact_hi_a = -HUGE_VAL, exact_lo_b = HUGE_VAL, exact_hi_b = -HUGE_VAL;
+  std::uint64_t equal = 0, count = 0, nonfinite_a = 0, nonfinite_b = 0;
 };
 
 inline v8i bits_of(v8f x) {
@@ -115,6 +130,7 @@ inline v8i bits_of(v8f x) {
 // Loaders: eight elements of one side as floats, exact for every supported type but F64. -------
 struct load_f32 {
   const std::byte* data;
+  void prefetch(std::size_t i) const { __builtin_prefetch(data + 4 * i); }
   v8f operator()(std::size_t i) const {
     v8f v;
     std::memcpy(&v, data + 4 * i, sizeof v);
@@ -124,6 +140,7 @@ struct load_f32 {
 
 struct load_bf16 {
   const std::byte* data;
+  void prefetch(std::size_t i) const { __builtin_prefetch(data + 2 * i); }
   v8f operator()(std::size_t i) const {
 #if defined(LINEAGE_KERNEL_USE_AVX2)
     const __m128i half = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + 2 * i));
@@ -141,6 +158,7 @@ struct load_bf16 {
 
 struct load_f16 {
   const std::byte* data;
+  void prefetch(std::size_t i) const { __builtin_prefetch(data + 2 * i); }
   v8f operator()(std::size_t i) const {
 #if defined(LINEAGE_KERNEL_USE_AVX2)
     const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + 2 * i));
@@ -158,7 +176,46 @@ struct load_f16 {
   }
 };
 
-// Any element of any supported type as double (the scalar and F64 paths).
+// F8_E4M3 and F8_E5M2 through their 256-entry decode tables.
+struct load_f8 {
+  const std::byte* data;
+  const float* table;
+  void prefetch(std::size_t i) const { __builtin_prefetch(data + i); }
+  v8f operator()(std::size_t i) const {
+    v8f v;
+    for (std::size_t k = 0; k < lanes; ++k) v[k] = table[static_cast<std::uint8_t>(data[i + k])];
+    return v;
+  }
+};
+
+// Any element of any supported type but F64 as float (exact).
+inline float element_float(lineage::element_run run, std::size_t i) {
+  using lineage::dtype;
+  const std::byte* p = run.data + i * lineage::dtype_size(run.type);
+  switch (run.type) {
+    case dtype::f32: {
+      float v;
+      std::memcpy(&v, p, 4);
+      return v;
+    }
+    case dtype::bf16: {
+      std::uint16_t bits;
+      std::memcpy(&bits, p, 2);
+      return lineage::bf16_to_float(bits);
+    }
+    case dtype::f16: {
+      std::uint16_t bits;
+      std::memcpy(&bits, p, 2);
+      return lineage::f16_table()[bits];
+    }
+    case dtype::f8_e4m3: return lineage::f8_e4m3_table()[static_cast<std::uint8_t>(*p)];
+    case dtype::f8_e5m2: return lineage::f8_e5m2_table()[static_cast<std::uint8_t>(*p)];
+    case dtype::f64: break;
+  }
+  return 0;
+}
+
+// Any element of any supported type as double (the shift and F64 paths).
 inline double element(lineage::element_run run, std::size_t i) {
   using lineage::dtype;
   const std::byte* p = run.data + i * lineage::dtype_size(run.type);
@@ -189,172 +246,237 @@ inline double element(lineage::element_run run, std::size_t i) {
   return 0;
 }
 
+// Pair loaders: two groups (sixteen pairs) at a time as (x0, y0), (x1, y1), counting bitwise-equal
+// pairs as they go. Which pair lands in which lane is part of the arithmetic's definition, and every
+// instruction-set variant uses the same loader for the same dtypes, so the bits still agree.
+
+// Any two loaders, in natural order: group 0 is pairs i..i+7, group 1 is pairs i+8..i+15.
+template <typename LoadA, typename LoadB>
+struct pair_loader {
+  LoadA load_a;
+  LoadB load_b;
+  v8i equal{};
+
+  void prefetch(std::size_t i) const {
+    load_a.prefetch(i);
+    load_b.prefetch(i);
+  }
+  void load1(std::size_t i, v8f& x, v8f& y) {
+    x = load_a(i);
+    y = load_b(i);
+    equal -= bits_of(x) == bits_of(y);
+  }
+  void load2(std::size_t i, v8f& x0, v8f& y0, v8f& x1, v8f& y1) {
+    load1(i, x0, y0);
+    load1(i + lanes, x1, y1);
+  }
+  std::uint64_t take_equal() {
+    std::uint64_t total = 0;
+    for (std::size_t k = 0; k < lanes; ++k) total += static_cast<std::uint64_t>(equal[k]);
+    equal = v8i{};
+    return total;
+  }
+};
+
+// BF16 against BF16, the common case, from one 32-byte load per side: equality on the raw 16-bit
+// values, and the widening to float by interleaving with zeros, which (as AVX2 unpacks work within
+// 128-bit halves) puts pairs {0-3, 8-11} in group 0 and {4-7, 12-15} in group 1.
+struct bf16_pair_loader {
+  using v16u16 = std::uint16_t __attribute__((vector_size(32)));
+  using v16i16 = std::int16_t __attribute__((vector_size(32)));
+  const std::byte* a;
+  const std::byte* b;
+#if defined(LINEAGE_KERNEL_USE_AVX2)
+  std::uint64_t equal_bytes = 0;  // two mask bits per equal pair (no vector register needed)
+#else
+  v16i16 equal{};                 // at most 128 per lane per chunk of 2048 pairs
+#endif
+  std::uint64_t equal_tail = 0;
+
+  void prefetch(std::size_t i) const {
+    __builtin_prefetch(a + 2 * i);
+    __builtin_prefetch(b + 2 * i);
+  }
+  void load1(std::size_t i, v8f& x, v8f& y) {  // a lone last group: natural order
+    x = load_bf16{a}(i);
+    y = load_bf16{b}(i);
+    const v8i same = bits_of(x) == bits_of(y);
+    for (std::size_t k = 0; k < lanes; ++k) equal_tail += same[k] != 0;
+  }
+  static void widen(v16u16 raw, v8f& low, v8f& high) {
+#if defined(LINEAGE_KERNEL_USE_AVX2)
+    __m256i bits;
+    std::memcpy(&bits, &raw, sizeof bits);
+    const __m256i zero = _mm256_setzero_si256();
+    low = _mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, bits));
+    high = _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, bits));
+#else
+    const v8u32 l = __builtin_convertvector(__builtin_shufflevector(raw, raw, 0, 1, 2, 3, 8, 9, 10, 11), v8u32) << 16;
+    const v8u32 h = __builtin_convertvector(__builtin_shufflevector(raw, raw, 4, 5, 6, 7, 12, 13, 14, 15), v8u32) << 16;
+    std::memcpy(&low, &l, sizeof low);
+    std::memcpy(&high, &h, sizeof high);
+#endif
+  }
+  void load2(std::size_t i, v8f& x0, v8f& y0, v8f& x1, v8f& y1) {
+    v16u16 ra, rb;
+    std::memcpy(&ra, a + 2 * i, sizeof ra);
+    std::memcpy(&rb, b + 2 * i, sizeof rb);
+#if defined(LINEAGE_KERNEL_USE_AVX2)
+    __m256i va, vb;
+    std::memcpy(&va, &ra, sizeof va);
+    std::memcpy(&vb, &rb, sizeof vb);
+    equal_bytes += static_cast<std::uint64_t>(
+        _mm_popcnt_u32(static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpeq_epi16(va, vb)))));
+#else
+    equal -= ra == rb;
+#endif
+    widen(ra, x0, x1);
+    widen(rb, y0, y1);
+  }
+  std::uint64_t take_equal() {
+    std::uint64_t total = equal_tail;
+#if defined(LINEAGE_KERNEL_USE_AVX2)
+    total += equal_bytes / 2;
+    equal_bytes = 0;
+#else
+    for (std::size_t k = 0; k < 2 * lanes; ++k) total += static_cast<std::uint64_t>(equal[k]);
+    equal = v16i16{};
+#endif
+    equal_tail = 0;
+    return total;
+  }
+};
+
 // The fast path over whole groups [first, last) of one chunk. Returns false, leaving `state` in an
 // unspecified condition, when the chunk held a non-finite value. That needs no test per element:
 // a NaN or ±Inf makes the squared terms, and so the double lanes of Σ(a−s)² or Σ(b−s)², non-finite
 // (the double lanes are finite on entry, because earlier chunks with such values were redone).
-template <typename LoadA, typename LoadB>
-bool chunk_fast(LoadA load_a, LoadB load_b, std::size_t first, std::size_t last, v8f shift_a,
-                v8f shift_b, kernel_state& s) {
-  // Work on local copies so the compiler keeps the accumulators in registers.
-  v8f part_a = s.part_a, part_b = s.part_b;
-  partials p0 = s.part[0], p1 = s.part[1];
+template <bool Shifted, typename PairLoader>
+bool chunk_fast(PairLoader& loader, std::size_t first, std::size_t last, v8f shift_a, v8f shift_b,
+                kernel_state& s) {
+  // The chunk is summed on its own and added to the state only when it holds no non-finite
+  // value, so nothing needs rolling back. The fast path's registers (six partials, four extremes)
+  // fit the sixteen of AVX2: a partial spilled to memory would put a store and a load into its
+  // dependency chain.
+  partials p{};
+  double_lanes chunk_sums;
   v8f lo_a = s.lo_a, hi_a = s.hi_a, lo_b = s.lo_b, hi_b = s.hi_b;
-  std::size_t groups = s.groups_in_part;
-  v8i equal{};
-  const auto one_group = [&](std::size_t i, partials& p) {
-    const v8f x = load_a(i), y = load_b(i);
-    equal -= bits_of(x) == bits_of(y);
+  std::size_t groups = 0;
+  const auto one_group = [&](v8f x, v8f y) {
     lo_a = x < lo_a ? x : lo_a;
     hi_a = x > hi_a ? x : hi_a;
     lo_b = y < lo_b ? y : lo_b;
     hi_b = y > hi_b ? y : hi_b;
-    const v8f dx = x - shift_a, dy = y - shift_b, d = x - y;
-    part_a += dx;
-    part_b += dy;
+    // Subtracting a zero shift is exact, so skipping it changes no bit.
+    const v8f dx = Shifted ? x - shift_a : x, dy = Shifted ? y - shift_b : y, d = x - y;
+    p.a += dx;
+    p.b += dy;
     p.aa = fused_multiply_add(dx, dx, p.aa);
     p.bb = fused_multiply_add(dy, dy, p.bb);
     p.ab = fused_multiply_add(dx, dy, p.ab);
     p.dd = fused_multiply_add(d, d, p.dd);
   };
-  const auto write_back = [&] {
-    s.part_a = part_a;
-    s.part_b = part_b;
-    s.part[0] = p0;
-    s.part[1] = p1;
-    s.groups_in_part = groups;
-  };
   std::size_t i = first;
-  for (; i + interleave * lanes <= last; i += interleave * lanes) {
-    one_group(i, p0);
-    one_group(i + lanes, p1);
-    groups += interleave;
+  for (; i + 2 * lanes <= last; i += 2 * lanes) {
+    loader.prefetch(i + prefetch_distance);
+    v8f x0, y0, x1, y1;
+    loader.load2(i, x0, y0, x1, y1);
+    one_group(x0, y0);
+    one_group(x1, y1);
+    groups += 2;
     if (groups == groups_per_fold) {
-      write_back();
-      s.fold();
-      part_a = part_b = v8f{};
-      p0 = p1 = partials{};
+      chunk_sums.fold(p);
       groups = 0;
     }
   }
   if (i < last) {
-    one_group(i, p0);
-    ++groups;
+    v8f x, y;
+    loader.load1(i, x, y);
+    one_group(x, y);
   }
-  write_back();
+  chunk_sums.fold(p);
+  const std::uint64_t equal = loader.take_equal();
+  if (!chunk_sums.squares_finite()) return false;
+  s.sums.add(chunk_sums);
   s.lo_a = lo_a;
   s.hi_a = hi_a;
   s.lo_b = lo_b;
   s.hi_b = hi_b;
-  s.fold();
-  for (std::size_t half = 0; half < 2; ++half)
-    for (std::size_t k = 0; k < 4; ++k)
-      if (!std::isfinite(s.sum_aa[half][k]) || !std::isfinite(s.sum_bb[half][k])) return false;
-  for (std::size_t k = 0; k < lanes; ++k) s.equal += static_cast<std::uint64_t>(equal[k]);
+  s.equal += equal;
   s.count += last - first;
   return true;
 }
 
-// The exact path: pairs [first, last) one by one, in groups of eight with the fast path's lanes.
-// Pairs with a non-finite value are counted per side and left out of every sum.
+// The exact path: pairs [first, last) one by one, every term in double, into the double lanes
+// (pair i goes to lane (i − first) mod 8). It takes F64 blocks, the pairs after the last whole
+// group, and chunks the fast path refused: those holding NaN or ±Inf, whose pairs it counts per
+// side and leaves out of every sum, and those whose squares overflow single precision. Bitwise
+// equality is judged on values of type T, the common type (float, or double with F64).
 template <typename T>
-void chunk_scalar(lineage::element_run a, lineage::element_run b, std::size_t first,
-                  std::size_t last, T shift_a, T shift_b, kernel_state& s);
-
-template <>
-void chunk_scalar<float>(lineage::element_run a, lineage::element_run b, std::size_t first,
-                         std::size_t last, float shift_a, float shift_b, kernel_state& s) {
-  for (std::size_t group = first; group < last; group += lanes) {
-    v8f x{}, y{}, keep_x{}, keep_y{};
-    v8i keep{};
-    const std::size_t width = std::min(lanes, last - group);
-    for (std::size_t k = 0; k < width; ++k) {
-      x[k] = static_cast<float>(element(a, group + k));
-      y[k] = static_cast<float>(element(b, group + k));
-      s.equal += std::bit_cast<std::uint32_t>(x[k]) == std::bit_cast<std::uint32_t>(y[k]);
-      const bool finite_x = std::isfinite(x[k]), finite_y = std::isfinite(y[k]);
-      s.nonfinite_a += !finite_x;
-      s.nonfinite_b += !finite_y;
-      if (finite_x) {
-        s.lo_a[k] = std::min(s.lo_a[k], x[k]);
-        s.hi_a[k] = std::max(s.hi_a[k], x[k]);
-      }
-      if (finite_y) {
-        s.lo_b[k] = std::min(s.lo_b[k], y[k]);
-        s.hi_b[k] = std::max(s.hi_b[k], y[k]);
-      }
-      if (finite_x && finite_y) {
-        keep[k] = -1;
-        keep_x[k] = x[k];
-        keep_y[k] = y[k];
-        ++s.count;
-      }
-    }
-    // Left-out lanes contribute exactly zero: x = shift and y = shift there would still add
-    // (shift_a − shift_b)² to Σd², so the terms are masked after they are formed.
-    const v8f dx = keep_x - splat(shift_a), dy = keep_y - splat(shift_b), d = keep_x - keep_y;
-    const v8f zero{};
-    const v8f mdx = keep ? dx : zero, mdy = keep ? dy : zero, md = keep ? d : zero;
-    partials& p = s.part[((group - first) / lanes) % interleave];
-    s.part_a += mdx;
-    s.part_b += mdy;
-    p.aa = fused_multiply_add(mdx, mdx, p.aa);
-    p.bb = fused_multiply_add(mdy, mdy, p.bb);
-    p.ab = fused_multiply_add(mdx, mdy, p.ab);
-    p.dd = fused_multiply_add(md, md, p.dd);
-    s.group_done();
-  }
-}
-
-// F64 on either side: every term in double, directly into the double lanes.
-template <>
-void chunk_scalar<double>(lineage::element_run a, lineage::element_run b, std::size_t first,
-                          std::size_t last, double shift_a, double shift_b, kernel_state& s) {
+void exact_path(lineage::element_run a, lineage::element_run b, std::size_t first, std::size_t last,
+                double shift_a, double shift_b, kernel_state& s) {
+  using bits_t = std::conditional_t<std::is_same_v<T, float>, std::uint32_t, std::uint64_t>;
+  double_lanes& t = s.sums;
   for (std::size_t i = first; i < last; ++i) {
     const std::size_t lane = (i - first) % lanes, half = lane / 4, slot = lane % 4;
-    const double x = element(a, i), y = element(b, i);
-    s.equal += std::bit_cast<std::uint64_t>(x) == std::bit_cast<std::uint64_t>(y);
+    T xt, yt;
+    if constexpr (std::is_same_v<T, float>) {
+      xt = element_float(a, i);
+      yt = element_float(b, i);
+    } else {
+      xt = element(a, i);
+      yt = element(b, i);
+    }
+    s.equal += std::bit_cast<bits_t>(xt) == std::bit_cast<bits_t>(yt);
+    const double x = xt, y = yt;
     const bool finite_x = std::isfinite(x), finite_y = std::isfinite(y);
     s.nonfinite_a += !finite_x;
     s.nonfinite_b += !finite_y;
     if (finite_x) {
-      s.lo_a[lane] = std::min(s.lo_a[lane], static_cast<float>(x));
-      s.hi_a[lane] = std::max(s.hi_a[lane], static_cast<float>(x));
+      s.exact_lo_a = std::min(s.exact_lo_a, x);
+      s.exact_hi_a = std::max(s.exact_hi_a, x);
     }
     if (finite_y) {
-      s.lo_b[lane] = std::min(s.lo_b[lane], static_cast<float>(y));
-      s.hi_b[lane] = std::max(s.hi_b[lane], static_cast<float>(y));
+      s.exact_lo_b = std::min(s.exact_lo_b, y);
+      s.exact_hi_b = std::max(s.exact_hi_b, y);
     }
     if (!finite_x || !finite_y) continue;
     ++s.count;
     const double dx = x - shift_a, dy = y - shift_b, d = x - y;
-    s.sum_a[half][slot] += dx;
-    s.sum_b[half][slot] += dy;
-    s.sum_aa[half][slot] = std::fma(dx, dx, s.sum_aa[half][slot]);
-    s.sum_bb[half][slot] = std::fma(dy, dy, s.sum_bb[half][slot]);
-    s.sum_ab[half][slot] = std::fma(dx, dy, s.sum_ab[half][slot]);
-    s.sum_dd[half][slot] = std::fma(d, d, s.sum_dd[half][slot]);
+    t.a[half][slot] += dx;
+    t.b[half][slot] += dy;
+    t.aa[half][slot] = std::fma(dx, dx, t.aa[half][slot]);
+    t.bb[half][slot] = std::fma(dy, dy, t.bb[half][slot]);
+    t.ab[half][slot] = std::fma(dx, dy, t.ab[half][slot]);
+    t.dd[half][slot] = std::fma(d, d, t.dd[half][slot]);
   }
 }
 
-// The mean of the block's first finite values: a shift near the mean keeps the centred sums
-// accurate for vectors with a large mean and a small spread, and a fixed rule keeps the result a
+// The shift subtracted from a side before summing: the mean of the block's first 256 finite values
+// when that mean is large against their spread (norm weights: mean ≈ 1, spread ≈ 0.1, where raw
+// sums would lose Pearson's digits to cancellation), else 0 (weight matrices: mean ≈ 0, where a
+// shift gains nothing and costs a subtraction per element). A fixed rule keeps the result a
 // function of the block alone.
 inline double choose_shift(lineage::element_run run, std::uint64_t count) {
   constexpr std::size_t sample = 256;
-  double total = 0;
+  double total = 0, squares = 0;
   std::size_t used = 0;
   for (std::size_t i = 0; i < count && used < sample; ++i) {
     const double v = element(run, i);
     if (!std::isfinite(v)) continue;
     total += v;
+    squares += v * v;
     ++used;
   }
-  return used == 0 ? 0.0 : total / static_cast<double>(used);
+  if (used == 0) return 0.0;
+  const double mean = total / static_cast<double>(used);
+  const double variance = std::max(0.0, squares / static_cast<double>(used) - mean * mean);
+  // |mean| ≤ std/4 loses at most a factor 1 + 1/16 of precision to cancellation.
+  return 16.0 * mean * mean <= variance ? 0.0 : mean;
 }
 
-template <typename LoadA, typename LoadB>
-void run_float_blocks(LoadA load_a, LoadB load_b, lineage::element_run a, lineage::element_run b,
+template <typename PairLoader>
+void run_float_blocks(PairLoader loader, lineage::element_run a, lineage::element_run b,
                       std::uint64_t count, float shift_a, float shift_b, kernel_state& s) {
   constexpr std::size_t chunk = lineage::kernel_chunk_elements;
   static_assert(chunk % (lanes * groups_per_fold) == 0, "chunks must end on a fold boundary");
@@ -362,26 +484,25 @@ void run_float_blocks(LoadA load_a, LoadB load_b, lineage::element_run a, lineag
   const std::size_t whole = static_cast<std::size_t>(count) / lanes * lanes;
   for (std::size_t start = 0; start < whole; start += chunk) {
     const std::size_t end = std::min(whole, start + chunk);
-    const kernel_state before = s;
-    if (!chunk_fast(load_a, load_b, start, end, sa, sb, s)) {
-      s = before;
-      chunk_scalar<float>(a, b, start, end, shift_a, shift_b, s);
-      s.fold();
-    }
+    const bool finite = shift_a == 0.0f && shift_b == 0.0f
+                            ? chunk_fast<false>(loader, start, end, sa, sb, s)
+                            : chunk_fast<true>(loader, start, end, sa, sb, s);
+    if (!finite) exact_path<float>(a, b, start, end, shift_a, shift_b, s);
   }
-  if (whole < count) chunk_scalar<float>(a, b, whole, static_cast<std::size_t>(count), shift_a, shift_b, s);
+  if (whole < count) exact_path<float>(a, b, whole, static_cast<std::size_t>(count), shift_a, shift_b, s);
 }
 
-// Instantiates the fused loop for the loader of each side's dtype; F8 goes through the scalar path.
-template <typename LoadA>
-void dispatch_b(LoadA load_a, lineage::element_run a, lineage::element_run b, std::uint64_t count,
-                float shift_a, float shift_b, kernel_state& s) {
+// Calls `use` with the loader of a side's dtype (every type but F64, which takes the exact path).
+template <typename Use>
+void with_loader(lineage::element_run side, Use&& use) {
   using lineage::dtype;
-  switch (b.type) {
-    case dtype::f32: return run_float_blocks(load_a, load_f32{b.data}, a, b, count, shift_a, shift_b, s);
-    case dtype::bf16: return run_float_blocks(load_a, load_bf16{b.data}, a, b, count, shift_a, shift_b, s);
-    case dtype::f16: return run_float_blocks(load_a, load_f16{b.data}, a, b, count, shift_a, shift_b, s);
-    default: chunk_scalar<float>(a, b, 0, static_cast<std::size_t>(count), shift_a, shift_b, s);
+  switch (side.type) {
+    case dtype::f32: return use(load_f32{side.data});
+    case dtype::bf16: return use(load_bf16{side.data});
+    case dtype::f16: return use(load_f16{side.data});
+    case dtype::f8_e4m3: return use(load_f8{side.data, lineage::f8_e4m3_table()});
+    case dtype::f8_e5m2: return use(load_f8{side.data, lineage::f8_e5m2_table()});
+    case dtype::f64: break;
   }
 }
 
@@ -396,42 +517,44 @@ kernel_sums compute(element_run a, element_run b, std::uint64_t count) {
   if (a.type == dtype::f64 || b.type == dtype::f64) {
     out.shift_a = choose_shift(a, count);
     out.shift_b = choose_shift(b, count);
-    chunk_scalar<double>(a, b, 0, static_cast<std::size_t>(count), out.shift_a, out.shift_b, s);
+    exact_path<double>(a, b, 0, static_cast<std::size_t>(count), out.shift_a, out.shift_b, s);
   } else {
     // The float path subtracts float shifts; record exactly those.
     const auto shift_a = static_cast<float>(choose_shift(a, count));
     const auto shift_b = static_cast<float>(choose_shift(b, count));
     out.shift_a = shift_a;
     out.shift_b = shift_b;
-    switch (a.type) {
-      case dtype::f32: dispatch_b(load_f32{a.data}, a, b, count, shift_a, shift_b, s); break;
-      case dtype::bf16: dispatch_b(load_bf16{a.data}, a, b, count, shift_a, shift_b, s); break;
-      case dtype::f16: dispatch_b(load_f16{a.data}, a, b, count, shift_a, shift_b, s); break;
-      default: chunk_scalar<float>(a, b, 0, static_cast<std::size_t>(count), shift_a, shift_b, s);
+    if (a.type == dtype::bf16 && b.type == dtype::bf16) {
+      run_float_blocks(bf16_pair_loader{a.data, b.data}, a, b, count, shift_a, shift_b, s);
+    } else {
+      with_loader(a, [&](auto load_a) {
+        with_loader(b, [&](auto load_b) {
+          run_float_blocks(pair_loader<decltype(load_a), decltype(load_b)>{load_a, load_b}, a, b,
+                           count, shift_a, shift_b, s);
+        });
+      });
     }
-    s.fold();
   }
   out.count = s.count;
   out.bitwise_equal = s.equal;
   out.nonfinite_a = s.nonfinite_a;
   out.nonfinite_b = s.nonfinite_b;
-  out.sum_a = kernel_state::total(s.sum_a);
-  out.sum_b = kernel_state::total(s.sum_b);
-  out.sum_aa = kernel_state::total(s.sum_aa);
-  out.sum_bb = kernel_state::total(s.sum_bb);
-  out.sum_ab = kernel_state::total(s.sum_ab);
-  out.sum_dd = kernel_state::total(s.sum_dd);
-  float lo_a = f_inf, hi_a = -f_inf, lo_b = f_inf, hi_b = -f_inf;
+  out.sum_a = double_lanes::total(s.sums.a);
+  out.sum_b = double_lanes::total(s.sums.b);
+  out.sum_aa = double_lanes::total(s.sums.aa);
+  out.sum_bb = double_lanes::total(s.sums.bb);
+  out.sum_ab = double_lanes::total(s.sums.ab);
+  out.sum_dd = double_lanes::total(s.sums.dd);
+  out.min_a = s.exact_lo_a;
+  out.max_a = s.exact_hi_a;
+  out.min_b = s.exact_lo_b;
+  out.max_b = s.exact_hi_b;
   for (std::size_t k = 0; k < lanes; ++k) {
-    lo_a = std::min(lo_a, s.lo_a[k]);
-    hi_a = std::max(hi_a, s.hi_a[k]);
-    lo_b = std::min(lo_b, s.lo_b[k]);
-    hi_b = std::max(hi_b, s.hi_b[k]);
+    out.min_a = std::min(out.min_a, static_cast<double>(s.lo_a[k]));
+    out.max_a = std::max(out.max_a, static_cast<double>(s.hi_a[k]));
+    out.min_b = std::min(out.min_b, static_cast<double>(s.lo_b[k]));
+    out.max_b = std::max(out.max_b, static_cast<double>(s.hi_b[k]));
   }
-  out.min_a = lo_a;
-  out.max_a = hi_a;
-  out.min_b = lo_b;
-  out.max_b = hi_b;
   return out;
 }
 

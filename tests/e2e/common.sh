@@ -37,6 +37,14 @@ e2e_begin() {
   mkdir -p "$WORK"
   cd "$WORK" || fail "cannot enter $WORK"
   export PYTHONPATH=$E2E_DIR${PYTHONPATH:+:$PYTHONPATH}
+  export PYTHONDONTWRITEBYTECODE=1  # no __pycache__ in the source tree
+}
+
+# e2e_done: the test passed; its directory goes unless LINEAGE_E2E_KEEP=1 (failed tests keep theirs).
+e2e_done() {
+  echo "$(basename "$WORK"): ok"
+  cd "$LINEAGE_WORK_DIR" || return 0
+  if [[ ${LINEAGE_E2E_KEEP:-0} != 1 ]]; then rm -rf "$WORK"; fi
 }
 
 # synth ARGS...: `lineage synth ARGS` (a plain process, no MPI), quiet unless it fails.
@@ -53,13 +61,16 @@ mpi_run() {
   mpi_launch -n "$ranks" "$LINEAGE_BIN" "$@"
 }
 
-# mpi_launch MPIRUN-ARGS...: the general form (MPMD lines with ':').
+# mpi_launch MPIRUN-ARGS...: the general form (MPMD lines with ':'). A non-empty LAUNCH_PREFIX
+# array runs mpirun (and so every rank) under that command, e.g. in another mount namespace.
+LAUNCH_PREFIX=()
 mpi_launch() {
   local name=${RUN_NAME:-run}
   RUN_OUT=$WORK/$name.out
   RUN_ERR=$WORK/$name.err
   # shellcheck disable=SC2086  # MPIEXEC_PREFLAGS is a list of flags
-  timeout -k 10 "$E2E_TIMEOUT" "$MPIEXEC" $MPIEXEC_PREFLAGS -q "$@" > "$RUN_OUT" 2> "$RUN_ERR"
+  "${LAUNCH_PREFIX[@]}" timeout -k 10 "$E2E_TIMEOUT" "$MPIEXEC" $MPIEXEC_PREFLAGS -q "$@" \
+    > "$RUN_OUT" 2> "$RUN_ERR"
   RUN_STATUS=$?
   if ((RUN_STATUS == 124 || RUN_STATUS == 137)); then
     show_run
@@ -117,4 +128,72 @@ expect_one_error_line() {
   line=$(grep . "$file")
   [[ $line == "lineage: error: "* ]] || fail "the stderr line does not start with 'lineage: error: ': $line"
   printf '%s\n' "$line"
+}
+
+# plant_stale_reports DIR: reports of an "earlier run" that a failed run must not leave behind.
+plant_stale_reports() {
+  mkdir -p "$1"
+  echo '{"status": "stale"}' > "$1/report.json"
+  echo 'stale' > "$1/report.h5"
+}
+
+# expect_no_report DIR: after a failed run, DIR holds neither report nor anything temporary.
+expect_no_report() {
+  local dir=$1 leftovers
+  [[ -e $dir/report.h5 || -e $dir/report.json ]] && fail "a failed run left a report in $dir: $(ls -A "$dir")"
+  if [[ -d $dir ]]; then
+    leftovers=$(find "$dir" -mindepth 1)
+    [[ -z $leftovers ]] || fail "a failed run left files in $dir: $leftovers"
+  fi
+  leftovers=$(find "$WORK" -name '*.partial*' -o -name '.lineage-write-probe*')
+  [[ -z $leftovers ]] || fail "temporary files left behind: $leftovers"
+}
+
+# expect_bad_input NAME OUT_DIR NEEDLE... -- COMPARE-ARGS...
+# `lineage compare COMPARE-ARGS` with 2 ranks must exit 2 with exactly one stderr line
+# "lineage: error: ..." that contains every NEEDLE, print no report paths, and leave no report in
+# OUT_DIR. Then, with every rank behind rank_status.sh, each rank must end by itself with status 2.
+expect_bad_input() {
+  local name=$1 out=$2
+  shift 2
+  local needles=()
+  while (($#)) && [[ $1 != -- ]]; do
+    needles+=("$1")
+    shift
+  done
+  [[ ${1:-} == -- ]] || fail "expect_bad_input $name: no -- before the compare arguments"
+  shift
+  note "bad input: $name"
+
+  RUN_NAME=$name mpi_run 2 compare "$@"
+  if ((RUN_STATUS != 2)); then
+    show_run
+    fail "$name: lineage compare $* exited $RUN_STATUS, expected 2"
+  fi
+  local line needle
+  line=$(expect_one_error_line "$RUN_ERR") || fail "$name: see above"
+  for needle in "${needles[@]}"; do
+    [[ $line == *"$needle"* ]] || fail "$name: the error line does not contain '$needle': $line"
+  done
+  grep -q '^report:' "$RUN_OUT" && fail "$name: a failed run printed report paths: $(cat "$RUN_OUT")"
+  expect_no_report "$out"
+
+  local statuses=$WORK/$name.ranks
+  rm -rf "$statuses"
+  mkdir -p "$statuses"
+  RANK_STATUS_DIR=$statuses RUN_NAME=$name.wrapped \
+    mpi_launch -x RANK_STATUS_DIR -n 2 bash "$E2E_DIR/rank_status.sh" "$LINEAGE_BIN" compare "$@"
+  if ((RUN_STATUS != 0)); then
+    show_run
+    fail "$name: a rank was killed instead of ending by itself (mpirun exit $RUN_STATUS)"
+  fi
+  local rank status
+  for rank in 0 1; do
+    [[ -f $statuses/rank-$rank ]] || fail "$name: rank $rank did not end by itself"
+    status=$(< "$statuses/rank-$rank")
+    [[ $status == 2 ]] || fail "$name: rank $rank exited $status, expected 2"
+  done
+  [[ $(expect_one_error_line "$RUN_ERR") == "$line" ]] || fail "$name: the wrapped run printed another error"
+  expect_no_report "$out"
+  echo "    $line"
 }

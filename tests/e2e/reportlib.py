@@ -5,6 +5,7 @@ Run with Debian's /usr/bin/python3 (python3-h5py, python3-numpy); ctest passes i
 import json
 import math
 import os
+import struct
 import sys
 
 import h5py
@@ -40,9 +41,14 @@ class Checker:
         sys.exit(1 if self.failures else 0)
 
 
+def _reject_constant(name):
+    raise ValueError(f"report.json holds {name}, which is not JSON (undefined figures must be null)")
+
+
 def load_json(directory):
+    """report.json, parsed strictly: Python's json module would otherwise accept NaN and Infinity."""
     with open(os.path.join(directory, "report.json"), encoding="utf-8") as stream:
-        return json.load(stream)
+        return json.load(stream, parse_constant=_reject_constant)
 
 
 def open_h5(directory):
@@ -103,3 +109,74 @@ def bitwise_equal_arrays(x, y):
     if x.dtype.kind == "O":
         return [text(v) for v in x.ravel()] == [text(v) for v in y.ravel()]
     return bool(np.array_equal(x, y))
+
+
+# --- reading the models themselves, for figures computed independently of lineage ---------------
+
+_DTYPES = {"F64": np.float64, "F32": np.float32, "F16": np.float16}
+
+
+def read_safetensors(path):
+    """{name: (dtype name, float64 array)} of one .safetensors file (BF16, F16, F32, F64)."""
+    with open(path, "rb") as stream:
+        (length,) = struct.unpack("<Q", stream.read(8))
+        header = json.loads(stream.read(length))
+        data = stream.read()
+    tensors = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = entry["data_offsets"]
+        raw = data[begin:end]
+        if entry["dtype"] == "BF16":
+            values = (np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16).view(np.float32)
+        else:
+            values = np.frombuffer(raw, dtype=np.dtype(_DTYPES[entry["dtype"]]).newbyteorder("<"))
+        tensors[name] = (entry["dtype"], values.astype(np.float64))
+    return tensors
+
+
+def read_model(directory):
+    """Every tensor of a model directory (all its .safetensors files) or of one .safetensors file."""
+    if os.path.isfile(directory):
+        return read_safetensors(directory)
+    tensors = {}
+    for name in sorted(os.listdir(directory)):
+        if name.endswith(".safetensors"):
+            tensors.update(read_safetensors(os.path.join(directory, name)))
+    return tensors
+
+
+def reference_figures(type_a, a, type_b, b):
+    """The figures lineage reports for one pair, computed in float64 over the pairs where both values
+    are finite; bitwise equality in the common type (float64 if either side is F64, else float32)."""
+    common = np.float64 if "F64" in (type_a, type_b) else np.float32
+    bits = np.uint64 if common is np.float64 else np.uint32
+    equal = int(np.count_nonzero(a.astype(common).view(bits) == b.astype(common).view(bits)))
+    finite = np.isfinite(a) & np.isfinite(b)
+    x, y = a[finite], b[finite]
+    n = x.size
+    counts = {
+        "elements": a.size,
+        "n": n,
+        "nonfinite_a": int(np.count_nonzero(~np.isfinite(a))),
+        "nonfinite_b": int(np.count_nonzero(~np.isfinite(b))),
+        "bitwise_equal_fraction": equal / a.size,
+    }
+    if n == 0:  # lineage reports undefined figures as null
+        nan = float("nan")
+        return dict(counts, cosine=nan, pearson=nan, rel_l2=nan, norm_ratio=nan, mean_a=nan, mean_b=nan,
+                    std_a=nan, std_b=nan)
+    sum_aa, sum_bb = float(x @ x), float(y @ y)
+    dx, dy = x - x.mean(), y - y.mean()
+    return dict(
+        counts,
+        cosine=float(x @ y) / math.sqrt(sum_aa * sum_bb),
+        pearson=float(dx @ dy) / math.sqrt(float(dx @ dx) * float(dy @ dy)),
+        rel_l2=math.sqrt(float((x - y) @ (x - y))) / math.sqrt(sum_aa),
+        norm_ratio=math.sqrt(sum_bb) / math.sqrt(sum_aa),
+        mean_a=float(x.mean()),
+        mean_b=float(y.mean()),
+        std_a=float(x.std(ddof=1)) if n > 1 else float("nan"),
+        std_b=float(y.std(ddof=1)) if n > 1 else float("nan"),
+    )

@@ -10,18 +10,22 @@
 
 namespace {
 
+// Records failures with the test's name. The name is taken at OnTestStart: asking GoogleTest for
+// the current test inside OnTestPartResult takes a mutex GoogleTest already holds there.
 class failure_collector : public testing::EmptyTestEventListener {
  public:
+  void OnTestStart(const testing::TestInfo& test) override {
+    current_ = std::string(test.test_suite_name()) + "." + test.name();
+  }
   void OnTestPartResult(const testing::TestPartResult& result) override {
     if (!result.failed()) return;
-    const auto* test = testing::UnitTest::GetInstance()->current_test_info();
-    failures_ += std::string(test ? test->test_suite_name() : "?") + "." + (test ? test->name() : "?") +
-                 " at " + (result.file_name() ? result.file_name() : "?") + ":" +
+    failures_ += current_ + " at " + (result.file_name() ? result.file_name() : "?") + ":" +
                  std::to_string(result.line_number()) + ": " + result.summary() + "\n";
   }
   [[nodiscard]] const std::string& failures() const { return failures_; }
 
  private:
+  std::string current_ = "(outside a test)";
   std::string failures_;
 };
 

@@ -11,6 +11,7 @@
 #include <limits>
 #include <random>
 #include <stdexcept>
+#include <unordered_map>
 
 namespace lineage::test {
 
@@ -33,15 +34,53 @@ void typed_vector::set_code(std::size_t i, std::uint64_t code) noexcept {
     storage_[misalign_ + i * width + k] = static_cast<std::byte>((code >> (8 * k)) & 0xFFu);
 }
 
+namespace {
+// The code of an exactly representable value of an 8-bit type, or -1 (the library's encoders
+// search all codes per value, which is slow for test vectors of 10^5 elements).
+int exact_f8_code(dtype type, float value) {
+  static const auto build = [](dtype t) {
+    std::unordered_map<std::uint32_t, int> codes;
+    for (int code = 0; code < 256; ++code) {
+      const auto decoded = static_cast<float>(reference_decode(t, static_cast<std::uint64_t>(code)));
+      if (!std::isnan(decoded)) codes.emplace(std::bit_cast<std::uint32_t>(decoded), code);
+    }
+    return codes;
+  };
+  static const auto e4m3 = build(dtype::f8_e4m3);
+  static const auto e5m2 = build(dtype::f8_e5m2);
+  const auto& table = type == dtype::f8_e4m3 ? e4m3 : e5m2;
+  const auto found = table.find(std::bit_cast<std::uint32_t>(value));
+  return found == table.end() ? -1 : found->second;
+}
+}  // namespace
+
 void typed_vector::set_value(std::size_t i, double value) noexcept {
   const auto f = static_cast<float>(value);
+  if (type_ == dtype::f8_e4m3 || type_ == dtype::f8_e5m2) {
+    if (const int code = exact_f8_code(type_, f); code >= 0) {
+      set_code(i, static_cast<std::uint64_t>(code));
+      return;
+    }
+  }
   switch (type_) {
-    case dtype::f64: set_code(i, std::bit_cast<std::uint64_t>(value)); break;
-    case dtype::f32: set_code(i, std::bit_cast<std::uint32_t>(f)); break;
-    case dtype::bf16: set_code(i, float_to_bf16(f)); break;
-    case dtype::f16: set_code(i, float_to_f16(f)); break;
-    case dtype::f8_e4m3: set_code(i, float_to_f8_e4m3(f)); break;
-    case dtype::f8_e5m2: set_code(i, float_to_f8_e5m2(f)); break;
+    case dtype::f64:
+      set_code(i, std::bit_cast<std::uint64_t>(value));
+      break;
+    case dtype::f32:
+      set_code(i, std::bit_cast<std::uint32_t>(f));
+      break;
+    case dtype::bf16:
+      set_code(i, float_to_bf16(f));
+      break;
+    case dtype::f16:
+      set_code(i, float_to_f16(f));
+      break;
+    case dtype::f8_e4m3:
+      set_code(i, float_to_f8_e4m3(f));
+      break;
+    case dtype::f8_e5m2:
+      set_code(i, float_to_f8_e5m2(f));
+      break;
   }
 }
 
@@ -74,11 +113,16 @@ struct small_format {
 
 small_format format_of(dtype type) {
   switch (type) {
-    case dtype::bf16: return {8, 7, true};
-    case dtype::f16: return {5, 10, true};
-    case dtype::f8_e5m2: return {5, 2, true};
-    case dtype::f8_e4m3: return {4, 3, false};
-    default: return {0, 0, true};
+    case dtype::bf16:
+      return {8, 7, true};
+    case dtype::f16:
+      return {5, 10, true};
+    case dtype::f8_e5m2:
+      return {5, 2, true};
+    case dtype::f8_e4m3:
+      return {4, 3, false};
+    default:
+      return {0, 0, true};
   }
 }
 
@@ -108,7 +152,8 @@ std::uint64_t nan_image(dtype type, std::uint64_t code) {
       sign = static_cast<std::uint32_t>(code >> 7);
       mantissa = 0;
       break;
-    case dtype::f64: break;
+    case dtype::f64:
+      break;
   }
   mantissa |= 0x400000u;
   return (static_cast<std::uint64_t>(sign) << 63) | (std::uint64_t{0x7FF} << 52) |
@@ -136,39 +181,51 @@ double reference_decode(dtype type, std::uint64_t code) noexcept {
   const int bias = (1 << (f.exponent_bits - 1)) - 1;
   double magnitude;
   if (f.ieee_specials && exponent == all_ones) {
-    magnitude = mantissa == 0 ? std::numeric_limits<double>::infinity()
-                              : std::numeric_limits<double>::quiet_NaN();
+    magnitude =
+        mantissa == 0 ? std::numeric_limits<double>::infinity() : std::numeric_limits<double>::quiet_NaN();
   } else if (!f.ieee_specials && exponent == all_ones && mantissa == (1 << f.mantissa_bits) - 1) {
     magnitude = std::numeric_limits<double>::quiet_NaN();
   } else if (exponent == 0) {
     magnitude = std::ldexp(static_cast<double>(mantissa), 1 - bias - f.mantissa_bits);
   } else {
-    magnitude = std::ldexp(static_cast<double>((1 << f.mantissa_bits) + mantissa),
-                           exponent - bias - f.mantissa_bits);
+    magnitude =
+        std::ldexp(static_cast<double>((1 << f.mantissa_bits) + mantissa), exponent - bias - f.mantissa_bits);
   }
   return negative ? -magnitude : magnitude;
 }
 
 std::uint64_t nan_code(dtype type, bool negative) noexcept {
   switch (type) {
-    case dtype::f64: return (negative ? std::uint64_t{1} << 63 : 0) | 0x7FF8000000000000ull;
-    case dtype::f32: return (negative ? 0x80000000u : 0u) | 0x7FC00000u;
-    case dtype::bf16: return (negative ? 0x8000u : 0u) | 0x7FC0u;
-    case dtype::f16: return (negative ? 0x8000u : 0u) | 0x7E00u;
-    case dtype::f8_e4m3: return (negative ? 0x80u : 0u) | 0x7Fu;
-    case dtype::f8_e5m2: return (negative ? 0x80u : 0u) | 0x7Eu;
+    case dtype::f64:
+      return (negative ? std::uint64_t{1} << 63 : 0) | 0x7FF8000000000000ull;
+    case dtype::f32:
+      return (negative ? 0x80000000u : 0u) | 0x7FC00000u;
+    case dtype::bf16:
+      return (negative ? 0x8000u : 0u) | 0x7FC0u;
+    case dtype::f16:
+      return (negative ? 0x8000u : 0u) | 0x7E00u;
+    case dtype::f8_e4m3:
+      return (negative ? 0x80u : 0u) | 0x7Fu;
+    case dtype::f8_e5m2:
+      return (negative ? 0x80u : 0u) | 0x7Eu;
   }
   return 0;
 }
 
 std::uint64_t inf_code(dtype type, bool negative) noexcept {
   switch (type) {
-    case dtype::f64: return (negative ? std::uint64_t{1} << 63 : 0) | 0x7FF0000000000000ull;
-    case dtype::f32: return (negative ? 0x80000000u : 0u) | 0x7F800000u;
-    case dtype::bf16: return (negative ? 0x8000u : 0u) | 0x7F80u;
-    case dtype::f16: return (negative ? 0x8000u : 0u) | 0x7C00u;
-    case dtype::f8_e4m3: return (negative ? 0x80u : 0u) | 0x7Eu;  // ±448: E4M3 has no infinity
-    case dtype::f8_e5m2: return (negative ? 0x80u : 0u) | 0x7Cu;
+    case dtype::f64:
+      return (negative ? std::uint64_t{1} << 63 : 0) | 0x7FF0000000000000ull;
+    case dtype::f32:
+      return (negative ? 0x80000000u : 0u) | 0x7F800000u;
+    case dtype::bf16:
+      return (negative ? 0x8000u : 0u) | 0x7F80u;
+    case dtype::f16:
+      return (negative ? 0x8000u : 0u) | 0x7C00u;
+    case dtype::f8_e4m3:
+      return (negative ? 0x80u : 0u) | 0x7Eu;  // ±448: E4M3 has no infinity
+    case dtype::f8_e5m2:
+      return (negative ? 0x80u : 0u) | 0x7Cu;
   }
   return 0;
 }
@@ -211,6 +268,8 @@ reference_stats reference_block(const typed_vector& a, const typed_vector& b) {
     r.raw_ab += x * y;
     r.sum_dd += (x - y) * (x - y);
   }
+  r.sum_a = r.mean_a;
+  r.sum_b = r.mean_b;
   r.mean_a /= static_cast<long double>(pairs.size());
   r.mean_b /= static_cast<long double>(pairs.size());
   for (const auto& [x, y] : pairs) {
@@ -221,8 +280,7 @@ reference_stats reference_block(const typed_vector& a, const typed_vector& b) {
   return r;
 }
 
-shifted_magnitudes magnitudes(const typed_vector& a, const typed_vector& b, double shift_a,
-                              double shift_b) {
+shifted_magnitudes magnitudes(const typed_vector& a, const typed_vector& b, double shift_a, double shift_b) {
   shifted_magnitudes m;
   for (std::size_t i = 0; i < a.size(); ++i) {
     const long double x = reference_value(a, i), y = reference_value(b, i);
@@ -371,8 +429,8 @@ std::filesystem::path write_text(const std::filesystem::path& path, std::string_
   return path;
 }
 
-checkpoint make_checkpoint(std::string root, std::string model_type,
-                           const std::vector<tensor_spec>& tensors, const nlohmann::json& extra_config) {
+checkpoint make_checkpoint(std::string root, std::string model_type, const std::vector<tensor_spec>& tensors,
+                           const nlohmann::json& extra_config) {
   checkpoint c;
   c.root = root;
   c.model_type = model_type;

@@ -66,6 +66,7 @@ bool has_infinity(dtype type) noexcept;
 // Everything the kernel returns, computed naively in long double (two passes over the finite pairs).
 struct reference_stats {
   std::uint64_t elements = 0, count = 0, nonfinite_a = 0, nonfinite_b = 0, bitwise_equal = 0;
+  long double sum_a = 0, sum_b = 0;  // Σa, Σb
   long double mean_a = 0, mean_b = 0;
   long double m2_a = 0, m2_b = 0, c_ab = 0;
   long double raw_aa = 0, raw_bb = 0, raw_ab = 0, sum_dd = 0;
@@ -75,13 +76,12 @@ reference_stats reference_block(const typed_vector& a, const typed_vector& b);
 
 // Sums of magnitudes of the kernel's shifted terms, for rounding tolerances.
 struct shifted_magnitudes {
-  long double abs_da = 0, abs_db = 0;        // Σ|a−s|, Σ|b−t|
-  long double sq_da = 0, sq_db = 0;          // Σ(a−s)², Σ(b−t)²
-  long double abs_dadb = 0;                  // Σ|(a−s)(b−t)|
-  long double sq_d = 0;                      // Σ(a−b)²
+  long double abs_da = 0, abs_db = 0;  // Σ|a−s|, Σ|b−t|
+  long double sq_da = 0, sq_db = 0;    // Σ(a−s)², Σ(b−t)²
+  long double abs_dadb = 0;            // Σ|(a−s)(b−t)|
+  long double sq_d = 0;                // Σ(a−b)²
 };
-shifted_magnitudes magnitudes(const typed_vector& a, const typed_vector& b, double shift_a,
-                              double shift_b);
+shifted_magnitudes magnitudes(const typed_vector& a, const typed_vector& b, double shift_a, double shift_b);
 
 // Field-by-field bitwise comparison (memcmp of each field); the message names the fields that
 // differ and both values.
@@ -89,8 +89,7 @@ shifted_magnitudes magnitudes(const typed_vector& a, const typed_vector& b, doub
 ::testing::AssertionResult same_bits(const pair_moments& x, const pair_moments& y);
 
 // Relative closeness of every floating field of two moments records (counts exactly).
-::testing::AssertionResult moments_close(const pair_moments& x, const pair_moments& y,
-                                         double relative);
+::testing::AssertionResult moments_close(const pair_moments& x, const pair_moments& y, double relative);
 
 // Deterministic N(mean, sd²) draws.
 std::vector<double> normal_values(std::size_t n, double mean, double sd, std::uint64_t seed);
@@ -116,8 +115,7 @@ struct tensor_spec {
   std::vector<std::uint64_t> shape;
   dtype type = dtype::bf16;
 };
-checkpoint make_checkpoint(std::string root, std::string model_type,
-                           const std::vector<tensor_spec>& tensors,
+checkpoint make_checkpoint(std::string root, std::string model_type, const std::vector<tensor_spec>& tensors,
                            const nlohmann::json& extra_config = nlohmann::json::object());
 
 }  // namespace lineage::test

@@ -29,11 +29,16 @@ using test::reference_decode;
 
 float decode(dtype type, std::uint32_t code) {
   switch (type) {
-    case dtype::bf16: return bf16_to_float(static_cast<std::uint16_t>(code));
-    case dtype::f16: return f16_to_float(static_cast<std::uint16_t>(code));
-    case dtype::f8_e4m3: return f8_e4m3_to_float(static_cast<std::uint8_t>(code));
-    case dtype::f8_e5m2: return f8_e5m2_to_float(static_cast<std::uint8_t>(code));
-    default: return std::numeric_limits<float>::signaling_NaN();
+    case dtype::bf16:
+      return bf16_to_float(static_cast<std::uint16_t>(code));
+    case dtype::f16:
+      return f16_to_float(static_cast<std::uint16_t>(code));
+    case dtype::f8_e4m3:
+      return f8_e4m3_to_float(static_cast<std::uint8_t>(code));
+    case dtype::f8_e5m2:
+      return f8_e5m2_to_float(static_cast<std::uint8_t>(code));
+    default:
+      return std::numeric_limits<float>::signaling_NaN();
   }
 }
 
@@ -42,7 +47,7 @@ constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
 TEST(Dtype, NamesSizesAndParsing) {
   const std::vector<std::pair<dtype, std::pair<const char*, std::size_t>>> expected = {
-      {dtype::f64, {"F64", 8}},    {dtype::f32, {"F32", 4}},         {dtype::f16, {"F16", 2}},
+      {dtype::f64, {"F64", 8}},   {dtype::f32, {"F32", 4}},         {dtype::f16, {"F16", 2}},
       {dtype::bf16, {"BF16", 2}}, {dtype::f8_e4m3, {"F8_E4M3", 1}}, {dtype::f8_e5m2, {"F8_E5M2", 1}}};
   for (const auto& [type, name_size] : expected) {
     EXPECT_EQ(dtype_name(type), name_size.first);
@@ -56,10 +61,10 @@ TEST(Dtype, NamesSizesAndParsing) {
 TEST(Dtype, Bf16SpecialValues) {
   EXPECT_TRUE(same_value(0.0, bf16_to_float(0x0000)));
   EXPECT_TRUE(same_value(-0.0, bf16_to_float(0x8000)));
-  EXPECT_TRUE(same_value(std::ldexp(1.0, -133), bf16_to_float(0x0001)));  // smallest subnormal
+  EXPECT_TRUE(same_value(std::ldexp(1.0, -133), bf16_to_float(0x0001)));    // smallest subnormal
   EXPECT_TRUE(same_value(std::ldexp(127.0, -133), bf16_to_float(0x007F)));  // largest subnormal
-  EXPECT_TRUE(same_value(std::ldexp(1.0, -126), bf16_to_float(0x0080)));   // smallest normal
-  EXPECT_TRUE(same_value(std::ldexp(255.0, 120), bf16_to_float(0x7F7F)));  // max = (2 - 2^-7) 2^127
+  EXPECT_TRUE(same_value(std::ldexp(1.0, -126), bf16_to_float(0x0080)));    // smallest normal
+  EXPECT_TRUE(same_value(std::ldexp(255.0, 120), bf16_to_float(0x7F7F)));   // max = (2 - 2^-7) 2^127
   EXPECT_TRUE(same_value(-std::ldexp(255.0, 120), bf16_to_float(0xFF7F)));
   EXPECT_TRUE(same_value(1.0, bf16_to_float(0x3F80)));
   EXPECT_TRUE(same_value(-2.0, bf16_to_float(0xC000)));
@@ -95,8 +100,8 @@ TEST(Dtype, F8E4M3SpecialValuesHaveNoInfinity) {
   EXPECT_TRUE(same_value(std::ldexp(7.0, -9), f8_e4m3_to_float(0x07)));  // largest subnormal
   EXPECT_TRUE(same_value(std::ldexp(1.0, -6), f8_e4m3_to_float(0x08)));  // smallest normal
   EXPECT_TRUE(same_value(1.0, f8_e4m3_to_float(0x38)));
-  EXPECT_TRUE(same_value(256.0, f8_e4m3_to_float(0x78)));   // exponent 1111 is still finite
-  EXPECT_TRUE(same_value(448.0, f8_e4m3_to_float(0x7E)));   // max
+  EXPECT_TRUE(same_value(256.0, f8_e4m3_to_float(0x78)));  // exponent 1111 is still finite
+  EXPECT_TRUE(same_value(448.0, f8_e4m3_to_float(0x7E)));  // max
   EXPECT_TRUE(same_value(-448.0, f8_e4m3_to_float(0xFE)));
   EXPECT_TRUE(std::isnan(f8_e4m3_to_float(0x7F)));
   EXPECT_TRUE(std::isnan(f8_e4m3_to_float(0xFF)));
@@ -120,8 +125,8 @@ TEST(Dtype, F8E5M2SpecialValuesHaveInfinity) {
   EXPECT_TRUE(same_value(-57344.0, f8_e5m2_to_float(0xFB)));
   EXPECT_TRUE(same_value(inf, f8_e5m2_to_float(0x7C)));
   EXPECT_TRUE(same_value(-inf, f8_e5m2_to_float(0xFC)));
-  for (std::uint8_t code : {0x7D, 0x7E, 0x7F, 0xFD, 0xFE, 0xFF})
-    EXPECT_TRUE(std::isnan(f8_e5m2_to_float(code))) << int(code);
+  for (const int code : {0x7D, 0x7E, 0x7F, 0xFD, 0xFE, 0xFF})
+    EXPECT_TRUE(std::isnan(f8_e5m2_to_float(static_cast<std::uint8_t>(code)))) << code;
 }
 
 // Every code of the 8- and 16-bit types decodes to what an independent decoder says, and the
@@ -179,7 +184,9 @@ TEST(Dtype, Bf16EncodingRoundsToNearestEven) {
   // Every non-NaN code survives a round trip.
   for (std::uint32_t code = 0; code < 65536; ++code) {
     const float value = bf16_to_float(static_cast<std::uint16_t>(code));
-    if (!std::isnan(value)) ASSERT_EQ(float_to_bf16(value), code) << code;
+    if (!std::isnan(value)) {
+      ASSERT_EQ(float_to_bf16(value), code) << code;
+    }
   }
 }
 
@@ -207,7 +214,9 @@ TEST(Dtype, F16EncodingRoundsToNearestEven) {
   EXPECT_TRUE(std::isnan(f16_to_float(bits(nan))));
   for (std::uint32_t code = 0; code < 65536; ++code) {
     const float value = f16_to_float(static_cast<std::uint16_t>(code));
-    if (!std::isnan(value)) ASSERT_EQ(float_to_f16(value), code) << code;
+    if (!std::isnan(value)) {
+      ASSERT_EQ(float_to_f16(value), code) << code;
+    }
   }
 }
 
@@ -217,7 +226,7 @@ TEST(Dtype, F8EncodingRoundsToNearestEvenAndSaturates) {
   EXPECT_EQ(float_to_f8_e4m3(1.1875f), 0x3A);  // tie → even
   EXPECT_EQ(float_to_f8_e4m3(1.07f), 0x39);
   EXPECT_EQ(float_to_f8_e4m3(-1.0625f), 0xB8);
-  EXPECT_EQ(float_to_f8_e4m3(464.0f), 0x7E);   // saturates to 448
+  EXPECT_EQ(float_to_f8_e4m3(464.0f), 0x7E);  // saturates to 448
   EXPECT_EQ(float_to_f8_e4m3(1e6f), 0x7E);
   EXPECT_EQ(float_to_f8_e4m3(-1e6f), 0xFE);
   EXPECT_EQ(float_to_f8_e4m3(std::numeric_limits<float>::infinity()), 0x7E);
@@ -230,9 +239,13 @@ TEST(Dtype, F8EncodingRoundsToNearestEvenAndSaturates) {
   EXPECT_TRUE(std::isnan(f8_e5m2_to_float(float_to_f8_e5m2(std::numeric_limits<float>::quiet_NaN()))));
   for (int code = 0; code < 256; ++code) {
     const float e4m3 = f8_e4m3_to_float(static_cast<std::uint8_t>(code));
-    if (!std::isnan(e4m3)) EXPECT_EQ(float_to_f8_e4m3(e4m3), code);
+    if (!std::isnan(e4m3)) {
+      EXPECT_EQ(float_to_f8_e4m3(e4m3), code);
+    }
     const float e5m2 = f8_e5m2_to_float(static_cast<std::uint8_t>(code));
-    if (!std::isnan(e5m2)) EXPECT_EQ(float_to_f8_e5m2(e5m2), code);
+    if (!std::isnan(e5m2)) {
+      EXPECT_EQ(float_to_f8_e5m2(e5m2), code);
+    }
   }
 }
 
@@ -287,7 +300,9 @@ TEST(Dtype, CommonDtype) {
       EXPECT_EQ(c, common_dtype(b, a)) << dtype_name(a) << ", " << dtype_name(b);
       // Both sides convert to the common type without loss, so comparing bits there is fair.
       EXPECT_TRUE(widens_exactly(a, c) && widens_exactly(b, c)) << dtype_name(a) << ", " << dtype_name(b);
-      if (a == dtype::f64 || b == dtype::f64) EXPECT_EQ(c, dtype::f64);
+      if (a == dtype::f64 || b == dtype::f64) {
+        EXPECT_EQ(c, dtype::f64);
+      }
     }
   }
 }

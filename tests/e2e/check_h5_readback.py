@@ -1,0 +1,192 @@
+"""Reads report.h5 back with h5py and holds it against the run and report.json (e2e.h5_readback).
+
+usage: check_h5_readback.py DIR MODEL_A_DIR MODEL_B_DIR RANKS "VERSION LINE" NOT_BEFORE
+NOT_BEFORE: the UTC time (ISO 8601) the test started; the manifest's times must not precede it.
+"""
+import datetime
+import glob
+import json
+import os
+import re
+import socket
+import sys
+
+from reportlib import Checker, column, layer_index, load_json, open_h5, same_number, text
+
+MANIFEST_ATTRIBUTES = ("tool_version", "git_hash", "config", "start_time", "end_time", "ranks", "host",
+                       "kernel", "command_line", "block_elements")
+ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+
+# HDF5 column -> how to find the value in a report.json row (tensor row or role-layer row).
+FIGURES = {
+    "elements": lambda r: r["elements"],
+    "n": lambda r: r["n"],
+    "nonfinite_a": lambda r: r["nonfinite_a"],
+    "nonfinite_b": lambda r: r["nonfinite_b"],
+    "cosine": lambda r: r["cosine"],
+    "pearson": lambda r: r["pearson"],
+    "rel_l2": lambda r: r["rel_l2"],
+    "norm_ratio": lambda r: r["norm_ratio"],
+    "bitwise_equal_fraction": lambda r: r["bitwise_equal_fraction"],
+    "mean_a": lambda r: r["stats_a"]["mean"],
+    "std_a": lambda r: r["stats_a"]["std"],
+    "cv_a": lambda r: r["stats_a"]["cv"],
+    "min_a": lambda r: r["stats_a"]["min"],
+    "max_a": lambda r: r["stats_a"]["max"],
+    "mean_b": lambda r: r["stats_b"]["mean"],
+    "std_b": lambda r: r["stats_b"]["std"],
+    "cv_b": lambda r: r["stats_b"]["cv"],
+    "min_b": lambda r: r["stats_b"]["min"],
+    "max_b": lambda r: r["stats_b"]["max"],
+}
+
+
+def utc(stamp):
+    return datetime.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ")
+
+
+def check_manifest(c, h5, report, ranks, version_line, not_before):
+    attrs = {key: h5["manifest"].attrs[key] for key in h5["manifest"].attrs}
+    for key in MANIFEST_ATTRIBUTES:
+        c.check(key in attrs, f"/manifest has no attribute {key}")
+    if c.failures:
+        return
+    value = {key: text(v) if isinstance(v, (bytes, str)) else v for key, v in attrs.items()}
+    c.check(value["tool_version"] != "", "/manifest tool_version is empty")
+    c.equal(f"lineage {value['tool_version']} ({value['git_hash']})", version_line,
+            "'lineage --version' against /manifest tool_version and git_hash")
+    c.check(re.fullmatch(r"[0-9a-f]{7,40}(-dirty)?|unknown", value["git_hash"]) is not None,
+            f"/manifest git_hash {value['git_hash']!r} is not a commit hash")
+    c.equal(int(value["ranks"]), ranks, "/manifest ranks")
+    c.equal(value["host"], socket.gethostname(), "/manifest host")
+    c.check(value["kernel"] != "", "/manifest kernel is empty")
+    c.check(" compare " in value["command_line"], f"/manifest command_line {value['command_line']!r}")
+    config = json.loads(value["config"])
+    c.equal(config, report["manifest"]["config"], "/manifest config against report.json manifest.config")
+    c.equal(config.get("model_a"), "A", "/manifest config model_a")
+    c.equal(config.get("model_b"), "B", "/manifest config model_b")
+    c.equal(config.get("output"), "out", "/manifest config output")
+    for key in ("start_time", "end_time"):
+        c.check(ISO_UTC.match(value[key]) is not None, f"/manifest {key} {value[key]!r} is not ISO 8601 UTC")
+    if all(ISO_UTC.match(value[key]) for key in ("start_time", "end_time")):
+        start, end = utc(value["start_time"]), utc(value["end_time"])
+        now = datetime.datetime.utcnow() + datetime.timedelta(seconds=1)
+        c.check(utc(not_before) <= start <= end <= now,
+                f"manifest times out of order: test start {not_before}, {value['start_time']} .. "
+                f"{value['end_time']}, now {now:%H:%M:%S}")
+    for key in ("tool_version", "git_hash", "host", "kernel", "start_time", "end_time", "command_line"):
+        c.equal(value[key], report["manifest"][key], f"/manifest {key} against report.json")
+    c.equal(int(value["block_elements"]), report["manifest"]["block_elements"], "/manifest block_elements")
+
+
+def check_model(c, h5, report, side, directory):
+    group = h5["manifest"][f"model_{side}"]
+    files = column(group, "files")
+    sizes = column(group, "file_sizes")
+    on_disk = sorted(glob.glob(os.path.join(directory, "*.safetensors")))
+    c.equal([os.path.realpath(f) for f in files], [os.path.realpath(f) for f in on_disk],
+            f"/manifest/model_{side}/files against the .safetensors files in {directory}")
+    c.equal(sizes, [os.path.getsize(f) for f in files], f"/manifest/model_{side}/file_sizes against the disk")
+    model = report["models"][side]
+    c.equal(files, model["files"], f"/manifest/model_{side}/files against report.json")
+    c.equal(sizes, model["file_sizes"], f"/manifest/model_{side}/file_sizes against report.json")
+    for key in ("path", "model_type", "architecture"):
+        c.equal(text(group.attrs[key]), model[key], f"/manifest/model_{side} {key}")
+    for key in ("tensor_count", "parameter_count"):
+        c.equal(int(group.attrs[key]), model[key], f"/manifest/model_{side} {key}")
+    c.equal(json.loads(text(group.attrs["config_json"])), model["config"], f"/manifest/model_{side} config_json")
+    with open(os.path.join(directory, "config.json"), encoding="utf-8") as stream:
+        c.equal(model["config"], json.load(stream), f"models.{side}.config against {directory}/config.json")
+
+
+def check_figures(c, group, rows, where):
+    """Every figure column of an HDF5 table against the same rows of report.json."""
+    for name, extract in FIGURES.items():
+        values = column(group, name)
+        if not c.equal(len(values), len(rows), f"{where}/{name}: rows"):
+            continue
+        for i, (h5_value, row) in enumerate(zip(values, rows)):
+            c.check(same_number(extract(row), h5_value),
+                    f"{where}/{name}[{i}]: HDF5 {h5_value!r} but report.json {extract(row)!r}")
+    for i, (equal, elements, row) in enumerate(zip(column(group, "bitwise_equal"), column(group, "elements"), rows)):
+        c.check(same_number(row["bitwise_equal_fraction"], equal / elements if elements else float("nan")),
+                f"{where}/bitwise_equal[{i}] / elements against bitwise_equal_fraction")
+
+
+def check_tensors(c, h5, report):
+    group, rows = h5["tensors"], report["tensors"]
+    c.check(len(rows) > 0, "report.json has no tensor rows")
+    expected = {
+        "name_a": [r["a"] for r in rows],
+        "name_b": [r["b"] for r in rows],
+        "role": [r["role"] for r in rows],
+        "layer": [layer_index(r["layer"]) for r in rows],
+        "expert": [layer_index(r["expert"]) for r in rows],
+        "dtype_a": [r["dtype_a"] for r in rows],
+        "dtype_b": [r["dtype_b"] for r in rows],
+        "shape": ["[" + ", ".join(str(d) for d in r["shape"]) + "]" for r in rows],
+    }
+    for name, values in expected.items():
+        c.equal(column(group, name), values, f"/tensors/{name}")
+    check_figures(c, group, rows, "/tensors")
+
+
+def check_roles(c, h5, report):
+    roles = h5["roles"]
+    c.equal(sorted(roles.keys()), sorted(report["roles"].keys()), "/roles groups against report.json roles")
+    for role, rows in report["roles"].items():
+        if role not in roles:
+            continue
+        group = roles[role]
+        c.check("layer" in group, f"/roles/{role} has no layer column")
+        c.equal(column(group, "layer"), [layer_index(r["layer"]) for r in rows], f"/roles/{role}/layer")
+        c.equal(column(group, "tensor_pairs"), [r["tensor_pairs"] for r in rows], f"/roles/{role}/tensor_pairs")
+        check_figures(c, group, rows, f"/roles/{role}")
+    # Per-layer roles of this 4-layer Llama hold layers 0..3; global ones the single row -1.
+    for role in ("input_layernorm.weight", "mlp.up_proj.weight", "self_attn.q_proj.weight"):
+        if role in roles:
+            c.equal(column(roles[role], "layer"), [0, 1, 2, 3], f"/roles/{role}/layer")
+    if "norm.weight" in roles:
+        c.equal(column(roles["norm.weight"], "layer"), [-1], "/roles/norm.weight/layer")
+
+
+def check_unpaired(c, h5, report):
+    group, rows = h5["unpaired"], report["unpaired"]
+    expected = {
+        "side": [r["side"] for r in rows],
+        "name": [r["name"] for r in rows],
+        "role": [r["role"] for r in rows],
+        "layer": [layer_index(r["layer"]) for r in rows],
+        "dtype": [r["dtype"] for r in rows],
+        "shape": ["[" + ", ".join(str(d) for d in r["shape"]) + "]" for r in rows],
+        "reason": [r["reason"] for r in rows],
+    }
+    for name, values in expected.items():
+        c.equal(column(group, name), values, f"/unpaired/{name}")
+
+
+def main(directory, model_a, model_b, ranks, version_line, not_before):
+    c = Checker(f"h5 readback {directory}")
+    report = load_json(directory)
+    with open_h5(directory) as h5:
+        root = {key: h5.attrs[key] for key in h5.attrs}
+        c.equal(text(root.get("format", "")), "lineage-report", "root attribute format")
+        c.equal(int(root.get("format_version", -1)), 1, "root attribute format_version")
+        c.equal(text(root.get("status", "")), report["status"], "root attribute status")
+        summary = report["summary"]
+        for key in ("tensor_pairs", "unpaired_a", "unpaired_b", "tensors_with_nonfinite"):
+            c.equal(int(root.get(key, -1)), summary[key], f"root attribute {key} against summary")
+        check_manifest(c, h5, report, ranks, version_line, not_before)
+        check_model(c, h5, report, "a", model_a)
+        check_model(c, h5, report, "b", model_b)
+        check_tensors(c, h5, report)
+        check_roles(c, h5, report)
+        check_unpaired(c, h5, report)
+    # This pair: A in 3 files; B ties its embeddings, so A's lm_head has no partner.
+    c.equal(len(report["models"]["a"]["files"]), 3, "models.a.files")
+    c.equal([(u["side"], u["name"]) for u in report["unpaired"]], [("a", "lm_head.weight")], "unpaired")
+    c.finish()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6])

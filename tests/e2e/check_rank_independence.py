@@ -1,0 +1,60 @@
+"""Checks that the rank count changes nothing (e2e.rank_independence).
+
+usage: check_rank_independence.py BLOCK_ELEMENTS DIR:RANKS DIR:RANKS ...
+The first directory is the reference; every other must hold exactly the same report.json sections
+and bit-identical datasets under /tensors, /roles and /unpaired of report.h5.
+"""
+import math
+import sys
+
+from reportlib import Checker, bitwise_equal_arrays, datasets, load_json, open_h5
+
+COMPARED_SECTIONS = ("status", "summary", "tensors", "roles", "unpaired", "models")
+
+
+def main(block_elements, runs):
+    c = Checker("rank independence")
+    reports = [(directory, ranks, load_json(directory)) for directory, ranks in runs]
+    tables = {}
+    for directory, ranks, report in reports:
+        c.equal(report["manifest"]["ranks"], ranks, f"{directory}: report.json manifest.ranks")
+        c.equal(report["manifest"]["block_elements"], block_elements, f"{directory}: manifest.block_elements")
+        with open_h5(directory) as h5:
+            c.equal(int(h5["manifest"].attrs["ranks"]), ranks, f"{directory}: report.h5 /manifest ranks")
+            c.equal(int(h5["manifest"].attrs["block_elements"]), block_elements,
+                    f"{directory}: report.h5 /manifest block_elements")
+            found = {}
+            for group in ("tensors", "roles", "unpaired"):
+                found.update(datasets(h5[group], group + "/"))
+            tables[directory] = found
+
+    # The plan must really be split: with these block sizes most tensors span several blocks.
+    first_dir, _, first = reports[0]
+    multi_block = [t for t in first["tensors"] if t["elements"] > block_elements]
+    c.check(len(multi_block) >= 10, f"only {len(multi_block)} tensors span more than one block")
+    blocks = sum(math.ceil(t["elements"] / block_elements) for t in first["tensors"])
+    c.check(blocks >= 50, f"only {blocks} blocks")
+    # Non-finite figures (NaN in HDF5, null in JSON) must be among what is compared.
+    c.check(any(t["cosine"] is None for t in first["tensors"]), "no tensor with an undefined cosine")
+
+    reference = tables[first_dir]
+    c.check(len(reference) > 100, f"only {len(reference)} datasets under /tensors, /roles, /unpaired")
+    for directory, _, report in reports[1:]:
+        for section in COMPARED_SECTIONS:
+            c.check(report[section] == first[section],
+                    f"report.json '{section}' of {directory} differs from {first_dir}")
+        other = tables[directory]
+        c.equal(sorted(other), sorted(reference), f"{directory}: dataset paths")
+        for path, values in reference.items():
+            if path in other:
+                c.check(bitwise_equal_arrays(values, other[path]),
+                        f"{directory}: /{path} is not bit-identical to {first_dir}")
+    c.finish()
+
+
+if __name__ == "__main__":
+    runs = []
+    for argument in sys.argv[2:]:
+        directory, ranks = argument.rsplit(":", 1)
+        runs.append((directory, int(ranks)))
+    main(int(sys.argv[1]), runs)

@@ -1,0 +1,67 @@
+"""Checks the table lineage compare prints on stdout against report.json (e2e.terminal_table).
+
+usage: check_terminal.py DIR STDOUT_FILE
+"""
+import re
+import sys
+
+from reportlib import Checker, load_json
+
+HEADER = re.compile(r"^ *layer  role +raw cos +Pearson +rel-L2 +% bitwise$")
+COLUMNS = ("raw cos", "Pearson", "rel-L2", "% bitwise")
+
+
+def figure(value, decimals):
+    return "n/a" if value is None else f"{value:.{decimals}f}"
+
+
+def expected_rows(report):
+    rows = []
+    for role, layers in report["roles"].items():
+        for r in layers:
+            layer = -1 if r["layer"] is None else r["layer"]
+            bitwise = None if r["bitwise_equal_fraction"] is None else 100 * r["bitwise_equal_fraction"]
+            cells = ["-" if layer < 0 else str(layer), role, figure(r["cosine"], 6), figure(r["pearson"], 6),
+                     figure(r["rel_l2"], 6), figure(bitwise, 2)]
+            rows.append(((layer, role), cells))
+    return [cells for _, cells in sorted(rows)]
+
+
+def main(directory, stdout_file):
+    c = Checker(f"terminal table {directory}")
+    report = load_json(directory)
+    with open(stdout_file, encoding="utf-8") as stream:
+        lines = stream.read().splitlines()
+    a, b = report["models"]["a"], report["models"]["b"]
+    c.check(len(lines) > 0 and lines[0] == f"lineage compare  A: {a['path']} ({a['architecture']})  B: {b['path']} ({b['architecture']})",
+            f"first line: {lines[0] if lines else None!r}")
+    headers = [i for i, line in enumerate(lines) if HEADER.match(line)]
+    if not c.equal(len(headers), 1, "header lines 'layer role raw cos Pearson rel-L2 % bitwise' (one rank prints)"):
+        c.finish()
+    header = lines[headers[0]]
+    # Right edges of the right-aligned figure columns.
+    edges = [header.index(name) + len(name) for name in COLUMNS]
+
+    expected = expected_rows(report)
+    table = lines[headers[0] + 1: headers[0] + 1 + len(expected)]
+    c.equal(len(table), len(expected), "table rows (one per role and layer)")
+    for line, cells in zip(table, expected):
+        c.equal(line.split(), cells, "table row")
+        for cell, edge in zip(cells[2:], edges):
+            c.check(line[edge - len(cell): edge] == cell, f"{cells[1]} layer {cells[0]}: '{cell}' not under its header")
+
+    rest = lines[headers[0] + 1 + len(expected):]
+    summary = report["summary"]
+    c.check(len(rest) > 0 and rest[0] == f"{summary['tensor_pairs']} tensor pairs compared ({summary['compared_elements']} "
+            f"elements); {summary['unpaired_a']} tensors of A and {summary['unpaired_b']} of B unpaired.",
+            f"summary line: {rest[0] if rest else None!r}")
+    for u in report["unpaired"]:
+        line = f"  unpaired {u['side'].upper()} {u['name']}: {u['reason']}"
+        c.check(line in rest, f"no line {line!r}")
+    c.check(any("read Pearson" in line for line in rest), "no reminder to read Pearson beside the raw cosine")
+    c.equal(lines[-2:], [f"report: {directory}/report.h5", f"report: {directory}/report.json"], "last two lines")
+    c.finish()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

@@ -1,0 +1,33 @@
+# End-to-end tests: the real `lineage` executable under mpirun (1-3 ranks) on models that
+# `lineage synth` writes to disk, with report.h5 read back through Debian's python3-h5py.
+# Each test works in its own directory under ${PROJECT_BINARY_DIR}/e2e-work/<test>.
+# Run them: ctest -L e2e -j2 --output-on-failure   (about 90 s on 2 cores; most of it is mpirun
+# tearing down jobs that exit non-zero)
+
+set(LINEAGE_E2E_DIR ${CMAKE_CURRENT_LIST_DIR})
+
+# lineage_add_e2e_test(NAME SCRIPT RANKS [TIMEOUT s] [LABELS ...])
+function(lineage_add_e2e_test name script ranks)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "LABELS" ${ARGN})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 120)
+  endif()
+  lineage_add_script_test(e2e.${name}
+    COMMAND bash ${LINEAGE_E2E_DIR}/${script}
+    LABELS ${ARG_LABELS}
+    PROCESSORS ${ranks}
+    TIMEOUT ${ARG_TIMEOUT})
+endfunction()
+
+lineage_add_e2e_test(derived derived.sh 2 LABELS statistics)
+lineage_add_e2e_test(trap trap.sh 2 LABELS statistics)
+lineage_add_e2e_test(nonfinite nonfinite.sh 2 LABELS statistics)
+lineage_add_e2e_test(rank_independence rank_independence.sh 3 LABELS reproducibility)
+lineage_add_e2e_test(h5_readback h5_readback.sh 2 LABELS report)
+lineage_add_e2e_test(terminal_table terminal_table.sh 3 LABELS report)
+lineage_add_e2e_test(nothing_in_common nothing_in_common.sh 2 LABELS report)
+lineage_add_e2e_test(config_file config_file.sh 2 LABELS usage)
+lineage_add_e2e_test(bad_input.models bad_input_models.sh 2 TIMEOUT 240 LABELS errors)
+lineage_add_e2e_test(bad_input.usage bad_input_usage.sh 2 TIMEOUT 240 LABELS errors)
+lineage_add_e2e_test(failing_rank failing_rank.sh 3 TIMEOUT 240 LABELS errors)
+lineage_add_e2e_test(output_full output_full.sh 2 TIMEOUT 240 LABELS errors)

@@ -1,0 +1,184 @@
+// The compare job's configuration (mpi/job_config): YAML job-file keys, the command line over the
+// file, and usage errors that name the file, the key and what is wrong.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "mpi/job_config.hpp"
+#include "mpi/plan.hpp"
+#include "stats_test_support.hpp"
+
+namespace lineage {
+namespace {
+
+// Succeeds when `action` throws usage_error whose message contains every fragment.
+::testing::AssertionResult throws_usage_error(const std::function<void()>& action,
+                                              const std::vector<std::string>& fragments) {
+  try {
+    action();
+  } catch (const usage_error& e) {
+    const std::string message = e.what();
+    for (const auto& fragment : fragments)
+      if (message.find(fragment) == std::string::npos)
+        return ::testing::AssertionFailure() << "message '" << message << "' lacks '" << fragment << "'";
+    if (e.status() != exit_status::bad_input)
+      return ::testing::AssertionFailure() << "usage_error should exit with status 2";
+    return ::testing::AssertionSuccess();
+  } catch (const std::exception& e) {
+    return ::testing::AssertionFailure() << "threw something other than usage_error: " << e.what();
+  }
+  return ::testing::AssertionFailure() << "did not throw";
+}
+
+class JobConfig : public ::testing::Test {
+ protected:
+  std::string job_file(const std::string& text, const std::string& name = "job.yaml") {
+    return test::write_text(dir_.path() / name, text).string();
+  }
+  compare_config resolve_file(const std::string& text) {
+    compare_arguments args;
+    args.config_file = job_file(text);
+    return resolve_compare_config(args);
+  }
+  ::testing::AssertionResult file_rejected(const std::string& text, std::vector<std::string> fragments) {
+    const std::string path = job_file(text);
+    fragments.insert(fragments.begin(), path);
+    compare_arguments args;
+    args.config_file = path;
+    return throws_usage_error([&] { (void)resolve_compare_config(args); }, fragments);
+  }
+
+  test::scratch_directory dir_{"jobconfig"};
+};
+
+TEST_F(JobConfig, ReadsEveryKeyOfTheJobFile) {
+  const std::string text =
+      "model_a: /models/a\n"
+      "model_b: /models/b\n"
+      "output: /out/run1\n"
+      "block_elements: 65536\n"
+      "arch_dir: /rules\n";
+  const compare_config config = resolve_file(text);
+  EXPECT_EQ(config.model_a, "/models/a");
+  EXPECT_EQ(config.model_b, "/models/b");
+  EXPECT_EQ(config.output_dir, "/out/run1");
+  EXPECT_EQ(config.block_elements, 65536U);
+  ASSERT_TRUE(config.arch_dir.has_value());
+  EXPECT_EQ(*config.arch_dir, "/rules");
+  ASSERT_TRUE(config.config_file.has_value());
+  EXPECT_EQ(*config.config_file, (dir_.path() / "job.yaml").string());
+  EXPECT_EQ(config.config_text, text);  // kept verbatim for the manifest
+  const nlohmann::json j = config.to_json();
+  EXPECT_EQ(j.at("model_a"), "/models/a");
+  EXPECT_EQ(j.at("output"), "/out/run1");
+  EXPECT_EQ(j.at("block_elements"), 65536);
+  EXPECT_EQ(j.at("arch_dir"), "/rules");
+  EXPECT_EQ(j.at("config_text"), text);
+}
+
+TEST_F(JobConfig, CommandLineOnlyUsesDefaults) {
+  compare_arguments args;
+  args.model_a = "a";
+  args.model_b = "b";
+  args.output_dir = "out";
+  const compare_config config = resolve_compare_config(args);
+  EXPECT_EQ(config.block_elements, default_block_elements);
+  EXPECT_FALSE(config.arch_dir.has_value());
+  EXPECT_FALSE(config.config_file.has_value());
+  EXPECT_EQ(config.config_text, "");
+  const nlohmann::json j = config.to_json();
+  EXPECT_TRUE(j.at("arch_dir").is_null());
+  EXPECT_TRUE(j.at("config_file").is_null());
+  EXPECT_FALSE(j.contains("config_text"));
+}
+
+TEST_F(JobConfig, CommandLineOverridesTheFile) {
+  compare_arguments args;
+  args.config_file = job_file(
+      "model_a: file_a\nmodel_b: file_b\noutput: file_out\nblock_elements: 100\narch_dir: file_rules\n");
+  args.model_a = "cli_a";
+  args.output_dir = "cli_out";
+  args.block_elements = 4096;
+  args.arch_dir = "cli_rules";
+  const compare_config config = resolve_compare_config(args);
+  EXPECT_EQ(config.model_a, "cli_a");
+  EXPECT_EQ(config.model_b, "file_b");  // not given on the command line: the file's
+  EXPECT_EQ(config.output_dir, "cli_out");
+  EXPECT_EQ(config.block_elements, 4096U);
+  EXPECT_EQ(config.arch_dir, "cli_rules");
+}
+
+TEST_F(JobConfig, UnknownKeyIsNamedWithTheFile) {
+  EXPECT_TRUE(
+      file_rejected("model_a: a\nblock_size: 100\n", {"key 'block_size'", "unknown", "block_elements"}));
+  EXPECT_TRUE(file_rejected("Model_A: a\n", {"key 'Model_A'", "unknown"}));
+}
+
+TEST_F(JobConfig, BlockElementsMustBeAPositiveInteger) {
+  for (const std::string bad :
+       {"12.5", "abc", "-3", "0", "1e6", "0x100", "+5", "18446744073709551616", "[1, 2]", "''"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_TRUE(file_rejected("block_elements: " + bad + "\n", {"key 'block_elements'", "positive integer"}));
+  }
+  EXPECT_TRUE(file_rejected("block_elements:\n", {"key 'block_elements'", "(not a scalar)"}));
+  EXPECT_EQ(resolve_file("model_a: a\nmodel_b: b\noutput: o\nblock_elements: 18446744073709551615\n")
+                .block_elements,
+            18446744073709551615ull);
+}
+
+// A value made of decimal digits means that decimal number: a leading zero does not switch to octal.
+TEST_F(JobConfig, BlockElementsWithLeadingZeroIsDecimal) {
+  // yaml-cpp's integer conversion reads "0100" as octal 64 and rejects "08"; digits mean decimal.
+  EXPECT_EQ(resolve_file("model_a: a\nmodel_b: b\noutput: o\nblock_elements: 0100\n").block_elements, 100U);
+  EXPECT_EQ(resolve_file("model_a: a\nmodel_b: b\noutput: o\nblock_elements: 08\n").block_elements, 8U);
+}
+
+TEST_F(JobConfig, StringKeysMustBeNonEmptyScalars) {
+  EXPECT_TRUE(file_rejected("model_a:\n", {"key 'model_a'", "non-empty string"}));
+  EXPECT_TRUE(file_rejected("model_b: [x, y]\n", {"key 'model_b'", "non-empty string"}));
+  EXPECT_TRUE(file_rejected("output: {dir: x}\n", {"key 'output'", "non-empty string"}));
+  EXPECT_TRUE(file_rejected("arch_dir: ''\n", {"key 'arch_dir'", "non-empty string"}));
+}
+
+TEST_F(JobConfig, BrokenFilesAreNamed) {
+  EXPECT_TRUE(file_rejected("model_a: [unclosed\n", {"invalid YAML", "line"}));
+  EXPECT_TRUE(file_rejected("- model_a\n- model_b\n", {"expected a mapping"}));
+  compare_arguments args;
+  args.config_file = (dir_.path() / "absent.yaml").string();
+  EXPECT_TRUE(throws_usage_error([&] { (void)resolve_compare_config(args); },
+                                 {"absent.yaml", "cannot read the job file"}));
+}
+
+TEST_F(JobConfig, MissingValuesAreNamed) {
+  compare_arguments args;
+  args.model_b = "b";
+  args.output_dir = "o";
+  EXPECT_TRUE(throws_usage_error([&] { (void)resolve_compare_config(args); }, {"model A", "missing"}));
+  args.model_a = "a";
+  args.model_b.reset();
+  EXPECT_TRUE(throws_usage_error([&] { (void)resolve_compare_config(args); }, {"model B", "missing"}));
+  args.model_b = "b";
+  args.output_dir.reset();
+  EXPECT_TRUE(throws_usage_error([&] { (void)resolve_compare_config(args); }, {"--output", "missing"}));
+  // With a job file the message also points at its keys; an empty file sets nothing.
+  args.config_file = job_file("");
+  EXPECT_TRUE(throws_usage_error([&] { (void)resolve_compare_config(args); }, {"--output", "job file"}));
+  args.output_dir = "o";
+  EXPECT_EQ(resolve_compare_config(args).output_dir, "o");
+}
+
+TEST_F(JobConfig, CommandLineBlockElementsZeroIsRejected) {
+  compare_arguments args;
+  args.model_a = "a";
+  args.model_b = "b";
+  args.output_dir = "o";
+  args.block_elements = 0;
+  EXPECT_TRUE(
+      throws_usage_error([&] { (void)resolve_compare_config(args); }, {"--block-elements", "at least 1"}));
+}
+
+}  // namespace
+}  // namespace lineage

@@ -1,0 +1,200 @@
+// The report model (reduce/report_model): per-tensor figures in plan order, per-role tables that
+// merge the experts of a layer, unpaired counts and the status line; and that report.json carries
+// them.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "mpi/plan.hpp"
+#include "reduce/report_model.hpp"
+#include "reduce/report_writers.hpp"
+#include "shard/kernel.hpp"
+#include "stats_test_support.hpp"
+
+namespace lineage {
+namespace {
+
+using test::tensor_spec;
+
+const architecture_registry& registry() {
+  static const architecture_registry loaded = architecture_registry::load(std::nullopt);
+  return loaded;
+}
+
+// A two-layer Mixtral-style model: embeddings, final norm, per-layer norm, router and 3 experts.
+std::vector<tensor_spec> mixtral_specs() {
+  std::vector<tensor_spec> specs = {{"model.embed_tokens.weight", {32, 8}, dtype::bf16},
+                                    {"model.norm.weight", {8}, dtype::bf16}};
+  for (int l = 0; l < 2; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    specs.push_back({p + "input_layernorm.weight", {8}, dtype::bf16});
+    specs.push_back({p + "block_sparse_moe.gate.weight", {3, 8}, dtype::bf16});
+    for (int e = 0; e < 3; ++e)
+      specs.push_back(
+          {p + "block_sparse_moe.experts." + std::to_string(e) + ".w1.weight", {16, 8}, dtype::bf16});
+  }
+  return specs;
+}
+
+// Moments for each pair from random data of the pair's size (pair p gets seed p); `nonfinite_pair`
+// gets a NaN.
+std::vector<pair_moments> moments_for(const work_plan& plan, std::size_t nonfinite_pair = SIZE_MAX) {
+  std::vector<pair_moments> merged;
+  for (std::size_t p = 0; p < plan.pairs.size(); ++p) {
+    const std::size_t n = plan.pairs[p].a.elements;
+    test::typed_vector a = test::encode(dtype::f32, test::normal_values(n, 1.0, 0.3, 10 + p));
+    const test::typed_vector b = test::encode(dtype::f32, test::normal_values(n, 1.0, 0.3, 500 + p));
+    if (p == nonfinite_pair) a.set_code(0, test::nan_code(dtype::f32));
+    merged.push_back(pair_moments::from_block(compute_block_sums(a.run(), b.run(), n)));
+  }
+  return merged;
+}
+
+::testing::AssertionResult same_figures(const similarity& x, const similarity& y) {
+  const double xs[] = {x.cosine, x.pearson, x.rel_l2, x.norm_ratio, x.bitwise_equal_fraction,
+                       x.mean_a, x.std_a,   x.mean_b, x.std_b,      x.cv_a,
+                       x.cv_b};
+  const double ys[] = {y.cosine, y.pearson, y.rel_l2, y.norm_ratio, y.bitwise_equal_fraction,
+                       y.mean_a, y.std_a,   y.mean_b, y.std_b,      y.cv_a,
+                       y.cv_b};
+  for (std::size_t i = 0; i < std::size(xs); ++i)
+    if (!(xs[i] == ys[i] || (std::isnan(xs[i]) && std::isnan(ys[i]))))
+      return ::testing::AssertionFailure() << "figure " << i << ": " << xs[i] << " vs " << ys[i];
+  return ::testing::AssertionSuccess();
+}
+
+class ReportModel : public ::testing::Test {
+ protected:
+  ReportModel() {
+    auto specs_b = mixtral_specs();
+    specs_b.push_back({"model.layers.1.block_sparse_moe.experts.3.w1.weight", {16, 8}, dtype::bf16});
+    specs_b.push_back({"lm_head.weight", {32, 8}, dtype::bf16});
+    auto specs_a = mixtral_specs();
+    specs_a.push_back({"model.layers.0.self_attn.q_proj.weight", {8, 8}, dtype::bf16});
+    plan_ = make_plan(test::make_checkpoint("/a", "mixtral", specs_a),
+                      test::make_checkpoint("/b", "mixtral", specs_b), registry(), {50, 2});
+    merged_ = moments_for(plan_, 3);
+    run_manifest manifest;
+    manifest.tool_version = "9.9.9";
+    manifest.kernel = "generic";
+    manifest.ranks = 2;
+    manifest.block_elements = 50;
+    report_ = build_report(plan_, merged_, manifest);
+  }
+
+  work_plan plan_;
+  std::vector<pair_moments> merged_;
+  comparison_report report_;
+};
+
+TEST_F(ReportModel, TensorsFollowPlanOrderWithTheirFigures) {
+  ASSERT_EQ(report_.tensors.size(), plan_.pairs.size());
+  std::uint64_t elements = 0;
+  for (std::size_t p = 0; p < plan_.pairs.size(); ++p) {
+    EXPECT_EQ(report_.tensors[p].pair.key, plan_.pairs[p].key);
+    EXPECT_EQ(report_.tensors[p].pair.a.name, plan_.pairs[p].a.name);
+    EXPECT_TRUE(test::same_bits(report_.tensors[p].moments, merged_[p]));
+    EXPECT_TRUE(same_figures(report_.tensors[p].figures, derive_similarity(merged_[p])));
+    elements += merged_[p].elements;
+  }
+  EXPECT_EQ(report_.compared_elements, elements);
+  EXPECT_EQ(report_.tensors_with_nonfinite, 1U);
+  EXPECT_EQ(report_.status(), "compared");
+  EXPECT_EQ(report_.manifest.tool_version, "9.9.9");
+  EXPECT_EQ(report_.model_a.architecture, "mixtral");
+  EXPECT_EQ(report_.model_b.path, "/b");
+}
+
+TEST_F(ReportModel, RoleTablesMergeTheExpertsOfEachLayer) {
+  // Roles sorted by name, each with its layers ascending (-1 first).
+  std::vector<std::string> roles;
+  for (const auto& table : report_.roles) roles.push_back(table.role);
+  EXPECT_EQ(roles,
+            (std::vector<std::string>{"embed_tokens.weight", "input_layernorm.weight",
+                                      "mlp.experts.gate_proj.weight", "mlp.router.weight", "norm.weight"}));
+  for (const auto& table : report_.roles)
+    for (std::size_t i = 1; i < table.layers.size(); ++i)
+      EXPECT_LT(table.layers[i - 1].layer, table.layers[i].layer);
+
+  const auto& experts = *std::find_if(report_.roles.begin(), report_.roles.end(),
+                                      [](const auto& t) { return t.role == "mlp.experts.gate_proj.weight"; });
+  ASSERT_EQ(experts.layers.size(), 2U);
+  for (const auto& row : experts.layers) {
+    SCOPED_TRACE(testing::Message() << "layer " << row.layer);
+    EXPECT_EQ(row.tensor_pairs, 3U);  // expert 3 of layer 1 exists in B only
+    pair_moments expected;
+    for (std::size_t p = 0; p < plan_.pairs.size(); ++p)
+      if (plan_.pairs[p].key.role == experts.role && plan_.pairs[p].key.layer == row.layer)
+        expected.merge(merged_[p]);
+    EXPECT_TRUE(test::same_bits(row.moments, expected));
+    EXPECT_EQ(row.moments.elements, 3U * 16 * 8);
+    EXPECT_TRUE(same_figures(row.figures, derive_similarity(expected)));
+  }
+  const auto& embed = report_.roles.front();
+  ASSERT_EQ(embed.layers.size(), 1U);
+  EXPECT_EQ(embed.layers[0].layer, -1);
+  EXPECT_EQ(embed.layers[0].tensor_pairs, 1U);
+}
+
+TEST_F(ReportModel, UnpairedTensorsAreCountedPerSide) {
+  EXPECT_EQ(report_.unpaired_a, 1U);  // q_proj
+  EXPECT_EQ(report_.unpaired_b, 2U);  // expert 3, lm_head
+  ASSERT_EQ(report_.unpaired.size(), plan_.unpaired.size());
+  for (std::size_t i = 0; i < report_.unpaired.size(); ++i) {
+    EXPECT_EQ(report_.unpaired[i].name, plan_.unpaired[i].name);
+    EXPECT_EQ(report_.unpaired[i].reason, plan_.unpaired[i].reason);
+  }
+}
+
+TEST_F(ReportModel, JsonCarriesStatusSummaryAndNullsForUndefinedFigures) {
+  const nlohmann::json doc = nlohmann::json::parse(report_json_text(report_));
+  EXPECT_EQ(doc.at("status"), "compared");
+  EXPECT_EQ(doc.at("summary").at("tensor_pairs"), report_.tensors.size());
+  EXPECT_EQ(doc.at("summary").at("unpaired_a"), 1);
+  EXPECT_EQ(doc.at("summary").at("unpaired_b"), 2);
+  EXPECT_EQ(doc.at("summary").at("tensors_with_nonfinite"), 1);
+  EXPECT_EQ(doc.at("roles").at("mlp.experts.gate_proj.weight").size(), 2U);
+  EXPECT_EQ(doc.at("roles").at("mlp.experts.gate_proj.weight")[0].at("tensor_pairs"), 3);
+  EXPECT_EQ(doc.at("tensors").size(), report_.tensors.size());
+  EXPECT_EQ(doc.at("unpaired").size(), 3U);
+  // Undefined figures are null in JSON (it has no NaN).
+  pair_moments zero;
+  zero.elements = zero.count = 4;
+  std::vector<pair_moments> zeros(plan_.pairs.size(), zero);
+  const nlohmann::json zdoc = nlohmann::json::parse(report_json_text(build_report(plan_, zeros, {})));
+  EXPECT_TRUE(zdoc.at("tensors")[0].at("cosine").is_null());
+  EXPECT_TRUE(zdoc.at("tensors")[0].at("pearson").is_null());
+}
+
+TEST(ReportModelEmpty, NoCommonTensorsGivesStatusNoTensorPairs) {
+  const checkpoint a = test::make_checkpoint("/a", "", {{"x.w", {4}, dtype::f32}, {"y.w", {4}, dtype::f32}});
+  const checkpoint b = test::make_checkpoint("/b", "", {{"z.w", {4}, dtype::f32}});
+  const work_plan plan = make_plan(a, b, registry(), {10, 1});
+  ASSERT_TRUE(plan.pairs.empty());
+  const comparison_report report = build_report(plan, {}, {});
+  EXPECT_EQ(report.status(), "no tensor pairs");
+  EXPECT_TRUE(report.tensors.empty());
+  EXPECT_TRUE(report.roles.empty());
+  EXPECT_EQ(report.unpaired_a, 2U);
+  EXPECT_EQ(report.unpaired_b, 1U);
+  EXPECT_EQ(report.compared_elements, 0U);
+  EXPECT_EQ(nlohmann::json::parse(report_json_text(report)).at("status"), "no tensor pairs");
+}
+
+TEST(ReportModelEmpty, OneMergedResultPerPairIsRequired) {
+  const checkpoint a = test::make_checkpoint("/a", "", {{"x.w", {4}, dtype::f32}});
+  const work_plan plan = make_plan(a, a, registry(), {10, 1});
+  EXPECT_THROW((void)build_report(plan, {}, {}), internal_error);
+  EXPECT_THROW((void)build_report(plan, std::vector<pair_moments>(2), {}), internal_error);
+  EXPECT_NO_THROW((void)build_report(plan, std::vector<pair_moments>(1), {}));
+}
+
+}  // namespace
+}  // namespace lineage
