@@ -217,33 +217,10 @@ inline float element_float(lineage::element_run run, std::size_t i) {
 
 // Any element of any supported type as double (the shift and F64 paths).
 inline double element(lineage::element_run run, std::size_t i) {
-  using lineage::dtype;
-  const std::byte* p = run.data + i * lineage::dtype_size(run.type);
-  switch (run.type) {
-    case dtype::f64: {
-      double v;
-      std::memcpy(&v, p, 8);
-      return v;
-    }
-    case dtype::f32: {
-      float v;
-      std::memcpy(&v, p, 4);
-      return v;
-    }
-    case dtype::bf16: {
-      std::uint16_t bits;
-      std::memcpy(&bits, p, 2);
-      return lineage::bf16_to_float(bits);
-    }
-    case dtype::f16: {
-      std::uint16_t bits;
-      std::memcpy(&bits, p, 2);
-      return lineage::f16_table()[bits];
-    }
-    case dtype::f8_e4m3: return lineage::f8_e4m3_table()[static_cast<std::uint8_t>(*p)];
-    case dtype::f8_e5m2: return lineage::f8_e5m2_table()[static_cast<std::uint8_t>(*p)];
-  }
-  return 0;
+  if (run.type != lineage::dtype::f64) return element_float(run, i);
+  double v;
+  std::memcpy(&v, run.data + 8 * i, 8);
+  return v;
 }
 
 // Pair loaders: two groups (sixteen pairs) at a time as (x0, y0), (x1, y1), counting bitwise-equal
