@@ -32,6 +32,22 @@ expect_bad_input unknown_flag out-flag "--no-such-flag" -- A B -o out-flag --no-
 expect_bad_input missing_output out-none "--output" -- A B
 expect_bad_input missing_model_b out-b "model B" -- A -o out-b
 expect_bad_input zero_block_elements out-zero "--block-elements" -- A B -o out-zero --block-elements 0
+# CLI11 alone would read 010 as octal 8 and -1 as 2^64-1.
+expect_bad_input octal_block_elements out-octal "--block-elements" "010" -- A B -o out-octal --block-elements 010
+expect_bad_input negative_block_elements out-negative "--block-elements" -- A B -o out-negative --block-elements=-1
+
+# --help and --version answer on stdout with exit 0 (once, not once per rank).
+note "--help and --version"
+help=$("$LINEAGE_BIN" --help) || fail "lineage --help exited non-zero"
+for word in compare synth; do
+  grep -q "$word" <<<"$help" || fail "lineage --help does not list '$word': $help"
+done
+"$LINEAGE_BIN" compare --help | grep -q -- "--output" || fail "lineage compare --help does not show --output"
+version=$("$LINEAGE_BIN" --version) || fail "lineage --version exited non-zero"
+[[ $version =~ ^lineage\ [0-9]+\.[0-9]+\.[0-9]+\ \(.+\)$ ]] || fail "unexpected --version output: $version"
+mpi_run 2 --version
+[[ $RUN_STATUS -eq 0 ]] || fail "mpirun -n 2 lineage --version exited $RUN_STATUS"
+[[ $(grep -c '^lineage ' "$RUN_OUT") -eq 1 ]] || fail "--version printed $(grep -c '^lineage ' "$RUN_OUT") times under 2 ranks"
 
 printf 'model_a: A\nmodel_b: B\noutput: out-yaml-key\ncolour: blue\n' > job-bad-key.yaml
 expect_bad_input job_file_unknown_key out-yaml-key "job-bad-key.yaml" "'colour'" -- --config job-bad-key.yaml
