@@ -16,6 +16,10 @@ std::string decimal_count(const std::string& text) {
   return {};
 }
 
+std::string decimal_count_or_zero(const std::string& text) {
+  return text == "0" ? std::string() : decimal_count(text);
+}
+
 }  // namespace
 
 command add_compare_command(CLI::App& parent, std::string command_line) {
@@ -35,6 +39,15 @@ command add_compare_command(CLI::App& parent, std::string command_line) {
   app->add_option("--block-elements", args.block_elements,
                   "elements per work block (default 4194304; does not depend on the rank count)")
       ->check(decimal_count);
+  app->add_option("--permutations-vector", args.permutations_vector,
+                  "permutations in the null of each vector (elements permuted; default 1000, 0 = none)")
+      ->check(decimal_count_or_zero);
+  app->add_option("--permutations-matrix", args.permutations_matrix,
+                  "permutations in the null of each matrix (rows permuted; default 200, 0 = none)")
+      ->check(decimal_count_or_zero);
+  app->add_option("--seed", args.seed, "seed of every permutation stream (default 20260123)")
+      ->check(decimal_count);
+  app->add_option("--alpha", args.alpha, "family-wise level of the verdict (default 0.01)");
   app->add_option("--arch-dir", args.arch_dir,
                   "directory of architecture rule files to use instead of the built-in ones");
   return {app, [request]() -> int {

@@ -10,10 +10,10 @@
 
 #include "core/atomic_output.hpp"
 #include "core/version.hpp"
+#include "mpi/comparison_steps.hpp"
 #include "mpi/plan_io.hpp"
 #include "reduce/block_results.hpp"
 #include "reduce/report_writers.hpp"
-#include "shard/block_compute.hpp"
 #include "shard/kernel.hpp"
 
 namespace lineage {
@@ -65,10 +65,6 @@ std::string host_name() {
   return ::gethostname(name, sizeof name - 1) == 0 ? std::string(name) : std::string("unknown");
 }
 
-std::vector<std::filesystem::path> as_paths(const std::vector<std::string>& files) {
-  return {files.begin(), files.end()};
-}
-
 // Rank 0's first phase.
 struct prepared_job {
   compare_config config;
@@ -84,23 +80,8 @@ prepared_job prepare(const communicator& comm, const compare_request& request) {
   ensure_writable_directory(out);
   // A report left by an earlier run must not pass for this run's result if this one fails.
   for (const char* name : {"report.h5", "report.json"}) std::filesystem::remove(out / name);
-  const auto registry = architecture_registry::load(
-      job.config.arch_dir ? std::optional<std::filesystem::path>(*job.config.arch_dir) : std::nullopt);
-  const checkpoint a = open_checkpoint(job.config.model_a);
-  const checkpoint b = open_checkpoint(job.config.model_b);
-  job.plan = make_plan(a, b, registry, {job.config.block_elements, comm.size()});
+  job.plan = plan_comparison(job.config, comm.size());
   return job;
-}
-
-std::vector<block_result> compute_my_blocks(const communicator& comm, const work_plan& plan) {
-  block_reader reader(as_paths(plan.model_a.files), as_paths(plan.model_b.files));
-  const auto first = plan.rank_first_block.at(static_cast<std::size_t>(comm.rank()));
-  const auto last = plan.rank_first_block.at(static_cast<std::size_t>(comm.rank()) + 1);
-  std::vector<block_result> results;
-  results.reserve(last - first);
-  for (auto i = first; i < last; ++i)
-    results.push_back({i, pair_moments::from_block(reader.compute(plan.blocks[i]))});
-  return results;
 }
 
 // Both files are complete under temporary names before either takes its final name.
@@ -136,9 +117,9 @@ int run_compare_job(const communicator& comm, const compare_request& request) {
     if (!comm.is_root()) job.plan = deserialize_plan(plan_bytes);
   });
 
-  // Phase 2: every rank computes its blocks.
-  std::vector<block_result> results;
-  if (local.ok()) local = attempt([&] { results = compute_my_blocks(comm, job.plan); });
+  // Phase 2: every rank computes its blocks and its permutation nulls.
+  rank_results results;
+  if (local.ok()) local = attempt([&] { results = compute_share(job.plan, comm.rank()); });
   status = agree(comm, local);
   if (status != static_cast<int>(exit_status::ok)) return status;
 
@@ -147,9 +128,8 @@ int run_compare_job(const communicator& comm, const compare_request& request) {
   outcome reported;
   if (comm.is_root())
     reported = attempt([&] {
-      std::vector<std::vector<block_result>> per_rank;
+      std::vector<rank_results> per_rank;
       for (const auto& bytes : gathered) per_rank.push_back(deserialize_results(bytes));
-      const auto merged = merge_in_plan_order(job.plan, per_rank);
       run_manifest manifest;
       manifest.tool_version = tool_version();
       manifest.git_hash = git_hash();
@@ -161,7 +141,8 @@ int run_compare_job(const communicator& comm, const compare_request& request) {
       manifest.ranks = comm.size();
       manifest.block_elements = job.plan.block_elements;
       manifest.end_time = utc_now();
-      const comparison_report report = build_report(job.plan, merged, std::move(manifest));
+      const comparison_report report =
+          reduce_comparison(job.plan, per_rank, std::move(manifest), job.config.alpha);
       const std::filesystem::path out = job.config.output_dir;
       write_reports(report, out);
       print_terminal_table(report, std::cout);

@@ -13,7 +13,9 @@
 namespace lineage {
 namespace {
 
-constexpr const char* allowed_keys = "model_a, model_b, output, block_elements, arch_dir";
+constexpr const char* allowed_keys =
+    "model_a, model_b, output, block_elements, arch_dir, permutations_vector, permutations_matrix, seed, "
+    "alpha";
 
 std::string read_text(const std::filesystem::path& path) {
   std::ifstream stream(path, std::ios::binary);
@@ -40,6 +42,25 @@ std::uint64_t positive_integer(const YAML::Node& node, const std::string& file, 
   return value;
 }
 
+std::uint32_t count_value(const YAML::Node& node, const std::string& file, const std::string& key) {
+  const std::string text = node.IsScalar() ? node.Scalar() : std::string("(not a scalar)");
+  std::uint32_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size() ||
+      text.find_first_not_of("0123456789") != std::string::npos)
+    throw usage_error(fmt::format("{}: key '{}': expected a whole number from 0 to 4294967295, got '{}'",
+                                  file, key, text));
+  return value;
+}
+
+double alpha_value(const YAML::Node& node, const std::string& file, const std::string& key) {
+  double value = 0;
+  if (!node.IsScalar() || !YAML::convert<double>::decode(node, value) || !(value > 0 && value < 1))
+    throw usage_error(fmt::format("{}: key '{}': expected a level between 0 and 1 (exclusive), got '{}'",
+                                  file, key, node.IsScalar() ? node.Scalar() : std::string("(not a scalar)")));
+  return value;
+}
+
 void apply_job_file(compare_config& config, const std::string& file) {
   config.config_text = read_text(file);
   YAML::Node root;
@@ -58,6 +79,10 @@ void apply_job_file(compare_config& config, const std::string& file) {
     else if (key == "output") config.output_dir = string_value(value, file, key);
     else if (key == "arch_dir") config.arch_dir = string_value(value, file, key);
     else if (key == "block_elements") config.block_elements = positive_integer(value, file, key);
+    else if (key == "seed") config.seed = positive_integer(value, file, key);
+    else if (key == "permutations_vector") config.permutations_vector = count_value(value, file, key);
+    else if (key == "permutations_matrix") config.permutations_matrix = count_value(value, file, key);
+    else if (key == "alpha") config.alpha = alpha_value(value, file, key);
     else
       throw usage_error(fmt::format("{}: key '{}': unknown (allowed: {})", file, key, allowed_keys));
   }
@@ -70,6 +95,10 @@ nlohmann::json compare_config::to_json() const {
                       {"model_b", model_b},
                       {"output", output_dir},
                       {"block_elements", block_elements},
+                      {"permutations_vector", permutations_vector},
+                      {"permutations_matrix", permutations_matrix},
+                      {"seed", seed},
+                      {"alpha", alpha},
                       {"arch_dir", arch_dir ? nlohmann::json(*arch_dir) : nlohmann::json(nullptr)},
                       {"config_file", config_file ? nlohmann::json(*config_file) : nlohmann::json(nullptr)}};
   if (!config_text.empty()) j["config_text"] = config_text;
@@ -90,6 +119,14 @@ compare_config resolve_compare_config(const compare_arguments& arguments) {
   if (arguments.block_elements) {
     if (*arguments.block_elements == 0) throw usage_error("--block-elements: must be at least 1");
     config.block_elements = *arguments.block_elements;
+  }
+  if (arguments.seed) config.seed = *arguments.seed;
+  if (arguments.permutations_vector) config.permutations_vector = *arguments.permutations_vector;
+  if (arguments.permutations_matrix) config.permutations_matrix = *arguments.permutations_matrix;
+  if (arguments.alpha) {
+    if (!(*arguments.alpha > 0 && *arguments.alpha < 1))
+      throw usage_error(fmt::format("--alpha: expected a level between 0 and 1 (exclusive), got {}", *arguments.alpha));
+    config.alpha = *arguments.alpha;
   }
   const char* from = arguments.config_file ? " (or key in the job file)" : "";
   if (config.model_a.empty()) throw usage_error(fmt::format("model A: missing (first positional argument{})", from));

@@ -13,7 +13,9 @@ namespace lineage {
 // What the command line said; unset values fall back to the job file, then to defaults.
 struct compare_arguments {
   std::optional<std::string> model_a, model_b, output_dir, arch_dir, config_file;
-  std::optional<std::uint64_t> block_elements;
+  std::optional<std::uint64_t> block_elements, seed;
+  std::optional<std::uint32_t> permutations_vector, permutations_matrix;
+  std::optional<double> alpha;
 };
 
 struct compare_config {
@@ -21,6 +23,10 @@ struct compare_config {
   std::string model_b;
   std::string output_dir;
   std::uint64_t block_elements = 0;
+  std::uint32_t permutations_vector = 1000;  // K for vectors (elements permuted)
+  std::uint32_t permutations_matrix = 200;   // K for matrices (rows permuted)
+  std::uint64_t seed = 20260123;             // of every permutation stream
+  double alpha = 0.01;                       // family-wise level of the verdict
   std::optional<std::string> arch_dir;
   std::optional<std::string> config_file;
   std::string config_text;  // the job file as written ("" without one), kept for the manifest

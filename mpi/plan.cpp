@@ -7,6 +7,7 @@
 #include <map>
 
 #include "core/error.hpp"
+#include "core/random_stream.hpp"
 
 namespace lineage {
 
@@ -75,7 +76,53 @@ unpaired_tensor unpaired(char side, const side_view& v, std::string reason) {
   return {side, v.view.label, v.view.key, v.tensor->type, plan_side(v).shape, std::move(reason)};
 }
 
+// One null per pair with at least two units to permute.
+void plan_nulls(work_plan& plan, const null_options& options) {
+  const std::uint64_t job_seed = [&] {
+    std::uint64_t state = options.seed;
+    return splitmix64(state);
+  }();
+  for (std::size_t p = 0; p < plan.pairs.size(); ++p) {
+    const auto& pair = plan.pairs[p];
+    null_request request;
+    request.pair = static_cast<std::uint32_t>(p);
+    request.a = {pair.a.file, pair.a.byte_offset, pair.a.type};
+    request.b = {pair.b.file, pair.b.byte_offset, pair.b.type};
+    const auto& shape = pair.a.shape;
+    const bool matrix = shape.size() >= 2 && shape[0] >= 2;
+    request.rows = matrix ? shape[0] : pair.a.elements;
+    request.row_length = matrix ? pair.a.elements / shape[0] : 1;
+    request.permutations = matrix ? options.permutations_matrix : options.permutations_vector;
+    request.seed = job_seed ^ fnv1a_64(key_text(pair.key));
+    if (request.rows < 2 || request.row_length == 0 || request.permutations == 0) continue;
+    plan.nulls.push_back(request);
+  }
+}
+
 }  // namespace
+
+std::string key_text(const tensor_key& key) {
+  std::string text = key.layer < 0 ? std::string("global") : fmt::format("layer {}", key.layer);
+  text += " / " + key.role;
+  if (key.expert >= 0) text += fmt::format(" / expert {}", key.expert);
+  return text;
+}
+
+void assign_nulls(work_plan& plan, int ranks) {
+  if (ranks < 1) throw internal_error("assign_nulls: rank count must be positive");
+  std::vector<std::size_t> order(plan.nulls.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+    return plan.nulls[x].cost() > plan.nulls[y].cost();
+  });
+  std::vector<std::uint64_t> load(static_cast<std::size_t>(ranks), 0);
+  plan.null_rank.assign(plan.nulls.size(), 0);
+  for (const std::size_t i : order) {
+    const auto lightest = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+    plan.null_rank[i] = static_cast<std::uint32_t>(lightest);
+    load[lightest] += plan.nulls[i].cost();
+  }
+}
 
 work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture_registry& registry,
                     const plan_options& options) {
@@ -137,7 +184,9 @@ work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture
     }
     pair.block_count = plan.blocks.size() - pair.first_block;
   }
+  plan_nulls(plan, options.nulls);
   assign_blocks(plan, options.ranks);
+  assign_nulls(plan, options.ranks);
   return plan;
 }
 

@@ -12,6 +12,7 @@
 #include "core/dtype.hpp"
 #include "mpi/architecture_map.hpp"
 #include "shard/checkpoint.hpp"
+#include "shard/permutation_null.hpp"
 #include "shard/work_block.hpp"
 
 namespace lineage {
@@ -62,6 +63,8 @@ struct work_plan {
   std::vector<work_block> blocks;     // in plan order
   std::vector<unpaired_tensor> unpaired;
   std::vector<std::uint64_t> rank_first_block;  // size ranks + 1: rank r does [v[r], v[r+1])
+  std::vector<null_request> nulls;    // permutation nulls, in pair order (pairs with ≥ 2 units)
+  std::vector<std::uint32_t> null_rank;  // the rank computing each null
 
   [[nodiscard]] int ranks() const noexcept { return static_cast<int>(rank_first_block.size()) - 1; }
   [[nodiscard]] std::uint64_t total_bytes() const noexcept {
@@ -72,9 +75,18 @@ struct work_plan {
   }
 };
 
+// How many permutations each null draws. Vectors (1-D tensors, and matrices of one row) permute
+// elements, matrices permute rows.
+struct null_options {
+  std::uint32_t permutations_vector = 1000;
+  std::uint32_t permutations_matrix = 200;
+  std::uint64_t seed = 20260123;  // the job's seed; each pair's stream mixes in its key
+};
+
 struct plan_options {
   std::uint64_t block_elements = default_block_elements;
   int ranks = 1;
+  null_options nulls;
 };
 
 // Pairs the tensors of `a` and `b`. When both model types have rule sets, each side is mapped by
@@ -84,5 +96,13 @@ work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture
 
 // Deals the blocks of `plan` to `ranks` ranks as contiguous runs of about equal bytes.
 void assign_blocks(work_plan& plan, int ranks);
+
+// Deals the nulls to ranks by cost, largest first, each to the least loaded rank. Which rank
+// computes a null does not change its result.
+void assign_nulls(work_plan& plan, int ranks);
+
+// The canonical key as text ("layer 3 / mlp.experts.up_proj.weight / expert 7"), for seeds and
+// messages.
+std::string key_text(const tensor_key& key);
 
 }  // namespace lineage

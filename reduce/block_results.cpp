@@ -7,6 +7,7 @@
 #include <boost/iostreams/device/array.hpp>
 #include <boost/iostreams/device/back_inserter.hpp>
 #include <boost/iostreams/stream.hpp>
+#include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
 #include <optional>
 
@@ -14,7 +15,7 @@
 
 namespace lineage {
 
-std::vector<char> serialize_results(const std::vector<block_result>& results) {
+std::vector<char> serialize_results(const rank_results& results) {
   std::vector<char> bytes;
   {
     boost::iostreams::stream<boost::iostreams::back_insert_device<std::vector<char>>> out(bytes);
@@ -24,19 +25,19 @@ std::vector<char> serialize_results(const std::vector<block_result>& results) {
   return bytes;
 }
 
-std::vector<block_result> deserialize_results(const std::vector<char>& bytes) {
+rank_results deserialize_results(const std::vector<char>& bytes) {
   boost::iostreams::stream<boost::iostreams::array_source> in(bytes.data(), bytes.size());
   boost::archive::binary_iarchive archive(in, boost::archive::no_header);
-  std::vector<block_result> results;
+  rank_results results;
   archive >> results;
   return results;
 }
 
 std::vector<pair_moments> merge_in_plan_order(const work_plan& plan,
-                                              const std::vector<std::vector<block_result>>& per_rank) {
+                                              const std::vector<rank_results>& per_rank) {
   std::vector<std::optional<pair_moments>> by_block(plan.blocks.size());
   for (const auto& results : per_rank)
-    for (const auto& result : results) {
+    for (const auto& result : results.blocks) {
       if (result.block >= by_block.size() || by_block[result.block])
         throw internal_error(fmt::format("block {} reported twice or out of range", result.block));
       by_block[result.block] = result.moments;
@@ -50,6 +51,27 @@ std::vector<pair_moments> merge_in_plan_order(const work_plan& plan,
     }
   }
   return merged;
+}
+
+std::vector<null_samples> nulls_by_pair(const work_plan& plan, const std::vector<rank_results>& per_rank) {
+  std::vector<null_samples> by_pair(plan.pairs.size());
+  for (std::size_t p = 0; p < by_pair.size(); ++p) {
+    by_pair[p].pair = static_cast<std::uint32_t>(p);
+    by_pair[p].reason = "no null planned";
+  }
+  std::vector<bool> seen(plan.pairs.size(), false), planned(plan.pairs.size(), false);
+  for (const auto& request : plan.nulls) planned[request.pair] = true;
+  for (const auto& results : per_rank)
+    for (const auto& samples : results.nulls) {
+      if (samples.pair >= by_pair.size() || seen[samples.pair] || !planned[samples.pair])
+        throw internal_error(
+            fmt::format("null of pair {} reported twice, out of range or not planned", samples.pair));
+      seen[samples.pair] = true;
+      by_pair[samples.pair] = samples;
+    }
+  for (const auto& request : plan.nulls)
+    if (!seen[request.pair]) throw internal_error(fmt::format("null of pair {} was not computed", request.pair));
+  return by_pair;
 }
 
 }  // namespace lineage

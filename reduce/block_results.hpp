@@ -1,5 +1,6 @@
 #pragma once
-// Partial results of one rank, their wire form, and their merge on rank 0 in plan order.
+// Partial results of one rank (block moments, null samples), their wire form, and their merge on
+// rank 0 in plan order.
 #include <cstdint>
 #include <vector>
 
@@ -18,13 +19,28 @@ struct block_result {
   }
 };
 
+// Everything one rank computed.
+struct rank_results {
+  std::vector<block_result> blocks;
+  std::vector<null_samples> nulls;
+
+  template <class Archive>
+  void serialize(Archive& archive, unsigned /*version*/) {
+    archive & blocks & nulls;
+  }
+};
+
 // Boost.Serialization binary archive; only exchanged between ranks of one job.
-std::vector<char> serialize_results(const std::vector<block_result>& results);
-std::vector<block_result> deserialize_results(const std::vector<char>& bytes);
+std::vector<char> serialize_results(const rank_results& results);
+rank_results deserialize_results(const std::vector<char>& bytes);
+
+// The null samples of every pair, by pair index (pairs without a null keep usable = false and
+// the reason "no null planned"). Throws internal_error if a planned null is missing or repeated.
+std::vector<null_samples> nulls_by_pair(const work_plan& plan, const std::vector<rank_results>& per_rank);
 
 // One pair_moments per tensor pair, each the merge of its blocks in block order. Throws
 // internal_error unless every block of the plan is present exactly once.
 std::vector<pair_moments> merge_in_plan_order(const work_plan& plan,
-                                              const std::vector<std::vector<block_result>>& per_rank);
+                                              const std::vector<rank_results>& per_rank);
 
 }  // namespace lineage

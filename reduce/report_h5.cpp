@@ -1,8 +1,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <cmath>
 #include <functional>
 
+#include "reduce/h5_columns.hpp"
 #include "reduce/h5_file.hpp"
 #include "reduce/report_writers.hpp"
 
@@ -10,18 +12,6 @@ namespace lineage {
 namespace {
 
 constexpr std::int64_t format_version = 1;
-
-template <typename Row, typename Extract>
-auto column(const std::vector<Row>& rows, Extract extract) {
-  std::vector<std::decay_t<decltype(extract(rows.front()))>> values;
-  values.reserve(rows.size());
-  for (const auto& row : rows) values.push_back(extract(row));
-  return values;
-}
-
-std::string shape_text(const std::vector<std::uint64_t>& shape) {
-  return fmt::format("[{}]", fmt::join(shape, ", "));
-}
 
 // Columns shared by the tensor table and the role tables.
 template <typename Row>
@@ -103,6 +93,7 @@ void write_tensors(const h5_group& root, const comparison_report& report) {
   group.write_column("dtype_b", column(rows, [](const row& r) { return std::string(dtype_name(r.pair.b.type)); }));
   group.write_column("shape", column(rows, [](const row& r) { return shape_text(r.pair.a.shape); }));
   write_figures(group, rows);
+  write_null_columns(group, rows);
 }
 
 void write_roles(const h5_group& root, const comparison_report& report) {
@@ -137,6 +128,7 @@ std::string report_h5_image(const comparison_report& report, const std::string& 
   file.set_attribute("format", std::string("lineage-report"));
   file.set_attribute("format_version", format_version);
   file.set_attribute("status", report.status());
+  file.set_attribute("verdict", report.evidence.verdict.label);
   file.set_attribute("tensor_pairs", static_cast<std::int64_t>(report.tensors.size()));
   file.set_attribute("unpaired_a", static_cast<std::int64_t>(report.unpaired_a));
   file.set_attribute("unpaired_b", static_cast<std::int64_t>(report.unpaired_b));
@@ -145,6 +137,8 @@ std::string report_h5_image(const comparison_report& report, const std::string& 
   write_tensors(file, report);
   write_roles(file, report);
   write_unpaired(file, report);
+  write_null_samples(file, report);
+  write_evidence(file, report);
   return file.close_to_image();
 }
 

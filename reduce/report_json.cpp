@@ -31,6 +31,55 @@ json figures_json(const pair_moments& m, const similarity& s) {
   };
 }
 
+json null_json(const null_figures& f) {
+  json out = {{"available", f.available}};
+  if (!f.available) {
+    out["reason"] = f.reason;
+  } else {
+    const auto summary = [](const statistic_null& s) {
+      return json{{"mean", number(s.mean)}, {"sd", number(s.sd)}, {"q01", number(s.q01)},
+                  {"q50", number(s.q50)},   {"q99", number(s.q99)}, {"min", number(s.min)},
+                  {"max", number(s.max)}};
+    };
+    out.update({{"permutations", f.permutations},
+                {"unit", f.unit},
+                {"cosine", summary(f.cosine)},
+                {"pearson", summary(f.pearson)},
+                {"rel_l2", summary(f.rel_l2)},
+                {"p_permutation", number(f.p_permutation)},
+                {"log10_p_value", number(f.log10_p_value)},
+                {"z", number(f.z)},
+                {"p_tail", number(f.p_tail)},
+                {"beyond_all", f.beyond_all}});
+  }
+  out.update({{"closed_form", {{"z", number(f.closed_z)},
+                               {"p", number(f.closed_p)},
+                               {"null_sd_ratio", f.available ? number(f.null_sd_ratio) : json(nullptr)},
+                               {"disagrees", f.closed_form_disagrees}}}});
+  return out;
+}
+
+json group_json(const group_evidence& g, bool family) {
+  json out = {{"name", g.name},
+              {"tensors", g.tensors},
+              {"fisher", {{"statistic", number(g.fisher.statistic)}, {"p", number(g.fisher.p)}}},
+              {"harmonic_mean", {{"hmp", number(g.harmonic.statistic)}, {"p", number(g.harmonic.p)}}},
+              {"median_pearson", number(g.median_pearson)},
+              {"mean_cosine", number(g.mean_cosine)},
+              {"mean_null_cosine", number(g.mean_null_cosine)},
+              {"min_p", number(g.min_p)},
+              {"strongest", g.strongest},
+              {"strongest_pearson", number(g.strongest_pearson)},
+              {"strongest_z", number(g.strongest_z)}};
+  if (family) {
+    out["holm_sidak_p"] = number(g.adjusted_p);
+    out["significant"] = g.significant;
+  } else {
+    out["layer"] = optional_index(g.layer);
+  }
+  return out;
+}
+
 json model_json(const model_description& model) {
   json config = json::parse(model.config_json, nullptr, false);
   return {{"path", model.path},
@@ -66,6 +115,8 @@ std::string report_json_text(const comparison_report& report) {
                 {"dtype_b", dtype_name(t.pair.b.type)},
                 {"shape", t.pair.a.shape}};
     row.update(figures_json(t.moments, t.figures));
+    row["p_value"] = t.null.available ? number(t.null.p_value) : json(nullptr);
+    row["null"] = null_json(t.null);
     tensors.push_back(std::move(row));
   }
   json roles = json::object();
@@ -88,10 +139,22 @@ std::string report_json_text(const comparison_report& report) {
                         {"dtype", dtype_name(u.type)},
                         {"shape", u.shape},
                         {"reason", u.reason}});
+  json families = json::array(), layers = json::array();
+  for (const auto& f : report.evidence.families) families.push_back(group_json(f, true));
+  for (const auto& l : report.evidence.layers) layers.push_back(group_json(l, false));
+  const auto& v = report.evidence.verdict;
+  const json verdict = {{"label", v.label},
+                        {"p_global", number(v.p_global)},
+                        {"alpha", v.alpha},
+                        {"evidence", v.evidence},
+                        {"notes", v.notes},
+                        {"invariances_tested", v.invariances_tested},
+                        {"invariances_not_tested", v.invariances_not_tested}};
   const json document = {
       {"format", "lineage-report"},
       {"format_version", 1},
       {"status", report.status()},
+      {"verdict", verdict},
       {"summary",
        {{"tensor_pairs", report.tensors.size()},
         {"unpaired_a", report.unpaired_a},
@@ -102,6 +165,8 @@ std::string report_json_text(const comparison_report& report) {
       {"models", {{"a", model_json(report.model_a)}, {"b", model_json(report.model_b)}}},
       {"tensors", std::move(tensors)},
       {"roles", std::move(roles)},
+      {"families", std::move(families)},
+      {"layers", std::move(layers)},
       {"unpaired", std::move(unpaired)},
   };
   return document.dump(1) + "\n";

@@ -7,9 +7,10 @@
 namespace lineage {
 
 comparison_report build_report(const work_plan& plan, const std::vector<pair_moments>& merged,
-                               run_manifest manifest) {
-  if (merged.size() != plan.pairs.size())
-    throw internal_error("build_report: one merged result per tensor pair expected");
+                               const std::vector<null_samples>& nulls, run_manifest manifest,
+                               double alpha) {
+  if (merged.size() != plan.pairs.size() || nulls.size() != plan.pairs.size())
+    throw internal_error("build_report: one merged result and one null per tensor pair expected");
   comparison_report report;
   report.manifest = std::move(manifest);
   report.model_a = plan.model_a;
@@ -22,7 +23,10 @@ comparison_report build_report(const work_plan& plan, const std::vector<pair_mom
   for (std::size_t p = 0; p < plan.pairs.size(); ++p) {
     const auto& pair = plan.pairs[p];
     const auto& moments = merged[p];
-    report.tensors.push_back({pair, moments, derive_similarity(moments)});
+    const similarity figures = derive_similarity(moments);
+    const bool rows = pair.a.shape.size() >= 2 && pair.a.shape[0] >= 2;
+    report.tensors.push_back(
+        {pair, moments, figures, derive_null_figures(nulls[p], moments, figures.pearson, alpha, rows)});
     report.compared_elements += moments.elements;
     if (moments.nonfinite_a + moments.nonfinite_b > 0) ++report.tensors_with_nonfinite;
     auto& row = by_role[pair.key.role][pair.key.layer];
@@ -38,6 +42,7 @@ comparison_report build_report(const work_plan& plan, const std::vector<pair_mom
     }
     report.roles.push_back(std::move(table));
   }
+  report.evidence = assess_evidence(report, alpha);
   return report;
 }
 

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "mpi/plan.hpp"
+#include "reduce/evidence.hpp"
+#include "reduce/null_figures.hpp"
 #include "reduce/tensor_stats.hpp"
 #include "shard/block_stats.hpp"
 
@@ -29,6 +31,7 @@ struct tensor_result {
   tensor_pair pair;
   pair_moments moments;
   similarity figures;
+  null_figures null;
 };
 
 // One layer of one role: the merge of its tensor pairs (all experts of the layer, in order).
@@ -53,11 +56,14 @@ struct comparison_report {
   std::uint64_t unpaired_a = 0, unpaired_b = 0;
   std::uint64_t tensors_with_nonfinite = 0;
   std::uint64_t compared_elements = 0;
+  evidence_summary evidence;
   // "compared", or "no tensor pairs" when the two models have nothing in common.
   [[nodiscard]] std::string status() const { return tensors.empty() ? "no tensor pairs" : "compared"; }
 };
 
+// `nulls` holds one entry per pair (nulls_by_pair); `alpha` is the family-wise level of the verdict.
 comparison_report build_report(const work_plan& plan, const std::vector<pair_moments>& merged,
-                               run_manifest manifest);
+                               const std::vector<null_samples>& nulls, run_manifest manifest,
+                               double alpha);
 
 }  // namespace lineage

@@ -1,10 +1,14 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <fmt/ranges.h>
+
 #include <algorithm>
+#include <map>
 #include <cmath>
 #include <ostream>
 
+#include "reduce/probability.hpp"
 #include "reduce/report_writers.hpp"
 
 namespace lineage {
@@ -36,19 +40,26 @@ void print_terminal_table(const comparison_report& report, std::ostream& out) {
     std::stable_sort(lines.begin(), lines.end(), [](const line& x, const line& y) {
       return x.layer != y.layer ? x.layer < y.layer : *x.role < *y.role;
     });
+    // The p of a (layer, role) row: its tensors' p-values combined (one tensor: its own p).
+    std::map<std::pair<int, std::string>, std::vector<double>> p_by_row;
+    for (const auto& t : report.tensors)
+      if (t.null.available) p_by_row[{t.pair.key.layer, t.pair.key.role}].push_back(t.null.p_value);
     std::size_t role_width = 4;
     for (const auto& l : lines) role_width = std::max(role_width, l.role->size());
-    fmt::print(out, "{:>5}  {:<{}}  {:>10}  {:>10}  {:>10}  {:>9}\n", "layer", "role", role_width,
-               "raw cos", "Pearson", "rel-L2", "% bitwise");
+    fmt::print(out, "{:>5}  {:<{}}  {:>10}  {:>10}  {:>10}  {:>9}  {:>9}\n", "layer", "role", role_width,
+               "raw cos", "Pearson", "rel-L2", "% bitwise", "p");
     for (const auto& l : lines) {
       const auto& f = l.row->figures;
       std::string flags;
       if (l.row->moments.nonfinite_a + l.row->moments.nonfinite_b > 0)
         flags = fmt::format("  non-finite: {} in A, {} in B", l.row->moments.nonfinite_a,
                             l.row->moments.nonfinite_b);
-      fmt::print(out, "{:>5}  {:<{}}  {:>10}  {:>10}  {:>10}  {:>9}{}\n", layer_text(l.layer), *l.role,
+      const auto found = p_by_row.find({l.layer, *l.role});
+      const std::string p = found == p_by_row.end() ? std::string("n/a")
+                                                    : fmt::format("{:.2g}", harmonic_mean_combination(found->second).p);
+      fmt::print(out, "{:>5}  {:<{}}  {:>10}  {:>10}  {:>10}  {:>9}  {:>9}{}\n", layer_text(l.layer), *l.role,
                  role_width, figure(f.cosine, 6), figure(f.pearson, 6), figure(f.rel_l2, 6),
-                 figure(100.0 * f.bitwise_equal_fraction, 2), flags);
+                 figure(100.0 * f.bitwise_equal_fraction, 2), p, flags);
     }
   }
   fmt::print(out, "{} tensor pairs compared ({} elements); {} tensors of A and {} of B unpaired.\n",
@@ -65,9 +76,12 @@ void print_terminal_table(const comparison_report& report, std::ostream& out) {
                "{} tensor pairs hold NaN or Inf values; element pairs with a non-finite value are left "
                "out of the figures (counts per tensor: nonfinite_a, nonfinite_b).\n",
                report.tensors_with_nonfinite);
-  fmt::print(out,
-             "Raw cosine of positive vectors (norm weights) is high for unrelated models; read Pearson "
-             "beside it.\n");
+  fmt::print(out, "p: permutation test of each tensor pair (rows of matrices, elements of vectors).\n");
+  const auto& v = report.evidence.verdict;
+  fmt::print(out, "\nVerdict: {} (global p = {:.3g}, family-wise α = {})\n", v.label, v.p_global, v.alpha);
+  for (const auto& line : v.evidence) fmt::print(out, "  - {}\n", line);
+  for (const auto& note : v.notes) fmt::print(out, "  Note: {}\n", note);
+  fmt::print(out, "  Not tested: {}.\n", fmt::join(v.invariances_not_tested, "; "));
 }
 
 }  // namespace lineage

@@ -21,24 +21,28 @@ const read_only_file& block_reader::open(int side, std::uint32_t index) {
   return *slot;
 }
 
+mapped_range block_reader::map(int side, const element_location& location, std::uint64_t elements) {
+  const read_only_file& file = open(side, location.file);
+  const std::uint64_t bytes = elements * dtype_size(location.type);
+  if (location.byte_offset + bytes > file.size())
+    throw input_error(fmt::format(
+        "{}: file is {} bytes but the plan needs bytes up to {}; was it truncated after the job "
+        "started?",
+        file.path().string(), file.size(), location.byte_offset + bytes));
+  return mapped_range(file, location.byte_offset, bytes);
+}
+
 kernel_sums block_reader::compute(const work_block& block) {
-  const std::uint64_t bytes_a = block.elements * dtype_size(block.a.type);
-  const std::uint64_t bytes_b = block.elements * dtype_size(block.b.type);
-  const read_only_file& file_a = open(0, block.a.file);
-  const read_only_file& file_b = open(1, block.b.file);
-  for (const auto* file : {&file_a, &file_b}) {
-    const auto& location = file == &file_a ? block.a : block.b;
-    const auto bytes = file == &file_a ? bytes_a : bytes_b;
-    if (location.byte_offset + bytes > file->size())
-      throw input_error(fmt::format(
-          "{}: file is {} bytes but the plan needs bytes up to {}; was it truncated after the job "
-          "started?",
-          file->path().string(), file->size(), location.byte_offset + bytes));
-  }
-  const mapped_range range_a(file_a, block.a.byte_offset, bytes_a);
-  const mapped_range range_b(file_b, block.b.byte_offset, bytes_b);
+  const mapped_range range_a = map(0, block.a, block.elements);
+  const mapped_range range_b = map(1, block.b, block.elements);
   return compute_block_sums({range_a.bytes().data(), block.a.type},
                             {range_b.bytes().data(), block.b.type}, block.elements);
+}
+
+null_samples block_reader::compute(const null_request& request) {
+  const mapped_range range_a = map(0, request.a, request.elements());
+  const mapped_range range_b = map(1, request.b, request.elements());
+  return compute_permutation_null(request, range_a.bytes(), range_b.bytes());
 }
 
 }  // namespace lineage

@@ -22,10 +22,15 @@ struct element_run {
 };
 
 using block_kernel = kernel_sums (*)(element_run a, element_run b, std::uint64_t count);
+// ⟨x, y⟩ over `length` floats, for the permutation nulls: products and sums in single precision
+// in 32 lanes (no FMA: plain multiply and add give the same bits on every instruction set), folded
+// in a fixed order into double.
+using row_dot_function = double (*)(const float* x, const float* y, std::size_t length);
 
 struct kernel_variant {
   std::string_view name;  // "avx2", "generic"
   block_kernel compute;
+  row_dot_function row_dot;
 };
 
 // The fastest variant this CPU supports (LINEAGE_KERNEL=generic forces the portable one).
@@ -42,9 +47,11 @@ inline constexpr std::size_t kernel_lanes = 8;
 
 namespace kernel_generic {
 kernel_sums compute(element_run a, element_run b, std::uint64_t count);
+double row_dot(const float* x, const float* y, std::size_t length);
 }
 namespace kernel_avx2 {
 kernel_sums compute(element_run a, element_run b, std::uint64_t count);
+double row_dot(const float* x, const float* y, std::size_t length);
 }
 
 }  // namespace lineage

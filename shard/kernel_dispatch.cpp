@@ -17,9 +17,9 @@ variant_table detect() {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
       __builtin_cpu_supports("f16c") && __builtin_cpu_supports("popcnt"))
-    table.variants[table.count++] = {"avx2", &kernel_avx2::compute};
+    table.variants[table.count++] = {"avx2", &kernel_avx2::compute, &kernel_avx2::row_dot};
 #endif
-  table.variants[table.count++] = {"generic", &kernel_generic::compute};
+  table.variants[table.count++] = {"generic", &kernel_generic::compute, &kernel_generic::row_dot};
   return table;
 }
 

@@ -487,6 +487,29 @@ void with_loader(lineage::element_run side, Use&& use) {
 
 namespace lineage::LINEAGE_KERNEL_NAMESPACE {
 
+double row_dot(const float* x, const float* y, std::size_t length) {
+  const auto product = [x, y](std::size_t j) {
+    v8f u, w;
+    std::memcpy(&u, x + j, sizeof u);
+    std::memcpy(&w, y + j, sizeof w);
+    return u * w;
+  };
+  v8f acc0{}, acc1{}, acc2{}, acc3{};
+  std::size_t j = 0;
+  for (; j + 4 * lanes <= length; j += 4 * lanes) {
+    acc0 += product(j);
+    acc1 += product(j + lanes);
+    acc2 += product(j + 2 * lanes);
+    acc3 += product(j + 3 * lanes);
+  }
+  for (; j + lanes <= length; j += lanes) acc0 += product(j);
+  const v8f folded = (acc0 + acc1) + (acc2 + acc3);
+  const v4d halves[2] = {widen_low(folded), widen_high(folded)};
+  double total = double_lanes::total(halves);
+  for (; j < length; ++j) total += static_cast<double>(x[j]) * static_cast<double>(y[j]);
+  return total;
+}
+
 kernel_sums compute(element_run a, element_run b, std::uint64_t count) {
   kernel_state s;
   kernel_sums out;

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "core/dtype.hpp"
-#include "synth/random_stream.hpp"
+#include "core/random_stream.hpp"
 
 namespace lineage::synth {
 

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <vector>
 
-#include "synth/random_stream.hpp"
+#include "core/random_stream.hpp"
 
 namespace lineage::synth {
 

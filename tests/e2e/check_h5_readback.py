@@ -11,6 +11,8 @@ import re
 import socket
 import sys
 
+import numpy as np
+
 from reportlib import Checker, column, layer_index, load_json, open_h5, same_number, text
 
 MANIFEST_ATTRIBUTES = ("tool_version", "git_hash", "config", "start_time", "end_time", "ranks", "host",
@@ -131,6 +133,134 @@ def check_tensors(c, h5, report):
     check_figures(c, group, rows, "/tensors")
 
 
+# Null columns of /tensors -> the value in a report.json tensor row (NaN in HDF5 where JSON has null
+# or the pair has no null).
+NULL_FIGURES = {
+    "p_value": lambda t: t["p_value"],
+    "p_permutation": lambda t: t["null"].get("p_permutation"),
+    "z": lambda t: t["null"].get("z"),
+    "p_tail": lambda t: t["null"].get("p_tail"),
+    "closed_z": lambda t: t["null"]["closed_form"]["z"],
+    "closed_p": lambda t: t["null"]["closed_form"]["p"],
+    "null_sd_ratio": lambda t: t["null"]["closed_form"]["null_sd_ratio"],
+}
+for _statistic in ("cosine", "pearson", "rel_l2"):
+    for _part in ("mean", "sd", "q01", "q50", "q99", "min", "max"):
+        NULL_FIGURES[f"null_{_statistic}_{_part}"] = (
+            lambda t, s=_statistic, q=_part: t["null"][s][q] if t["null"]["available"] else None)
+
+
+def check_tensor_nulls(c, h5, report):
+    """The null columns of /tensors against report.json, and /nulls against both."""
+    group, rows = h5["tensors"], report["tensors"]
+    nulls = [r["null"] for r in rows]
+    c.equal(column(group, "null_available"), [int(n["available"]) for n in nulls], "/tensors/null_available")
+    c.equal(column(group, "null_permutations"), [n.get("permutations", 0) for n in nulls], "/tensors/null_permutations")
+    c.equal(column(group, "null_beyond_all"), [int(n.get("beyond_all", False)) for n in nulls],
+            "/tensors/null_beyond_all")
+    c.equal(column(group, "closed_form_disagrees"), [int(n["closed_form"]["disagrees"]) for n in nulls],
+            "/tensors/closed_form_disagrees")
+    for i, (reason, unit, n) in enumerate(zip(column(group, "null_reason"), column(group, "null_unit"), nulls)):
+        c.equal(reason, n.get("reason", ""), f"/tensors/null_reason[{i}]")
+        if n["available"]:
+            c.equal(unit, n["unit"], f"/tensors/null_unit[{i}]")
+    for name, extract in NULL_FIGURES.items():
+        values = column(group, name)
+        if not c.equal(len(values), len(rows), f"/tensors/{name}: rows"):
+            continue
+        for i, (h5_value, row) in enumerate(zip(values, rows)):
+            c.check(same_number(extract(row), h5_value),
+                    f"/tensors/{name}[{i}]: HDF5 {h5_value!r} but report.json {extract(row)!r}")
+
+    # /nulls: offsets with one more row than /tensors, each pair's K samples in its slice.
+    samples = h5["nulls"]
+    offsets = column(samples, "offsets")
+    c.equal(samples["offsets"].dtype.kind, "u", "/nulls/offsets is unsigned")
+    if not c.equal(len(offsets), len(rows) + 1, "/nulls/offsets rows (tensor pairs + 1)"):
+        return
+    c.equal(offsets[0], 0, "/nulls/offsets[0]")
+    flat = {name: samples[name][()] for name in ("cosine", "pearson", "rel_l2")}
+    for name, values in flat.items():
+        c.equal(len(values), offsets[-1], f"len(/nulls/{name}) = offsets[-1]")
+        c.equal(values.dtype.str, "<f8", f"/nulls/{name} dtype")
+    permutations = column(group, "null_permutations")
+    for i, row in enumerate(rows):
+        where = f"/nulls of {row['a']}"
+        c.equal(offsets[i + 1] - offsets[i], permutations[i], f"{where}: offsets[p+1] - offsets[p] = null_permutations")
+        if not row["null"]["available"]:
+            continue
+        for name, values in flat.items():
+            part = values[offsets[i]: offsets[i + 1]]
+            summary = row["null"][name]
+            if len(part) == 0:
+                continue
+            c.equal(float(part.min()), summary["min"], f"{where}: min of {name} samples")
+            c.equal(float(part.max()), summary["max"], f"{where}: max of {name} samples")
+            for q, key in ((0.01, "q01"), (0.5, "q50"), (0.99, "q99")):
+                want = float(np.quantile(part, q))  # linear interpolation at q (K - 1), as lineage
+                c.check(abs(want - summary[key]) <= 1e-12 * max(1.0, abs(want)),
+                        f"{where}: {key} of {name} samples {summary[key]!r}, numpy says {want!r}")
+            c.check(abs(float(part.mean()) - summary["mean"]) <= 1e-12 * max(1.0, abs(summary["mean"])),
+                    f"{where}: mean of {name} samples {float(part.mean())!r} against {summary['mean']!r}")
+        # All three are monotone images of one T: cosine and Pearson rise together, rel-L2 falls.
+        order = np.argsort(flat["cosine"][offsets[i]: offsets[i + 1]], kind="stable")
+        pearson = flat["pearson"][offsets[i]: offsets[i + 1]][order]
+        rel_l2 = flat["rel_l2"][offsets[i]: offsets[i + 1]][order]
+        c.check(bool(np.all(np.diff(pearson) >= -1e-12)), f"{where}: Pearson samples not in cosine order")
+        c.check(bool(np.all(np.diff(rel_l2) <= 1e-12)), f"{where}: rel-L2 samples not in reverse cosine order")
+
+
+GROUP_COLUMNS = {
+    "name": lambda g: g["name"],
+    "tensors": lambda g: g["tensors"],
+    "fisher_statistic": lambda g: g["fisher"]["statistic"],
+    "fisher_p": lambda g: g["fisher"]["p"],
+    "hmp": lambda g: g["harmonic_mean"]["hmp"],
+    "hmp_p": lambda g: g["harmonic_mean"]["p"],
+    "median_pearson": lambda g: g["median_pearson"],
+    "mean_cosine": lambda g: g["mean_cosine"],
+    "mean_null_cosine": lambda g: g["mean_null_cosine"],
+    "min_p": lambda g: g["min_p"],
+    "strongest": lambda g: g["strongest"],
+    "strongest_pearson": lambda g: g["strongest_pearson"],
+    "strongest_z": lambda g: g["strongest_z"],
+}
+
+
+def check_evidence(c, h5, report):
+    """/evidence/families, /evidence/layers and /verdict against report.json."""
+    for table, extra in (("families", {"holm_sidak_p": lambda g: g["holm_sidak_p"],
+                                       "significant": lambda g: int(g["significant"])}),
+                         ("layers", {"layer": lambda g: layer_index(g["layer"])})):
+        group, rows = h5["evidence"][table], report[table]
+        c.check(len(rows) > 0, f"report.json has no {table}")
+        expected_columns = dict(GROUP_COLUMNS, **extra)
+        c.equal(sorted(group.keys()), sorted(expected_columns), f"/evidence/{table} columns")
+        for name, extract in expected_columns.items():
+            if name not in group:
+                continue
+            values = column(group, name)
+            if not c.equal(len(values), len(rows), f"/evidence/{table}/{name}: rows"):
+                continue
+            for i, (h5_value, row) in enumerate(zip(values, rows)):
+                want = extract(row)
+                same = h5_value == want if isinstance(want, (str, int, bool)) else same_number(want, h5_value)
+                c.check(same, f"/evidence/{table}/{name}[{i}]: HDF5 {h5_value!r} but report.json {want!r}")
+    # Families by name, layers ascending (-1 first), as report.json has them.
+    c.equal([f["name"] for f in report["families"]], sorted(f["name"] for f in report["families"]), "families order")
+    layers = [layer_index(l["layer"]) for l in report["layers"]]
+    c.equal(layers, sorted(layers), "layers order")
+    c.equal(layers, [-1, 0, 1, 2, 3], "layers of this 4-layer Llama")
+
+    verdict, group = report["verdict"], h5["verdict"]
+    c.equal(text(h5.attrs["verdict"]), verdict["label"], "root attribute verdict")
+    c.equal(text(group.attrs["label"]), verdict["label"], "/verdict label")
+    c.equal(float(group.attrs["p_global"]), verdict["p_global"], "/verdict p_global")
+    c.equal(float(group.attrs["alpha"]), verdict["alpha"], "/verdict alpha")
+    for key in ("evidence", "notes", "invariances_tested", "invariances_not_tested"):
+        c.equal(column(group, key), verdict[key], f"/verdict/{key}")
+
+
 def check_roles(c, h5, report):
     roles = h5["roles"]
     c.equal(sorted(roles.keys()), sorted(report["roles"].keys()), "/roles groups against report.json roles")
@@ -180,6 +310,8 @@ def main(directory, model_a, model_b, ranks, version_line, not_before):
         check_model(c, h5, report, "a", model_a)
         check_model(c, h5, report, "b", model_b)
         check_tensors(c, h5, report)
+        check_tensor_nulls(c, h5, report)
+        check_evidence(c, h5, report)
         check_roles(c, h5, report)
         check_unpaired(c, h5, report)
     # This pair: A in 3 files; B ties its embeddings, so A's lm_head has no partner.

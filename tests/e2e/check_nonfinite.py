@@ -34,6 +34,7 @@ def main(directory, tensor, injected, side):
     for s in ("stats_a", "stats_b"):
         for key, value in t[s].items():
             c.check(value is not None and math.isfinite(value), f"{tensor}: {s}.{key} is {value!r}")
+    check_no_null(c, t)
 
     for u in report["tensors"]:
         if u["a"] != tensor:
@@ -52,8 +53,29 @@ def main(directory, tensor, injected, side):
             i = names.index(tensor)
             c.equal(column(h5["tensors"], f"nonfinite_{side}")[i], injected, f"/tensors/nonfinite_{side}[{tensor}]")
             c.equal(column(h5["tensors"], "n")[i], t["n"], f"/tensors/n[{tensor}]")
+            check_no_null_h5(c, h5, i, tensor)
         c.equal(int(h5.attrs["tensors_with_nonfinite"]), 1, "root attribute tensors_with_nonfinite")
     c.finish()
+
+
+def check_no_null(c, t):
+    """A tensor pair with NaN/Inf has no permutation null (the reason says why) and no p-value; every
+    other pair has one."""
+    null = t["null"]
+    c.equal(null["available"], False, f"{t['a']}: null.available")
+    c.equal(null.get("reason"), "non-finite values", f"{t['a']}: null.reason")
+    c.equal(t["p_value"], None, f"{t['a']}: p_value")
+
+
+def check_no_null_h5(c, h5, i, tensor):
+    group = h5["tensors"]
+    c.equal(column(group, "null_available")[i], 0, f"/tensors/null_available[{tensor}]")
+    c.equal(column(group, "null_reason")[i], "non-finite values", f"/tensors/null_reason[{tensor}]")
+    c.check(math.isnan(column(group, "p_value")[i]), f"/tensors/p_value[{tensor}] is not NaN")
+    offsets = column(h5["nulls"], "offsets")
+    c.equal(offsets[i + 1] - offsets[i], 0, f"/nulls samples of {tensor}")
+    available = column(group, "null_available")
+    c.equal(sum(available), len(available) - 1, "/tensors/null_available: every other pair has a null")
 
 
 def both(directory, tensor, injected):
@@ -68,6 +90,10 @@ def both(directory, tensor, injected):
         expected = injected if t["a"] == tensor else 0
         c.equal((t["nonfinite_a"], t["nonfinite_b"]), (expected, expected), f"{t['a']}: non-finite counts")
         c.equal(t["n"], t["elements"] - expected, f"{t['a']}: n")
+        if t["a"] == tensor:
+            check_no_null(c, t)
+        else:
+            c.equal(t["null"]["available"], True, f"{t['a']}: null.available")
     c.finish()
 
 

@@ -2,14 +2,18 @@
 
 usage: check_rank_independence.py BLOCK_ELEMENTS DIR:RANKS DIR:RANKS ...
 The first directory is the reference; every other must hold exactly the same report.json sections
-and bit-identical datasets under /tensors, /roles and /unpaired of report.h5.
+and bit-identical datasets under /tensors, /roles, /unpaired, /nulls, /evidence and /verdict of
+report.h5 (and the same /verdict attributes and root attribute verdict).
 """
 import math
 import sys
 
-from reportlib import Checker, bitwise_equal_arrays, datasets, load_json, open_h5
+import numpy as np
 
-COMPARED_SECTIONS = ("status", "summary", "tensors", "roles", "unpaired", "models")
+from reportlib import Checker, bitwise_equal_arrays, datasets, load_json, open_h5, text
+
+COMPARED_SECTIONS = ("status", "verdict", "summary", "tensors", "roles", "families", "layers", "unpaired", "models")
+GROUPS = ("tensors", "roles", "unpaired", "nulls", "evidence", "verdict")
 
 
 def main(block_elements, runs):
@@ -24,8 +28,14 @@ def main(block_elements, runs):
             c.equal(int(h5["manifest"].attrs["block_elements"]), block_elements,
                     f"{directory}: report.h5 /manifest block_elements")
             found = {}
-            for group in ("tensors", "roles", "unpaired"):
+            for group in GROUPS:
                 found.update(datasets(h5[group], group + "/"))
+            # Attributes that carry the verdict, as one-element arrays of their exact value.
+            found["@verdict"] = np.array([text(h5.attrs["verdict"])], dtype=object)
+            for key in ("label", "p_global", "alpha"):
+                value = h5["verdict"].attrs[key]
+                found[f"verdict@{key}"] = np.array([text(value)], dtype=object) if isinstance(value, (str, bytes)) \
+                    else np.array([value])
             tables[directory] = found
 
     # The plan must really be split: with these block sizes most tensors span several blocks.
@@ -37,8 +47,16 @@ def main(block_elements, runs):
     # Non-finite figures (NaN in HDF5, null in JSON) must be among what is compared.
     c.check(any(t["cosine"] is None for t in first["tensors"]), "no tensor with an undefined cosine")
 
+    # The nulls must be among what is compared: many samples, spread over the ranks' shares.
+    nulls = [t for t in first["tensors"] if t["null"]["available"]]
+    c.check(len(nulls) >= 30, f"only {len(nulls)} tensor pairs with a permutation null")
+    c.check(any(not t["null"]["available"] for t in first["tensors"]), "no tensor pair without a null")
     reference = tables[first_dir]
-    c.check(len(reference) > 100, f"only {len(reference)} datasets under /tensors, /roles, /unpaired")
+    c.check(len(reference) > 100, f"only {len(reference)} datasets under {', '.join(GROUPS)}")
+    for path in ("nulls/offsets", "nulls/cosine", "nulls/pearson", "nulls/rel_l2", "evidence/families/hmp_p",
+                 "evidence/layers/hmp_p", "verdict/evidence"):
+        c.check(path in reference and len(reference[path]) > 0, f"{first_dir}: /{path} missing or empty")
+    c.check(len(reference.get("nulls/cosine", [])) >= 1000, "fewer than 1000 null samples")
     for directory, _, report in reports[1:]:
         for section in COMPARED_SECTIONS:
             c.check(report[section] == first[section],

@@ -4,6 +4,7 @@ Norm weights are positive with a small spread, so their raw cosine is high altho
 unrelated: cos ~ 1/sqrt((1 + cv_a^2)(1 + cv_b^2)). Their Pearson correlation is ~ N(0, 1/n), so with
 n = 256 elements |r| < 5/sqrt(n) holds for unrelated vectors with overwhelming probability (5 sd).
 Weight matrices are centred near 0: their cosine and Pearson are both ~ N(0, 1/n) with n >= 32768.
+The permutation null of each norm weight scores the same high raw cosine as the observed pair.
 
 usage: check_trap.py DIR
 """
@@ -38,9 +39,22 @@ def main(directory):
         c.check(abs(t["cosine"] - predicted) < 0.02,
                 f"{name}: raw cosine {t['cosine']:.4f} but 1/sqrt((1+cv_a^2)(1+cv_b^2)) = {predicted:.4f}")
         c.check(t["bitwise_equal_fraction"] < 0.1, f"{name}: bitwise_equal_fraction {t['bitwise_equal_fraction']}")
+        # The permutation null reproduces the high raw cosine: destroying the alignment changes
+        # nothing, so the cosine carries no evidence. The observed value sits inside its null.
+        null = t["null"]
+        if c.check(null["available"], f"{name}: no permutation null"):
+            c.equal(null["unit"], "elements", f"{name}: null.unit")
+            c.check(null["cosine"]["mean"] > 0.9, f"{name}: null cosine mean {null['cosine']['mean']:.4f} <= 0.9")
+            c.check(abs(t["cosine"] - null["cosine"]["mean"]) < 0.01,
+                    f"{name}: raw cosine {t['cosine']:.4f} far from its null mean {null['cosine']['mean']:.4f}")
+            c.check(null["cosine"]["min"] <= t["cosine"] <= null["cosine"]["max"] or null["beyond_all"],
+                    f"{name}: raw cosine {t['cosine']:.6f} outside its null [{null['cosine']['min']:.6f}, "
+                    f"{null['cosine']['max']:.6f}]")
+            c.check(not null["beyond_all"], f"{name}: observed beyond every null sample")
 
     for t in matrices:
         name = t["a"]
+        c.check(t["null"]["available"] and t["null"]["unit"] == "rows", f"{name}: no row-permutation null")
         c.check(abs(t["cosine"]) < 0.05, f"{name}: |cosine| {abs(t['cosine']):.4f} >= 0.05")
         c.check(abs(t["pearson"]) < 0.05, f"{name}: |Pearson| {abs(t['pearson']):.4f} >= 0.05")
         c.check(1.2 < t["rel_l2"] < 1.6, f"{name}: rel_l2 {t['rel_l2']:.4f}, expected ~sqrt(2)")

@@ -9,6 +9,10 @@ E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # Every mpirun runs under this limit: a job that does not end is a failure, never a wait.
 E2E_TIMEOUT=${E2E_TIMEOUT:-60}
 
+# Permutation counts for runs whose checks need no large K (the defaults are 200 and 1000); with
+# them a compare of the synth models costs well under a second.
+FEW_PERMUTATIONS=(--permutations-matrix 50 --permutations-vector 200)
+
 fail() {
   echo "FAIL: $*" >&2
   exit 1

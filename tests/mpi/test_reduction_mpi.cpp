@@ -1,7 +1,8 @@
 // The compare pipeline in process, on 2 and 3 ranks: rank 0 writes two generated models, plans,
-// broadcasts the plan; every rank computes its blocks; rank 0 gathers and merges in plan order. The
-// merged moments must be the same bits as one process computing every block — for any block size
-// and rank count — and run_compare_job must report the same numbers.
+// broadcasts the plan; every rank computes its blocks and its permutation nulls; rank 0 gathers,
+// merges in plan order and places the nulls by pair. The merged moments and the null samples must
+// be the same bits as one process computing everything — for any block size and rank count — and
+// run_compare_job must report the same numbers.
 //
 // Protocol inside each test: local work is wrapped so that a failing rank still enters every
 // collective, and ranks agree on failures (max of a flag) before going on.
@@ -9,6 +10,8 @@
 #include <mpi.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -26,6 +29,7 @@
 #include "mpi/plan.hpp"
 #include "mpi/plan_io.hpp"
 #include "reduce/block_results.hpp"
+#include "reduce/null_figures.hpp"
 #include "reduce/tensor_stats.hpp"
 #include "shard/block_compute.hpp"
 #include "shard/checkpoint.hpp"
@@ -121,8 +125,12 @@ struct shared_plan {
   bool ok = false;
 };
 
+// Permutation counts small enough for a quick test, large enough that nulls are not trivial.
+constexpr null_options test_nulls{300, 40, 77};
+
 shared_plan plan_everywhere(const communicator& comm, const std::filesystem::path& a,
-                            const std::filesystem::path& b, std::uint64_t block_elements) {
+                            const std::filesystem::path& b, std::uint64_t block_elements,
+                            const null_options& nulls = test_nulls) {
   shared_plan shared;
   std::vector<char> bytes;
   std::string message;
@@ -130,7 +138,7 @@ shared_plan plan_everywhere(const communicator& comm, const std::filesystem::pat
     message = attempt([&] {
       const auto registry = architecture_registry::load(std::nullopt);
       shared.plan =
-          make_plan(open_checkpoint(a), open_checkpoint(b), registry, {block_elements, comm.size()});
+          make_plan(open_checkpoint(a), open_checkpoint(b), registry, {block_elements, comm.size(), nulls});
       bytes = serialize_plan(shared.plan);
     });
   if (!all_ok(comm, message, "planning")) return shared;
@@ -149,6 +157,32 @@ std::vector<pair_moments> single_process(const work_plan& plan) {
   return merged;
 }
 
+// Every null of the plan computed by this process alone, by pair (pairs without a null: default).
+std::vector<null_samples> single_process_nulls(const work_plan& plan) {
+  block_reader reader(as_paths(plan.model_a.files), as_paths(plan.model_b.files));
+  std::vector<null_samples> by_pair(plan.pairs.size());
+  for (const auto& request : plan.nulls) by_pair[request.pair] = reader.compute(request);
+  return by_pair;
+}
+
+::testing::AssertionResult same_bits(const null_samples& x, const null_samples& y) {
+  const auto bits = [](double v) { return std::bit_cast<std::uint64_t>(v); };
+  if (x.pair != y.pair || x.usable != y.usable || x.reason != y.reason)
+    return ::testing::AssertionFailure() << "pair/usable/reason: " << x.pair << "/" << x.usable << "/'"
+                                         << x.reason << "' vs " << y.pair << "/" << y.usable << "/'" << y.reason
+                                         << "'";
+  if (bits(x.observed) != bits(y.observed))
+    return ::testing::AssertionFailure() << "observed " << x.observed << " vs " << y.observed;
+  if (bits(x.randomizer) != bits(y.randomizer))
+    return ::testing::AssertionFailure() << "randomizer " << x.randomizer << " vs " << y.randomizer;
+  if (x.t.size() != y.t.size())
+    return ::testing::AssertionFailure() << x.t.size() << " vs " << y.t.size() << " samples";
+  for (std::size_t k = 0; k < x.t.size(); ++k)
+    if (bits(x.t[k]) != bits(y.t[k]))
+      return ::testing::AssertionFailure() << "sample " << k << ": " << x.t[k] << " vs " << y.t[k];
+  return ::testing::AssertionSuccess();
+}
+
 void expect_distributed_equals_single_process(const std::filesystem::path& a, const std::filesystem::path& b,
                                               std::uint64_t block_elements) {
   const communicator comm = world();
@@ -158,35 +192,50 @@ void expect_distributed_equals_single_process(const std::filesystem::path& a, co
   if (!shared.ok) return;
   const work_plan& plan = shared.plan;
   EXPECT_EQ(plan.ranks(), comm.size());
+  ASSERT_EQ(plan.null_rank.size(), plan.nulls.size());
 
-  // Phase 2: my blocks, and only mine.
-  std::vector<block_result> mine;
+  // Phase 2: my blocks and my nulls, and only mine.
+  rank_results mine;
   std::string message = attempt([&] {
     block_reader reader(as_paths(plan.model_a.files), as_paths(plan.model_b.files));
     const auto first = plan.rank_first_block.at(static_cast<std::size_t>(comm.rank()));
     const auto last = plan.rank_first_block.at(static_cast<std::size_t>(comm.rank()) + 1);
     for (auto i = first; i < last; ++i)
-      mine.push_back({i, pair_moments::from_block(reader.compute(plan.blocks[i]))});
+      mine.blocks.push_back({i, pair_moments::from_block(reader.compute(plan.blocks[i]))});
+    for (std::size_t i = 0; i < plan.nulls.size(); ++i)
+      if (plan.null_rank[i] == static_cast<std::uint32_t>(comm.rank()))
+        mine.nulls.push_back(reader.compute(plan.nulls[i]));
   });
-  if (!all_ok(comm, message, "computing blocks")) return;
-  // With blocks of 1000 elements there are enough blocks for every rank to get some.
+  if (!all_ok(comm, message, "computing blocks and nulls")) return;
+  // With blocks of 1000 elements there are enough blocks for every rank to get some; every plan
+  // here has more nulls than ranks.
   if (block_elements == 1000) {
-    EXPECT_FALSE(mine.empty()) << "rank " << comm.rank() << " got no blocks";
+    EXPECT_FALSE(mine.blocks.empty()) << "rank " << comm.rank() << " got no blocks";
   }
+  EXPECT_FALSE(mine.nulls.empty()) << "rank " << comm.rank() << " got no nulls";
 
   // Phase 3: gather in rank order, merge in plan order on rank 0.
   const auto gathered = comm.gather(serialize_results(mine));
-  const auto total_blocks = comm.sum(mine.size());
+  const auto total_blocks = comm.sum(mine.blocks.size());
+  const auto total_nulls = comm.sum(mine.nulls.size());
   EXPECT_EQ(total_blocks, plan.blocks.size());
+  EXPECT_EQ(total_nulls, plan.nulls.size());
   if (!comm.is_root()) return;
-  std::vector<std::vector<block_result>> per_rank;
+  std::vector<rank_results> per_rank;
   for (const auto& bytes : gathered) per_rank.push_back(deserialize_results(bytes));
   ASSERT_EQ(per_rank.size(), static_cast<std::size_t>(comm.size()));
-  for (std::size_t r = 0; r < per_rank.size(); ++r)
-    for (const auto& result : per_rank[r]) {
+  for (std::size_t r = 0; r < per_rank.size(); ++r) {
+    for (const auto& result : per_rank[r].blocks) {
       EXPECT_GE(result.block, plan.rank_first_block[r]);
       EXPECT_LT(result.block, plan.rank_first_block[r + 1]);
     }
+    for (const auto& samples : per_rank[r].nulls) {
+      const auto planned = std::find_if(plan.nulls.begin(), plan.nulls.end(),
+                                        [&](const null_request& q) { return q.pair == samples.pair; });
+      ASSERT_NE(planned, plan.nulls.end()) << "pair " << samples.pair;
+      EXPECT_EQ(plan.null_rank[static_cast<std::size_t>(planned - plan.nulls.begin())], r);
+    }
+  }
   const auto merged = merge_in_plan_order(plan, per_rank);
   const auto reference = single_process(plan);
   ASSERT_EQ(merged.size(), reference.size());
@@ -197,16 +246,41 @@ void expect_distributed_equals_single_process(const std::filesystem::path& a, co
     EXPECT_EQ(merged[p].elements, plan.pairs[p].a.elements);
     nonfinite += merged[p].nonfinite_a + merged[p].nonfinite_b;
   }
-  // The plan made for one rank has the same blocks, so its merge is the same bits too.
+
+  // The null samples: the same bits as one process computing every null.
+  const auto nulls = nulls_by_pair(plan, per_rank);
+  const auto reference_nulls = single_process_nulls(plan);
+  ASSERT_EQ(nulls.size(), plan.pairs.size());
+  std::size_t usable = 0, unusable = 0;
+  for (const auto& request : plan.nulls) {
+    const null_samples& got = nulls[request.pair];
+    EXPECT_TRUE(same_bits(got, reference_nulls[request.pair])) << plan.pairs[request.pair].a.name;
+    if (got.usable) {
+      ++usable;
+      EXPECT_EQ(got.t.size(), request.permutations) << plan.pairs[request.pair].a.name;
+    } else {
+      ++unusable;
+      EXPECT_EQ(got.reason, "non-finite values") << plan.pairs[request.pair].a.name;
+    }
+  }
+  EXPECT_GT(usable, 0U);
+  // Only the tensor with injected NaN/Inf (model b) has no usable null.
+  EXPECT_EQ(unusable, a.filename() == "b" || b.filename() == "b" ? 1U : 0U);
+
+  // The plan made for one rank has the same blocks and nulls, so its merge is the same bits too.
   work_plan single = plan;
   assign_blocks(single, 1);
-  const auto again = merge_in_plan_order(single, {deserialize_results(serialize_results([&] {
-                                           std::vector<block_result> all;
-                                           for (const auto& list : per_rank)
-                                             all.insert(all.end(), list.begin(), list.end());
-                                           return all;
-                                         }()))});
+  assign_nulls(single, 1);
+  rank_results all;
+  for (const auto& results : per_rank) {
+    all.blocks.insert(all.blocks.end(), results.blocks.begin(), results.blocks.end());
+    all.nulls.insert(all.nulls.end(), results.nulls.begin(), results.nulls.end());
+  }
+  const std::vector<rank_results> as_one = {deserialize_results(serialize_results(all))};
+  const auto again = merge_in_plan_order(single, as_one);
   for (std::size_t p = 0; p < merged.size(); ++p) EXPECT_TRUE(test::same_bits(merged[p], again[p]));
+  const auto nulls_again = nulls_by_pair(single, as_one);
+  for (std::size_t p = 0; p < nulls.size(); ++p) EXPECT_TRUE(same_bits(nulls[p], nulls_again[p]));
   if (b.filename() == "b") {
     EXPECT_EQ(nonfinite, 7U);  // the injected values, counted once
   }
@@ -264,10 +338,11 @@ TEST_F(Reduction, CompareJobReportsTheMergedFigures) {
   const int worst = comm.max(status), best = -comm.max(-status);
   EXPECT_EQ(worst, best) << "ranks disagree on the exit status";
 
-  const shared_plan shared = plan_everywhere(comm, root_ / "a", root_ / "b", 1000);
+  const shared_plan shared = plan_everywhere(comm, root_ / "a", root_ / "b", 1000, null_options{});
   // No collective follows: rank 0 checks the report alone.
   if (!shared.ok || !comm.is_root()) return;
   const auto reference = single_process(shared.plan);
+  const auto reference_nulls = single_process_nulls(shared.plan);
   std::ifstream in(std::filesystem::path(out) / "report.json");
   ASSERT_TRUE(in.good()) << "no report.json in " << out;
   const nlohmann::json report = nlohmann::json::parse(in);
@@ -282,7 +357,20 @@ TEST_F(Reduction, CompareJobReportsTheMergedFigures) {
     EXPECT_EQ(row.at("n"), reference[p].count);
     EXPECT_EQ(row.at("pearson").get<double>(), s.pearson) << shared.plan.pairs[p].a.name;
     EXPECT_EQ(row.at("cosine").get<double>(), s.cosine) << shared.plan.pairs[p].a.name;
+    // The job's default seed and permutation counts: the same null, hence the same p.
+    const auto& shape = shared.plan.pairs[p].a.shape;
+    const null_figures null = derive_null_figures(reference_nulls[p], reference[p], s.pearson, 0.01,
+                                                  shape.size() >= 2 && shape[0] >= 2);
+    EXPECT_EQ(row.at("null").at("available"), null.available) << shared.plan.pairs[p].a.name;
+    if (null.available) {
+      EXPECT_EQ(row.at("p_value").get<double>(), null.p_value) << shared.plan.pairs[p].a.name;
+      EXPECT_EQ(row.at("null").at("z").get<double>(), null.z) << shared.plan.pairs[p].a.name;
+    } else {
+      EXPECT_EQ(row.at("null").at("reason"), "non-finite values") << shared.plan.pairs[p].a.name;
+    }
   }
+  // A derived model with noise: derived at the default α.
+  EXPECT_EQ(report.at("verdict").at("label"), "derived");
 }
 
 TEST_F(Reduction, CompareJobFailsTogetherOnBadInput) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -347,6 +348,13 @@ work_plan skeleton_plan(const std::vector<std::uint64_t>& blocks_per_pair) {
   return plan;
 }
 
+// Each rank's results with block results only (the merge ignores the nulls).
+std::vector<rank_results> blocks_only(const std::vector<std::vector<block_result>>& per_rank) {
+  std::vector<rank_results> out;
+  for (const auto& blocks : per_rank) out.push_back({blocks, {}});
+  return out;
+}
+
 std::vector<block_result> block_results_for(const work_plan& plan) {
   std::vector<block_result> results;
   for (std::size_t i = 0; i < plan.blocks.size(); ++i) {
@@ -372,7 +380,7 @@ TEST(BlockStats, MergeInPlanOrderIgnoresHowBlocksWereGroupedByRank) {
         per_rank[i * static_cast<std::size_t>(ranks) / results.size()].push_back(results[i]);
       for (auto& list : per_rank) std::shuffle(list.begin(), list.end(), engine);
       std::shuffle(per_rank.begin(), per_rank.end(), engine);
-      const auto merged = merge_in_plan_order(plan, per_rank);
+      const auto merged = merge_in_plan_order(plan, blocks_only(per_rank));
       ASSERT_EQ(merged.size(), plan.pairs.size());
       for (std::size_t p = 0; p < merged.size(); ++p) {
         SCOPED_TRACE(testing::Message() << ranks << " ranks, pair " << p);
@@ -380,7 +388,7 @@ TEST(BlockStats, MergeInPlanOrderIgnoresHowBlocksWereGroupedByRank) {
       }
     }
   // The pair without blocks merges to the empty record.
-  const auto merged = merge_in_plan_order(plan, {results});
+  const auto merged = merge_in_plan_order(plan, blocks_only({results}));
   EXPECT_EQ(merged[1].elements, 0U);
   EXPECT_EQ(merged[1].count, 0U);
 }
@@ -390,31 +398,122 @@ TEST(BlockStats, MergeInPlanOrderRejectsMissingDuplicateAndUnknownBlocks) {
   const auto results = block_results_for(plan);
   auto missing = results;
   missing.erase(missing.begin() + 2);
-  EXPECT_THROW((void)merge_in_plan_order(plan, {missing}), internal_error);
-  EXPECT_THROW((void)merge_in_plan_order(plan, {results, {results[1]}}), internal_error);
+  EXPECT_THROW((void)merge_in_plan_order(plan, blocks_only({missing})), internal_error);
+  EXPECT_THROW((void)merge_in_plan_order(plan, blocks_only({results, {results[1]}})), internal_error);
   auto unknown = results;
   unknown.push_back({plan.blocks.size(), results[0].moments});
-  EXPECT_THROW((void)merge_in_plan_order(plan, {unknown}), internal_error);
-  EXPECT_NO_THROW((void)merge_in_plan_order(plan, {{results[0], results[1]}, {}, {results[2], results[3]}}));
+  EXPECT_THROW((void)merge_in_plan_order(plan, blocks_only({unknown})), internal_error);
+  EXPECT_NO_THROW(
+      (void)merge_in_plan_order(plan, blocks_only({{results[0], results[1]}, {}, {results[2], results[3]}})));
 }
 
 TEST(BlockStats, ResultsSurviveSerialization) {
   const work_plan plan = skeleton_plan({4, 3});
-  auto results = block_results_for(plan);
+  rank_results results;
+  results.blocks = block_results_for(plan);
   // Values JSON could not carry: infinities of an empty block, NaN-free but extreme numbers.
   kernel_sums empty;
   empty.elements = 9;
   empty.nonfinite_a = 9;
-  results.push_back({99, pair_moments::from_block(empty)});
-  results[0].moments.max_a = std::numeric_limits<double>::max();
-  results[1].moments.min_b = std::numeric_limits<double>::denorm_min();
+  results.blocks.push_back({99, pair_moments::from_block(empty)});
+  results.blocks[0].moments.max_a = std::numeric_limits<double>::max();
+  results.blocks[1].moments.min_b = std::numeric_limits<double>::denorm_min();
+  // Null samples: a usable one with extreme values, an unusable one with its reason.
+  null_samples usable;
+  usable.pair = 1;
+  usable.usable = true;
+  usable.observed = -std::numeric_limits<double>::max();
+  usable.t = {0.0, -0.0, std::numeric_limits<double>::denorm_min(), 1e300, -3.25};
+  usable.randomizer = 0x1.0p-53;
+  null_samples unusable;
+  unusable.pair = 0;
+  unusable.reason = "non-finite values";
+  results.nulls = {usable, unusable};
+
   const auto back = deserialize_results(serialize_results(results));
-  ASSERT_EQ(back.size(), results.size());
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    EXPECT_EQ(back[i].block, results[i].block);
-    EXPECT_TRUE(test::same_bits(back[i].moments, results[i].moments));
+  ASSERT_EQ(back.blocks.size(), results.blocks.size());
+  for (std::size_t i = 0; i < results.blocks.size(); ++i) {
+    EXPECT_EQ(back.blocks[i].block, results.blocks[i].block);
+    EXPECT_TRUE(test::same_bits(back.blocks[i].moments, results.blocks[i].moments));
   }
-  EXPECT_TRUE(deserialize_results(serialize_results({})).empty());
+  ASSERT_EQ(back.nulls.size(), results.nulls.size());
+  for (std::size_t i = 0; i < results.nulls.size(); ++i) {
+    const auto& x = back.nulls[i];
+    const auto& y = results.nulls[i];
+    EXPECT_EQ(x.pair, y.pair);
+    EXPECT_EQ(x.usable, y.usable);
+    EXPECT_EQ(x.reason, y.reason);
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(x.observed), std::bit_cast<std::uint64_t>(y.observed));
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(x.randomizer), std::bit_cast<std::uint64_t>(y.randomizer));
+    ASSERT_EQ(x.t.size(), y.t.size());
+    for (std::size_t k = 0; k < y.t.size(); ++k)
+      EXPECT_EQ(std::bit_cast<std::uint64_t>(x.t[k]), std::bit_cast<std::uint64_t>(y.t[k]));
+  }
+  const auto nothing = deserialize_results(serialize_results({}));
+  EXPECT_TRUE(nothing.blocks.empty());
+  EXPECT_TRUE(nothing.nulls.empty());
+}
+
+// A plan of `pairs` pairs with nulls for the pairs in `with_null`.
+work_plan plan_with_nulls(std::size_t pairs, const std::vector<std::uint32_t>& with_null) {
+  work_plan plan = skeleton_plan(std::vector<std::uint64_t>(pairs, 1));
+  for (const std::uint32_t p : with_null) {
+    null_request request;
+    request.pair = p;
+    request.rows = 10;
+    request.row_length = 1;
+    request.permutations = 3;
+    plan.nulls.push_back(request);
+  }
+  assign_nulls(plan, 1);
+  return plan;
+}
+
+null_samples samples_of(std::uint32_t pair) {
+  null_samples s;
+  s.pair = pair;
+  s.usable = true;
+  s.observed = pair + 0.5;
+  s.t = {1.0 * pair, 2.0 * pair, 3.0 * pair};
+  return s;
+}
+
+TEST(BlockStats, NullsByPairPlacesEachNullAndMarksPairsWithout) {
+  const work_plan plan = plan_with_nulls(4, {0, 2, 3});
+  // Spread over ranks in any order.
+  std::vector<rank_results> per_rank(3);
+  per_rank[0].nulls = {samples_of(3)};
+  per_rank[2].nulls = {samples_of(2), samples_of(0)};
+  const auto by_pair = nulls_by_pair(plan, per_rank);
+  ASSERT_EQ(by_pair.size(), 4U);
+  for (const std::uint32_t p : {0U, 2U, 3U}) {
+    EXPECT_EQ(by_pair[p].pair, p);
+    EXPECT_TRUE(by_pair[p].usable);
+    EXPECT_EQ(by_pair[p].observed, p + 0.5);
+    EXPECT_EQ(by_pair[p].t, samples_of(p).t);
+  }
+  EXPECT_EQ(by_pair[1].pair, 1U);
+  EXPECT_FALSE(by_pair[1].usable);
+  EXPECT_EQ(by_pair[1].reason, "no null planned");
+  EXPECT_TRUE(by_pair[1].t.empty());
+}
+
+TEST(BlockStats, NullsByPairRejectsMissingDuplicateAndUnknownNulls) {
+  const work_plan plan = plan_with_nulls(3, {0, 1});
+  std::vector<rank_results> missing(1);
+  missing[0].nulls = {samples_of(1)};
+  EXPECT_THROW((void)nulls_by_pair(plan, missing), internal_error);
+  std::vector<rank_results> duplicate(2);
+  duplicate[0].nulls = {samples_of(0), samples_of(1)};
+  duplicate[1].nulls = {samples_of(1)};
+  EXPECT_THROW((void)nulls_by_pair(plan, duplicate), internal_error);
+  std::vector<rank_results> unknown(1);
+  unknown[0].nulls = {samples_of(0), samples_of(1), samples_of(3)};
+  EXPECT_THROW((void)nulls_by_pair(plan, unknown), internal_error);
+  std::vector<rank_results> complete(2);
+  complete[0].nulls = {samples_of(1)};
+  complete[1].nulls = {samples_of(0)};
+  EXPECT_NO_THROW((void)nulls_by_pair(plan, complete));
 }
 
 }  // namespace

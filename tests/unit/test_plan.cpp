@@ -1,9 +1,11 @@
 // The work plan (mpi/plan, mpi/plan_io): pairing by canonical key and the reasons for what stays
 // unpaired, fixed blocks whose boundaries do not depend on the rank count, contiguous dealing by
-// bytes, and the broadcast form. Checkpoints are built in memory (make_plan reads no file).
+// bytes, the permutation nulls and their dealing by cost, and the broadcast form. Checkpoints are
+// built in memory (make_plan reads no file).
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -50,7 +52,7 @@ checkpoint llama(dtype type = dtype::bf16, bool lm_head = true, int layers = 3) 
 
 work_plan plan_of(const checkpoint& a, const checkpoint& b, std::uint64_t block_elements = 1000,
                   int ranks = 1) {
-  return make_plan(a, b, registry(), {block_elements, ranks});
+  return make_plan(a, b, registry(), {block_elements, ranks, {}});
 }
 
 std::uint64_t block_bytes(const work_block& block) {
@@ -115,8 +117,23 @@ void expect_same_plan(const work_plan& x, const work_plan& y, bool with_dealing)
     EXPECT_EQ(x.unpaired[i].shape, y.unpaired[i].shape);
     EXPECT_EQ(x.unpaired[i].reason, y.unpaired[i].reason);
   }
+  ASSERT_EQ(x.nulls.size(), y.nulls.size());
+  for (std::size_t i = 0; i < x.nulls.size(); ++i) {
+    EXPECT_EQ(x.nulls[i].pair, y.nulls[i].pair);
+    EXPECT_EQ(x.nulls[i].a.file, y.nulls[i].a.file);
+    EXPECT_EQ(x.nulls[i].a.byte_offset, y.nulls[i].a.byte_offset);
+    EXPECT_EQ(x.nulls[i].a.type, y.nulls[i].a.type);
+    EXPECT_EQ(x.nulls[i].b.file, y.nulls[i].b.file);
+    EXPECT_EQ(x.nulls[i].b.byte_offset, y.nulls[i].b.byte_offset);
+    EXPECT_EQ(x.nulls[i].b.type, y.nulls[i].b.type);
+    EXPECT_EQ(x.nulls[i].rows, y.nulls[i].rows);
+    EXPECT_EQ(x.nulls[i].row_length, y.nulls[i].row_length);
+    EXPECT_EQ(x.nulls[i].permutations, y.nulls[i].permutations);
+    EXPECT_EQ(x.nulls[i].seed, y.nulls[i].seed);
+  }
   if (with_dealing) {
     EXPECT_EQ(x.rank_first_block, y.rank_first_block);
+    EXPECT_EQ(x.null_rank, y.null_rank);
   }
 }
 
@@ -459,6 +476,97 @@ TEST(Plan, RejectsZeroBlockElementsAndRankCounts) {
   work_plan plan = plan_of(a, a);
   EXPECT_THROW(assign_blocks(plan, 0), internal_error);
   EXPECT_THROW(assign_blocks(plan, -2), internal_error);
+}
+
+// --- permutation nulls ----------------------------------------------------------------------------
+
+TEST(Plan, NullsPermuteRowsOfMatricesAndElementsOfVectors) {
+  plan_options options{1000, 2, {17, 5, 99}};
+  const checkpoint a = llama(dtype::bf16), b = llama(dtype::f32);
+  const work_plan plan = make_plan(a, b, registry(), options);
+  ASSERT_EQ(plan.nulls.size(), plan.pairs.size());  // every llama tensor has ≥ 2 units
+  std::set<std::uint64_t> seeds;
+  for (std::size_t i = 0; i < plan.nulls.size(); ++i) {
+    const null_request& request = plan.nulls[i];
+    const tensor_pair& pair = plan.pairs[request.pair];
+    SCOPED_TRACE(pair.a.name);
+    if (i > 0) {
+      EXPECT_LT(plan.nulls[i - 1].pair, request.pair);
+    }
+    EXPECT_EQ(request.a.byte_offset, pair.a.byte_offset);
+    EXPECT_EQ(request.b.byte_offset, pair.b.byte_offset);
+    EXPECT_EQ(request.a.type, dtype::bf16);
+    EXPECT_EQ(request.b.type, dtype::f32);
+    EXPECT_EQ(request.elements(), pair.a.elements);
+    if (pair.a.shape.size() == 2) {
+      EXPECT_EQ(request.rows, pair.a.shape[0]);
+      EXPECT_EQ(request.row_length, pair.a.shape[1]);
+      EXPECT_EQ(request.permutations, 5U);
+    } else {
+      EXPECT_EQ(request.rows, pair.a.elements);
+      EXPECT_EQ(request.row_length, 1U);
+      EXPECT_EQ(request.permutations, 17U);
+    }
+    seeds.insert(request.seed);
+  }
+  EXPECT_EQ(seeds.size(), plan.nulls.size());  // each pair its own stream
+  // The seed is the job's: another job seed changes every stream, the same one none.
+  options.nulls.seed = 100;
+  const work_plan other = make_plan(a, b, registry(), options);
+  options.nulls.seed = 99;
+  const work_plan same = make_plan(a, b, registry(), options);
+  for (std::size_t i = 0; i < plan.nulls.size(); ++i) {
+    EXPECT_NE(other.nulls[i].seed, plan.nulls[i].seed);
+    EXPECT_EQ(same.nulls[i].seed, plan.nulls[i].seed);
+  }
+}
+
+TEST(Plan, NullsSkipTensorsWithFewerThanTwoUnitsAndZeroPermutations) {
+  const checkpoint a = test::make_checkpoint(
+      "/a", "", {{"one", {1}, dtype::f32}, {"row", {1, 6}, dtype::f32}, {"empty", {0, 4}, dtype::f32},
+                 {"matrix", {3, 2}, dtype::f32}});
+  const work_plan plan = make_plan(a, a, registry(), {1000, 1, {}});
+  std::vector<std::string> with_null;
+  for (const auto& request : plan.nulls) with_null.push_back(plan.pairs[request.pair].a.name);
+  std::sort(with_null.begin(), with_null.end());
+  // A matrix of one row permutes its elements like a vector.
+  EXPECT_EQ(with_null, (std::vector<std::string>{"matrix", "row"}));
+  for (const auto& request : plan.nulls) {
+    if (plan.pairs[request.pair].a.name == "row") {
+      EXPECT_EQ(request.rows, 6U);
+    }
+  }
+  const work_plan no_vectors = make_plan(a, a, registry(), {1000, 1, {0, 200, 1}});
+  ASSERT_EQ(no_vectors.nulls.size(), 1U);
+  EXPECT_EQ(no_vectors.pairs[no_vectors.nulls[0].pair].a.name, "matrix");
+}
+
+TEST(Plan, NullDealingCoversEveryNullAndBalancesCost) {
+  work_plan plan = plan_of(llama(), llama(dtype::f32));
+  std::uint64_t total = 0, largest = 0;
+  for (const auto& request : plan.nulls) {
+    total += request.cost();
+    largest = std::max(largest, request.cost());
+  }
+  for (int ranks = 1; ranks <= 6; ++ranks) {
+    SCOPED_TRACE(testing::Message() << ranks << " ranks");
+    assign_nulls(plan, ranks);
+    ASSERT_EQ(plan.null_rank.size(), plan.nulls.size());
+    std::vector<std::uint64_t> load(static_cast<std::size_t>(ranks), 0);
+    for (std::size_t i = 0; i < plan.nulls.size(); ++i) {
+      ASSERT_LT(plan.null_rank[i], static_cast<std::uint32_t>(ranks));
+      load[plan.null_rank[i]] += plan.nulls[i].cost();
+    }
+    // Greedy by cost, largest first: no rank exceeds the ideal share by more than the largest null.
+    for (const std::uint64_t l : load)
+      EXPECT_LE(static_cast<double>(l), static_cast<double>(total) / ranks + static_cast<double>(largest));
+  }
+  EXPECT_THROW(assign_nulls(plan, 0), internal_error);
+}
+
+TEST(Plan, KeyTextNamesLayerRoleAndExpert) {
+  EXPECT_EQ(key_text({3, "mlp.experts.up_proj.weight", 7}), "layer 3 / mlp.experts.up_proj.weight / expert 7");
+  EXPECT_EQ(key_text({-1, "norm.weight", -1}), "global / norm.weight");
 }
 
 // --- the broadcast form ------------------------------------------------------------------------

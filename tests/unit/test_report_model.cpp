@@ -1,6 +1,6 @@
-// The report model (reduce/report_model): per-tensor figures in plan order, per-role tables that
-// merge the experts of a layer, unpaired counts and the status line; and that report.json carries
-// them.
+// The report model (reduce/report_model): per-tensor figures and permutation nulls in plan order,
+// per-role tables that merge the experts of a layer, unpaired counts, the status line and the
+// evidence; and that report.json carries them.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,9 +13,11 @@
 
 #include "core/error.hpp"
 #include "mpi/plan.hpp"
+#include "reduce/block_results.hpp"
 #include "reduce/report_model.hpp"
 #include "reduce/report_writers.hpp"
 #include "shard/kernel.hpp"
+#include "shard/permutation_null.hpp"
 #include "stats_test_support.hpp"
 
 namespace lineage {
@@ -43,19 +45,45 @@ std::vector<tensor_spec> mixtral_specs() {
   return specs;
 }
 
-// Moments for each pair from random data of the pair's size (pair p gets seed p); `nonfinite_pair`
-// gets a NaN.
-std::vector<pair_moments> moments_for(const work_plan& plan, std::size_t nonfinite_pair = SIZE_MAX) {
+// Random data of each pair's size (pair p gets seed p); `nonfinite_pair` gets a NaN. The moments
+// and the permutation nulls (with the plan's requests) both come from the same data.
+struct computed_pairs {
   std::vector<pair_moments> merged;
+  std::vector<null_samples> nulls;  // one per pair, as nulls_by_pair gives them
+};
+
+computed_pairs compute_pairs(const work_plan& plan, std::size_t nonfinite_pair = SIZE_MAX) {
+  computed_pairs out;
+  std::vector<test::typed_vector> side_a, side_b;
   for (std::size_t p = 0; p < plan.pairs.size(); ++p) {
     const std::size_t n = plan.pairs[p].a.elements;
     test::typed_vector a = test::encode(dtype::f32, test::normal_values(n, 1.0, 0.3, 10 + p));
     const test::typed_vector b = test::encode(dtype::f32, test::normal_values(n, 1.0, 0.3, 500 + p));
     if (p == nonfinite_pair) a.set_code(0, test::nan_code(dtype::f32));
-    merged.push_back(pair_moments::from_block(compute_block_sums(a.run(), b.run(), n)));
+    out.merged.push_back(pair_moments::from_block(compute_block_sums(a.run(), b.run(), n)));
+    side_a.push_back(a);
+    side_b.push_back(b);
   }
-  return merged;
+  std::vector<rank_results> per_rank(1);
+  for (null_request request : plan.nulls) {
+    // The test data is F32 whatever the plan's dtypes.
+    request.a.type = request.b.type = dtype::f32;
+    const auto& a = side_a[request.pair];
+    const auto& b = side_b[request.pair];
+    per_rank[0].nulls.push_back(compute_permutation_null(request, {a.data(), a.size() * 4}, {b.data(), b.size() * 4}));
+  }
+  out.nulls = nulls_by_pair(plan, per_rank);
+  return out;
 }
+
+// Nulls for a plan whose pairs were not computed: every pair says why it has none.
+std::vector<null_samples> no_nulls(work_plan plan) {
+  plan.nulls.clear();
+  plan.null_rank.clear();
+  return nulls_by_pair(plan, {});
+}
+
+constexpr double test_alpha = 0.01;
 
 ::testing::AssertionResult same_figures(const similarity& x, const similarity& y) {
   const double xs[] = {x.cosine, x.pearson, x.rel_l2, x.norm_ratio, x.bitwise_equal_fraction,
@@ -79,18 +107,21 @@ class ReportModel : public ::testing::Test {
     auto specs_a = mixtral_specs();
     specs_a.push_back({"model.layers.0.self_attn.q_proj.weight", {8, 8}, dtype::bf16});
     plan_ = make_plan(test::make_checkpoint("/a", "mixtral", specs_a),
-                      test::make_checkpoint("/b", "mixtral", specs_b), registry(), {50, 2});
-    merged_ = moments_for(plan_, 3);
+                      test::make_checkpoint("/b", "mixtral", specs_b), registry(), {50, 2, {}});
+    const computed_pairs computed = compute_pairs(plan_, 3);
+    merged_ = computed.merged;
+    nulls_ = computed.nulls;
     run_manifest manifest;
     manifest.tool_version = "9.9.9";
     manifest.kernel = "generic";
     manifest.ranks = 2;
     manifest.block_elements = 50;
-    report_ = build_report(plan_, merged_, manifest);
+    report_ = build_report(plan_, merged_, nulls_, manifest, test_alpha);
   }
 
   work_plan plan_;
   std::vector<pair_moments> merged_;
+  std::vector<null_samples> nulls_;
   comparison_report report_;
 };
 
@@ -168,32 +199,121 @@ TEST_F(ReportModel, JsonCarriesStatusSummaryAndNullsForUndefinedFigures) {
   pair_moments zero;
   zero.elements = zero.count = 4;
   std::vector<pair_moments> zeros(plan_.pairs.size(), zero);
-  const nlohmann::json zdoc = nlohmann::json::parse(report_json_text(build_report(plan_, zeros, {})));
+  const nlohmann::json zdoc =
+      nlohmann::json::parse(report_json_text(build_report(plan_, zeros, no_nulls(plan_), {}, test_alpha)));
   EXPECT_TRUE(zdoc.at("tensors")[0].at("cosine").is_null());
   EXPECT_TRUE(zdoc.at("tensors")[0].at("pearson").is_null());
+}
+
+TEST_F(ReportModel, EachTensorCarriesItsPermutationNull) {
+  ASSERT_EQ(report_.tensors.size(), nulls_.size());
+  for (std::size_t p = 0; p < plan_.pairs.size(); ++p) {
+    SCOPED_TRACE(testing::Message() << "pair " << p << " " << plan_.pairs[p].a.name);
+    const auto& t = report_.tensors[p];
+    const bool rows = plan_.pairs[p].a.shape.size() >= 2 && plan_.pairs[p].a.shape[0] >= 2;
+    const null_figures expected = derive_null_figures(nulls_[p], merged_[p], t.figures.pearson, test_alpha, rows);
+    EXPECT_EQ(t.null.available, expected.available);
+    EXPECT_EQ(t.null.reason, expected.reason);
+    EXPECT_EQ(t.null.unit, rows ? "rows" : "elements");
+    EXPECT_EQ(t.null.permutations, expected.permutations);
+    EXPECT_EQ(t.null.cosine_samples.size(), expected.cosine_samples.size());
+    EXPECT_EQ(t.null.p_value, expected.p_value);
+    EXPECT_EQ(t.null.z, expected.z);
+    if (p == 3) {
+      EXPECT_FALSE(t.null.available);
+      EXPECT_EQ(t.null.reason, "non-finite values");
+    } else {
+      EXPECT_TRUE(t.null.available);
+      EXPECT_EQ(t.null.permutations, rows ? plan_options{}.nulls.permutations_matrix
+                                          : plan_options{}.nulls.permutations_vector);
+      EXPECT_GT(t.null.p_value, 0);
+      EXPECT_LE(t.null.p_value, 1);
+    }
+  }
+}
+
+TEST_F(ReportModel, EvidenceGroupsTheUsableNullsByLayerAndFamily) {
+  const auto& evidence = report_.evidence;
+  std::size_t usable = 0;
+  for (const auto& t : report_.tensors) usable += t.null.available;
+  std::size_t in_families = 0;
+  for (const auto& f : evidence.families) {
+    in_families += f.tensors;
+    EXPECT_GT(f.tensors, 0U) << f.name;
+  }
+  EXPECT_EQ(in_families, usable);
+  std::size_t in_layers = 0;
+  for (const auto& l : evidence.layers) in_layers += l.tensors;
+  EXPECT_EQ(in_layers, usable);
+  // Independent random data on both sides, full coverage.
+  EXPECT_EQ(evidence.verdict.label, "no evidence of derivation");
+  EXPECT_EQ(evidence.verdict.alpha, test_alpha);
+  EXPECT_GT(evidence.verdict.p_global, test_alpha);
+}
+
+TEST_F(ReportModel, JsonCarriesVerdictFamiliesAndPerTensorNulls) {
+  const nlohmann::json doc = nlohmann::json::parse(report_json_text(report_));
+  const auto& verdict = doc.at("verdict");
+  EXPECT_EQ(verdict.at("label"), report_.evidence.verdict.label);
+  EXPECT_EQ(verdict.at("p_global").get<double>(), report_.evidence.verdict.p_global);
+  EXPECT_EQ(verdict.at("alpha").get<double>(), test_alpha);
+  EXPECT_EQ(verdict.at("evidence").size(), report_.evidence.verdict.evidence.size());
+  EXPECT_EQ(verdict.at("notes").size(), report_.evidence.verdict.notes.size());
+  EXPECT_FALSE(verdict.at("invariances_tested").empty());
+  EXPECT_FALSE(verdict.at("invariances_not_tested").empty());
+  EXPECT_EQ(doc.at("families").size(), report_.evidence.families.size());
+  EXPECT_EQ(doc.at("layers").size(), report_.evidence.layers.size());
+  const auto& tensors = doc.at("tensors");
+  ASSERT_EQ(tensors.size(), report_.tensors.size());
+  for (std::size_t p = 0; p < report_.tensors.size(); ++p) {
+    const auto& t = report_.tensors[p];
+    const auto& null = tensors[p].at("null");
+    EXPECT_EQ(null.at("available"), t.null.available);
+    if (t.null.available) {
+      EXPECT_EQ(tensors[p].at("p_value").get<double>(), t.null.p_value);
+      EXPECT_EQ(null.at("permutations"), t.null.permutations);
+      EXPECT_EQ(null.at("unit"), t.null.unit);
+      EXPECT_EQ(null.at("p_permutation").get<double>(), t.null.p_permutation);
+      EXPECT_EQ(null.at("cosine").at("mean").get<double>(), t.null.cosine.mean);
+    } else {
+      EXPECT_TRUE(tensors[p].at("p_value").is_null());
+      EXPECT_EQ(null.at("reason"), "non-finite values");
+    }
+    EXPECT_TRUE(null.at("closed_form").contains("disagrees"));
+  }
 }
 
 TEST(ReportModelEmpty, NoCommonTensorsGivesStatusNoTensorPairs) {
   const checkpoint a = test::make_checkpoint("/a", "", {{"x.w", {4}, dtype::f32}, {"y.w", {4}, dtype::f32}});
   const checkpoint b = test::make_checkpoint("/b", "", {{"z.w", {4}, dtype::f32}});
-  const work_plan plan = make_plan(a, b, registry(), {10, 1});
+  const work_plan plan = make_plan(a, b, registry(), {10, 1, {}});
   ASSERT_TRUE(plan.pairs.empty());
-  const comparison_report report = build_report(plan, {}, {});
+  const comparison_report report = build_report(plan, {}, {}, {}, test_alpha);
   EXPECT_EQ(report.status(), "no tensor pairs");
   EXPECT_TRUE(report.tensors.empty());
   EXPECT_TRUE(report.roles.empty());
   EXPECT_EQ(report.unpaired_a, 2U);
   EXPECT_EQ(report.unpaired_b, 1U);
   EXPECT_EQ(report.compared_elements, 0U);
-  EXPECT_EQ(nlohmann::json::parse(report_json_text(report)).at("status"), "no tensor pairs");
+  EXPECT_EQ(report.evidence.verdict.label, "inconclusive");
+  EXPECT_TRUE(report.evidence.families.empty());
+  const nlohmann::json doc = nlohmann::json::parse(report_json_text(report));
+  EXPECT_EQ(doc.at("status"), "no tensor pairs");
+  EXPECT_EQ(doc.at("verdict").at("label"), "inconclusive");
+  EXPECT_TRUE(doc.at("families").empty());
 }
 
 TEST(ReportModelEmpty, OneMergedResultPerPairIsRequired) {
   const checkpoint a = test::make_checkpoint("/a", "", {{"x.w", {4}, dtype::f32}});
-  const work_plan plan = make_plan(a, a, registry(), {10, 1});
-  EXPECT_THROW((void)build_report(plan, {}, {}), internal_error);
-  EXPECT_THROW((void)build_report(plan, std::vector<pair_moments>(2), {}), internal_error);
-  EXPECT_NO_THROW((void)build_report(plan, std::vector<pair_moments>(1), {}));
+  const work_plan plan = make_plan(a, a, registry(), {10, 1, {}});
+  const std::vector<null_samples> one_null(1);
+  EXPECT_THROW((void)build_report(plan, {}, one_null, {}, test_alpha), internal_error);
+  EXPECT_THROW((void)build_report(plan, std::vector<pair_moments>(2), one_null, {}, test_alpha), internal_error);
+  // And one null per pair.
+  EXPECT_THROW((void)build_report(plan, std::vector<pair_moments>(1), {}, {}, test_alpha), internal_error);
+  EXPECT_THROW((void)build_report(plan, std::vector<pair_moments>(1), std::vector<null_samples>(2), {}, test_alpha),
+               internal_error);
+  EXPECT_NO_THROW((void)build_report(plan, std::vector<pair_moments>(1), one_null, {}, test_alpha));
 }
 
 }  // namespace

@@ -5,7 +5,7 @@
 #include <numeric>
 
 #include "core/error.hpp"
-#include "synth/random_stream.hpp"
+#include "core/random_stream.hpp"
 #include "synth/safetensors_writer.hpp"
 #include "synth/synth.hpp"
 #include "test_synth_support.hpp"
@@ -149,7 +149,7 @@ TEST(SynthShards, BalanceKeepsOrderAndFillsEveryShard) {
 }
 
 TEST(SynthRandom, NormalSamplerHasUnitMomentsAndStreamsAreKeyed) {
-  lineage::synth::random_stream stream(42, "test", "tensor");
+  lineage::random_stream stream(42, "test", "tensor");
   double sum = 0, sum_of_squares = 0;
   const int draws = 200000;
   for (int i = 0; i < draws; ++i) {
@@ -159,9 +159,9 @@ TEST(SynthRandom, NormalSamplerHasUnitMomentsAndStreamsAreKeyed) {
   }
   EXPECT_NEAR(sum / draws, 0.0, 0.01);
   EXPECT_NEAR(sum_of_squares / draws, 1.0, 0.01);
-  lineage::synth::random_stream same(42, "test", "tensor"), other_name(42, "test", "tensor2"),
+  lineage::random_stream same(42, "test", "tensor"), other_name(42, "test", "tensor2"),
       other_seed(43, "test", "tensor");
-  const auto first = lineage::synth::random_stream(42, "test", "tensor").next_u64();
+  const auto first = lineage::random_stream(42, "test", "tensor").next_u64();
   EXPECT_EQ(same.next_u64(), first);
   EXPECT_NE(other_name.next_u64(), first);
   EXPECT_NE(other_seed.next_u64(), first);

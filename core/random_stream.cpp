@@ -1,10 +1,11 @@
-#include "synth/random_stream.hpp"
+#include "core/random_stream.hpp"
 
 #include <bit>
 #include <cmath>
 #include <numbers>
+#include <utility>
 
-namespace lineage::synth {
+namespace lineage {
 
 std::uint64_t fnv1a_64(std::string_view text) noexcept {
   std::uint64_t hash = 0xcbf29ce484222325ull;
@@ -64,4 +65,28 @@ double random_stream::normal() noexcept {
   return radius * static_cast<double>(std::cos(angle));
 }
 
-}  // namespace lineage::synth
+std::uint64_t random_stream::below(std::uint64_t bound) noexcept {
+  __extension__ using wide = unsigned __int128;
+  std::uint64_t x = next_u64();
+  wide product = static_cast<wide>(x) * bound;
+  auto low = static_cast<std::uint64_t>(product);
+  if (low < bound) {
+    const std::uint64_t threshold = -bound % bound;
+    while (low < threshold) {
+      x = next_u64();
+      product = static_cast<wide>(x) * bound;
+      low = static_cast<std::uint64_t>(product);
+    }
+  }
+  return static_cast<std::uint64_t>(product >> 64);
+}
+
+void random_permutation(random_stream& stream, std::span<std::uint32_t> out) noexcept {
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<std::uint32_t>(i);
+  for (std::size_t i = out.size(); i > 1; --i) {
+    const auto j = static_cast<std::size_t>(stream.below(i));
+    std::swap(out[i - 1], out[j]);
+  }
+}
+
+}  // namespace lineage

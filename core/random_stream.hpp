@@ -1,12 +1,14 @@
 #pragma once
-// Reproducible random numbers for the model generator. Every tensor draws from its own stream,
-// seeded from (seed, purpose, tensor name), so a tensor's values do not depend on which tensors
-// were written before it, on the shard layout, or on the standard library (std::normal_distribution
-// is implementation-defined, so the normal sampler is our own Box-Muller).
+// Reproducible random numbers, keyed by (seed, purpose, name): the model generator draws each
+// tensor from its own stream, and the permutation nulls draw each tensor pair's permutations from
+// theirs, so nothing depends on the order of work, on the rank that does it, or on the standard
+// library (std::normal_distribution and std::uniform_int_distribution are implementation-defined,
+// so the samplers here are our own).
 #include <cstdint>
+#include <span>
 #include <string_view>
 
-namespace lineage::synth {
+namespace lineage {
 
 // FNV-1a, 64-bit: hashes a tensor name into the stream seed.
 std::uint64_t fnv1a_64(std::string_view text) noexcept;
@@ -25,6 +27,8 @@ class random_stream {
   double uniform() noexcept;          // in [0, 1), 53 random bits
   double uniform(double low, double high) noexcept { return low + (high - low) * uniform(); }
   double normal() noexcept;  // N(0, 1) by Box-Muller, second value of each pair cached
+  // Uniform in [0, bound) without modulo bias (Lemire's multiply-and-reject); bound > 0.
+  std::uint64_t below(std::uint64_t bound) noexcept;
 
  private:
   std::uint64_t state_[4];
@@ -32,4 +36,7 @@ class random_stream {
   bool has_cached_normal_ = false;
 };
 
-}  // namespace lineage::synth
+// A uniformly random permutation of 0..n−1 into `out` (Fisher–Yates, n = out.size()).
+void random_permutation(random_stream& stream, std::span<std::uint32_t> out) noexcept;
+
+}  // namespace lineage

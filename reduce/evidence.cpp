@@ -1,0 +1,205 @@
+#include "reduce/evidence.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "reduce/report_model.hpp"
+
+namespace lineage {
+namespace {
+
+bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
+bool starts_with(std::string_view text, std::string_view prefix) { return text.rfind(prefix, 0) == 0; }
+
+double median(std::vector<double> values) {
+  if (values.empty()) return NAN;
+  std::sort(values.begin(), values.end());
+  const std::size_t middle = values.size() / 2;
+  return values.size() % 2 ? values[middle] : 0.5 * (values[middle - 1] + values[middle]);
+}
+
+double mean(const std::vector<double>& values) {
+  if (values.empty()) return NAN;
+  double total = 0;
+  for (const double v : values) total += v;
+  return total / static_cast<double>(values.size());
+}
+
+std::string p_text(double p) { return p < 1e-300 ? std::string("< 1e-300") : fmt::format("{:.3g}", p); }
+
+// Builds the combined evidence of the usable tensors among `members`.
+group_evidence combine(std::string name, int layer, const std::vector<const tensor_result*>& members) {
+  group_evidence g;
+  g.name = std::move(name);
+  g.layer = layer;
+  std::vector<double> p_values, pearsons, cosines, null_cosines;
+  for (const tensor_result* t : members) {
+    if (!t->null.available) continue;
+    p_values.push_back(t->null.p_value);
+    if (std::isfinite(t->figures.pearson)) pearsons.push_back(t->figures.pearson);
+    if (std::isfinite(t->figures.cosine)) cosines.push_back(t->figures.cosine);
+    if (std::isfinite(t->null.cosine.mean)) null_cosines.push_back(t->null.cosine.mean);
+    if (t->null.p_value < g.min_p || g.strongest.empty()) {
+      g.min_p = t->null.p_value;
+      g.strongest = t->pair.a.name;
+      g.strongest_pearson = t->figures.pearson;
+      g.strongest_z = t->null.z;
+    }
+  }
+  g.tensors = p_values.size();
+  g.fisher = fisher_combination(p_values);
+  g.harmonic = harmonic_mean_combination(p_values);
+  g.median_pearson = median(pearsons);
+  g.mean_cosine = mean(cosines);
+  g.mean_null_cosine = mean(null_cosines);
+  return g;
+}
+
+std::string family_line(const group_evidence& f) {
+  return fmt::format(
+      "{}: {} tensor pairs, median Pearson {:.4f}; harmonic-mean p = {} (Fisher p = {}); Holm–Šidák "
+      "adjusted p = {}{}. Strongest: {} (Pearson {:.4f}, z = {:.1f} against its permutation null).",
+      f.name, f.tensors, f.median_pearson, p_text(f.harmonic.p), p_text(f.fisher.p), p_text(f.adjusted_p),
+      f.significant ? " — significant" : "", f.strongest, f.strongest_pearson, f.strongest_z);
+}
+
+// The sentence the Solar/GLM claim needed: high raw cosine that the calibrated test does not back.
+std::string raw_cosine_caution(const comparison_report& report, double alpha) {
+  std::vector<double> cosines, null_cosines, pearsons;
+  std::map<std::string, int> families;
+  double smallest_p = 1;
+  for (const auto& t : report.tensors) {
+    if (!t.null.available || !(t.figures.cosine > 0.9) || t.null.p_value <= alpha) continue;
+    cosines.push_back(t.figures.cosine);
+    null_cosines.push_back(t.null.cosine.mean);
+    pearsons.push_back(t.figures.pearson);
+    smallest_p = std::min(smallest_p, t.null.p_value);
+    ++families[role_family(t.pair.key.role)];
+  }
+  if (cosines.empty()) return {};
+  const auto most = std::max_element(families.begin(), families.end(),
+                                     [](const auto& x, const auto& y) { return x.second < y.second; });
+  return fmt::format(
+      "{} tensor pairs (mostly {}) have a raw cosine above 0.9 (mean {:.3f}), but their permutation "
+      "nulls — what unrelated weights score — average {:.3f}, their median Pearson is {:.3f} and no p "
+      "is below {:.2g}: a high raw cosine of these vectors is not evidence of derivation.",
+      cosines.size(), most->first, mean(cosines), mean(null_cosines), median(pearsons), smallest_p);
+}
+
+}  // namespace
+
+std::string role_family(std::string_view role) {
+  if (starts_with(role, "mtp.")) return "mtp";
+  if (contains(role, "router") || contains(role, "shared_expert_gate") || contains(role, "e_score_correction"))
+    return "router";
+  if (starts_with(role, "mlp.experts.")) return "experts";
+  if (contains(role, "norm") || contains(role, "ln_")) return "norms";
+  if (contains(role, "embed") || contains(role, "lm_head") || contains(role, "wte") || contains(role, "wpe"))
+    return "embeddings";
+  if (contains(role, "attn")) return "attention";
+  if (contains(role, "mlp")) return "mlp";
+  return "other";
+}
+
+evidence_summary assess_evidence(const comparison_report& report, double alpha) {
+  evidence_summary summary;
+  auto& verdict = summary.verdict;
+  verdict.alpha = alpha;
+
+  std::map<int, std::vector<const tensor_result*>> by_layer;
+  std::map<std::string, std::vector<const tensor_result*>> by_family;
+  for (const auto& t : report.tensors) {
+    by_layer[t.pair.key.layer].push_back(&t);
+    by_family[role_family(t.pair.key.role)].push_back(&t);
+  }
+  for (const auto& [layer, members] : by_layer)
+    summary.layers.push_back(combine(layer < 0 ? "global" : fmt::format("layer {}", layer), layer, members));
+  for (const auto& [family, members] : by_family) {
+    group_evidence g = combine(family, -1, members);
+    if (g.tensors > 0) summary.families.push_back(std::move(g));
+  }
+
+  std::vector<double> family_p;
+  for (const auto& f : summary.families) family_p.push_back(f.harmonic.p);
+  const std::vector<double> adjusted = holm_sidak(family_p);
+  for (std::size_t i = 0; i < summary.families.size(); ++i) {
+    summary.families[i].adjusted_p = adjusted[i];
+    summary.families[i].significant = adjusted[i] <= alpha;
+  }
+  verdict.p_global = adjusted.empty() ? 1.0 : *std::min_element(adjusted.begin(), adjusted.end());
+  std::vector<const group_evidence*> ordered;
+  for (const auto& f : summary.families) ordered.push_back(&f);
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [](const group_evidence* x, const group_evidence* y) { return x->adjusted_p < y->adjusted_p; });
+
+  const bool all_equal =
+      !report.tensors.empty() && report.unpaired.empty() &&
+      std::all_of(report.tensors.begin(), report.tensors.end(), [](const tensor_result& t) {
+        return t.moments.elements == 0 || t.moments.bitwise_equal == t.moments.elements;
+      });
+  const double smaller = static_cast<double>(
+      std::min(report.model_a.parameter_count, report.model_b.parameter_count));
+  const double coverage = smaller > 0 ? static_cast<double>(report.compared_elements) / smaller : 0;
+
+  if (report.tensors.empty()) {
+    verdict.label = "inconclusive";
+    verdict.evidence.push_back("The models have no tensor pair with a common key and shape; nothing was compared.");
+  } else if (all_equal) {
+    verdict.label = "identical";
+    verdict.evidence.push_back(fmt::format(
+        "All {} tensor pairs ({} elements) are equal bit for bit after conversion to a common dtype, "
+        "and neither model has a tensor the other lacks.",
+        report.tensors.size(), report.compared_elements));
+  } else if (summary.families.empty()) {
+    verdict.label = "inconclusive";
+    verdict.evidence.push_back("No tensor pair has a usable permutation null (see each pair's null reason).");
+  } else if (verdict.p_global <= alpha) {
+    verdict.label = "derived";
+  } else if (coverage < minimum_coverage) {
+    verdict.label = "inconclusive";
+    verdict.evidence.push_back(fmt::format(
+        "Only {:.1f} % of the smaller model's parameters could be compared; too little to say there is "
+        "no evidence.",
+        100 * coverage));
+  } else {
+    verdict.label = "no evidence of derivation";
+  }
+  if (!summary.families.empty() && verdict.label != "inconclusive")
+    verdict.evidence.push_back(fmt::format("Global p = {} (smallest Holm–Šidák-adjusted family p) at α = {}.",
+                                           p_text(verdict.p_global), alpha));
+  for (const group_evidence* f : ordered) verdict.evidence.push_back(family_line(*f));
+
+  if (const std::string caution = raw_cosine_caution(report, alpha); !caution.empty())
+    verdict.notes.push_back(caution);
+  std::size_t disagreeing = 0, with_null = 0;
+  for (const auto& t : report.tensors) {
+    with_null += t.null.available;
+    disagreeing += t.null.available && t.null.closed_form_disagrees;
+  }
+  if (disagreeing > 0)
+    verdict.notes.push_back(fmt::format(
+        "In {} of {} tensor pairs the closed-form null of Pearson (√n·r ≈ N(0, 1)) disagrees with the "
+        "permutation null (structured tensors); the verdict uses the permutation null.",
+        disagreeing, with_null));
+  if (verdict.label == "no evidence of derivation")
+    verdict.notes.push_back(
+        "No evidence of derivation is not proof of independence: it holds only for the invariances "
+        "tested below.");
+
+  verdict.invariances_tested = {
+      "tensors paired by canonical key (layer, role, expert) across architectures and names",
+      "element-aligned comparison: fine-tuning drift, added noise",
+      "dtype changes and re-sharding (bitwise equality after conversion to a common dtype)"};
+  verdict.invariances_not_tested = {
+      "permutation of MLP neurons, attention heads or the hidden dimension",
+      "rescaling of norm weights against the following linear layers",
+      "layer pruning, duplication or reordering (depth alignment)",
+      "permutation of experts",
+      "vocabulary changes (embedding rows of shared tokens)"};
+  return summary;
+}
+
+}  // namespace lineage

@@ -1,0 +1,114 @@
+#include "reduce/null_figures.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numbers>
+
+#include "reduce/probability.hpp"
+
+namespace lineage {
+namespace {
+
+double quantile(const std::vector<double>& sorted, double q) {
+  if (sorted.empty()) return NAN;
+  const double position = q * static_cast<double>(sorted.size() - 1);
+  const auto low = static_cast<std::size_t>(position);
+  const std::size_t high = std::min(low + 1, sorted.size() - 1);
+  const double fraction = position - static_cast<double>(low);
+  return sorted[low] + fraction * (sorted[high] - sorted[low]);
+}
+
+statistic_null summarise(const std::vector<double>& samples) {
+  statistic_null s;
+  const double count = static_cast<double>(samples.size());
+  double sum = 0;
+  for (const double v : samples) sum += v;
+  s.mean = sum / count;
+  double squares = 0;
+  for (const double v : samples) squares += (v - s.mean) * (v - s.mean);
+  s.sd = samples.size() > 1 ? std::sqrt(squares / (count - 1)) : 0;
+  std::vector<double> sorted = samples;
+  std::sort(sorted.begin(), sorted.end());
+  s.min = sorted.front();
+  s.max = sorted.back();
+  s.q01 = quantile(sorted, 0.01);
+  s.q50 = quantile(sorted, 0.50);
+  s.q99 = quantile(sorted, 0.99);
+  return s;
+}
+
+// The closed-form null's agreement with the permutation null, once p_value is known.
+null_figures finish_closed_form(null_figures& f, const pair_moments& moments, double alpha) {
+  if (moments.count > 1 && f.pearson.sd > 0) {
+    f.null_sd_ratio = f.pearson.sd * std::sqrt(static_cast<double>(moments.count));
+    f.closed_form_disagrees = (f.closed_p <= alpha) != (f.p_value <= alpha);
+  }
+  return f;
+}
+
+}  // namespace
+
+null_figures derive_null_figures(const null_samples& samples, const pair_moments& moments,
+                                 double observed_pearson, double alpha, bool rows) {
+  null_figures f;
+  f.unit = rows ? "rows" : "elements";
+  const double n = static_cast<double>(moments.count);
+  if (moments.count > 1 && std::isfinite(observed_pearson)) {
+    f.closed_z = std::sqrt(n) * observed_pearson;
+    f.closed_p = normal_upper_tail(f.closed_z);
+  }
+  if (!samples.usable) {
+    f.reason = samples.reason;
+    return f;
+  }
+  if (samples.t.empty()) {
+    f.reason = "no permutations drawn";
+    return f;
+  }
+  f.available = true;
+  f.permutations = static_cast<std::uint32_t>(samples.t.size());
+
+  // Statistics as functions of T (the sums other than T do not change under permutation).
+  const double norm_product = std::sqrt(moments.raw_aa * moments.raw_bb);
+  const double centred_product = std::sqrt(moments.m2_a * moments.m2_b);
+  const double offset = n * moments.mean_a * moments.mean_b;
+  const double norm_a = std::sqrt(moments.raw_aa);
+  for (const double t : samples.t) {
+    f.cosine_samples.push_back(norm_product > 0 ? t / norm_product : NAN);
+    f.pearson_samples.push_back(centred_product > 0 ? (t - offset) / centred_product : NAN);
+    f.rel_l2_samples.push_back(
+        norm_a > 0 ? std::sqrt(std::max(0.0, moments.raw_aa + moments.raw_bb - 2 * t)) / norm_a : NAN);
+  }
+  f.cosine = summarise(f.cosine_samples);
+  f.pearson = summarise(f.pearson_samples);
+  f.rel_l2 = summarise(f.rel_l2_samples);
+
+  std::size_t above = 0, equal = 0;
+  double largest = -INFINITY;
+  for (const double t : samples.t) {
+    above += t > samples.observed;
+    equal += t == samples.observed;
+    largest = std::max(largest, t);
+  }
+  const double k = static_cast<double>(samples.t.size());
+  f.p_permutation = (1 + static_cast<double>(above + equal)) / (1 + k);
+  f.p_value = (static_cast<double>(above) + samples.randomizer * (1 + static_cast<double>(equal))) / (1 + k);
+  const statistic_null on_t = summarise(samples.t);
+  f.beyond_all = samples.observed > largest;
+  f.log10_p_value = std::log10(f.p_value);
+  if (on_t.sd > 0) {
+    f.z = (samples.observed - on_t.mean) / on_t.sd;
+    f.p_tail = normal_upper_tail(f.z);
+    if (f.beyond_all) {
+      // In logarithms: the tail of a z of several hundred underflows a double.
+      f.log10_p_value = (log_normal_upper_tail(f.z) -
+                         log_normal_upper_tail((largest - on_t.mean) / on_t.sd) - std::log(1 + k)) /
+                        std::numbers::ln10;
+      f.p_value = std::max(std::pow(10.0, f.log10_p_value), std::numeric_limits<double>::denorm_min());
+    }
+  }
+  return finish_closed_form(f, moments, alpha);
+}
+
+}  // namespace lineage

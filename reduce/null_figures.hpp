@@ -1,0 +1,50 @@
+#pragma once
+// A tensor pair's similarity against its permutation null, and beside the closed-form null.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "shard/block_stats.hpp"
+#include "shard/permutation_null.hpp"
+
+namespace lineage {
+
+// One statistic's null distribution, summarised.
+struct statistic_null {
+  double mean = 0, sd = 0, q01 = 0, q50 = 0, q99 = 0, min = 0, max = 0;
+};
+
+struct null_figures {
+  bool available = false;
+  std::string reason;            // why not: "non-finite values", "fewer than two units to permute", ...
+  std::uint32_t permutations = 0;
+  std::string unit;              // "rows" (matrices) or "elements" (vectors)
+  statistic_null cosine, pearson, rel_l2;
+  std::vector<double> cosine_samples, pearson_samples, rel_l2_samples;
+
+  // Raw cosine, Pearson and relative L2 are all monotone in T = Σ⟨aᵢ, b_π(i)⟩, so one permutation
+  // p-value and one z-score serve all three.
+  double p_permutation = 1;      // (1 + #{null ≥ observed}) / (1 + K), "more similar than chance"
+  double z = 0;                  // (observed − null mean) / null sd, on T
+  double p_tail = 1;             // normal upper tail of z
+  bool beyond_all = false;       // the observed value exceeds every null sample
+  // The tensor's p, the one the evidence combines: the randomized permutation p-value
+  // (#{null > obs} + U·(1 + #{null = obs})) / (1 + K), exactly uniform for unrelated tensors
+  // (the classic p_permutation is conservative, and combining many conservative p-values
+  // compounds it); beyond every null sample, (1/(1 + K))·P(Z > z)/P(Z > z_max), the normal tail
+  // resolving how far beyond.
+  double p_value = 1;            // at least the smallest positive double
+  double log10_p_value = 0;      // exact where p_value would underflow
+
+  // Closed form for Pearson over n independent elements: √n·r ≈ N(0, 1).
+  double closed_z = 0, closed_p = 1;
+  double null_sd_ratio = 0;      // empirical null sd of Pearson × √n (1 when elements behave independently)
+  bool closed_form_disagrees = false;  // the two nulls disagree on significance at α
+};
+
+// `observed_pearson` is the pair's reported Pearson (from the merged moments); `alpha` decides
+// whether closed form and permutation test agree on significance.
+null_figures derive_null_figures(const null_samples& samples, const pair_moments& moments,
+                                 double observed_pearson, double alpha, bool rows);
+
+}  // namespace lineage

@@ -1,0 +1,100 @@
+// The permutation nulls and the evidence in report.h5 (layout: docs/HDF5_SCHEMA.md).
+#include <cmath>
+
+#include "reduce/h5_columns.hpp"
+
+namespace lineage {
+
+void write_null_columns(const h5_group& group, const std::vector<tensor_result>& rows) {
+  using row = tensor_result;
+  using i64 = std::int64_t;
+  group.write_column("p_value", column(rows, [](const row& r) { return r.null.available ? r.null.p_value : NAN; }));
+  group.write_column("null_available", column(rows, [](const row& r) -> i64 { return r.null.available; }));
+  group.write_column("null_reason", column(rows, [](const row& r) { return r.null.reason; }));
+  group.write_column("null_unit", column(rows, [](const row& r) { return r.null.unit; }));
+  group.write_column("null_permutations", column(rows, [](const row& r) -> i64 { return r.null.permutations; }));
+  group.write_column("null_beyond_all", column(rows, [](const row& r) -> i64 { return r.null.beyond_all; }));
+  group.write_column("closed_form_disagrees",
+                     column(rows, [](const row& r) -> i64 { return r.null.closed_form_disagrees; }));
+  const auto when_available = [](double (*get)(const null_figures&)) {
+    return [get](const row& r) { return r.null.available ? get(r.null) : NAN; };
+  };
+  const std::pair<const char*, double (*)(const null_figures&)> figures[] = {
+      {"p_permutation", [](const null_figures& f) { return f.p_permutation; }},
+      {"log10_p_value", [](const null_figures& f) { return f.log10_p_value; }},
+      {"z", [](const null_figures& f) { return f.z; }},
+      {"p_tail", [](const null_figures& f) { return f.p_tail; }},
+      {"null_sd_ratio", [](const null_figures& f) { return f.null_sd_ratio; }},
+  };
+  for (const auto& [name, get] : figures) group.write_column(name, column(rows, when_available(get)));
+  group.write_column("closed_z", column(rows, [](const row& r) { return r.null.closed_z; }));
+  group.write_column("closed_p", column(rows, [](const row& r) { return r.null.closed_p; }));
+  const std::pair<const char*, const statistic_null null_figures::*> statistics[] = {
+      {"cosine", &null_figures::cosine}, {"pearson", &null_figures::pearson}, {"rel_l2", &null_figures::rel_l2}};
+  const std::pair<const char*, double statistic_null::*> parts[] = {
+      {"mean", &statistic_null::mean}, {"sd", &statistic_null::sd},   {"q01", &statistic_null::q01},
+      {"q50", &statistic_null::q50},   {"q99", &statistic_null::q99}, {"min", &statistic_null::min},
+      {"max", &statistic_null::max}};
+  for (const auto& [statistic, member] : statistics)
+    for (const auto& [part, field] : parts)
+      group.write_column(fmt::format("null_{}_{}", statistic, part), column(rows, [&](const row& r) {
+                           return r.null.available ? (r.null.*member).*field : NAN;
+                         }));
+}
+
+// Every null sample: flat columns, pair p's samples at [offsets[p], offsets[p+1]).
+void write_null_samples(const h5_group& root, const comparison_report& report) {
+  const h5_group group = root.create_group("nulls");
+  std::vector<std::uint64_t> offsets{0};
+  std::vector<double> cosine, pearson, rel_l2;
+  for (const auto& t : report.tensors) {
+    cosine.insert(cosine.end(), t.null.cosine_samples.begin(), t.null.cosine_samples.end());
+    pearson.insert(pearson.end(), t.null.pearson_samples.begin(), t.null.pearson_samples.end());
+    rel_l2.insert(rel_l2.end(), t.null.rel_l2_samples.begin(), t.null.rel_l2_samples.end());
+    offsets.push_back(cosine.size());
+  }
+  group.write_column("offsets", std::span<const std::uint64_t>(offsets));
+  group.write_column("cosine", std::span<const double>(cosine));
+  group.write_column("pearson", std::span<const double>(pearson));
+  group.write_column("rel_l2", std::span<const double>(rel_l2));
+}
+
+void write_groups(const h5_group& group, const std::vector<group_evidence>& rows, bool family) {
+  using row = group_evidence;
+  group.write_column("name", column(rows, [](const row& r) { return r.name; }));
+  group.write_column("tensors", column(rows, [](const row& r) -> std::uint64_t { return r.tensors; }));
+  group.write_column("fisher_statistic", column(rows, [](const row& r) { return r.fisher.statistic; }));
+  group.write_column("fisher_p", column(rows, [](const row& r) { return r.fisher.p; }));
+  group.write_column("hmp", column(rows, [](const row& r) { return r.harmonic.statistic; }));
+  group.write_column("hmp_p", column(rows, [](const row& r) { return r.harmonic.p; }));
+  group.write_column("median_pearson", column(rows, [](const row& r) { return r.median_pearson; }));
+  group.write_column("mean_cosine", column(rows, [](const row& r) { return r.mean_cosine; }));
+  group.write_column("mean_null_cosine", column(rows, [](const row& r) { return r.mean_null_cosine; }));
+  group.write_column("min_p", column(rows, [](const row& r) { return r.min_p; }));
+  group.write_column("strongest", column(rows, [](const row& r) { return r.strongest; }));
+  group.write_column("strongest_pearson", column(rows, [](const row& r) { return r.strongest_pearson; }));
+  group.write_column("strongest_z", column(rows, [](const row& r) { return r.strongest_z; }));
+  if (family) {
+    group.write_column("holm_sidak_p", column(rows, [](const row& r) { return r.adjusted_p; }));
+    group.write_column("significant", column(rows, [](const row& r) -> std::int64_t { return r.significant; }));
+  } else {
+    group.write_column("layer", column(rows, [](const row& r) -> std::int64_t { return r.layer; }));
+  }
+}
+
+void write_evidence(const h5_group& root, const comparison_report& report) {
+  const h5_group group = root.create_group("evidence");
+  write_groups(group.create_group("families"), report.evidence.families, true);
+  write_groups(group.create_group("layers"), report.evidence.layers, false);
+  const auto& v = report.evidence.verdict;
+  const h5_group verdict = root.create_group("verdict");
+  verdict.set_attribute("label", v.label);
+  verdict.set_attribute("p_global", v.p_global);
+  verdict.set_attribute("alpha", v.alpha);
+  verdict.write_column("evidence", v.evidence);
+  verdict.write_column("notes", v.notes);
+  verdict.write_column("invariances_tested", v.invariances_tested);
+  verdict.write_column("invariances_not_tested", v.invariances_not_tested);
+}
+
+}  // namespace lineage

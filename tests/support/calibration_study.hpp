@@ -1,0 +1,50 @@
+#pragma once
+// Calibration of the verdict on generated models: how often unrelated pairs are called derived
+// (and whether their global p-values are uniform), and how often derived pairs are caught at each
+// drift level. Used by tests/unit/test_calibration.cpp (small, fixed seeds) and bench/calibrate
+// (larger, prints the table for docs/CALIBRATION.md).
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "reduce/probability.hpp"
+#include "synth/synth.hpp"
+
+namespace lineage {
+
+struct calibration_options {
+  synth::model_shape shape;
+  std::uint32_t independent_pairs = 200;
+  std::vector<double> drift_levels;       // derived pairs at each level (synth drift scale)
+  std::uint32_t derived_pairs_per_level = 20;
+  std::uint32_t permutations_vector = 1000;
+  std::uint32_t permutations_matrix = 200;
+  double alpha = 0.01;
+  std::uint64_t first_seed = 1;
+  double layer_correlation = 0.0;
+  std::filesystem::path work_dir;         // models are written here and removed again
+};
+
+struct detection_rate {
+  double drift = 0;
+  std::uint32_t pairs = 0;
+  std::uint32_t detected = 0;             // verdict "derived" (or "identical")
+  double median_p_global = 1;
+  double median_pearson = 0;              // median over pairs of the median Pearson of their tensors
+  [[nodiscard]] double power() const { return pairs ? static_cast<double>(detected) / pairs : 0; }
+};
+
+struct calibration_result {
+  std::vector<double> independent_p;      // global p of each independent pair
+  std::vector<std::string> independent_labels;
+  combined_p uniformity;                  // Kolmogorov–Smirnov of independent_p against U(0, 1)
+  double false_positive_rate = 0;         // share of independent pairs called derived at α
+  std::vector<detection_rate> detection;
+  // The smallest drift level at which power falls below 0.9 (NaN if it never does).
+  double detection_limit = 0;
+};
+
+calibration_result run_calibration(const calibration_options& options);
+
+}  // namespace lineage
