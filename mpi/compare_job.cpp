@@ -142,7 +142,7 @@ int run_compare_job(const communicator& comm, const compare_request& request) {
       manifest.block_elements = job.plan.block_elements;
       manifest.end_time = utc_now();
       const comparison_report report =
-          reduce_comparison(job.plan, per_rank, std::move(manifest), job.config.alpha);
+          reduce_comparison(job.plan, per_rank, std::move(manifest), {job.config.alpha, job.config.seed});
       const std::filesystem::path out = job.config.output_dir;
       write_reports(report, out);
       print_terminal_table(report, std::cout);

@@ -4,6 +4,7 @@
 
 #include "shard/block_compute.hpp"
 #include "shard/checkpoint.hpp"
+#include "shard/cross_layer.hpp"
 #include "shard/kernel.hpp"
 
 namespace lineage {
@@ -35,14 +36,16 @@ rank_results compute_share(const work_plan& plan, int rank) {
     results.blocks.push_back({i, pair_moments::from_block(reader.compute(plan.blocks[i]))});
   for (std::size_t i = 0; i < plan.nulls.size(); ++i)
     if (plan.null_rank[i] == static_cast<std::uint32_t>(rank)) results.nulls.push_back(reader.compute(plan.nulls[i]));
+  for (std::size_t i = 0; i < plan.cross_layers.size(); ++i)
+    if (plan.cross_layer_rank[i] == static_cast<std::uint32_t>(rank))
+      results.cross_layers.push_back(compute_cross_layer(static_cast<std::uint32_t>(i), plan.cross_layers[i], reader));
   return results;
 }
 
 comparison_report reduce_comparison(const work_plan& plan, const std::vector<rank_results>& per_rank,
-                                    run_manifest manifest, double alpha) {
-  const auto merged = merge_in_plan_order(plan, per_rank);
-  const auto nulls = nulls_by_pair(plan, per_rank);
-  return build_report(plan, merged, nulls, std::move(manifest), alpha);
+                                    run_manifest manifest, const analysis_options& analysis) {
+  return build_report(plan, merge_in_plan_order(plan, per_rank), nulls_by_pair(plan, per_rank),
+                      cross_layers_in_plan_order(plan, per_rank), std::move(manifest), analysis);
 }
 
 comparison_report compare_in_process(const compare_config& config) {
@@ -51,7 +54,7 @@ comparison_report compare_in_process(const compare_config& config) {
   manifest.config_json = config.to_json().dump();
   manifest.kernel = best_kernel().name;
   manifest.block_elements = plan.block_elements;
-  return reduce_comparison(plan, {compute_share(plan, 0)}, std::move(manifest), config.alpha);
+  return reduce_comparison(plan, {compute_share(plan, 0)}, std::move(manifest), {config.alpha, config.seed});
 }
 
 }  // namespace lineage

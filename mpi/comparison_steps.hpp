@@ -19,7 +19,7 @@ rank_results compute_share(const work_plan& plan, int rank);
 
 // Merges every rank's results in plan order and assesses the evidence.
 comparison_report reduce_comparison(const work_plan& plan, const std::vector<rank_results>& per_rank,
-                                    run_manifest manifest, double alpha);
+                                    run_manifest manifest, const analysis_options& analysis);
 
 // All three steps in this process; writes nothing.
 comparison_report compare_in_process(const compare_config& config);

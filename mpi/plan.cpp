@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 
 #include "core/error.hpp"
 #include "core/random_stream.hpp"
@@ -76,6 +77,12 @@ unpaired_tensor unpaired(char side, const side_view& v, std::string reason) {
   return {side, v.view.label, v.view.key, v.tensor->type, plan_side(v).shape, std::move(reason)};
 }
 
+// rows × row_length of a planned tensor, as the nulls see it: rows of a matrix, elements of a vector.
+std::pair<std::uint64_t, std::uint64_t> unit_shape(const planned_tensor& t) {
+  const bool matrix = t.shape.size() >= 2 && t.shape[0] >= 2;
+  return matrix ? std::pair{t.shape[0], t.elements / t.shape[0]} : std::pair{t.elements, std::uint64_t{1}};
+}
+
 // One null per pair with at least two units to permute.
 void plan_nulls(work_plan& plan, const null_options& options) {
   const std::uint64_t job_seed = [&] {
@@ -88,14 +95,68 @@ void plan_nulls(work_plan& plan, const null_options& options) {
     request.pair = static_cast<std::uint32_t>(p);
     request.a = {pair.a.file, pair.a.byte_offset, pair.a.type};
     request.b = {pair.b.file, pair.b.byte_offset, pair.b.type};
-    const auto& shape = pair.a.shape;
-    const bool matrix = shape.size() >= 2 && shape[0] >= 2;
-    request.rows = matrix ? shape[0] : pair.a.elements;
-    request.row_length = matrix ? pair.a.elements / shape[0] : 1;
-    request.permutations = matrix ? options.permutations_matrix : options.permutations_vector;
+    std::tie(request.rows, request.row_length) = unit_shape(pair.a);
+    request.permutations = request.row_length > 1 ? options.permutations_matrix : options.permutations_vector;
     request.seed = job_seed ^ fnv1a_64(key_text(pair.key));
     if (request.rows < 2 || request.row_length == 0 || request.permutations == 0) continue;
     plan.nulls.push_back(request);
+  }
+}
+
+using keyed_views = std::map<tensor_key, std::vector<side_view>>;
+
+// One layer × layer unit per role that has one tensor per layer, the same shape everywhere and at
+// least two layers on each side. Routed experts are left to expert matching.
+void plan_cross_layers(work_plan& plan, const keyed_views& views_a, const keyed_views& views_b,
+                       std::uint64_t seed) {
+  struct role_layers {
+    std::map<int, planned_tensor> a, b;
+    bool usable = true;
+  };
+  std::map<std::string, role_layers> by_role;
+  const auto collect = [&](const keyed_views& views, bool side_a) {
+    for (const auto& [key, list] : views) {
+      if (key.layer < 0 || key.expert >= 0) continue;
+      auto& entry = by_role[key.role];
+      if (list.size() != 1) {
+        entry.usable = false;
+        continue;
+      }
+      (side_a ? entry.a : entry.b)[key.layer] = plan_side(list.front());
+    }
+  };
+  collect(views_a, true);
+  collect(views_b, false);
+  for (const auto& [role, entry] : by_role) {
+    if (!entry.usable || entry.a.size() < 2 || entry.b.size() < 2) continue;
+    const auto& shape = entry.a.begin()->second.shape;
+    bool same_shape = true;
+    for (const auto* side : {&entry.a, &entry.b})
+      for (const auto& [layer, tensor] : *side) same_shape = same_shape && tensor.shape == shape;
+    if (!same_shape || entry.a.begin()->second.elements == 0) continue;
+    cross_layer_request request;
+    request.role = role;
+    for (const auto& [layer, tensor] : entry.a) {
+      request.layers_a.push_back(layer);
+      request.a.push_back({tensor.file, tensor.byte_offset, tensor.type});
+    }
+    for (const auto& [layer, tensor] : entry.b) {
+      request.layers_b.push_back(layer);
+      request.b.push_back({tensor.file, tensor.byte_offset, tensor.type});
+    }
+    std::tie(request.rows, request.row_length) = unit_shape(entry.a.begin()->second);
+    const std::uint64_t wanted = std::max<std::uint64_t>(1, cross_layer_sample_elements / request.row_length);
+    if (wanted >= request.rows) {
+      for (std::uint64_t r = 0; r < request.rows; ++r) request.sampled_rows.push_back(static_cast<std::uint32_t>(r));
+    } else {
+      // The first `wanted` entries of a random permutation: a sample without replacement.
+      std::vector<std::uint32_t> order(request.rows);
+      random_stream stream(seed, "cross-layer rows", role);
+      random_permutation(stream, order);
+      request.sampled_rows.assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(wanted));
+      std::sort(request.sampled_rows.begin(), request.sampled_rows.end());
+    }
+    plan.cross_layers.push_back(std::move(request));
   }
 }
 
@@ -108,20 +169,33 @@ std::string key_text(const tensor_key& key) {
   return text;
 }
 
-void assign_nulls(work_plan& plan, int ranks) {
-  if (ranks < 1) throw internal_error("assign_nulls: rank count must be positive");
-  std::vector<std::size_t> order(plan.nulls.size());
+namespace {
+
+// Greedy longest-processing-time dealing: deterministic for a given rank count.
+std::vector<std::uint32_t> deal_by_cost(const std::vector<std::uint64_t>& costs, std::vector<std::uint64_t>& load) {
+  std::vector<std::size_t> order(costs.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
-    return plan.nulls[x].cost() > plan.nulls[y].cost();
-  });
-  std::vector<std::uint64_t> load(static_cast<std::size_t>(ranks), 0);
-  plan.null_rank.assign(plan.nulls.size(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return costs[x] > costs[y]; });
+  std::vector<std::uint32_t> owner(costs.size(), 0);
   for (const std::size_t i : order) {
     const auto lightest = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
-    plan.null_rank[i] = static_cast<std::uint32_t>(lightest);
-    load[lightest] += plan.nulls[i].cost();
+    owner[i] = static_cast<std::uint32_t>(lightest);
+    load[lightest] += costs[i];
   }
+  return owner;
+}
+
+}  // namespace
+
+void assign_units(work_plan& plan, int ranks) {
+  if (ranks < 1) throw internal_error("assign_units: rank count must be positive");
+  std::vector<std::uint64_t> load(static_cast<std::size_t>(ranks), 0);
+  std::vector<std::uint64_t> costs;
+  for (const auto& request : plan.nulls) costs.push_back(request.cost());
+  plan.null_rank = deal_by_cost(costs, load);
+  costs.clear();
+  for (const auto& request : plan.cross_layers) costs.push_back(request.cost());
+  plan.cross_layer_rank = deal_by_cost(costs, load);
 }
 
 work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture_registry& registry,
@@ -185,8 +259,9 @@ work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture
     pair.block_count = plan.blocks.size() - pair.first_block;
   }
   plan_nulls(plan, options.nulls);
+  plan_cross_layers(plan, views_a, views_b, options.nulls.seed);
   assign_blocks(plan, options.ranks);
-  assign_nulls(plan, options.ranks);
+  assign_units(plan, options.ranks);
   return plan;
 }
 

@@ -12,6 +12,7 @@
 #include "core/dtype.hpp"
 #include "mpi/architecture_map.hpp"
 #include "shard/checkpoint.hpp"
+#include "shard/cross_layer.hpp"
 #include "shard/permutation_null.hpp"
 #include "shard/work_block.hpp"
 
@@ -65,6 +66,8 @@ struct work_plan {
   std::vector<std::uint64_t> rank_first_block;  // size ranks + 1: rank r does [v[r], v[r+1])
   std::vector<null_request> nulls;    // permutation nulls, in pair order (pairs with ≥ 2 units)
   std::vector<std::uint32_t> null_rank;  // the rank computing each null
+  std::vector<cross_layer_request> cross_layers;  // one per role with ≥ 2 layers on each side
+  std::vector<std::uint32_t> cross_layer_rank;
 
   [[nodiscard]] int ranks() const noexcept { return static_cast<int>(rank_first_block.size()) - 1; }
   [[nodiscard]] std::uint64_t total_bytes() const noexcept {
@@ -97,9 +100,9 @@ work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture
 // Deals the blocks of `plan` to `ranks` ranks as contiguous runs of about equal bytes.
 void assign_blocks(work_plan& plan, int ranks);
 
-// Deals the nulls to ranks by cost, largest first, each to the least loaded rank. Which rank
-// computes a null does not change its result.
-void assign_nulls(work_plan& plan, int ranks);
+// Deals the nulls and the cross-layer units to ranks by cost, largest first, each to the least
+// loaded rank. Which rank computes a unit does not change its result.
+void assign_units(work_plan& plan, int ranks);
 
 // The canonical key as text ("layer 3 / mlp.experts.up_proj.weight / expert 7"), for seeds and
 // messages.

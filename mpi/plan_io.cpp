@@ -34,7 +34,7 @@ void serialize(Archive& ar, model_description& m, unsigned /*version*/) {
 template <class Archive>
 void serialize(Archive& ar, work_plan& p, unsigned /*version*/) {
   ar & p.model_a & p.model_b & p.block_elements & p.pairs & p.blocks & p.unpaired & p.rank_first_block &
-      p.nulls & p.null_rank;
+      p.nulls & p.null_rank & p.cross_layers & p.cross_layer_rank;
 }
 
 std::vector<char> serialize_plan(const work_plan& plan) {

@@ -74,4 +74,21 @@ std::vector<null_samples> nulls_by_pair(const work_plan& plan, const std::vector
   return by_pair;
 }
 
+std::vector<cross_layer_result> cross_layers_in_plan_order(const work_plan& plan,
+                                                           const std::vector<rank_results>& per_rank) {
+  std::vector<std::optional<cross_layer_result>> ordered(plan.cross_layers.size());
+  for (const auto& results : per_rank)
+    for (const auto& result : results.cross_layers) {
+      if (result.request >= ordered.size() || ordered[result.request])
+        throw internal_error(fmt::format("cross-layer unit {} reported twice or out of range", result.request));
+      ordered[result.request] = result;
+    }
+  std::vector<cross_layer_result> all;
+  for (std::size_t i = 0; i < ordered.size(); ++i) {
+    if (!ordered[i]) throw internal_error(fmt::format("cross-layer unit {} was not computed", i));
+    all.push_back(std::move(*ordered[i]));
+  }
+  return all;
+}
+
 }  // namespace lineage

@@ -23,10 +23,11 @@ struct block_result {
 struct rank_results {
   std::vector<block_result> blocks;
   std::vector<null_samples> nulls;
+  std::vector<cross_layer_result> cross_layers;
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
-    archive & blocks & nulls;
+    archive & blocks & nulls & cross_layers;
   }
 };
 
@@ -37,6 +38,10 @@ rank_results deserialize_results(const std::vector<char>& bytes);
 // The null samples of every pair, by pair index (pairs without a null keep usable = false and
 // the reason "no null planned"). Throws internal_error if a planned null is missing or repeated.
 std::vector<null_samples> nulls_by_pair(const work_plan& plan, const std::vector<rank_results>& per_rank);
+
+// The cross-layer matrices in plan order. Throws internal_error if one is missing or repeated.
+std::vector<cross_layer_result> cross_layers_in_plan_order(const work_plan& plan,
+                                                           const std::vector<rank_results>& per_rank);
 
 // One pair_moments per tensor pair, each the merge of its blocks in block order. Throws
 // internal_error unless every block of the plan is present exactly once.

@@ -11,6 +11,8 @@
 namespace lineage {
 namespace {
 
+constexpr const char* layer_order_family = "layer order";
+
 bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
 bool starts_with(std::string_view text, std::string_view prefix) { return text.rfind(prefix, 0) == 0; }
 
@@ -58,12 +60,61 @@ group_evidence combine(std::string name, int layer, const std::vector<const tens
   return g;
 }
 
-std::string family_line(const group_evidence& f) {
+std::string family_line(const group_evidence& f, const comparison_report& report) {
+  const std::string adjusted =
+      fmt::format("Holm–Šidák adjusted p = {}{}", p_text(f.adjusted_p), f.significant ? " — significant" : "");
+  if (f.name == layer_order_family) {
+    const auto& d = report.depth;
+    const std::string alignment =
+        d.available ? fmt::format("; B's {} layers align monotonically to A's {} ({}; {} A layers skipped, {} B "
+                                  "layers repeat their A layer) with mean Pearson {:.4f}, z = {:.1f}, p = {} "
+                                  "against {} shuffled layer orders",
+                                  d.layers_b.size(), d.layers_a.size(),
+                                  d.is_identity ? "layer i to layer i" : "not layer i to i", d.skipped_a,
+                                  d.repeated, d.score, d.z, p_text(d.p_value), d.permutations)
+                    : std::string();
+    return fmt::format(
+        "{}: {} tests (the diagonal of each role's layer × layer Pearson matrix against layer-label "
+        "permutations{}); harmonic-mean p = {} (Fisher p = {}); {}. Strongest: {} (Pearson {:.4f}, z = {:.1f}).",
+        f.name, f.tensors, alignment, p_text(f.harmonic.p), p_text(f.fisher.p), adjusted, f.strongest,
+        f.strongest_pearson, f.strongest_z);
+  }
   return fmt::format(
       "{}: {} tensor pairs, median Pearson {:.4f}; harmonic-mean p = {} (Fisher p = {}); Holm–Šidák "
       "adjusted p = {}{}. Strongest: {} (Pearson {:.4f}, z = {:.1f} against its permutation null).",
       f.name, f.tensors, f.median_pearson, p_text(f.harmonic.p), p_text(f.fisher.p), p_text(f.adjusted_p),
       f.significant ? " — significant" : "", f.strongest, f.strongest_pearson, f.strongest_z);
+}
+
+// The cross-layer tests (one p per role) and the depth alignment (one p) as one more family: they
+// read the same layer × layer matrices, so they are far from independent of each other, and the
+// harmonic mean p-value is the combination that tolerates that.
+void add_layer_structure(evidence_summary& summary, const comparison_report& report) {
+  group_evidence order;
+  order.name = layer_order_family;
+  order.unit = "tests";
+  std::vector<double> p_values, diagonals;
+  const auto consider = [&](double p, const std::string& what, double effect, double z) {
+    p_values.push_back(p);
+    if (p < order.min_p || order.strongest.empty()) {
+      order.min_p = p;
+      order.strongest = what;
+      order.strongest_pearson = effect;
+      order.strongest_z = z;
+    }
+  };
+  for (const auto& f : report.cross_layers) {
+    if (!f.available || f.common < 2) continue;
+    diagonals.push_back(f.diagonal_mean);
+    consider(f.p_value, "cross-layer diagonal of " + f.role, f.diagonal_mean, f.z);
+  }
+  if (report.depth.available) consider(report.depth.p_value, "depth alignment", report.depth.score, report.depth.z);
+  if (p_values.empty()) return;
+  order.tensors = p_values.size();
+  order.fisher = fisher_combination(p_values);
+  order.harmonic = harmonic_mean_combination(p_values);
+  order.median_pearson = diagonals.empty() ? report.depth.score : median(diagonals);
+  summary.families.push_back(std::move(order));
 }
 
 // The sentence the Solar/GLM claim needed: high raw cosine that the calibrated test does not back.
@@ -122,6 +173,8 @@ evidence_summary assess_evidence(const comparison_report& report, double alpha) 
     if (g.tensors > 0) summary.families.push_back(std::move(g));
   }
 
+  add_layer_structure(summary, report);
+
   std::vector<double> family_p;
   for (const auto& f : summary.families) family_p.push_back(f.harmonic.p);
   const std::vector<double> adjusted = holm_sidak(family_p);
@@ -170,7 +223,7 @@ evidence_summary assess_evidence(const comparison_report& report, double alpha) 
   if (!summary.families.empty() && verdict.label != "inconclusive")
     verdict.evidence.push_back(fmt::format("Global p = {} (smallest Holm–Šidák-adjusted family p) at α = {}.",
                                            p_text(verdict.p_global), alpha));
-  for (const group_evidence* f : ordered) verdict.evidence.push_back(family_line(*f));
+  for (const group_evidence* f : ordered) verdict.evidence.push_back(family_line(*f, report));
 
   if (const std::string caution = raw_cosine_caution(report, alpha); !caution.empty())
     verdict.notes.push_back(caution);
@@ -192,11 +245,12 @@ evidence_summary assess_evidence(const comparison_report& report, double alpha) 
   verdict.invariances_tested = {
       "tensors paired by canonical key (layer, role, expert) across architectures and names",
       "element-aligned comparison: fine-tuning drift, added noise",
-      "dtype changes and re-sharding (bitwise equality after conversion to a common dtype)"};
+      "dtype changes and re-sharding (bitwise equality after conversion to a common dtype)",
+      "layer order: layer-specific matches (cross-layer test) and a monotone depth alignment that "
+      "allows dropped and repeated layers"};
   verdict.invariances_not_tested = {
       "permutation of MLP neurons, attention heads or the hidden dimension",
       "rescaling of norm weights against the following linear layers",
-      "layer pruning, duplication or reordering (depth alignment)",
       "permutation of experts",
       "vocabulary changes (embedding rows of shared tokens)"};
   return summary;

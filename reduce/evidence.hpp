@@ -18,7 +18,8 @@ std::string role_family(std::string_view role);
 struct group_evidence {
   std::string name;            // family name, or "layer 12" / "global"
   int layer = -1;              // layer groups: the layer (−1: outside layers)
-  std::size_t tensors = 0;     // pairs with a usable p-value
+  std::size_t tensors = 0;     // p-values combined
+  std::string unit = "tensor pairs";  // what `tensors` counts: "tensor pairs", or "tests" (layer order)
   combined_p fisher;           // valid for independent p-values
   combined_p harmonic;         // robust to dependence; the family's p for the verdict
   double median_pearson = 0;

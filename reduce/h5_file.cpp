@@ -66,16 +66,31 @@ h5_group h5_group::create_group(const std::string& name) const {
   return {h5_id(group, H5Gclose), path_ == "/" ? "/" + name : path_ + "/" + name, file_};
 }
 
+void h5_group::write_dataset(const std::string& name, hid_t type, hid_t space, const void* data, bool empty) const {
+  const h5_id dataset(checked(H5Dcreate2(id(), name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                              where(name) + ": cannot create dataset"),
+                      H5Dclose);
+  if (!empty)
+    checked(H5Dwrite(dataset.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data),
+            where(name) + ": cannot write dataset");
+}
+
 void h5_group::write_numeric(const std::string& name, hid_t type, const void* data,
                              std::size_t count) const {
   const h5_id space = column_space(count);
-  const h5_id dataset(checked(H5Dcreate2(id(), name.c_str(), type, space.get(), H5P_DEFAULT,
-                                         H5P_DEFAULT, H5P_DEFAULT),
-                              where(name) + ": cannot create dataset"),
-                      H5Dclose);
-  if (count > 0)
-    checked(H5Dwrite(dataset.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data),
-            where(name) + ": cannot write dataset");
+  write_dataset(name, type, space.get(), data, count == 0);
+}
+
+void h5_group::write_matrix(const std::string& name, std::size_t rows, std::size_t columns,
+                            std::span<const double> values) const {
+  if (values.size() != rows * columns) throw internal_error(where(name) + ": matrix size does not match its shape");
+  const hsize_t dims[2] = {static_cast<hsize_t>(rows), static_cast<hsize_t>(columns)};
+  const h5_id space(checked(H5Screate_simple(2, dims, nullptr), "H5Screate_simple"), H5Sclose);
+  write_dataset(name, H5T_NATIVE_DOUBLE, space.get(), values.data(), values.empty());
+}
+
+void h5_group::write_column(const std::string& name, std::span<const std::int32_t> values) const {
+  write_numeric(name, H5T_NATIVE_INT32, values.data(), values.size());
 }
 
 void h5_group::write_column(const std::string& name, std::span<const double> values) const {
@@ -91,16 +106,10 @@ void h5_group::write_column(const std::string& name, std::span<const std::uint64
 void h5_group::write_column(const std::string& name, const std::vector<std::string>& values) const {
   const h5_id type = string_type();
   const h5_id space = column_space(values.size());
-  const h5_id dataset(checked(H5Dcreate2(id(), name.c_str(), type.get(), space.get(), H5P_DEFAULT,
-                                         H5P_DEFAULT, H5P_DEFAULT),
-                              where(name) + ": cannot create dataset"),
-                      H5Dclose);
   std::vector<const char*> pointers;
   pointers.reserve(values.size());
   for (const auto& value : values) pointers.push_back(value.c_str());
-  if (!values.empty())
-    checked(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()),
-            where(name) + ": cannot write dataset");
+  write_dataset(name, type.get(), space.get(), pointers.data(), values.empty());
 }
 
 void h5_group::set_attribute(const std::string& name, const std::string& value) const {

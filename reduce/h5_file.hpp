@@ -46,6 +46,10 @@ class h5_group {
   void write_column(const std::string& name, std::span<const std::int64_t> values) const;
   void write_column(const std::string& name, std::span<const std::uint64_t> values) const;
   void write_column(const std::string& name, const std::vector<std::string>& values) const;
+  void write_column(const std::string& name, std::span<const std::int32_t> values) const;
+  // A rows × columns row-major matrix as a 2-D dataset.
+  void write_matrix(const std::string& name, std::size_t rows, std::size_t columns,
+                    std::span<const double> values) const;
 
   void set_attribute(const std::string& name, const std::string& value) const;
   void set_attribute(const std::string& name, std::int64_t value) const;
@@ -55,6 +59,7 @@ class h5_group {
   [[nodiscard]] hid_t id() const noexcept { return id_.get(); }
   [[nodiscard]] std::string where(const std::string& name) const;
   void write_numeric(const std::string& name, hid_t type, const void* data, std::size_t count) const;
+  void write_dataset(const std::string& name, hid_t type, hid_t space, const void* data, bool empty) const;
 
   h5_id id_;
   std::string path_;

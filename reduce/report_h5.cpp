@@ -139,6 +139,7 @@ std::string report_h5_image(const comparison_report& report, const std::string& 
   write_unpaired(file, report);
   write_null_samples(file, report);
   write_evidence(file, report);
+  write_layer_structure(file, report);
   return file.close_to_image();
 }
 

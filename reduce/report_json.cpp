@@ -62,6 +62,7 @@ json null_json(const null_figures& f) {
 json group_json(const group_evidence& g, bool family) {
   json out = {{"name", g.name},
               {"tensors", g.tensors},
+              {"unit", g.unit},
               {"fisher", {{"statistic", number(g.fisher.statistic)}, {"p", number(g.fisher.p)}}},
               {"harmonic_mean", {{"hmp", number(g.harmonic.statistic)}, {"p", number(g.harmonic.p)}}},
               {"median_pearson", number(g.median_pearson)},
@@ -78,6 +79,53 @@ json group_json(const group_evidence& g, bool family) {
     out["layer"] = optional_index(g.layer);
   }
   return out;
+}
+
+// A row-major rows × columns matrix as nested arrays (null for undefined entries).
+json matrix_json(const std::vector<double>& values, std::size_t columns) {
+  json rows = json::array();
+  for (std::size_t start = 0; columns > 0 && start < values.size(); start += columns) {
+    json row = json::array();
+    for (std::size_t j = 0; j < columns; ++j) row.push_back(number(values[start + j]));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+json layer_structure_json(const comparison_report& report) {
+  json roles = json::array();
+  for (const auto& f : report.cross_layers)
+    roles.push_back({{"role", f.role},
+                     {"available", f.available},
+                     {"reason", f.reason},
+                     {"layers_a", f.layers_a},
+                     {"layers_b", f.layers_b},
+                     {"sample_elements", f.sample_elements},
+                     {"common_layers", f.common},
+                     {"diagonal_mean", number(f.diagonal_mean)},
+                     {"off_diagonal_mean", number(f.off_diagonal_mean)},
+                     {"off_diagonal_sd", number(f.off_diagonal_sd)},
+                     {"permutations", f.permutations},
+                     {"z", number(f.z)},
+                     {"p_value", number(f.p_value)},
+                     {"diagonal_rank_p", f.diagonal_rank_p},
+                     {"pearson", matrix_json(f.pearson, f.layers_b.size())},
+                     {"cosine", matrix_json(f.cosine, f.layers_b.size())}});
+  const auto& d = report.depth;
+  const json depth = {{"available", d.available},
+                      {"reason", d.reason},
+                      {"layers_a", d.layers_a},
+                      {"layers_b", d.layers_b},
+                      {"matched_a", d.matched_a},
+                      {"score", number(d.score)},
+                      {"z", number(d.z)},
+                      {"p_value", number(d.p_value)},
+                      {"permutations", d.permutations},
+                      {"is_identity", d.is_identity},
+                      {"skipped_a", d.skipped_a},
+                      {"repeated", d.repeated},
+                      {"similarity", matrix_json(d.similarity, d.layers_b.size())}};
+  return {{"cross_layer", std::move(roles)}, {"depth_alignment", depth}};
 }
 
 json model_json(const model_description& model) {
@@ -166,6 +214,7 @@ std::string report_json_text(const comparison_report& report) {
       {"tensors", std::move(tensors)},
       {"roles", std::move(roles)},
       {"families", std::move(families)},
+      {"layer_structure", layer_structure_json(report)},
       {"layers", std::move(layers)},
       {"unpaired", std::move(unpaired)},
   };

@@ -7,10 +7,14 @@
 namespace lineage {
 
 comparison_report build_report(const work_plan& plan, const std::vector<pair_moments>& merged,
-                               const std::vector<null_samples>& nulls, run_manifest manifest,
-                               double alpha) {
+                               const std::vector<null_samples>& nulls,
+                               const std::vector<cross_layer_result>& cross_layers, run_manifest manifest,
+                               const analysis_options& analysis) {
+  const double alpha = analysis.alpha;
   if (merged.size() != plan.pairs.size() || nulls.size() != plan.pairs.size())
     throw internal_error("build_report: one merged result and one null per tensor pair expected");
+  if (!cross_layers.empty() && cross_layers.size() != plan.cross_layers.size())
+    throw internal_error("build_report: one cross-layer result per planned unit expected");
   comparison_report report;
   report.manifest = std::move(manifest);
   report.model_a = plan.model_a;
@@ -42,6 +46,8 @@ comparison_report build_report(const work_plan& plan, const std::vector<pair_mom
     }
     report.roles.push_back(std::move(table));
   }
+  report.cross_layers = derive_cross_layer(plan, cross_layers, analysis.seed);
+  report.depth = align_depth(report.cross_layers, analysis.seed);
   report.evidence = assess_evidence(report, alpha);
   return report;
 }

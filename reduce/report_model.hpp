@@ -7,6 +7,7 @@
 
 #include "mpi/plan.hpp"
 #include "reduce/evidence.hpp"
+#include "reduce/layer_structure.hpp"
 #include "reduce/null_figures.hpp"
 #include "reduce/tensor_stats.hpp"
 #include "shard/block_stats.hpp"
@@ -56,14 +57,23 @@ struct comparison_report {
   std::uint64_t unpaired_a = 0, unpaired_b = 0;
   std::uint64_t tensors_with_nonfinite = 0;
   std::uint64_t compared_elements = 0;
+  std::vector<cross_layer_figures> cross_layers;  // per role
+  depth_alignment depth;
   evidence_summary evidence;
   // "compared", or "no tensor pairs" when the two models have nothing in common.
   [[nodiscard]] std::string status() const { return tensors.empty() ? "no tensor pairs" : "compared"; }
 };
 
-// `nulls` holds one entry per pair (nulls_by_pair); `alpha` is the family-wise level of the verdict.
+struct analysis_options {
+  double alpha = 0.01;           // family-wise level of the verdict
+  std::uint64_t seed = 20260123;  // of the layer-order permutations and the randomized p-values
+};
+
+// `nulls` holds one entry per pair (nulls_by_pair), `cross_layers` one per planned cross-layer
+// unit (cross_layers_in_plan_order), or none when the layer-structure analysis was not run.
 comparison_report build_report(const work_plan& plan, const std::vector<pair_moments>& merged,
-                               const std::vector<null_samples>& nulls, run_manifest manifest,
-                               double alpha);
+                               const std::vector<null_samples>& nulls,
+                               const std::vector<cross_layer_result>& cross_layers, run_manifest manifest,
+                               const analysis_options& analysis);
 
 }  // namespace lineage

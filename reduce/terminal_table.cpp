@@ -55,8 +55,10 @@ void print_terminal_table(const comparison_report& report, std::ostream& out) {
         flags = fmt::format("  non-finite: {} in A, {} in B", l.row->moments.nonfinite_a,
                             l.row->moments.nonfinite_b);
       const auto found = p_by_row.find({l.layer, *l.role});
+      const double combined = found == p_by_row.end() ? NAN : harmonic_mean_combination(found->second).p;
       const std::string p = found == p_by_row.end() ? std::string("n/a")
-                                                    : fmt::format("{:.2g}", harmonic_mean_combination(found->second).p);
+                            : combined < 1e-300    ? std::string("<1e-300")
+                                                   : fmt::format("{:.2g}", combined);
       fmt::print(out, "{:>5}  {:<{}}  {:>10}  {:>10}  {:>10}  {:>9}  {:>9}{}\n", layer_text(l.layer), *l.role,
                  role_width, figure(f.cosine, 6), figure(f.pearson, 6), figure(f.rel_l2, 6),
                  figure(100.0 * f.bitwise_equal_fraction, 2), p, flags);

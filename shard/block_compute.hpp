@@ -24,10 +24,12 @@ class block_reader {
   // The permutation null of a whole tensor pair (same errors as compute()).
   [[nodiscard]] null_samples compute(const null_request& request);
 
+  // Maps `elements` elements of side 0 (A) or 1 (B) starting at `location`, after checking the
+  // file size.
+  [[nodiscard]] mapped_range map(int side, const element_location& location, std::uint64_t elements);
+
  private:
   const read_only_file& open(int side, std::uint32_t index);
-  // Maps `elements` elements of one side starting at `location`, after checking the file size.
-  [[nodiscard]] mapped_range map(int side, const element_location& location, std::uint64_t elements);
 
   std::vector<std::filesystem::path> paths_[2];
   std::vector<std::unique_ptr<read_only_file>> open_[2];

@@ -6,6 +6,7 @@
 
 #include "core/dtype.hpp"
 #include "core/random_stream.hpp"
+#include "shard/decode.hpp"
 #include "shard/kernel.hpp"
 
 namespace lineage {
@@ -14,45 +15,6 @@ namespace {
 // Tensors up to this many elements per side are decoded once; larger ones row by row.
 constexpr std::uint64_t decode_whole_limit = std::uint64_t{1} << 26;
 
-// Decodes `count` elements to float (exact for every type but F64). Returns false if any value is
-// NaN or ±Inf: a permutation null over a tensor with missing values has no clear meaning, so such
-// pairs report the reason instead.
-bool decode_finite(const std::byte* src, dtype type, std::size_t count, float* out) {
-  const std::size_t size = dtype_size(type);
-  bool finite = true;
-  for (std::size_t i = 0; i < count; ++i) {
-    const std::byte* p = src + i * size;
-    float v = 0;
-    switch (type) {
-      case dtype::f64: {
-        double d;
-        std::memcpy(&d, p, 8);
-        v = static_cast<float>(d);
-        finite = finite && std::isfinite(d);
-        break;
-      }
-      case dtype::f32: std::memcpy(&v, p, 4); break;
-      case dtype::bf16: {
-        std::uint16_t bits;
-        std::memcpy(&bits, p, 2);
-        v = bf16_to_float(bits);
-        break;
-      }
-      case dtype::f16: {
-        std::uint16_t bits;
-        std::memcpy(&bits, p, 2);
-        v = f16_table()[bits];
-        break;
-      }
-      case dtype::f8_e4m3: v = f8_e4m3_table()[static_cast<std::uint8_t>(*p)]; break;
-      case dtype::f8_e5m2: v = f8_e5m2_table()[static_cast<std::uint8_t>(*p)]; break;
-    }
-    finite = finite && std::isfinite(v);
-    out[i] = v;
-  }
-  return finite;
-}
-
 // Rows of one side, decoded once or on demand.
 class row_source {
  public:
@@ -60,7 +22,7 @@ class row_source {
       : bytes_(bytes), type_(type), rows_(rows), length_(static_cast<std::size_t>(length)) {
     if (rows * length <= decode_whole_limit) {
       whole_.resize(static_cast<std::size_t>(rows * length));
-      finite_ = decode_finite(bytes_.data(), type_, whole_.size(), whole_.data());
+      finite_ = decode_to_float(bytes_.data(), type_, whole_.size(), whole_.data());
     } else {
       scratch_.resize(length_);
       for (std::uint64_t r = 0; r < rows_ && finite_; ++r) row(r);  // one pass to check finiteness
@@ -75,7 +37,7 @@ class row_source {
   }
   const float* row(std::uint64_t r) {
     if (!whole_.empty()) return whole_.data() + r * length_;
-    finite_ = decode_finite(bytes_.data() + r * length_ * dtype_size(type_), type_, length_, scratch_.data()) &&
+    finite_ = decode_to_float(bytes_.data() + r * length_ * dtype_size(type_), type_, length_, scratch_.data()) &&
               finite_;
     return scratch_.data();
   }

@@ -35,7 +35,17 @@ struct write_options {
   double layer_correlation = 0.0;
 };
 
-enum class derivation_kind { copy, noise, drift, dtype_change, reshard };
+// drop_layers and duplicate_layers change the depth (layer pruning; depth up-scaling, as SOLAR was
+// built from Mistral) and copy every value bit for bit; chain a drift derivation to fine-tune after.
+enum class derivation_kind {
+  copy,
+  noise,
+  drift,
+  dtype_change,
+  reshard,
+  drop_layers,
+  duplicate_layers
+};
 
 // Sets `count` evenly spaced elements of `tensor` to NaN, +Inf, NaN, ... (to test non-finite
 // counts).
@@ -50,7 +60,10 @@ struct derivation {
   std::uint64_t seed = 1;
   std::optional<dtype> type;            // output dtype; default: each tensor keeps the parent's
   std::optional<std::uint32_t> shards;  // default: the parent's file count
-  std::vector<nonfinite_injection> injections;
+  std::vector<nonfinite_injection> injections;  // tensor names of the derived model
+  // drop_layers: the parent's decoder layers to leave out; duplicate_layers: the layers to repeat
+  // right after themselves. The remaining layers are renumbered 0.. in order.
+  std::vector<std::uint64_t> layers;
 };
 
 // What was written, for the one-line summary of the command.

@@ -34,6 +34,7 @@ struct derive_options {
   std::string dtype_text;
   std::uint32_t shards = 1;
   std::vector<std::string> injections;
+  std::vector<std::uint64_t> layers;
   // Optional settings: given or not decides the default (e.g. keep the parent's dtype).
   CLI::Option* scale_option = nullptr;
   CLI::Option* dtype_option = nullptr;
@@ -114,7 +115,8 @@ void add_derive_options(CLI::App& app, derive_options& options) {
   app.add_option("-o,--output", options.out, "Model directory to write")->required();
   app.add_option("--kind", options.kind, "How the child differs from the parent")
       ->required()
-      ->check(CLI::IsMember({"copy", "noise", "drift", "dtype", "reshard"}));
+      ->check(CLI::IsMember(
+          {"copy", "noise", "drift", "dtype", "reshard", "drop-layers", "duplicate-layers"}));
   options.scale_option = app.add_option("--scale", options.scale,
                                         "Relative size of the change (noise 0.01, drift 0.05)");
   app.add_option("--seed", options.seed, "Seed of the derivation's random draws")
@@ -126,6 +128,10 @@ void add_derive_options(CLI::App& app, derive_options& options) {
           ->check(CLI::Range(1, 99999));
   app.add_option("--inject-nonfinite", options.injections,
                  "TENSOR:K: set K evenly spaced elements to NaN, +Inf, NaN, ... (repeatable)");
+  app.add_option("--layers", options.layers,
+                 "L1,L2,...: the parent's decoder layers to drop (drop-layers) or to repeat right "
+                 "after themselves (duplicate-layers); the rest are renumbered")
+      ->delimiter(',');
 }
 
 int run_independent(const independent_options& options) {
@@ -148,6 +154,7 @@ int run_derive(const derive_options& options) {
   if (options.dtype_option->count() > 0) how.type = parse_dtype_option(options.dtype_text);
   if (options.shards_option->count() > 0) how.shards = options.shards;
   for (const auto& text : options.injections) how.injections.push_back(parse_injection(text));
+  how.layers = options.layers;
   print_summary(options.out, synth::write_derived_model(options.from, options.out, how));
   return 0;
 }

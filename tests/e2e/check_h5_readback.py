@@ -213,6 +213,7 @@ def check_tensor_nulls(c, h5, report):
 GROUP_COLUMNS = {
     "name": lambda g: g["name"],
     "tensors": lambda g: g["tensors"],
+    "unit": lambda g: g["unit"],
     "fisher_statistic": lambda g: g["fisher"]["statistic"],
     "fisher_p": lambda g: g["fisher"]["p"],
     "hmp": lambda g: g["harmonic_mean"]["hmp"],
@@ -246,8 +247,12 @@ def check_evidence(c, h5, report):
                 want = extract(row)
                 same = h5_value == want if isinstance(want, (str, int, bool)) else same_number(want, h5_value)
                 c.check(same, f"/evidence/{table}/{name}[{i}]: HDF5 {h5_value!r} but report.json {want!r}")
-    # Families by name, layers ascending (-1 first), as report.json has them.
-    c.equal([f["name"] for f in report["families"]], sorted(f["name"] for f in report["families"]), "families order")
+    # Tensor families by name, then the layer-structure families (cross-layer, depth alignment);
+    # layers ascending (-1 first), as report.json has them.
+    tensor_families = [f["name"] for f in report["families"] if f["unit"] == "tensor pairs"]
+    c.equal(tensor_families, sorted(tensor_families), "tensor families order")
+    c.equal([f["name"] for f in report["families"] if f["unit"] != "tensor pairs"],
+            ["layer order"], "the layer-order family follows the tensor families")
     layers = [layer_index(l["layer"]) for l in report["layers"]]
     c.equal(layers, sorted(layers), "layers order")
     c.equal(layers, [-1, 0, 1, 2, 3], "layers of this 4-layer Llama")

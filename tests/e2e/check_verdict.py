@@ -92,7 +92,10 @@ def main():
                     f"family {f['name']}: holm_sidak_p {f['holm_sidak_p']} < its harmonic-mean p")
             c.equal(f["significant"], f["holm_sidak_p"] <= verdict["alpha"], f"family {f['name']}: significant")
         usable = sum(1 for t in report["tensors"] if t["null"]["available"])
-        c.equal(sum(f["tensors"] for f in families), usable, "tensors over the families = tensors with a null")
+        tensor_families = [f for f in families if f["unit"] == "tensor pairs"]
+        c.equal(sum(f["tensors"] for f in tensor_families), usable, "tensors over the families = tensors with a null")
+        for f in families:
+            c.check(f["unit"] in ("tensor pairs", "tests"), f"family {f['name']}: unit {f['unit']}")
         c.equal(sum(g["tensors"] for g in report["layers"]), usable, "tensors over the layers = tensors with a null")
     else:
         c.equal(p_global, 1, "verdict.p_global without families")

@@ -270,7 +270,7 @@ void expect_distributed_equals_single_process(const std::filesystem::path& a, co
   // The plan made for one rank has the same blocks and nulls, so its merge is the same bits too.
   work_plan single = plan;
   assign_blocks(single, 1);
-  assign_nulls(single, 1);
+  assign_units(single, 1);
   rank_results all;
   for (const auto& results : per_rank) {
     all.blocks.insert(all.blocks.end(), results.blocks.begin(), results.blocks.end());

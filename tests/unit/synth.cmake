@@ -2,5 +2,6 @@
 lineage_add_unit_test(test_synth
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_synth.cpp
           ${CMAKE_CURRENT_LIST_DIR}/test_synth_derive.cpp
+          ${CMAKE_CURRENT_LIST_DIR}/test_synth_layers.cpp
           ${CMAKE_CURRENT_LIST_DIR}/test_synth_support.cpp
   LIBRARIES lineage_synth)

@@ -550,7 +550,7 @@ TEST(Plan, NullDealingCoversEveryNullAndBalancesCost) {
   }
   for (int ranks = 1; ranks <= 6; ++ranks) {
     SCOPED_TRACE(testing::Message() << ranks << " ranks");
-    assign_nulls(plan, ranks);
+    assign_units(plan, ranks);
     ASSERT_EQ(plan.null_rank.size(), plan.nulls.size());
     std::vector<std::uint64_t> load(static_cast<std::size_t>(ranks), 0);
     for (std::size_t i = 0; i < plan.nulls.size(); ++i) {
@@ -561,7 +561,7 @@ TEST(Plan, NullDealingCoversEveryNullAndBalancesCost) {
     for (const std::uint64_t l : load)
       EXPECT_LE(static_cast<double>(l), static_cast<double>(total) / ranks + static_cast<double>(largest));
   }
-  EXPECT_THROW(assign_nulls(plan, 0), internal_error);
+  EXPECT_THROW(assign_units(plan, 0), internal_error);
 }
 
 TEST(Plan, KeyTextNamesLayerRoleAndExpert) {

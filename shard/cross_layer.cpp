@@ -1,0 +1,80 @@
+#include "shard/cross_layer.hpp"
+
+#include <cmath>
+
+#include "shard/block_compute.hpp"
+#include "shard/decode.hpp"
+
+namespace lineage {
+namespace {
+
+// One layer's sample, centred on its mean (so the cross products do not cancel for norm weights,
+// whose mean is near 1 and spread small).
+struct centred_sample {
+  std::vector<double> values;
+  double mean = 0;
+  double centred_squares = 0;
+  bool finite = true;
+};
+
+centred_sample read_sample(block_reader& reader, int side, const cross_layer_request& request,
+                           const element_location& first) {
+  centred_sample sample;
+  std::vector<float> row(static_cast<std::size_t>(request.row_length));
+  const std::size_t size = dtype_size(first.type);
+  for (const std::uint32_t r : request.sampled_rows) {
+    element_location location = first;
+    location.byte_offset += r * request.row_length * size;
+    const mapped_range bytes = reader.map(side, location, request.row_length);
+    sample.finite = decode_to_float(bytes.bytes().data(), first.type, row.size(), row.data()) && sample.finite;
+    sample.values.insert(sample.values.end(), row.begin(), row.end());
+  }
+  double total = 0;
+  for (const double v : sample.values) total += v;
+  sample.mean = total / static_cast<double>(sample.values.size());
+  for (double& v : sample.values) {
+    v -= sample.mean;
+    sample.centred_squares += v * v;
+  }
+  return sample;
+}
+
+double dot(const std::vector<double>& x, const std::vector<double>& y) {
+  double total = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) total += x[i] * y[i];
+  return total;
+}
+
+}  // namespace
+
+cross_layer_result compute_cross_layer(std::uint32_t index, const cross_layer_request& request,
+                                       block_reader& reader) {
+  cross_layer_result result;
+  result.request = index;
+  std::vector<centred_sample> a, b;
+  for (const auto& location : request.a) a.push_back(read_sample(reader, 0, request, location));
+  for (const auto& location : request.b) b.push_back(read_sample(reader, 1, request, location));
+  for (const auto* side : {&a, &b})
+    for (const auto& sample : *side)
+      if (!sample.finite) {
+        result.reason = "non-finite values";
+        return result;
+      }
+  const double n = static_cast<double>(request.sample_elements());
+  for (const auto& x : a)
+    for (const auto& y : b) {
+      const double centred = dot(x.values, y.values);
+      const double pearson_denominator = std::sqrt(x.centred_squares * y.centred_squares);
+      result.pearson.push_back(pearson_denominator > 0 ? centred / pearson_denominator : NAN);
+      // Raw sums from the centred ones: Σxy = Σx'y' + n·x̄·ȳ, Σx² = Σx'² + n·x̄².
+      const double raw = centred + n * x.mean * y.mean;
+      const double raw_x = x.centred_squares + n * x.mean * x.mean;
+      const double raw_y = y.centred_squares + n * y.mean * y.mean;
+      const double cosine_denominator = std::sqrt(raw_x * raw_y);
+      result.cosine.push_back(cosine_denominator > 0 ? raw / cosine_denominator : NAN);
+    }
+  result.usable = true;
+  return result;
+}
+
+}  // namespace lineage
