@@ -21,6 +21,7 @@ endfunction()
 
 lineage_add_e2e_test(derived derived.sh 2 LABELS statistics)
 lineage_add_e2e_test(trap trap.sh 2 LABELS statistics)
+lineage_add_e2e_test(depth_alignment depth_alignment.sh 3 LABELS statistics)
 lineage_add_e2e_test(nonfinite nonfinite.sh 2 LABELS statistics)
 lineage_add_e2e_test(rank_independence rank_independence.sh 3 LABELS reproducibility)
 lineage_add_e2e_test(h5_readback h5_readback.sh 2 LABELS report)

@@ -1,10 +1,11 @@
 # The evidence layer: distribution functions and p-value combinations (test_probability), the
-# permutation null and the figures drawn from it (test_permutation_null), and the verdict
-# (test_evidence).
+# permutation null and the figures drawn from it (test_permutation_null), the verdict
+# (test_evidence) and the layer-order tests (test_layer_structure).
 lineage_add_unit_test(test_evidence
   SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/stats_test_support.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_probability.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_permutation_null.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_evidence.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_layer_structure.cpp
   LIBRARIES lineage_reduce lineage_plan lineage_shard)
