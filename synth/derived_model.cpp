@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "synth/derive_plan.hpp"
 #include "synth/derive_transforms.hpp"
+#include "synth/expert_edit.hpp"
 #include "synth/layer_edit.hpp"
 #include "synth/model_reader.hpp"
 #include "synth/safetensors_writer.hpp"
@@ -26,7 +28,9 @@ constexpr std::pair<derivation_kind, std::string_view> kind_names[] = {
     {derivation_kind::dtype_change, "dtype"},
     {derivation_kind::reshard, "reshard"},
     {derivation_kind::drop_layers, "drop-layers"},
-    {derivation_kind::duplicate_layers, "duplicate-layers"}};
+    {derivation_kind::duplicate_layers, "duplicate-layers"},
+    {derivation_kind::permute_experts, "permute-experts"},
+    {derivation_kind::drop_experts, "drop-experts"}};
 
 bool changes_values(derivation_kind kind) {
   return kind == derivation_kind::noise || kind == derivation_kind::drift;
@@ -43,6 +47,8 @@ double checked_scale(const derivation& how) {
     throw usage_error(fmt::format("synth derive: --kind {} needs --layers", kind));
   if (!edits_layers(how.kind) && !how.layers.empty())
     throw usage_error(fmt::format("synth derive: --layers does not apply to --kind {}", kind));
+  if (how.kind != derivation_kind::drop_experts && !how.experts.empty())
+    throw usage_error(fmt::format("synth derive: --experts does not apply to --kind {}", kind));
   if (!changes_values(how.kind)) {
     if (how.scale)
       throw usage_error(fmt::format("synth derive: --scale does not apply to --kind {}", kind));
@@ -59,53 +65,6 @@ void check_paths(const std::filesystem::path& from, const std::filesystem::path&
   if (std::filesystem::exists(out, ec) && std::filesystem::equivalent(from, out, ec))
     throw usage_error(
         fmt::format("synth derive: -o {} is the parent directory itself", out.string()));
-}
-
-// One tensor of the child and the parent tensor its values come from.
-struct child_tensor {
-  output_tensor target;
-  std::size_t source = 0;  // index into stored_model::tensors
-};
-
-// The parent's decoder layer count, from its tensor names; config.json must agree.
-std::uint64_t parent_layer_count(const stored_model& parent, const std::filesystem::path& from) {
-  std::uint64_t count = 0;
-  for (const auto& tensor : parent.tensors)
-    if (const auto layer = decoder_layer_of(tensor.name)) count = std::max(count, *layer + 1);
-  const auto configured = parent.config.find("num_hidden_layers");
-  if (configured != parent.config.end() &&
-      !(configured->is_number_unsigned() && configured->get<std::uint64_t>() == count))
-    throw input_error(fmt::format(
-        "{}: config.json num_hidden_layers {} but the tensors hold layers 0..{} ({} layers)",
-        from.string(), configured->dump(), count == 0 ? 0 : count - 1, count));
-  return count;
-}
-
-// The child's tensors, sorted by name. Without a depth edit they are the parent's, one for one;
-// with one, each child layer L takes the tensors of parent layer sources[L], renamed.
-std::vector<child_tensor> plan_tensors(const stored_model& parent,
-                                         const std::vector<std::uint64_t>& sources,
-                                         const derivation& how) {
-  std::vector<child_tensor> planned;
-  for (std::size_t index = 0; index < parent.tensors.size(); ++index) {
-    const stored_tensor& stored = parent.tensors[index];
-    const output_tensor same{stored.name, how.type.value_or(stored.type), stored.shape};
-    const auto layer = decoder_layer_of(stored.name);
-    if (!edits_layers(how.kind) || !layer) {
-      planned.push_back({same, index});
-      continue;
-    }
-    for (std::size_t child = 0; child < sources.size(); ++child) {
-      if (sources[child] != *layer) continue;
-      output_tensor renamed = same;
-      renamed.name = with_decoder_layer(stored.name, child);
-      planned.push_back({std::move(renamed), index});
-    }
-  }
-  std::sort(planned.begin(), planned.end(), [](const child_tensor& x, const child_tensor& y) {
-    return x.target.name < y.target.name;
-  });
-  return planned;
 }
 
 std::map<std::string, std::uint64_t> checked_injections(const derivation& how,
@@ -137,12 +96,26 @@ std::string directory_name(const std::filesystem::path& dir) {
   return normal.filename().string();
 }
 
+// The first first_k_dense_replace layers are dense and sources run in order, so the child's dense
+// layers are those copied from a dense parent layer.
+void renumber_dense_layers(nlohmann::json& config, const std::vector<std::uint64_t>& sources) {
+  const auto dense = config.find("first_k_dense_replace");
+  if (dense == config.end() || !dense->is_number_unsigned()) return;
+  const auto parent_dense = dense->get<std::uint64_t>();
+  *dense = static_cast<std::uint64_t>(std::count_if(
+      sources.begin(), sources.end(), [&](std::uint64_t source) { return source < parent_dense; }));
+}
+
 nlohmann::json derived_config(const stored_model& parent, const std::filesystem::path& from,
                               const derivation& how, double scale,
-                              const std::vector<std::uint64_t>& sources) {
+                              const std::vector<std::uint64_t>& sources,
+                              const expert_sources& experts) {
   nlohmann::json config = parent.config;
   if (how.type) config["torch_dtype"] = std::string(torch_dtype_name(*how.type));
-  if (edits_layers(how.kind)) config["num_hidden_layers"] = sources.size();
+  if (edits_layers(how.kind)) {
+    config["num_hidden_layers"] = sources.size();
+    renumber_dense_layers(config, sources);
+  }
   nlohmann::json provenance = {{"kind", std::string(derivation_kind_name(how.kind))},
                                {"parent_name", directory_name(from)},
                                {"parent", parent.config.value("lineage_synth", nlohmann::json())}};
@@ -157,6 +130,7 @@ nlohmann::json derived_config(const stored_model& parent, const std::filesystem:
     provenance["layers"] = listed;
     provenance["source_layers"] = sources;  // child layer L copies parent layer source_layers[L]
   }
+  if (edits_experts(how.kind)) record_expert_edit(how, experts, config, provenance);
   if (!how.injections.empty()) {
     nlohmann::json injected = nlohmann::json::object();
     for (const auto& injection : how.injections) injected[injection.tensor] = injection.count;
@@ -185,10 +159,20 @@ written_model write_derived_model(const std::filesystem::path& from,
   const double scale = checked_scale(how);
   check_paths(from, out);
   const stored_model parent = read_stored_model(from);
-  std::vector<std::uint64_t> sources;
-  if (edits_layers(how.kind))
-    sources = child_layer_sources(how.kind, parent_layer_count(parent, from), how.layers);
-  const std::vector<child_tensor> planned = plan_tensors(parent, sources, how);
+  // sources: the main stack, as num_hidden_layers counts it; layer_sources: with the MTP blocks,
+  // which stay last whatever the edit.
+  std::vector<std::uint64_t> sources, layer_sources;
+  if (edits_layers(how.kind)) {
+    const parent_layers layers = count_parent_layers(parent, from);
+    sources = child_layer_sources(how.kind, layers.main, how.layers);
+    layer_sources = sources;
+    for (std::uint64_t block = 0; block < layers.mtp; ++block)
+      layer_sources.push_back(layers.main + block);
+  }
+  expert_sources experts;
+  if (edits_experts(how.kind))
+    experts = child_expert_sources(how, routed_expert_counts(parent, from));
+  const std::vector<child_tensor> planned = plan_tensors(parent, how, layer_sources, experts);
   const auto injections = checked_injections(how, planned, from);
 
   std::vector<output_tensor> tensors;
@@ -196,18 +180,24 @@ written_model write_derived_model(const std::filesystem::path& from,
   for (const auto& tensor : planned) tensors.push_back(tensor.target);
 
   const std::string purpose = fmt::format("derive {}", derivation_kind_name(how.kind));
-  std::vector<std::byte> parent_bytes;
+  std::vector<std::byte> parent_bytes, gathered;
   std::vector<float> values;
   const tensor_filler fill = [&](std::size_t index, std::span<std::byte> bytes) {
     const stored_tensor& source = parent.tensors[planned[index].source];
     const output_tensor& target = tensors[index];
     parent_bytes.resize(source.byte_length);
     read_tensor_bytes(source, parent_bytes);
+    if (const auto& rows = planned[index].rows; !rows.empty()) {
+      // A router of an expert edit: its rows (or bias elements) follow the experts, bit for bit.
+      gathered.resize(target.element_count() * dtype_size(source.type));
+      gather_rows(parent_bytes, source.shape[0], rows, gathered);
+      parent_bytes.swap(gathered);
+    }
     if (!changes_values(how.kind) && source.type == target.type) {
-      // copy, reshard, drop-layers, duplicate-layers: the same bits
+      // copy, reshard and the depth and expert edits: the same bits
       std::memcpy(bytes.data(), parent_bytes.data(), bytes.size());
     } else {
-      values.resize(source.element_count());
+      values.resize(target.element_count());
       decode_values(parent_bytes, source.type, values);
       random_stream stream(how.seed, purpose, source.name);
       if (how.kind == derivation_kind::noise) add_relative_noise(values, scale, stream);
@@ -218,8 +208,8 @@ written_model write_derived_model(const std::filesystem::path& from,
       inject_nonfinite(bytes, target.type, injected->second);
   };
   const std::uint32_t shards = how.shards.value_or(parent.file_count);
-  return write_model_directory(out, derived_config(parent, from, how, scale, sources), tensors,
-                               shards, fill);
+  return write_model_directory(out, derived_config(parent, from, how, scale, sources, experts),
+                               tensors, shards, fill);
 }
 
 }  // namespace lineage::synth

@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "synth/independent_values.hpp"
 #include "synth/llama_layout.hpp"
+#include "synth/moe_layout.hpp"
 #include "synth/safetensors_writer.hpp"
 #include "synth/synth.hpp"
 #include "synth/value_codec.hpp"
@@ -19,12 +20,13 @@ written_model write_independent_model(const model_shape& shape, std::uint64_t se
   if (!(options.layer_correlation >= 0.0 && options.layer_correlation < 1.0))
     throw usage_error(
         fmt::format("synth: --layer-correlation {} must be in [0, 1)", options.layer_correlation));
-  const auto specs = llama_tensors(shape);
+  const auto specs = model_tensors(shape);
   std::vector<output_tensor> tensors;
   tensors.reserve(specs.size());
-  for (const auto& spec : specs) tensors.push_back({spec.name, options.type, spec.shape});
+  for (const auto& spec : specs)
+    tensors.push_back({spec.name, spec.stored_type.value_or(options.type), spec.shape});
 
-  nlohmann::json config = llama_config(shape, options.type);
+  nlohmann::json config = model_config(shape, options.type);
   config["lineage_synth"] = {
       {"kind", "independent"}, {"seed", seed}, {"layer_correlation", options.layer_correlation}};
 
@@ -33,7 +35,7 @@ written_model write_independent_model(const model_shape& shape, std::uint64_t se
   const tensor_filler fill = [&](std::size_t index, std::span<std::byte> bytes) {
     values.resize(tensors[index].element_count());
     draw_independent_values(specs[index], draw, values);
-    encode_values(values, options.type, bytes);
+    encode_values(values, tensors[index].type, bytes);
   };
   return write_model_directory(out, config, tensors, options.shards, fill);
 }

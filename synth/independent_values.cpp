@@ -13,6 +13,7 @@ namespace {
 constexpr std::string_view purpose = "independent";
 constexpr double row_scale_log_sigma = 0.2;
 constexpr double embedding_sigma = 0.02;
+constexpr double bias_sigma = 0.02;
 constexpr float norm_floor = 0.01f;  // norm weights stay positive, as trained ones do
 
 void draw_norm(const tensor_spec& tensor, const independent_draw& draw, std::span<float> out) {
@@ -42,6 +43,11 @@ void draw_rows(const tensor_spec& tensor, double base_sigma, const independent_d
   }
 }
 
+void draw_bias(const tensor_spec& tensor, const independent_draw& draw, std::span<float> out) {
+  random_stream stream(draw.seed, purpose, tensor.name);
+  for (auto& value : out) value = static_cast<float>(bias_sigma * stream.normal());
+}
+
 }  // namespace
 
 void draw_independent_values(const tensor_spec& tensor, const independent_draw& draw,
@@ -49,6 +55,7 @@ void draw_independent_values(const tensor_spec& tensor, const independent_draw& 
   switch (tensor.role) {
     case tensor_role::norm: draw_norm(tensor, draw, out); return;
     case tensor_role::embedding: draw_rows(tensor, embedding_sigma, draw, out); return;
+    case tensor_role::bias: draw_bias(tensor, draw, out); return;
     case tensor_role::matrix: {
       const double fan_in = static_cast<double>(tensor.shape.back());
       draw_rows(tensor, 1.0 / std::sqrt(fan_in), draw, out);

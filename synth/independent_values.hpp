@@ -7,7 +7,10 @@
 //    shared by all norm tensors of the model (weight sqrt(R)), so layers of one model correlate
 //    (about R), as layers of real models do (0.46-0.77), while different seeds stay unrelated.
 //  - matrices: N(0, s^2) with s = exp(0.2 g) / sqrt(fan_in) per row, so rows differ in norm;
-//    embeddings the same with 0.02 in place of 1 / sqrt(fan_in).
+//    embeddings the same with 0.02 in place of 1 / sqrt(fan_in). A router is a matrix [experts,
+//    hidden], so every expert's routing row gets its own scale.
+//  - biases (attention q/k/v, the router's e_score_correction_bias): N(0, 0.02^2), centred on 0
+//    so unrelated models' biases have neither cosine nor Pearson.
 #include <cstdint>
 #include <span>
 

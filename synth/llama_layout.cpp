@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "synth/moe_layout.hpp"
 #include "synth/value_codec.hpp"
 
 namespace lineage::synth {
@@ -21,34 +22,57 @@ void model_shape::validate() const {
   if (heads % kv_heads != 0)
     throw usage_error(
         fmt::format("synth: --heads {} is not a multiple of --kv-heads {}", heads, kv_heads));
+  validate_moe_shape(*this);
+}
+
+void append_attention_tensors(const std::string& prefix, const model_shape& shape, bool with_bias,
+                              std::vector<tensor_spec>& tensors) {
+  const std::uint64_t q_rows = shape.heads * shape.head_dim();
+  const std::uint64_t kv_rows = shape.kv_heads * shape.head_dim();
+  auto add = [&](const char* suffix, std::vector<std::uint64_t> dims, tensor_role role) {
+    tensors.push_back({prefix + suffix, std::move(dims), role, std::nullopt});
+  };
+  add("input_layernorm.weight", {shape.hidden}, tensor_role::norm);
+  add("post_attention_layernorm.weight", {shape.hidden}, tensor_role::norm);
+  add("self_attn.q_proj.weight", {q_rows, shape.hidden}, tensor_role::matrix);
+  add("self_attn.k_proj.weight", {kv_rows, shape.hidden}, tensor_role::matrix);
+  add("self_attn.v_proj.weight", {kv_rows, shape.hidden}, tensor_role::matrix);
+  add("self_attn.o_proj.weight", {shape.hidden, q_rows}, tensor_role::matrix);
+  if (!with_bias) return;
+  add("self_attn.q_proj.bias", {q_rows}, tensor_role::bias);
+  add("self_attn.k_proj.bias", {kv_rows}, tensor_role::bias);
+  add("self_attn.v_proj.bias", {kv_rows}, tensor_role::bias);
+}
+
+void append_mlp_tensors(const std::string& prefix, std::uint64_t width, std::uint64_t hidden,
+                        std::vector<tensor_spec>& tensors) {
+  tensors.push_back({prefix + "gate_proj.weight", {width, hidden}, tensor_role::matrix, {}});
+  tensors.push_back({prefix + "up_proj.weight", {width, hidden}, tensor_role::matrix, {}});
+  tensors.push_back({prefix + "down_proj.weight", {hidden, width}, tensor_role::matrix, {}});
+}
+
+void append_global_tensors(const model_shape& shape, std::vector<tensor_spec>& tensors) {
+  tensors.push_back(
+      {"model.embed_tokens.weight", {shape.vocab, shape.hidden}, tensor_role::embedding, {}});
+  tensors.push_back({"model.norm.weight", {shape.hidden}, tensor_role::norm, {}});
+  if (!shape.tie_embeddings)
+    tensors.push_back({"lm_head.weight", {shape.vocab, shape.hidden}, tensor_role::matrix, {}});
+}
+
+void sort_by_name(std::vector<tensor_spec>& tensors) {
+  std::sort(tensors.begin(), tensors.end(),
+            [](const tensor_spec& a, const tensor_spec& b) { return a.name < b.name; });
 }
 
 std::vector<tensor_spec> llama_tensors(const model_shape& shape) {
-  const std::uint64_t q_rows = shape.heads * shape.head_dim();
-  const std::uint64_t kv_rows = shape.kv_heads * shape.head_dim();
   std::vector<tensor_spec> tensors;
-  tensors.push_back(
-      {"model.embed_tokens.weight", {shape.vocab, shape.hidden}, tensor_role::embedding});
+  append_global_tensors(shape, tensors);
   for (std::uint64_t layer = 0; layer < shape.layers; ++layer) {
     const std::string prefix = fmt::format("model.layers.{}.", layer);
-    auto add = [&](const char* suffix, std::vector<std::uint64_t> dims, tensor_role role) {
-      tensors.push_back({prefix + suffix, std::move(dims), role});
-    };
-    add("input_layernorm.weight", {shape.hidden}, tensor_role::norm);
-    add("post_attention_layernorm.weight", {shape.hidden}, tensor_role::norm);
-    add("self_attn.q_proj.weight", {q_rows, shape.hidden}, tensor_role::matrix);
-    add("self_attn.k_proj.weight", {kv_rows, shape.hidden}, tensor_role::matrix);
-    add("self_attn.v_proj.weight", {kv_rows, shape.hidden}, tensor_role::matrix);
-    add("self_attn.o_proj.weight", {shape.hidden, q_rows}, tensor_role::matrix);
-    add("mlp.gate_proj.weight", {shape.intermediate, shape.hidden}, tensor_role::matrix);
-    add("mlp.up_proj.weight", {shape.intermediate, shape.hidden}, tensor_role::matrix);
-    add("mlp.down_proj.weight", {shape.hidden, shape.intermediate}, tensor_role::matrix);
+    append_attention_tensors(prefix, shape, false, tensors);
+    append_mlp_tensors(prefix + "mlp.", shape.intermediate, shape.hidden, tensors);
   }
-  tensors.push_back({"model.norm.weight", {shape.hidden}, tensor_role::norm});
-  if (!shape.tie_embeddings)
-    tensors.push_back({"lm_head.weight", {shape.vocab, shape.hidden}, tensor_role::matrix});
-  std::sort(tensors.begin(), tensors.end(),
-            [](const tensor_spec& a, const tensor_spec& b) { return a.name < b.name; });
+  sort_by_name(tensors);
   return tensors;
 }
 

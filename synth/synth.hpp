@@ -1,6 +1,7 @@
 #pragma once
-// The model generator: writes real safetensors checkpoints (config.json + safetensors files,
-// Llama tensor names) used as test fixtures and as the demo's model pair. Nothing generated is ever
+// The model generator: writes real safetensors checkpoints (config.json + safetensors files, Llama
+// tensor names, or GLM-4.5 (glm4_moe) names for Mixture-of-Experts models) used as test fixtures
+// and as the demo's model pair. Nothing generated is ever
 // committed; tests and the demo call these functions (or `lineage synth`) to make what they need.
 #include <cstdint>
 #include <filesystem>
@@ -12,18 +13,30 @@
 
 namespace lineage::synth {
 
-// The dimensions of a Llama-style decoder. head_dim = hidden / heads.
+// The dimensions of a Llama-style decoder. head_dim = hidden / heads. With experts > 0 the model is
+// a glm4_moe (GLM-4.5) Mixture-of-Experts model instead: q/k/v biases, the first dense_layers
+// layers with a dense MLP of width `intermediate`, the others with `experts` routed experts and
+// `shared_experts` shared ones of width `expert_intermediate`, and with `mtp` one
+// multi-token-prediction block at layer index `layers`.
 struct model_shape {
-  std::uint64_t layers = 4;
+  std::uint64_t layers = 4;  // without the MTP block (config num_hidden_layers)
   std::uint64_t hidden = 256;
   std::uint64_t intermediate = 688;
   std::uint64_t heads = 8;
   std::uint64_t kv_heads = 4;
   std::uint64_t vocab = 2048;
   bool tie_embeddings = false;
+  std::uint64_t experts = 0;  // routed experts per MoE layer; 0: a dense Llama model
+  std::uint64_t expert_intermediate = 64;
+  std::uint64_t shared_experts = 0;  // shared expert MLP width: shared_experts * expert_intermediate
+  std::uint64_t dense_layers = 0;    // first_k_dense_replace
+  bool mtp = false;
+
+  [[nodiscard]] bool is_moe() const noexcept { return experts > 0; }
 
   [[nodiscard]] std::uint64_t head_dim() const noexcept { return heads == 0 ? 0 : hidden / heads; }
-  // Throws usage_error when a dimension is zero or heads do not divide evenly.
+  // Throws usage_error when a dimension is zero, heads do not divide evenly, or an MoE setting is
+  // given without --experts or does not fit the layer count.
   void validate() const;
 };
 
@@ -37,6 +50,9 @@ struct write_options {
 
 // drop_layers and duplicate_layers change the depth (layer pruning; depth up-scaling, as SOLAR was
 // built from Mistral) and copy every value bit for bit; chain a drift derivation to fine-tune after.
+// permute_experts reorders the routed experts of every MoE layer (with the router rows), so the
+// child computes exactly the parent's function under other expert indices; drop_experts prunes
+// routed experts. Both copy values bit for bit too.
 enum class derivation_kind {
   copy,
   noise,
@@ -44,7 +60,9 @@ enum class derivation_kind {
   dtype_change,
   reshard,
   drop_layers,
-  duplicate_layers
+  duplicate_layers,
+  permute_experts,
+  drop_experts
 };
 
 // Sets `count` evenly spaced elements of `tensor` to NaN, +Inf, NaN, ... (to test non-finite
@@ -62,8 +80,12 @@ struct derivation {
   std::optional<std::uint32_t> shards;  // default: the parent's file count
   std::vector<nonfinite_injection> injections;  // tensor names of the derived model
   // drop_layers: the parent's decoder layers to leave out; duplicate_layers: the layers to repeat
-  // right after themselves. The remaining layers are renumbered 0.. in order.
+  // right after themselves. The remaining layers are renumbered 0.. in order. An MTP block stays
+  // last, renumbered to the child's layer count.
   std::vector<std::uint64_t> layers;
+  // drop_experts: the routed experts to remove from every MoE layer; the rest are renumbered 0..
+  // in order.
+  std::vector<std::uint64_t> experts;
 };
 
 // What was written, for the one-line summary of the command.

@@ -35,6 +35,7 @@ struct derive_options {
   std::uint32_t shards = 1;
   std::vector<std::string> injections;
   std::vector<std::uint64_t> layers;
+  std::vector<std::uint64_t> experts;
   // Optional settings: given or not decides the default (e.g. keep the parent's dtype).
   CLI::Option* scale_option = nullptr;
   CLI::Option* dtype_option = nullptr;
@@ -86,12 +87,36 @@ void print_summary(const std::string& out, const synth::written_model& model) {
              model.file_count == 1 ? "" : "s");
 }
 
+// Mixture-of-Experts settings; with the default --experts 0 the model is the dense Llama one.
+void add_moe_options(CLI::App& app, synth::model_shape& shape) {
+  app.add_option("--experts", shape.experts,
+                 "Routed experts per MoE layer; > 0 writes a glm4_moe (GLM-4.5) model, 0 a dense "
+                 "Llama one")
+      ->capture_default_str();
+  app.add_option("--expert-intermediate", shape.expert_intermediate,
+                 "Width of each routed expert (moe_intermediate_size)")
+      ->capture_default_str();
+  app.add_option("--shared-experts", shape.shared_experts,
+                 "Shared experts (n_shared_experts); their one MLP has width S * "
+                 "--expert-intermediate")
+      ->capture_default_str();
+  app.add_option("--dense-layers", shape.dense_layers,
+                 "First layers with a dense MLP of width --intermediate (first_k_dense_replace)")
+      ->capture_default_str();
+  app.add_flag("--mtp", shape.mtp,
+               "Append one multi-token-prediction block at layer index --layers "
+               "(num_nextn_predict_layers 1)");
+}
+
 void add_independent_options(CLI::App& app, independent_options& options) {
   app.add_option("--seed", options.seed, "Seed of every random draw")->required();
   app.add_option("-o,--output", options.out, "Model directory to write")->required();
-  app.add_option("--layers", options.shape.layers, "Decoder layers")->capture_default_str();
+  app.add_option("--layers", options.shape.layers,
+                 "Decoder layers (num_hidden_layers, without MTP)")
+      ->capture_default_str();
   app.add_option("--hidden", options.shape.hidden, "Hidden size")->capture_default_str();
-  app.add_option("--intermediate", options.shape.intermediate, "MLP width")->capture_default_str();
+  app.add_option("--intermediate", options.shape.intermediate, "MLP width (of dense layers)")
+      ->capture_default_str();
   app.add_option("--heads", options.shape.heads, "Attention heads")->capture_default_str();
   app.add_option("--kv-heads", options.shape.kv_heads, "Key/value heads")->capture_default_str();
   app.add_option("--vocab", options.shape.vocab, "Vocabulary size")->capture_default_str();
@@ -106,6 +131,7 @@ void add_independent_options(CLI::App& app, independent_options& options) {
                  "Pearson correlation between norm weights of different layers")
       ->check(CLI::Range(0.0, 0.99))
       ->capture_default_str();
+  add_moe_options(app, options.shape);
 }
 
 void add_derive_options(CLI::App& app, derive_options& options) {
@@ -113,13 +139,17 @@ void add_derive_options(CLI::App& app, derive_options& options) {
       ->required()
       ->check(CLI::ExistingDirectory);
   app.add_option("-o,--output", options.out, "Model directory to write")->required();
-  app.add_option("--kind", options.kind, "How the child differs from the parent")
+  app.add_option("--kind", options.kind,
+                 "How the child differs from the parent; permute-experts reorders the routed "
+                 "experts of every MoE layer, router rows with them, by a random permutation per "
+                 "layer from --seed (same function, recorded in config.json)")
       ->required()
-      ->check(CLI::IsMember(
-          {"copy", "noise", "drift", "dtype", "reshard", "drop-layers", "duplicate-layers"}));
+      ->check(CLI::IsMember({"copy", "noise", "drift", "dtype", "reshard", "drop-layers",
+                             "duplicate-layers", "permute-experts", "drop-experts"}));
   options.scale_option = app.add_option("--scale", options.scale,
                                         "Relative size of the change (noise 0.01, drift 0.05)");
-  app.add_option("--seed", options.seed, "Seed of the derivation's random draws")
+  app.add_option("--seed", options.seed,
+                 "Seed of the derivation's random draws (noise, drift, permute-experts)")
       ->capture_default_str();
   options.dtype_option = app.add_option("--dtype", options.dtype_text, "Output element type")
                              ->check(CLI::IsMember(dtype_spellings()));
@@ -130,7 +160,12 @@ void add_derive_options(CLI::App& app, derive_options& options) {
                  "TENSOR:K: set K evenly spaced elements to NaN, +Inf, NaN, ... (repeatable)");
   app.add_option("--layers", options.layers,
                  "L1,L2,...: the parent's decoder layers to drop (drop-layers) or to repeat right "
-                 "after themselves (duplicate-layers); the rest are renumbered")
+                 "after themselves (duplicate-layers); the rest are renumbered, an MTP block stays "
+                 "last")
+      ->delimiter(',');
+  app.add_option("--experts", options.experts,
+                 "E1,E2,...: the routed experts to remove from every MoE layer (drop-experts); the "
+                 "rest are renumbered")
       ->delimiter(',');
 }
 
@@ -155,6 +190,7 @@ int run_derive(const derive_options& options) {
   if (options.shards_option->count() > 0) how.shards = options.shards;
   for (const auto& text : options.injections) how.injections.push_back(parse_injection(text));
   how.layers = options.layers;
+  how.experts = options.experts;
   print_summary(options.out, synth::write_derived_model(options.from, options.out, how));
   return 0;
 }
@@ -163,8 +199,9 @@ int run_derive(const derive_options& options) {
 
 command add_synth_command(CLI::App& parent) {
   auto options = std::make_shared<synth_options>();
-  CLI::App* app = parent.add_subcommand(
-      "synth", "Write synthetic Llama-style safetensors models (test fixtures, demo pairs)");
+  CLI::App* app = parent.add_subcommand("synth",
+                                        "Write synthetic safetensors models, dense Llama or "
+                                        "glm4_moe MoE (test fixtures, demo pairs)");
   app->require_subcommand(1);
   options->independent = app->add_subcommand("independent", "A new model drawn from a seed");
   options->derive = app->add_subcommand("derive", "A model derived from one written by synth");
