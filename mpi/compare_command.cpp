@@ -45,6 +45,16 @@ command add_compare_command(CLI::App& parent, std::string command_line) {
   app->add_option("--permutations-matrix", args.permutations_matrix,
                   "permutations in the null of each matrix (rows permuted; default 200, 0 = none)")
       ->check(decimal_count_or_zero);
+  app->add_option("--permutations-experts", args.permutations_experts,
+                  "permutations in the null of each MoE layer's expert matching (default 100; 0 = pair "
+                  "experts by index, no matching)")
+      ->check(decimal_count_or_zero);
+  app->add_option("--reference", args.reference_panel,
+                  "a reference model known to be unrelated to A and B (repeatable): compared with both "
+                  "in this job, its scores are a further null per role");
+  app->add_option("--panel-report", args.panel_reports,
+                  "report.h5 of A or B against a reference model, run as a job of its own (repeatable; "
+                  "e.g. the tasks of a Slurm job array), merged as a reference-panel comparison");
   app->add_option("--seed", args.seed, "seed of every permutation stream (default 20260123)")
       ->check(decimal_count);
   app->add_option("--alpha", args.alpha, "family-wise level of the verdict (default 0.01)");

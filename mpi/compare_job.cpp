@@ -11,50 +11,15 @@
 #include "core/atomic_output.hpp"
 #include "core/version.hpp"
 #include "mpi/comparison_steps.hpp"
-#include "mpi/plan_io.hpp"
+#include "mpi/distributed_comparison.hpp"
 #include "reduce/block_results.hpp"
+#include "reduce/reference_panel.hpp"
 #include "reduce/report_writers.hpp"
+#include "shard/checkpoint.hpp"
 #include "shard/kernel.hpp"
 
 namespace lineage {
 namespace {
-
-// A phase's outcome on one rank.
-struct outcome {
-  int status = static_cast<int>(exit_status::ok);
-  std::string message;
-  [[nodiscard]] bool ok() const noexcept { return status == static_cast<int>(exit_status::ok); }
-};
-
-template <typename Work>
-outcome attempt(Work&& work) {
-  try {
-    work();
-    return {};
-  } catch (const error& e) {
-    return {static_cast<int>(e.status()), e.what()};
-  } catch (const std::exception& e) {
-    return {static_cast<int>(exit_status::failure), fmt::format("unexpected failure: {}", e.what())};
-  }
-}
-
-void print_error(const std::string& message) { std::cerr << "lineage: error: " << message << std::endl; }
-
-// All ranks agree on the worst status; rank 0 prints the message of the lowest failing rank.
-int agree(const communicator& comm, const outcome& mine) {
-  const int worst = comm.max(mine.status);
-  if (worst == static_cast<int>(exit_status::ok)) return worst;
-  const std::vector<char> bytes(mine.message.begin(), mine.message.end());
-  const auto messages = comm.gather(bytes);
-  if (comm.is_root())
-    for (std::size_t r = 0; r < messages.size(); ++r)
-      if (!messages[r].empty()) {
-        const std::string text(messages[r].begin(), messages[r].end());
-        print_error(r == 0 ? text : fmt::format("[rank {}] {}", r, text));
-        break;
-      }
-  return worst;
-}
 
 std::string utc_now() {
   return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr)));
@@ -65,11 +30,12 @@ std::string host_name() {
   return ::gethostname(name, sizeof name - 1) == 0 ? std::string(name) : std::string("unknown");
 }
 
-// Rank 0's first phase.
+// What rank 0 knows before any rank reads a weight.
 struct prepared_job {
   compare_config config;
   work_plan plan;
   std::string start_time;
+  std::vector<panel_comparison> panel;  // read from panel_reports; the job's own follow
 };
 
 prepared_job prepare(const communicator& comm, const compare_request& request) {
@@ -81,6 +47,10 @@ prepared_job prepare(const communicator& comm, const compare_request& request) {
   // A report left by an earlier run must not pass for this run's result if this one fails.
   for (const char* name : {"report.h5", "report.json"}) std::filesystem::remove(out / name);
   job.plan = plan_comparison(job.config, comm.size());
+  // Bad references and panel reports are found now, before hours of work.
+  for (const auto& reference : job.config.reference_panel) (void)open_checkpoint(reference);
+  for (const auto& report : job.config.panel_reports)
+    job.panel.push_back(read_panel_report(report, job.plan.model_a, job.plan.model_b));
   return job;
 }
 
@@ -94,65 +64,76 @@ void write_reports(const comparison_report& report, const std::filesystem::path&
   json.commit();
 }
 
+run_manifest make_manifest(const communicator& comm, const compare_request& request, const prepared_job& job) {
+  run_manifest manifest;
+  manifest.tool_version = tool_version();
+  manifest.git_hash = git_hash();
+  manifest.command_line = request.command_line;
+  manifest.config_json = job.config.to_json().dump();
+  manifest.start_time = job.start_time;
+  manifest.host = host_name();
+  manifest.kernel = best_kernel().name;
+  manifest.ranks = comm.size();
+  manifest.block_elements = job.plan.block_elements;
+  manifest.end_time = utc_now();
+  return manifest;
+}
+
 }  // namespace
 
 int run_compare_job(const communicator& comm, const compare_request& request) {
-  // Phase 1: rank 0 plans; the plan (or the failure) is broadcast.
+  // Rank 0 resolves the config, plans the main pair and reads the panel reports.
   prepared_job job;
-  std::vector<char> plan_bytes;
-  outcome planned;
-  if (comm.is_root())
-    planned = attempt([&] {
-      job = prepare(comm, request);
-      plan_bytes = serialize_plan(job.plan);
-    });
-  int status = planned.status;
-  comm.broadcast(status);
-  if (status != static_cast<int>(exit_status::ok)) {
-    if (comm.is_root()) print_error(planned.message);
-    return status;
-  }
-  comm.broadcast(plan_bytes);
-  outcome local = attempt([&] {
-    if (!comm.is_root()) job.plan = deserialize_plan(plan_bytes);
-  });
-
-  // Phase 2: every rank computes its blocks and its permutation nulls.
-  rank_results results;
-  if (local.ok()) local = attempt([&] { results = compute_share(job.plan, comm.rank()); });
-  status = agree(comm, local);
+  outcome prepared;
+  if (comm.is_root()) prepared = attempt([&] { job = prepare(comm, request); });
+  int status = share_root_status(comm, prepared);
   if (status != static_cast<int>(exit_status::ok)) return status;
 
-  // Phase 3: gather in rank order, merge in plan order, write the report on rank 0.
-  const auto gathered = comm.gather(serialize_results(results));
+  // The reference panel's comparisons run first, one after another on all ranks.
+  int panel_comparisons = comm.is_root() ? static_cast<int>(2 * job.config.reference_panel.size()) : 0;
+  comm.broadcast(panel_comparisons);
+  for (int i = 0; i < panel_comparisons; ++i) {
+    compare_config config;
+    work_plan plan;
+    outcome planned;
+    if (comm.is_root())
+      planned = attempt([&] {
+        config = panel_member_config(job.config, static_cast<std::size_t>(i));
+        plan = plan_comparison(config, comm.size());
+      });
+    status = share_root_status(comm, planned);
+    if (status != static_cast<int>(exit_status::ok)) return status;
+    std::vector<rank_results> per_rank;
+    status = compute_across_ranks(comm, config, plan, per_rank);
+    if (status != static_cast<int>(exit_status::ok)) return status;
+    outcome reduced;
+    if (comm.is_root())
+      reduced = attempt([&] {
+        job.panel.push_back(panel_member(config, static_cast<std::size_t>(i), plan, per_rank));
+        std::cout << fmt::format("reference panel: {} against {} compared ({} tensor pairs)\n",
+                                 i % 2 == 0 ? "model A" : "model B", config.model_b, job.panel.back().tensors.size())
+                  << std::flush;
+      });
+    status = share_root_status(comm, reduced);
+    if (status != static_cast<int>(exit_status::ok)) return status;
+  }
+
+  // The pair itself: every rank computes its share; rank 0 merges in plan order and reports.
+  std::vector<rank_results> per_rank;
+  status = compute_across_ranks(comm, job.config, job.plan, per_rank);
+  if (status != static_cast<int>(exit_status::ok)) return status;
   outcome reported;
   if (comm.is_root())
     reported = attempt([&] {
-      std::vector<rank_results> per_rank;
-      for (const auto& bytes : gathered) per_rank.push_back(deserialize_results(bytes));
-      run_manifest manifest;
-      manifest.tool_version = tool_version();
-      manifest.git_hash = git_hash();
-      manifest.command_line = request.command_line;
-      manifest.config_json = job.config.to_json().dump();
-      manifest.start_time = job.start_time;
-      manifest.host = host_name();
-      manifest.kernel = best_kernel().name;
-      manifest.ranks = comm.size();
-      manifest.block_elements = job.plan.block_elements;
-      manifest.end_time = utc_now();
-      const comparison_report report =
-          reduce_comparison(job.plan, per_rank, std::move(manifest), {job.config.alpha, job.config.seed});
+      const comparison_report report = reduce_comparison(job.plan, per_rank, make_manifest(comm, request, job),
+                                                         {job.config.alpha, job.config.seed, job.panel});
       const std::filesystem::path out = job.config.output_dir;
       write_reports(report, out);
       print_terminal_table(report, std::cout);
       std::cout << "report: " << (out / "report.h5").string() << "\n"
                 << "report: " << (out / "report.json").string() << std::endl;
     });
-  status = reported.status;
-  comm.broadcast(status);
-  if (comm.is_root() && !reported.ok()) print_error(reported.message);
-  return status;
+  return share_root_status(comm, reported);
 }
 
 }  // namespace lineage

@@ -1,11 +1,9 @@
 #pragma once
-// The compare job on every rank: rank 0 resolves the config, reads both checkpoints' headers and
-// makes the plan; the plan is broadcast; every rank computes its blocks; rank 0 gathers, merges in
-// plan order and writes the report.
-//
-// Failure protocol: each phase ends in a collective that carries the worst status, so every rank
-// learns of a failure at the same point and all of them return the same exit status; rank 0 prints
-// the one-line error (a non-root rank's message is gathered to it first).
+// The compare job on every rank: rank 0 resolves the config, reads both checkpoints' headers,
+// makes the plan and reads any panel reports; the reference panel's comparisons (A and B against
+// each reference) run first; then the pair itself: the plan is broadcast, experts are matched,
+// every rank computes its blocks; rank 0 gathers, merges in plan order and writes the report.
+// The failure protocol is distributed_comparison.hpp's.
 #include <string>
 
 #include "mpi/communicator.hpp"

@@ -5,6 +5,7 @@
 #include "shard/block_compute.hpp"
 #include "shard/checkpoint.hpp"
 #include "shard/cross_layer.hpp"
+#include "shard/expert_match.hpp"
 #include "shard/kernel.hpp"
 
 namespace lineage {
@@ -14,7 +15,8 @@ std::vector<std::filesystem::path> as_paths(const std::vector<std::string>& file
 }
 }  // namespace
 
-work_plan plan_comparison(const compare_config& config, int ranks) {
+work_plan plan_comparison(const compare_config& config, int ranks,
+                          const std::vector<expert_match_result>* expert_matching) {
   const auto registry = architecture_registry::load(
       config.arch_dir ? std::optional<std::filesystem::path>(*config.arch_dir) : std::nullopt);
   const checkpoint a = open_checkpoint(config.model_a);
@@ -22,8 +24,20 @@ work_plan plan_comparison(const compare_config& config, int ranks) {
   plan_options options;
   options.block_elements = config.block_elements;
   options.ranks = ranks;
-  options.nulls = {config.permutations_vector, config.permutations_matrix, config.seed};
+  options.nulls = {config.permutations_vector, config.permutations_matrix, config.seed,
+                   config.permutations_experts};
+  options.expert_matching = expert_matching;
   return make_plan(a, b, registry, options);
+}
+
+rank_results compute_matching_share(const work_plan& plan, int rank) {
+  block_reader reader(as_paths(plan.model_a.files), as_paths(plan.model_b.files));
+  rank_results results;
+  for (std::size_t i = 0; i < plan.expert_matches.size(); ++i)
+    if (plan.expert_match_rank[i] == static_cast<std::uint32_t>(rank))
+      results.expert_matches.push_back(
+          compute_expert_match(static_cast<std::uint32_t>(i), plan.expert_matches[i], reader));
+  return results;
 }
 
 rank_results compute_share(const work_plan& plan, int rank) {
@@ -48,13 +62,52 @@ comparison_report reduce_comparison(const work_plan& plan, const std::vector<ran
                       cross_layers_in_plan_order(plan, per_rank), std::move(manifest), analysis);
 }
 
+namespace {
+
+// Plan, match experts, compute and merge in this process.
+std::pair<work_plan, std::vector<rank_results>> compute_in_process(const compare_config& config) {
+  work_plan plan = plan_comparison(config, 1);
+  if (plan.awaits_expert_matching()) {
+    const auto matching = expert_matches_in_plan_order(plan, {compute_matching_share(plan, 0)});
+    plan = plan_comparison(config, 1, &matching);
+  }
+  std::vector<rank_results> results{compute_share(plan, 0)};
+  return {std::move(plan), std::move(results)};
+}
+
+}  // namespace
+
+compare_config panel_member_config(const compare_config& main, std::size_t index) {
+  compare_config member = main;
+  member.model_a = index % 2 == 0 ? main.model_a : main.model_b;
+  member.model_b = main.reference_panel.at(index / 2);
+  member.permutations_vector = 0;
+  member.permutations_matrix = 0;
+  return member;
+}
+
+panel_comparison panel_member(const compare_config& member, std::size_t index, const work_plan& plan,
+                              const std::vector<rank_results>& per_rank) {
+  return panel_from_report(reduce_comparison(plan, per_rank, {}, {member.alpha, member.seed, {}}),
+                           index % 2 == 0 ? 'a' : 'b', "this job");
+}
+
 comparison_report compare_in_process(const compare_config& config) {
-  const work_plan plan = plan_comparison(config, 1);
+  const auto [plan, results] = compute_in_process(config);
+  // The same order as the MPI job: panel reports, then the job's own panel comparisons.
+  analysis_options analysis{config.alpha, config.seed, {}};
+  for (const auto& report : config.panel_reports)
+    analysis.panel.push_back(read_panel_report(report, plan.model_a, plan.model_b));
+  for (std::size_t i = 0; i < 2 * config.reference_panel.size(); ++i) {
+    const compare_config member = panel_member_config(config, i);
+    const auto [member_plan, member_results] = compute_in_process(member);
+    analysis.panel.push_back(panel_member(member, i, member_plan, member_results));
+  }
   run_manifest manifest;
   manifest.config_json = config.to_json().dump();
   manifest.kernel = best_kernel().name;
   manifest.block_elements = plan.block_elements;
-  return reduce_comparison(plan, {compute_share(plan, 0)}, std::move(manifest), {config.alpha, config.seed});
+  return reduce_comparison(plan, results, std::move(manifest), analysis);
 }
 
 }  // namespace lineage

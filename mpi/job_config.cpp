@@ -14,8 +14,8 @@ namespace lineage {
 namespace {
 
 constexpr const char* allowed_keys =
-    "model_a, model_b, output, block_elements, arch_dir, permutations_vector, permutations_matrix, seed, "
-    "alpha";
+    "model_a, model_b, output, block_elements, arch_dir, permutations_vector, permutations_matrix, "
+    "permutations_experts, seed, alpha, reference_panel, panel_reports";
 
 std::string read_text(const std::filesystem::path& path) {
   std::ifstream stream(path, std::ios::binary);
@@ -53,6 +53,17 @@ std::uint32_t count_value(const YAML::Node& node, const std::string& file, const
   return value;
 }
 
+// A list of paths: a YAML sequence of non-empty strings (a single string is a list of one).
+std::vector<std::string> path_list(const YAML::Node& node, const std::string& file, const std::string& key) {
+  if (node.IsScalar()) return {string_value(node, file, key)};
+  if (!node.IsSequence())
+    throw usage_error(fmt::format("{}: key '{}': expected a list of paths", file, key));
+  std::vector<std::string> paths;
+  for (std::size_t i = 0; i < node.size(); ++i)
+    paths.push_back(string_value(node[i], file, fmt::format("{}[{}]", key, i)));
+  return paths;
+}
+
 double alpha_value(const YAML::Node& node, const std::string& file, const std::string& key) {
   double value = 0;
   if (!node.IsScalar() || !YAML::convert<double>::decode(node, value) || !(value > 0 && value < 1))
@@ -82,7 +93,10 @@ void apply_job_file(compare_config& config, const std::string& file) {
     else if (key == "seed") config.seed = positive_integer(value, file, key);
     else if (key == "permutations_vector") config.permutations_vector = count_value(value, file, key);
     else if (key == "permutations_matrix") config.permutations_matrix = count_value(value, file, key);
+    else if (key == "permutations_experts") config.permutations_experts = count_value(value, file, key);
     else if (key == "alpha") config.alpha = alpha_value(value, file, key);
+    else if (key == "reference_panel") config.reference_panel = path_list(value, file, key);
+    else if (key == "panel_reports") config.panel_reports = path_list(value, file, key);
     else
       throw usage_error(fmt::format("{}: key '{}': unknown (allowed: {})", file, key, allowed_keys));
   }
@@ -97,8 +111,11 @@ nlohmann::json compare_config::to_json() const {
                       {"block_elements", block_elements},
                       {"permutations_vector", permutations_vector},
                       {"permutations_matrix", permutations_matrix},
+                      {"permutations_experts", permutations_experts},
                       {"seed", seed},
                       {"alpha", alpha},
+                      {"reference_panel", reference_panel},
+                      {"panel_reports", panel_reports},
                       {"arch_dir", arch_dir ? nlohmann::json(*arch_dir) : nlohmann::json(nullptr)},
                       {"config_file", config_file ? nlohmann::json(*config_file) : nlohmann::json(nullptr)}};
   if (!config_text.empty()) j["config_text"] = config_text;
@@ -123,15 +140,27 @@ compare_config resolve_compare_config(const compare_arguments& arguments) {
   if (arguments.seed) config.seed = *arguments.seed;
   if (arguments.permutations_vector) config.permutations_vector = *arguments.permutations_vector;
   if (arguments.permutations_matrix) config.permutations_matrix = *arguments.permutations_matrix;
+  if (arguments.permutations_experts) config.permutations_experts = *arguments.permutations_experts;
   if (arguments.alpha) {
     if (!(*arguments.alpha > 0 && *arguments.alpha < 1))
       throw usage_error(fmt::format("--alpha: expected a level between 0 and 1 (exclusive), got {}", *arguments.alpha));
     config.alpha = *arguments.alpha;
   }
+  // Command-line lists replace the job file's (they do not add to them).
+  if (!arguments.reference_panel.empty()) config.reference_panel = arguments.reference_panel;
+  if (!arguments.panel_reports.empty()) config.panel_reports = arguments.panel_reports;
   const char* from = arguments.config_file ? " (or key in the job file)" : "";
   if (config.model_a.empty()) throw usage_error(fmt::format("model A: missing (first positional argument{})", from));
   if (config.model_b.empty()) throw usage_error(fmt::format("model B: missing (second positional argument{})", from));
   if (config.output_dir.empty()) throw usage_error(fmt::format("--output: missing{}", from));
+  const std::string panel_source = !arguments.reference_panel.empty() || !config.config_file
+                                       ? std::string("--reference")
+                                       : fmt::format("{}: key 'reference_panel'", *config.config_file);
+  for (const auto& reference : config.reference_panel)
+    if (reference == config.model_a || reference == config.model_b)
+      throw usage_error(fmt::format("{}: {} is model A or B itself; a reference must be a third model known to "
+                                    "be unrelated to both",
+                                    panel_source, reference));
   return config;
 }
 

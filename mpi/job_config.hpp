@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -14,8 +15,9 @@ namespace lineage {
 struct compare_arguments {
   std::optional<std::string> model_a, model_b, output_dir, arch_dir, config_file;
   std::optional<std::uint64_t> block_elements, seed;
-  std::optional<std::uint32_t> permutations_vector, permutations_matrix;
+  std::optional<std::uint32_t> permutations_vector, permutations_matrix, permutations_experts;
   std::optional<double> alpha;
+  std::vector<std::string> reference_panel, panel_reports;  // empty: the job file's (if any)
 };
 
 struct compare_config {
@@ -25,8 +27,12 @@ struct compare_config {
   std::uint64_t block_elements = 0;
   std::uint32_t permutations_vector = 1000;  // K for vectors (elements permuted)
   std::uint32_t permutations_matrix = 200;   // K for matrices (rows permuted)
+  std::uint32_t permutations_experts = 100;  // K of each MoE layer's expert-matching null (0: no matching)
   std::uint64_t seed = 20260123;             // of every permutation stream
   double alpha = 0.01;                       // family-wise level of the verdict
+  // Models known to be unrelated to A and B, compared with each in this job; and report.h5 files of
+  // such comparisons run as jobs of their own (a Slurm job array), merged into this report.
+  std::vector<std::string> reference_panel, panel_reports;
   std::optional<std::string> arch_dir;
   std::optional<std::string> config_file;
   std::string config_text;  // the job file as written ("" without one), kept for the manifest

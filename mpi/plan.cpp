@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <tuple>
 
 #include "core/error.hpp"
 #include "core/random_stream.hpp"
+#include "mpi/plan_views.hpp"
 
 namespace lineage {
 
@@ -16,46 +18,6 @@ namespace {
 
 std::string shape_text(const std::vector<std::uint64_t>& shape) {
   return fmt::format("[{}]", fmt::join(shape, ", "));
-}
-
-// A mapped view with the tensor it comes from.
-struct side_view {
-  const checkpoint_tensor* tensor = nullptr;
-  tensor_view view;
-};
-
-planned_tensor plan_side(const side_view& side) {
-  const checkpoint_tensor& t = *side.tensor;
-  planned_tensor p;
-  p.name = side.view.label;
-  p.type = t.type;
-  p.file = t.file_index;
-  p.shape = t.shape;
-  if (side.view.whole(t.shape)) {
-    p.byte_offset = t.byte_offset;
-    p.elements = t.element_count;
-    return p;
-  }
-  const std::uint64_t rows = t.shape.empty() ? 1 : t.shape[0];
-  const std::uint64_t row_elements = rows == 0 ? 0 : t.element_count / rows;
-  p.shape[0] = side.view.row_end - side.view.row_begin;
-  p.byte_offset = t.byte_offset + side.view.row_begin * row_elements * dtype_size(t.type);
-  p.elements = p.shape[0] * row_elements;
-  return p;
-}
-
-// Maps every tensor of one side; keys claimed by more than one view are ambiguous.
-std::map<tensor_key, std::vector<side_view>> map_side(const checkpoint& model, const architecture* arch) {
-  std::map<tensor_key, std::vector<side_view>> by_key;
-  for (const auto& tensor : model.tensors) {
-    std::vector<tensor_view> views;
-    if (arch != nullptr)
-      views = arch->map(tensor.name, tensor.shape, model.config);
-    else
-      views.push_back(map_generic(tensor.name, tensor.shape));
-    for (auto& view : views) by_key[view.key].push_back({&tensor, std::move(view)});
-  }
-  return by_key;
 }
 
 model_description describe(const checkpoint& model, const architecture* arch) {
@@ -73,22 +35,50 @@ model_description describe(const checkpoint& model, const architecture* arch) {
   return d;
 }
 
-unpaired_tensor unpaired(char side, const side_view& v, std::string reason) {
-  return {side, v.view.label, v.view.key, v.tensor->type, plan_side(v).shape, std::move(reason)};
+// Blocks of at most block_elements over `elements` aligned elements from these byte offsets;
+// `first_element` numbers them within the pair.
+void add_blocks(work_plan& plan, std::uint32_t pair_index, std::uint64_t offset_a, std::uint64_t offset_b,
+                std::uint64_t first_element, std::uint64_t elements) {
+  const auto& pair = plan.pairs[pair_index];
+  for (std::uint64_t first = 0; first < elements; first += plan.block_elements) {
+    const std::uint64_t count = std::min(plan.block_elements, elements - first);
+    work_block block;
+    block.pair = pair_index;
+    block.first_element = first_element + first;
+    block.elements = count;
+    block.a = {pair.a.file, offset_a + first * dtype_size(pair.a.type), pair.a.type};
+    block.b = {pair.b.file, offset_b + first * dtype_size(pair.b.type), pair.b.type};
+    plan.blocks.push_back(block);
+  }
 }
 
-// rows × row_length of a planned tensor, as the nulls see it: rows of a matrix, elements of a vector.
-std::pair<std::uint64_t, std::uint64_t> unit_shape(const planned_tensor& t) {
-  const bool matrix = t.shape.size() >= 2 && t.shape[0] >= 2;
-  return matrix ? std::pair{t.shape[0], t.elements / t.shape[0]} : std::pair{t.elements, std::uint64_t{1}};
+// A router (rows = experts) of a matched layer, paired row by row in the matching's order; nullopt
+// when the shapes do not fit that reading (then it pairs by key as any tensor).
+std::optional<tensor_pair> matched_router(const expert_pairing& matched, const tensor_key& key,
+                                          const planned_tensor& a, const planned_tensor& b) {
+  if (!is_router_role(key.role) || key.expert >= 0) return std::nullopt;
+  const auto found = matched.router_rows.find(key.layer);
+  if (found == matched.router_rows.end() || found->second.first.empty()) return std::nullopt;
+  const auto& [rows_a, rows_b] = found->second;
+  if (a.shape.empty() || a.shape.size() != b.shape.size() ||
+      !std::equal(a.shape.begin() + 1, a.shape.end(), b.shape.begin() + 1))
+    return std::nullopt;
+  const std::uint32_t last_a = *std::max_element(rows_a.begin(), rows_a.end());
+  const std::uint32_t last_b = *std::max_element(rows_b.begin(), rows_b.end());
+  if (last_a >= a.shape[0] || last_b >= b.shape[0]) return std::nullopt;
+  tensor_pair pair;
+  pair.key = key;
+  pair.a = a;
+  pair.b = b;
+  pair.rows_a = rows_a;
+  pair.rows_b = rows_b;
+  pair.pairing = "expert matching";
+  return pair;
 }
 
 // One null per pair with at least two units to permute.
 void plan_nulls(work_plan& plan, const null_options& options) {
-  const std::uint64_t job_seed = [&] {
-    std::uint64_t state = options.seed;
-    return splitmix64(state);
-  }();
+  const std::uint64_t job_seed = mixed_job_seed(options.seed);
   for (std::size_t p = 0; p < plan.pairs.size(); ++p) {
     const auto& pair = plan.pairs[p];
     null_request request;
@@ -96,67 +86,20 @@ void plan_nulls(work_plan& plan, const null_options& options) {
     request.a = {pair.a.file, pair.a.byte_offset, pair.a.type};
     request.b = {pair.b.file, pair.b.byte_offset, pair.b.type};
     std::tie(request.rows, request.row_length) = unit_shape(pair.a);
+    if (!pair.rows_a.empty()) {
+      // A matched router: its rows (elements of a 1-D router bias) meet in the matching's order.
+      request.tensor_rows_a = request.rows;
+      request.tensor_rows_b = unit_shape(pair.b).first;
+      request.rows_a = pair.rows_a;
+      request.rows_b = pair.rows_b;
+      request.rows = pair.rows_a.size();
+    }
+    request.exclude_begin = pair.exclude_begin;
+    request.exclude_end = pair.exclude_end;
     request.permutations = request.row_length > 1 ? options.permutations_matrix : options.permutations_vector;
     request.seed = job_seed ^ fnv1a_64(key_text(pair.key));
-    if (request.rows < 2 || request.row_length == 0 || request.permutations == 0) continue;
+    if (request.tested_units() < 2 || request.row_length == 0 || request.permutations == 0) continue;
     plan.nulls.push_back(request);
-  }
-}
-
-using keyed_views = std::map<tensor_key, std::vector<side_view>>;
-
-// One layer × layer unit per role that has one tensor per layer, the same shape everywhere and at
-// least two layers on each side. Routed experts are left to expert matching.
-void plan_cross_layers(work_plan& plan, const keyed_views& views_a, const keyed_views& views_b,
-                       std::uint64_t seed) {
-  struct role_layers {
-    std::map<int, planned_tensor> a, b;
-    bool usable = true;
-  };
-  std::map<std::string, role_layers> by_role;
-  const auto collect = [&](const keyed_views& views, bool side_a) {
-    for (const auto& [key, list] : views) {
-      if (key.layer < 0 || key.expert >= 0) continue;
-      auto& entry = by_role[key.role];
-      if (list.size() != 1) {
-        entry.usable = false;
-        continue;
-      }
-      (side_a ? entry.a : entry.b)[key.layer] = plan_side(list.front());
-    }
-  };
-  collect(views_a, true);
-  collect(views_b, false);
-  for (const auto& [role, entry] : by_role) {
-    if (!entry.usable || entry.a.size() < 2 || entry.b.size() < 2) continue;
-    const auto& shape = entry.a.begin()->second.shape;
-    bool same_shape = true;
-    for (const auto* side : {&entry.a, &entry.b})
-      for (const auto& [layer, tensor] : *side) same_shape = same_shape && tensor.shape == shape;
-    if (!same_shape || entry.a.begin()->second.elements == 0) continue;
-    cross_layer_request request;
-    request.role = role;
-    for (const auto& [layer, tensor] : entry.a) {
-      request.layers_a.push_back(layer);
-      request.a.push_back({tensor.file, tensor.byte_offset, tensor.type});
-    }
-    for (const auto& [layer, tensor] : entry.b) {
-      request.layers_b.push_back(layer);
-      request.b.push_back({tensor.file, tensor.byte_offset, tensor.type});
-    }
-    std::tie(request.rows, request.row_length) = unit_shape(entry.a.begin()->second);
-    const std::uint64_t wanted = std::max<std::uint64_t>(1, cross_layer_sample_elements / request.row_length);
-    if (wanted >= request.rows) {
-      for (std::uint64_t r = 0; r < request.rows; ++r) request.sampled_rows.push_back(static_cast<std::uint32_t>(r));
-    } else {
-      // The first `wanted` entries of a random permutation: a sample without replacement.
-      std::vector<std::uint32_t> order(request.rows);
-      random_stream stream(seed, "cross-layer rows", role);
-      random_permutation(stream, order);
-      request.sampled_rows.assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(wanted));
-      std::sort(request.sampled_rows.begin(), request.sampled_rows.end());
-    }
-    plan.cross_layers.push_back(std::move(request));
   }
 }
 
@@ -196,6 +139,11 @@ void assign_units(work_plan& plan, int ranks) {
   costs.clear();
   for (const auto& request : plan.cross_layers) costs.push_back(request.cost());
   plan.cross_layer_rank = deal_by_cost(costs, load);
+  // The matching runs in a phase of its own (before the blocks), so it is balanced on its own.
+  std::vector<std::uint64_t> matching_load(static_cast<std::size_t>(ranks), 0);
+  costs.clear();
+  for (const auto& request : plan.expert_matches) costs.push_back(request.cost());
+  plan.expert_match_rank = deal_by_cost(costs, matching_load);
 }
 
 work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture_registry& registry,
@@ -209,8 +157,12 @@ work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture
   plan.block_elements = options.block_elements;
   plan.model_a = describe(a, arch_a);
   plan.model_b = describe(b, arch_b);
-  const auto views_a = map_side(a, arch_a);
-  const auto views_b = map_side(b, arch_b);
+  auto views_a = map_side(a, arch_a);
+  auto views_b = map_side(b, arch_b);
+  plan_expert_matches(plan, views_a, views_b, options.nulls);
+  const expert_pairing matched = options.expert_matching != nullptr
+                                     ? apply_expert_matching(plan, *options.expert_matching, views_a, views_b)
+                                     : expert_pairing{};
 
   for (const auto& [key, list_a] : views_a) {
     const auto found = views_b.find(key);
@@ -229,6 +181,10 @@ work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture
     }
     const planned_tensor side_a = plan_side(list_a.front());
     const planned_tensor side_b = plan_side(found->second.front());
+    if (auto router = matched_router(matched, key, side_a, side_b)) {
+      plan.pairs.push_back(std::move(*router));
+      continue;
+    }
     if (side_a.shape != side_b.shape) {
       const auto reason = fmt::format("shape {} in model A but {} in model B", shape_text(side_a.shape),
                                       shape_text(side_b.shape));
@@ -236,7 +192,16 @@ work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture
       plan.unpaired.push_back(unpaired('b', found->second.front(), reason));
       continue;
     }
-    plan.pairs.push_back({key, side_a, side_b, 0, 0});
+    tensor_pair pair;
+    pair.key = key;
+    pair.a = side_a;
+    pair.b = side_b;
+    if (const auto excluded = matched.excluded_rows.find({key.layer, key.role});
+        key.expert >= 0 && excluded != matched.excluded_rows.end()) {
+      std::tie(pair.exclude_begin, pair.exclude_end) = excluded->second;
+      pair.pairing = "expert matching";
+    }
+    plan.pairs.push_back(std::move(pair));
   }
   for (const auto& [key, list_b] : views_b)
     if (!views_a.contains(key))
@@ -246,15 +211,14 @@ work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture
   for (std::size_t p = 0; p < plan.pairs.size(); ++p) {
     auto& pair = plan.pairs[p];
     pair.first_block = plan.blocks.size();
-    for (std::uint64_t first = 0; first < pair.a.elements; first += plan.block_elements) {
-      const std::uint64_t count = std::min(plan.block_elements, pair.a.elements - first);
-      work_block block;
-      block.pair = static_cast<std::uint32_t>(p);
-      block.first_element = first;
-      block.elements = count;
-      block.a = {pair.a.file, pair.a.byte_offset + first * dtype_size(pair.a.type), pair.a.type};
-      block.b = {pair.b.file, pair.b.byte_offset + first * dtype_size(pair.b.type), pair.b.type};
-      plan.blocks.push_back(block);
+    if (pair.rows_a.empty()) {
+      add_blocks(plan, static_cast<std::uint32_t>(p), pair.a.byte_offset, pair.b.byte_offset, 0, pair.a.elements);
+    } else {
+      const std::uint64_t length = unit_shape(pair.a).second;
+      for (std::size_t k = 0; k < pair.rows_a.size(); ++k)
+        add_blocks(plan, static_cast<std::uint32_t>(p),
+                   pair.a.byte_offset + pair.rows_a[k] * length * dtype_size(pair.a.type),
+                   pair.b.byte_offset + pair.rows_b[k] * length * dtype_size(pair.b.type), k * length, length);
     }
     pair.block_count = plan.blocks.size() - pair.first_block;
   }

@@ -13,6 +13,7 @@
 #include "mpi/architecture_map.hpp"
 #include "shard/checkpoint.hpp"
 #include "shard/cross_layer.hpp"
+#include "shard/expert_match.hpp"
 #include "shard/permutation_null.hpp"
 #include "shard/work_block.hpp"
 
@@ -35,6 +36,13 @@ struct tensor_pair {
   planned_tensor a, b;
   std::uint64_t first_block = 0;      // blocks [first_block, first_block + block_count)
   std::uint64_t block_count = 0;
+  // After expert matching (plan_experts.cpp). A router's rows are experts: row rows_a[k] of A
+  // meets row rows_b[k] of B (the matched experts); empty for element-aligned pairs. A matched
+  // expert's null leaves out the rows [exclude_begin, exclude_end) the matching looked at.
+  std::vector<std::uint32_t> rows_a, rows_b;
+  std::uint64_t exclude_begin = 0, exclude_end = 0;
+  // "key" (same canonical key), or "expert matching" (B's expert or router rows chosen by it).
+  std::string pairing = "key";
 };
 
 struct unpaired_tensor {
@@ -68,6 +76,16 @@ struct work_plan {
   std::vector<std::uint32_t> null_rank;  // the rank computing each null
   std::vector<cross_layer_request> cross_layers;  // one per role with ≥ 2 layers on each side
   std::vector<std::uint32_t> cross_layer_rank;
+  // One per layer with routed experts in both models. A plan made without their results pairs
+  // experts by index and serves only to compute them; the plan made with them (plan_options::
+  // expert_matching) pairs experts and router rows by the matching and keeps the results here.
+  std::vector<expert_match_request> expert_matches;
+  std::vector<std::uint32_t> expert_match_rank;
+  std::vector<expert_match_result> expert_matching;  // empty until matched; else one per request
+
+  [[nodiscard]] bool awaits_expert_matching() const noexcept {
+    return !expert_matches.empty() && expert_matching.empty();
+  }
 
   [[nodiscard]] int ranks() const noexcept { return static_cast<int>(rank_first_block.size()) - 1; }
   [[nodiscard]] std::uint64_t total_bytes() const noexcept {
@@ -84,12 +102,15 @@ struct null_options {
   std::uint32_t permutations_vector = 1000;
   std::uint32_t permutations_matrix = 200;
   std::uint64_t seed = 20260123;  // the job's seed; each pair's stream mixes in its key
+  std::uint32_t permutations_experts = 100;  // K of each layer's expert-matching null
 };
 
 struct plan_options {
   std::uint64_t block_elements = default_block_elements;
   int ranks = 1;
   null_options nulls;
+  // The results of the expert-matching units of the plan made without them, in its order.
+  const std::vector<expert_match_result>* expert_matching = nullptr;
 };
 
 // Pairs the tensors of `a` and `b`. When both model types have rule sets, each side is mapped by
@@ -100,8 +121,8 @@ work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture
 // Deals the blocks of `plan` to `ranks` ranks as contiguous runs of about equal bytes.
 void assign_blocks(work_plan& plan, int ranks);
 
-// Deals the nulls and the cross-layer units to ranks by cost, largest first, each to the least
-// loaded rank. Which rank computes a unit does not change its result.
+// Deals the nulls, the cross-layer and the expert-matching units to ranks by cost, largest first,
+// each to the least loaded rank. Which rank computes a unit does not change its result.
 void assign_units(work_plan& plan, int ranks);
 
 // The canonical key as text ("layer 3 / mlp.experts.up_proj.weight / expert 7"), for seeds and

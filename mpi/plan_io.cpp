@@ -20,7 +20,8 @@ void serialize(Archive& ar, planned_tensor& t, unsigned /*version*/) {
 }
 template <class Archive>
 void serialize(Archive& ar, tensor_pair& p, unsigned /*version*/) {
-  ar & p.key & p.a & p.b & p.first_block & p.block_count;
+  ar & p.key & p.a & p.b & p.first_block & p.block_count & p.rows_a & p.rows_b & p.exclude_begin & p.exclude_end &
+      p.pairing;
 }
 template <class Archive>
 void serialize(Archive& ar, unpaired_tensor& u, unsigned /*version*/) {
@@ -34,7 +35,8 @@ void serialize(Archive& ar, model_description& m, unsigned /*version*/) {
 template <class Archive>
 void serialize(Archive& ar, work_plan& p, unsigned /*version*/) {
   ar & p.model_a & p.model_b & p.block_elements & p.pairs & p.blocks & p.unpaired & p.rank_first_block &
-      p.nulls & p.null_rank & p.cross_layers & p.cross_layer_rank;
+      p.nulls & p.null_rank & p.cross_layers & p.cross_layer_rank & p.expert_matches & p.expert_match_rank &
+      p.expert_matching;
 }
 
 std::vector<char> serialize_plan(const work_plan& plan) {

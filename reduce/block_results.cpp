@@ -74,21 +74,39 @@ std::vector<null_samples> nulls_by_pair(const work_plan& plan, const std::vector
   return by_pair;
 }
 
-std::vector<cross_layer_result> cross_layers_in_plan_order(const work_plan& plan,
-                                                           const std::vector<rank_results>& per_rank) {
-  std::vector<std::optional<cross_layer_result>> ordered(plan.cross_layers.size());
+namespace {
+
+// The results of `count` units, gathered from every rank's `member` list, in unit order. Throws
+// internal_error if one is missing or repeated.
+template <typename Result>
+std::vector<Result> units_in_plan_order(std::size_t count, const std::vector<rank_results>& per_rank,
+                                        std::vector<Result> rank_results::*member, const char* what) {
+  std::vector<std::optional<Result>> ordered(count);
   for (const auto& results : per_rank)
-    for (const auto& result : results.cross_layers) {
+    for (const auto& result : results.*member) {
       if (result.request >= ordered.size() || ordered[result.request])
-        throw internal_error(fmt::format("cross-layer unit {} reported twice or out of range", result.request));
+        throw internal_error(fmt::format("{} unit {} reported twice or out of range", what, result.request));
       ordered[result.request] = result;
     }
-  std::vector<cross_layer_result> all;
+  std::vector<Result> all;
   for (std::size_t i = 0; i < ordered.size(); ++i) {
-    if (!ordered[i]) throw internal_error(fmt::format("cross-layer unit {} was not computed", i));
+    if (!ordered[i]) throw internal_error(fmt::format("{} unit {} was not computed", what, i));
     all.push_back(std::move(*ordered[i]));
   }
   return all;
+}
+
+}  // namespace
+
+std::vector<cross_layer_result> cross_layers_in_plan_order(const work_plan& plan,
+                                                           const std::vector<rank_results>& per_rank) {
+  return units_in_plan_order(plan.cross_layers.size(), per_rank, &rank_results::cross_layers, "cross-layer");
+}
+
+std::vector<expert_match_result> expert_matches_in_plan_order(const work_plan& plan,
+                                                              const std::vector<rank_results>& per_rank) {
+  return units_in_plan_order(plan.expert_matches.size(), per_rank, &rank_results::expert_matches,
+                             "expert-matching");
 }
 
 }  // namespace lineage

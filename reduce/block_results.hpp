@@ -24,10 +24,11 @@ struct rank_results {
   std::vector<block_result> blocks;
   std::vector<null_samples> nulls;
   std::vector<cross_layer_result> cross_layers;
+  std::vector<expert_match_result> expert_matches;  // the matching phase's results
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
-    archive & blocks & nulls & cross_layers;
+    archive & blocks & nulls & cross_layers & expert_matches;
   }
 };
 
@@ -42,6 +43,10 @@ std::vector<null_samples> nulls_by_pair(const work_plan& plan, const std::vector
 // The cross-layer matrices in plan order. Throws internal_error if one is missing or repeated.
 std::vector<cross_layer_result> cross_layers_in_plan_order(const work_plan& plan,
                                                            const std::vector<rank_results>& per_rank);
+
+// The expert-matching results in plan order (same errors).
+std::vector<expert_match_result> expert_matches_in_plan_order(const work_plan& plan,
+                                                              const std::vector<rank_results>& per_rank);
 
 // One pair_moments per tensor pair, each the merge of its blocks in block order. Throws
 // internal_error unless every block of the plan is present exactly once.

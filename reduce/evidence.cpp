@@ -12,6 +12,8 @@ namespace lineage {
 namespace {
 
 constexpr const char* layer_order_family = "layer order";
+constexpr const char* expert_matching_family = "expert matching";
+constexpr const char* panel_family = "reference panel";
 
 bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
 bool starts_with(std::string_view text, std::string_view prefix) { return text.rfind(prefix, 0) == 0; }
@@ -79,6 +81,37 @@ std::string family_line(const group_evidence& f, const comparison_report& report
         f.name, f.tensors, alignment, p_text(f.harmonic.p), p_text(f.fisher.p), adjusted, f.strongest,
         f.strongest_pearson, f.strongest_z);
   }
+  if (f.name == panel_family) {
+    const auto& panel = report.panel;
+    std::size_t references = 0, above_all = 0;
+    for (const auto& r : panel.roles) above_all += r.pearson > r.panel_pearson_max;
+    std::vector<std::string> seen;
+    for (const auto& c : panel.comparisons)
+      if (std::find(seen.begin(), seen.end(), c.reference) == seen.end()) seen.push_back(c.reference);
+    references = seen.size();
+    return fmt::format(
+        "{}: {} comparisons of A and B with {} reference models; on {} of {} roles the pair's median "
+        "Pearson exceeds every panel value; harmonic-mean p = {} (Fisher p = {}); {}. Strongest: {} "
+        "(median Pearson {:.4f}, z = {:.1f} against the panel).",
+        f.name, panel.comparisons.size(), references, above_all, f.tensors, p_text(f.harmonic.p), p_text(f.fisher.p),
+        adjusted, f.strongest, f.strongest_pearson, f.strongest_z);
+  }
+  if (f.name == expert_matching_family) {
+    std::size_t experts = 0, moved = 0, unmatched = 0;
+    for (const auto& m : report.expert_matching) {
+      if (!m.available) continue;
+      experts += m.experts_a.size();
+      moved += m.moved;
+      unmatched += m.unmatched_a + m.unmatched_b;
+    }
+    return fmt::format(
+        "{}: {} MoE layers, experts matched by optimal assignment on sampled weights and tested against "
+        "shuffled rows ({} of {} A experts matched to a B expert of another index, {} left unmatched); "
+        "median matched similarity {:.4f}; harmonic-mean p = {} (Fisher p = {}); {}. Strongest: {} "
+        "(matched similarity {:.4f}, z = {:.1f}).",
+        f.name, f.tensors, moved, experts, unmatched, f.median_pearson, p_text(f.harmonic.p), p_text(f.fisher.p),
+        adjusted, f.strongest, f.strongest_pearson, f.strongest_z);
+  }
   return fmt::format(
       "{}: {} tensor pairs, median Pearson {:.4f}; harmonic-mean p = {} (Fisher p = {}); Holm–Šidák "
       "adjusted p = {}{}. Strongest: {} (Pearson {:.4f}, z = {:.1f} against its permutation null).",
@@ -117,6 +150,58 @@ void add_layer_structure(evidence_summary& summary, const comparison_report& rep
   summary.families.push_back(std::move(order));
 }
 
+// One test per matched MoE layer: is the optimal assignment of B's experts to A's better than it
+// is once every correspondence is destroyed? The layers' tests share nothing but the models, so
+// Fisher would do; the harmonic mean is used as for every family.
+void add_expert_matching(evidence_summary& summary, const comparison_report& report) {
+  group_evidence matching;
+  matching.name = expert_matching_family;
+  matching.unit = "tests";
+  std::vector<double> p_values, scores;
+  for (const auto& m : report.expert_matching) {
+    if (!m.available) continue;
+    p_values.push_back(m.p_value);
+    scores.push_back(m.score);
+    if (m.p_value < matching.min_p || matching.strongest.empty()) {
+      matching.min_p = m.p_value;
+      matching.strongest = fmt::format("expert matching of layer {}", m.layer);
+      matching.strongest_pearson = m.score;
+      matching.strongest_z = m.z;
+    }
+  }
+  if (p_values.empty()) return;
+  matching.tensors = p_values.size();
+  matching.fisher = fisher_combination(p_values);
+  matching.harmonic = harmonic_mean_combination(p_values);
+  matching.median_pearson = median(scores);
+  summary.families.push_back(std::move(matching));
+}
+
+// One test per role: the pair's median Pearson against the panel comparisons' medians. With M
+// comparisons no p is below 1/(M + 1): a small panel can only add weight, never carry a verdict.
+void add_reference_panel(evidence_summary& summary, const comparison_report& report) {
+  group_evidence panel;
+  panel.name = panel_family;
+  panel.unit = "tests";
+  std::vector<double> p_values, pearsons;
+  for (const auto& r : report.panel.roles) {
+    p_values.push_back(r.p_value);
+    pearsons.push_back(r.pearson);
+    if (r.p_value < panel.min_p || panel.strongest.empty()) {
+      panel.min_p = r.p_value;
+      panel.strongest = r.role;
+      panel.strongest_pearson = r.pearson;
+      panel.strongest_z = r.z;
+    }
+  }
+  if (p_values.empty()) return;
+  panel.tensors = p_values.size();
+  panel.fisher = fisher_combination(p_values);
+  panel.harmonic = harmonic_mean_combination(p_values);
+  panel.median_pearson = median(pearsons);
+  summary.families.push_back(std::move(panel));
+}
+
 // The sentence the Solar/GLM claim needed: high raw cosine that the calibrated test does not back.
 std::string raw_cosine_caution(const comparison_report& report, double alpha) {
   std::vector<double> cosines, null_cosines, pearsons;
@@ -138,6 +223,18 @@ std::string raw_cosine_caution(const comparison_report& report, double alpha) {
       "nulls — what unrelated weights score — average {:.3f}, their median Pearson is {:.3f} and no p "
       "is below {:.2g}: a high raw cosine of these vectors is not evidence of derivation.",
       cosines.size(), most->first, mean(cosines), mean(null_cosines), median(pearsons), smallest_p);
+}
+
+// What real unrelated models score on the role where the pair's raw cosine looks most impressive.
+std::string panel_cosine_note(const comparison_report& report) {
+  const panel_role_figures* shown = nullptr;
+  for (const auto& r : report.panel.roles)
+    if (r.cosine > 0.9 && (shown == nullptr || r.panel_cosine_mean > shown->panel_cosine_mean)) shown = &r;
+  if (shown == nullptr) return {};
+  return fmt::format(
+      "On {}, the reference panel's unrelated models score a median raw cosine of {:.3f} on average "
+      "(the pair: {:.3f}) and a median Pearson of {:.3f} (the pair: {:.3f}).",
+      shown->role, shown->panel_cosine_mean, shown->cosine, shown->panel_pearson_mean, shown->pearson);
 }
 
 }  // namespace
@@ -174,6 +271,8 @@ evidence_summary assess_evidence(const comparison_report& report, double alpha) 
   }
 
   add_layer_structure(summary, report);
+  add_expert_matching(summary, report);
+  add_reference_panel(summary, report);
 
   std::vector<double> family_p;
   for (const auto& f : summary.families) family_p.push_back(f.harmonic.p);
@@ -188,8 +287,12 @@ evidence_summary assess_evidence(const comparison_report& report, double alpha) 
   std::stable_sort(ordered.begin(), ordered.end(),
                    [](const group_evidence* x, const group_evidence* y) { return x->adjusted_p < y->adjusted_p; });
 
+  // Identical means the same tensors under the same names: a matching that moved experts found a
+  // (function-preserving) relabelling, which is a derivation.
+  const bool experts_in_place = std::all_of(report.expert_matching.begin(), report.expert_matching.end(),
+                                            [](const expert_matching_figures& m) { return m.moved == 0; });
   const bool all_equal =
-      !report.tensors.empty() && report.unpaired.empty() &&
+      !report.tensors.empty() && report.unpaired.empty() && experts_in_place &&
       std::all_of(report.tensors.begin(), report.tensors.end(), [](const tensor_result& t) {
         return t.moments.elements == 0 || t.moments.bitwise_equal == t.moments.elements;
       });
@@ -227,6 +330,7 @@ evidence_summary assess_evidence(const comparison_report& report, double alpha) 
 
   if (const std::string caution = raw_cosine_caution(report, alpha); !caution.empty())
     verdict.notes.push_back(caution);
+  if (const std::string panel = panel_cosine_note(report); !panel.empty()) verdict.notes.push_back(panel);
   std::size_t disagreeing = 0, with_null = 0;
   for (const auto& t : report.tensors) {
     with_null += t.null.available;
@@ -251,8 +355,13 @@ evidence_summary assess_evidence(const comparison_report& report, double alpha) 
   verdict.invariances_not_tested = {
       "permutation of MLP neurons, attention heads or the hidden dimension",
       "rescaling of norm weights against the following linear layers",
-      "permutation of experts",
       "vocabulary changes (embedding rows of shared tokens)"};
+  const bool matched = std::any_of(report.expert_matching.begin(), report.expert_matching.end(),
+                                   [](const expert_matching_figures& m) { return m.available; });
+  (matched ? verdict.invariances_tested : verdict.invariances_not_tested)
+      .push_back(matched ? "permutation and pruning of routed experts: experts matched by optimal assignment per "
+                           "MoE layer, router rows compared in the matched order"
+                         : "permutation of experts (no MoE layer was matched)");
   return summary;
 }
 

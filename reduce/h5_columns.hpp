@@ -30,6 +30,10 @@ inline std::string shape_text(const std::vector<std::uint64_t>& shape) {
 void write_null_columns(const h5_group& group, const std::vector<tensor_result>& rows);
 void write_null_samples(const h5_group& root, const comparison_report& report);
 void write_evidence(const h5_group& root, const comparison_report& report);
+
+// Written by report_h5_structure.cpp.
 void write_layer_structure(const h5_group& root, const comparison_report& report);
+void write_expert_matching(const h5_group& root, const comparison_report& report);
+void write_reference_panel(const h5_group& root, const comparison_report& report);
 
 }  // namespace lineage

@@ -6,41 +6,10 @@
 #include <map>
 
 #include "core/random_stream.hpp"
-#include "reduce/probability.hpp"
+#include "reduce/permutation_test.hpp"
 
 namespace lineage {
 namespace {
-
-struct randomized_test {
-  double z = 0, p = 1;
-};
-
-// A randomized permutation test of `observed` against `null` (larger is more extreme), with U
-// drawn from `stream` after the null, and the normal tail beyond the last null sample; as for the
-// tensor nulls (null_figures.cpp).
-randomized_test test_against(double observed, const std::vector<double>& null, random_stream& stream) {
-  randomized_test t;
-  std::size_t above = 0, equal = 0;
-  double sum = 0;
-  for (const double v : null) {
-    above += v > observed;
-    equal += v == observed;
-    sum += v;
-  }
-  const double k = static_cast<double>(null.size());
-  const double mean = sum / k;
-  double squares = 0;
-  for (const double v : null) squares += (v - mean) * (v - mean);
-  const double sd = null.size() > 1 ? std::sqrt(squares / (k - 1)) : 0;
-  t.z = sd > 0 ? (observed - mean) / sd : 0;
-  const double u = 1 - stream.uniform();
-  t.p = (static_cast<double>(above) + u * (1 + static_cast<double>(equal))) / (1 + k);
-  const double largest = *std::max_element(null.begin(), null.end());
-  if (observed > largest && sd > 0)
-    t.p = std::max(std::exp(log_normal_upper_tail(t.z) - log_normal_upper_tail((largest - mean) / sd)) / (1 + k),
-                   std::numeric_limits<double>::denorm_min());
-  return t;
-}
 
 void diagonal_test(cross_layer_figures& f, std::uint64_t seed) {
   const std::size_t columns = f.layers_b.size();
@@ -85,7 +54,7 @@ void diagonal_test(cross_layer_figures& f, std::uint64_t seed) {
     for (std::size_t r = 0; r < f.common; ++r) total += at(r, order[r]);
     null.push_back(total);
   }
-  const randomized_test t = test_against(diagonal, null, stream);
+  const randomized_test t = permutation_test(diagonal, null, 1 - stream.uniform());
   f.permutations = layer_order_permutations;
   f.z = t.z;
   f.p_value = t.p;
@@ -212,7 +181,7 @@ depth_alignment align_depth(const std::vector<cross_layer_figures>& roles, std::
     for (std::size_t j = 0; j < columns; ++j) order[j] = shuffled[j];
     null.push_back(best_monotone_path(d.similarity, rows, columns, order, nullptr));
   }
-  const randomized_test t = test_against(observed, null, stream);
+  const randomized_test t = permutation_test(observed, null, 1 - stream.uniform());
   d.permutations = layer_order_permutations;
   d.z = t.z;
   d.p_value = t.p;

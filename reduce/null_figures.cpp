@@ -6,6 +6,7 @@
 #include <numbers>
 
 #include "reduce/probability.hpp"
+#include "reduce/tensor_stats.hpp"
 
 namespace lineage {
 namespace {
@@ -18,6 +19,8 @@ double quantile(const std::vector<double>& sorted, double q) {
   const double fraction = position - static_cast<double>(low);
   return sorted[low] + fraction * (sorted[high] - sorted[low]);
 }
+
+}  // namespace
 
 statistic_null summarise(const std::vector<double>& samples) {
   statistic_null s;
@@ -38,6 +41,8 @@ statistic_null summarise(const std::vector<double>& samples) {
   return s;
 }
 
+namespace {
+
 // The closed-form null's agreement with the permutation null, once p_value is known.
 null_figures finish_closed_form(null_figures& f, const pair_moments& moments, double alpha) {
   if (moments.count > 1 && f.pearson.sd > 0) {
@@ -49,10 +54,20 @@ null_figures finish_closed_form(null_figures& f, const pair_moments& moments, do
 
 }  // namespace
 
-null_figures derive_null_figures(const null_samples& samples, const pair_moments& moments,
-                                 double observed_pearson, double alpha, bool rows) {
+null_figures derive_null_figures(const null_samples& samples, const pair_moments& pair_moments_all,
+                                 double pair_pearson, double alpha, bool rows) {
   null_figures f;
   f.unit = rows ? "rows" : "elements";
+  const bool subset = samples.usable && samples.subset;
+  const pair_moments& moments = subset ? samples.tested : pair_moments_all;
+  double observed_pearson = pair_pearson;
+  if (subset) {
+    const similarity tested = derive_similarity(samples.tested);
+    f.subset = true;
+    f.tested_units = samples.tested_units;
+    f.tested_cosine = tested.cosine;
+    f.tested_pearson = observed_pearson = tested.pearson;
+  }
   const double n = static_cast<double>(moments.count);
   if (moments.count > 1 && std::isfinite(observed_pearson)) {
     f.closed_z = std::sqrt(n) * observed_pearson;

@@ -1,5 +1,6 @@
 #pragma once
 // A tensor pair's similarity against its permutation null, and beside the closed-form null.
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -13,6 +14,9 @@ namespace lineage {
 struct statistic_null {
   double mean = 0, sd = 0, q01 = 0, q50 = 0, q99 = 0, min = 0, max = 0;
 };
+
+// Mean, sd (n − 1), quantiles and extremes of `samples` (non-empty).
+statistic_null summarise(const std::vector<double>& samples);
 
 struct null_figures {
   bool available = false;
@@ -40,10 +44,17 @@ struct null_figures {
   double closed_z = 0, closed_p = 1;
   double null_sd_ratio = 0;      // empirical null sd of Pearson × √n (1 when elements behave independently)
   bool closed_form_disagrees = false;  // the two nulls disagree on significance at α
+
+  // After expert matching the test may cover a subset of the pairs (the rows the matching looked
+  // at are left out): then every figure above is of that subset, whose own figures are these.
+  bool subset = false;
+  std::uint64_t tested_units = 0;       // rows (or elements) entering the test
+  double tested_cosine = NAN, tested_pearson = NAN;
 };
 
 // `observed_pearson` is the pair's reported Pearson (from the merged moments); `alpha` decides
-// whether closed form and permutation test agree on significance.
+// whether closed form and permutation test agree on significance. When `samples` tested a subset,
+// its own moments replace `moments` and `observed_pearson`.
 null_figures derive_null_figures(const null_samples& samples, const pair_moments& moments,
                                  double observed_pearson, double alpha, bool rows);
 

@@ -92,6 +92,10 @@ void write_tensors(const h5_group& root, const comparison_report& report) {
   group.write_column("dtype_a", column(rows, [](const row& r) { return std::string(dtype_name(r.pair.a.type)); }));
   group.write_column("dtype_b", column(rows, [](const row& r) { return std::string(dtype_name(r.pair.b.type)); }));
   group.write_column("shape", column(rows, [](const row& r) { return shape_text(r.pair.a.shape); }));
+  group.write_column("shape_b", column(rows, [](const row& r) { return shape_text(r.pair.b.shape); }));
+  group.write_column("pairing", column(rows, [](const row& r) { return r.pair.pairing; }));
+  group.write_column("excluded_row_begin", column(rows, [](const row& r) { return r.pair.exclude_begin; }));
+  group.write_column("excluded_row_end", column(rows, [](const row& r) { return r.pair.exclude_end; }));
   write_figures(group, rows);
   write_null_columns(group, rows);
 }
@@ -140,6 +144,8 @@ std::string report_h5_image(const comparison_report& report, const std::string& 
   write_null_samples(file, report);
   write_evidence(file, report);
   write_layer_structure(file, report);
+  write_expert_matching(file, report);
+  write_reference_panel(file, report);
   return file.close_to_image();
 }
 

@@ -16,6 +16,9 @@ void write_null_columns(const h5_group& group, const std::vector<tensor_result>&
   group.write_column("null_beyond_all", column(rows, [](const row& r) -> i64 { return r.null.beyond_all; }));
   group.write_column("closed_form_disagrees",
                      column(rows, [](const row& r) -> i64 { return r.null.closed_form_disagrees; }));
+  group.write_column("null_subset", column(rows, [](const row& r) -> i64 { return r.null.subset; }));
+  group.write_column("null_tested_units", column(rows, [](const row& r) -> std::uint64_t { return r.null.tested_units; }));
+  group.write_column("null_tested_pearson", column(rows, [](const row& r) { return r.null.tested_pearson; }));
   const auto when_available = [](double (*get)(const null_figures&)) {
     return [get](const row& r) { return r.null.available ? get(r.null) : NAN; };
   };
@@ -96,46 +99,6 @@ void write_evidence(const h5_group& root, const comparison_report& report) {
   verdict.write_column("notes", v.notes);
   verdict.write_column("invariances_tested", v.invariances_tested);
   verdict.write_column("invariances_not_tested", v.invariances_not_tested);
-}
-
-void write_layer_structure(const h5_group& root, const comparison_report& report) {
-  const h5_group cross = root.create_group("cross_layer");
-  for (const auto& f : report.cross_layers) {
-    const h5_group group = cross.create_group(f.role);
-    group.set_attribute("available", static_cast<std::int64_t>(f.available));
-    group.set_attribute("reason", f.reason);
-    group.set_attribute("sample_elements", static_cast<std::int64_t>(f.sample_elements));
-    group.set_attribute("common_layers", static_cast<std::int64_t>(f.common));
-    group.set_attribute("diagonal_mean", f.diagonal_mean);
-    group.set_attribute("off_diagonal_mean", f.off_diagonal_mean);
-    group.set_attribute("off_diagonal_sd", f.off_diagonal_sd);
-    group.set_attribute("permutations", static_cast<std::int64_t>(f.permutations));
-    group.set_attribute("z", f.z);
-    group.set_attribute("p_value", f.p_value);
-    group.write_column("layers_a", std::span<const std::int32_t>(f.layers_a));
-    group.write_column("layers_b", std::span<const std::int32_t>(f.layers_b));
-    const std::size_t rows = f.pearson.empty() ? 0 : f.layers_a.size();
-    const std::size_t columns = f.pearson.empty() ? 0 : f.layers_b.size();
-    group.write_matrix("pearson", rows, columns, f.pearson);
-    group.write_matrix("cosine", rows, columns, f.cosine);
-    group.write_column("diagonal_rank_p", std::span<const double>(f.diagonal_rank_p));
-  }
-  const auto& d = report.depth;
-  const h5_group depth = root.create_group("depth_alignment");
-  depth.set_attribute("available", static_cast<std::int64_t>(d.available));
-  depth.set_attribute("reason", d.reason);
-  depth.set_attribute("score", d.score);
-  depth.set_attribute("z", d.z);
-  depth.set_attribute("p_value", d.p_value);
-  depth.set_attribute("permutations", static_cast<std::int64_t>(d.permutations));
-  depth.set_attribute("is_identity", static_cast<std::int64_t>(d.is_identity));
-  depth.set_attribute("skipped_a", static_cast<std::int64_t>(d.skipped_a));
-  depth.set_attribute("repeated", static_cast<std::int64_t>(d.repeated));
-  depth.write_column("layers_a", std::span<const std::int32_t>(d.layers_a));
-  depth.write_column("layers_b", std::span<const std::int32_t>(d.layers_b));
-  depth.write_column("matched_a", std::span<const std::int32_t>(d.matched_a));
-  depth.write_matrix("similarity", d.similarity.empty() ? 0 : d.layers_a.size(),
-                     d.similarity.empty() ? 0 : d.layers_b.size(), d.similarity);
 }
 
 }  // namespace lineage

@@ -50,7 +50,12 @@ json null_json(const null_figures& f) {
                 {"log10_p_value", number(f.log10_p_value)},
                 {"z", number(f.z)},
                 {"p_tail", number(f.p_tail)},
-                {"beyond_all", f.beyond_all}});
+                {"beyond_all", f.beyond_all},
+                {"subset", f.subset}});
+    if (f.subset)
+      out.update({{"tested_units", f.tested_units},
+                  {"tested_cosine", number(f.tested_cosine)},
+                  {"tested_pearson", number(f.tested_pearson)}});
   }
   out.update({{"closed_form", {{"z", number(f.closed_z)},
                                {"p", number(f.closed_p)},
@@ -128,6 +133,65 @@ json layer_structure_json(const comparison_report& report) {
   return {{"cross_layer", std::move(roles)}, {"depth_alignment", depth}};
 }
 
+json expert_matching_json(const comparison_report& report) {
+  json layers = json::array();
+  for (const auto& m : report.expert_matching) {
+    json row = {{"layer", m.layer},
+                {"available", m.available},
+                {"reason", m.reason},
+                {"roles", m.roles},
+                {"sample_elements", m.sample_elements},
+                {"experts_a", m.experts_a},
+                {"experts_b", m.experts_b}};
+    if (m.available)
+      row.update({{"matched_b", m.matched_b},
+                  {"score", number(m.score)},
+                  {"identity_score", number(m.identity_score)},
+                  {"permutations", m.permutations},
+                  {"null", {{"mean", number(m.null.mean)}, {"sd", number(m.null.sd)}, {"q01", number(m.null.q01)},
+                            {"q50", number(m.null.q50)}, {"q99", number(m.null.q99)}, {"min", number(m.null.min)},
+                            {"max", number(m.null.max)}}},
+                  {"z", number(m.z)},
+                  {"p_value", number(m.p_value)},
+                  {"moved", m.moved},
+                  {"is_identity", m.is_identity()},
+                  {"unmatched_a", m.unmatched_a},
+                  {"unmatched_b", m.unmatched_b},
+                  {"similarity", matrix_json(m.similarity, m.experts_b.size())}});
+    layers.push_back(std::move(row));
+  }
+  return layers;
+}
+
+json panel_json(const panel_figures& panel) {
+  json comparisons = json::array(), roles = json::array();
+  for (const auto& c : panel.comparisons)
+    comparisons.push_back({{"side", std::string(1, c.side)},
+                           {"reference", c.reference},
+                           {"source", c.source},
+                           {"tensor_pairs", c.tensors.size()}});
+  const auto numbers = [](const std::vector<double>& values) {
+    json out = json::array();
+    for (const double v : values) out.push_back(number(v));
+    return out;
+  };
+  for (const auto& r : panel.roles)
+    roles.push_back({{"role", r.role},
+                     {"tensor_pairs", r.layers},
+                     {"pearson", number(r.pearson)},
+                     {"cosine", number(r.cosine)},
+                     {"panel_pearson", numbers(r.panel_pearson)},
+                     {"panel_cosine", numbers(r.panel_cosine)},
+                     {"panel_pearson_mean", number(r.panel_pearson_mean)},
+                     {"panel_pearson_sd", number(r.panel_pearson_sd)},
+                     {"panel_pearson_max", number(r.panel_pearson_max)},
+                     {"panel_cosine_mean", number(r.panel_cosine_mean)},
+                     {"panel_cosine_max", number(r.panel_cosine_max)},
+                     {"z", number(r.z)},
+                     {"p_value", number(r.p_value)}});
+  return {{"comparisons", std::move(comparisons)}, {"roles", std::move(roles)}};
+}
+
 json model_json(const model_description& model) {
   json config = json::parse(model.config_json, nullptr, false);
   return {{"path", model.path},
@@ -161,7 +225,12 @@ std::string report_json_text(const comparison_report& report) {
                 {"expert", optional_index(t.pair.key.expert)},
                 {"dtype_a", dtype_name(t.pair.a.type)},
                 {"dtype_b", dtype_name(t.pair.b.type)},
-                {"shape", t.pair.a.shape}};
+                {"shape", t.pair.a.shape},
+                {"shape_b", t.pair.b.shape},
+                {"pairing", t.pair.pairing}};
+    if (!t.pair.rows_a.empty()) row["rows"] = {{"a", t.pair.rows_a}, {"b", t.pair.rows_b}};
+    if (t.pair.exclude_end > t.pair.exclude_begin)
+      row["excluded_rows"] = {t.pair.exclude_begin, t.pair.exclude_end};
     row.update(figures_json(t.moments, t.figures));
     row["p_value"] = t.null.available ? number(t.null.p_value) : json(nullptr);
     row["null"] = null_json(t.null);
@@ -215,6 +284,8 @@ std::string report_json_text(const comparison_report& report) {
       {"roles", std::move(roles)},
       {"families", std::move(families)},
       {"layer_structure", layer_structure_json(report)},
+      {"expert_matching", expert_matching_json(report)},
+      {"reference_panel", panel_json(report.panel)},
       {"layers", std::move(layers)},
       {"unpaired", std::move(unpaired)},
   };

@@ -48,6 +48,8 @@ comparison_report build_report(const work_plan& plan, const std::vector<pair_mom
   }
   report.cross_layers = derive_cross_layer(plan, cross_layers, analysis.seed);
   report.depth = align_depth(report.cross_layers, analysis.seed);
+  report.expert_matching = derive_expert_matching(plan);
+  report.panel = assess_panel(report, analysis.panel);
   report.evidence = assess_evidence(report, alpha);
   return report;
 }

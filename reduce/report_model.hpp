@@ -7,6 +7,8 @@
 
 #include "mpi/plan.hpp"
 #include "reduce/evidence.hpp"
+#include "reduce/expert_figures.hpp"
+#include "reduce/reference_panel.hpp"
 #include "reduce/layer_structure.hpp"
 #include "reduce/null_figures.hpp"
 #include "reduce/tensor_stats.hpp"
@@ -59,6 +61,8 @@ struct comparison_report {
   std::uint64_t compared_elements = 0;
   std::vector<cross_layer_figures> cross_layers;  // per role
   depth_alignment depth;
+  std::vector<expert_matching_figures> expert_matching;  // per MoE layer matched
+  panel_figures panel;                                   // empty without a reference panel
   evidence_summary evidence;
   // "compared", or "no tensor pairs" when the two models have nothing in common.
   [[nodiscard]] std::string status() const { return tensors.empty() ? "no tensor pairs" : "compared"; }
@@ -67,6 +71,7 @@ struct comparison_report {
 struct analysis_options {
   double alpha = 0.01;           // family-wise level of the verdict
   std::uint64_t seed = 20260123;  // of the layer-order permutations and the randomized p-values
+  std::vector<panel_comparison> panel;  // the reference panel's comparisons with A and B
 };
 
 // `nulls` holds one entry per pair (nulls_by_pair), `cross_layers` one per planned cross-layer

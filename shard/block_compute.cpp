@@ -40,8 +40,8 @@ kernel_sums block_reader::compute(const work_block& block) {
 }
 
 null_samples block_reader::compute(const null_request& request) {
-  const mapped_range range_a = map(0, request.a, request.elements());
-  const mapped_range range_b = map(1, request.b, request.elements());
+  const mapped_range range_a = map(0, request.a, request.elements_a());
+  const mapped_range range_b = map(1, request.b, request.elements_b());
   return compute_permutation_null(request, range_a.bytes(), range_b.bytes());
 }
 

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/dtype.hpp"
+#include "core/error.hpp"
 #include "core/random_stream.hpp"
 #include "shard/decode.hpp"
 #include "shard/kernel.hpp"
@@ -57,23 +58,57 @@ null_samples compute_permutation_null(const null_request& request, std::span<con
                                       std::span<const std::byte> b) {
   null_samples out;
   out.pair = request.pair;
-  if (request.rows < 2 || request.row_length == 0) {
+  const std::size_t length = static_cast<std::size_t>(request.row_length);
+  const std::uint64_t rows_a_total = request.elements_a() / std::max<std::uint64_t>(1, request.row_length);
+  const std::uint64_t rows_b_total = request.elements_b() / std::max<std::uint64_t>(1, request.row_length);
+
+  // The tested units: unit index_a[k] of A meets unit index_b[k] of B.
+  std::vector<std::uint32_t> index_a, index_b;
+  if (request.explicit_pairs()) {
+    if (request.rows_b.size() != request.rows_a.size())
+      throw internal_error("permutation null: row pairs of unequal length");
+    for (std::size_t k = 0; k < request.rows_a.size(); ++k)
+      if (request.rows_a[k] >= rows_a_total || request.rows_b[k] >= rows_b_total)
+        throw internal_error("permutation null: a row pair lies outside its tensor");
+    index_a = request.rows_a;
+    index_b = request.rows_b;
+  } else {
+    for (std::uint64_t i = 0; i < request.rows; ++i)
+      if (i < request.exclude_begin || i >= request.exclude_end) index_a.push_back(static_cast<std::uint32_t>(i));
+    index_b = index_a;
+  }
+  out.subset = request.tests_subset();
+  out.tested_units = index_a.size();
+  if (index_a.size() < 2 || length == 0) {
     out.reason = "fewer than two units to permute";
     return out;
   }
-  row_source rows_a(a, request.a.type, request.rows, request.row_length);
-  row_source rows_b(b, request.b.type, request.rows, request.row_length);
+  row_source rows_a(a, request.a.type, rows_a_total, request.row_length);
+  row_source rows_b(b, request.b.type, rows_b_total, request.row_length);
   if (!rows_a.finite() || !rows_b.finite()) {
     out.reason = "non-finite values";
     return out;
   }
-  const std::size_t n = static_cast<std::size_t>(request.rows);
-  const std::size_t length = static_cast<std::size_t>(request.row_length);
+  const std::size_t n = index_a.size();
   const row_dot_function row_dot = best_kernel().row_dot;
+
+  if (out.subset) {
+    // The moments of the tested pairs, in the block kernel's own arithmetic, unit by unit in order.
+    const std::size_t size_a = dtype_size(request.a.type), size_b = dtype_size(request.b.type);
+    for (std::size_t k = 0; k < n; ++k) {
+      const element_run run_a{a.data() + index_a[k] * length * size_a, request.a.type};
+      const element_run run_b{b.data() + index_b[k] * length * size_b, request.b.type};
+      const pair_moments unit = pair_moments::from_block(compute_block_sums(run_a, run_b, length));
+      if (k == 0)
+        out.tested = unit;
+      else
+        out.tested.merge(unit);
+    }
+  }
 
   // T for a batch of permutations at once, so that each row of A is read once per batch (B's rows
   // come in random order either way). Every T still sums its rows in order 0..n−1: batching does
-  // not change a bit.
+  // not change a bit. A null pointer stands for the identity.
   const auto statistics = [&](const std::vector<const std::uint32_t*>& batch, double* totals) {
     std::fill(totals, totals + batch.size(), 0.0);
     if (length == 1 && rows_a.decoded() && rows_b.decoded()) {
@@ -82,16 +117,17 @@ null_samples compute_permutation_null(const null_request& request, std::span<con
       const float* y = rows_b.row(0);
       for (std::size_t k = 0; k < batch.size(); ++k)
         for (std::size_t i = 0; i < n; ++i)
-          totals[k] += static_cast<double>(x[i]) * static_cast<double>(y[batch[k] ? batch[k][i] : i]);
+          totals[k] += static_cast<double>(x[index_a[i]]) *
+                       static_cast<double>(y[index_b[batch[k] ? batch[k][i] : i]]);
       return;
     }
     for (std::size_t i = 0; i < n; ++i) {
-      const float* x = rows_a.row(i);
+      const float* x = rows_a.row(index_a[i]);
       for (std::size_t k = 0; k < batch.size(); ++k) {
         const std::uint32_t* permutation = batch[k];
         // B's rows come in random order: fetch the next one while this one is summed.
-        if (permutation && k + 1 < batch.size() && batch[k + 1]) rows_b.prefetch(batch[k + 1][i]);
-        totals[k] += row_dot(x, rows_b.row(permutation ? permutation[i] : i), length);
+        if (permutation && k + 1 < batch.size() && batch[k + 1]) rows_b.prefetch(index_b[batch[k + 1][i]]);
+        totals[k] += row_dot(x, rows_b.row(index_b[permutation ? permutation[i] : i]), length);
       }
     }
   };

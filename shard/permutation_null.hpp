@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "shard/block_stats.hpp"
 #include "shard/work_block.hpp"
 
 namespace lineage {
@@ -22,14 +23,37 @@ struct null_request {
   std::uint64_t row_length = 0;    // elements per unit (1 for a vector)
   std::uint32_t permutations = 0;  // K
   std::uint64_t seed = 0;          // the pair's own stream (job seed and canonical key)
+  // Which units enter T. By default unit i of A meets unit i of B, all of them. After expert
+  // matching, either the rows [exclude_begin, exclude_end) are left out (the block the matching
+  // looked at, so that its selection does not inflate the test), or `rows_a`/`rows_b` pair the
+  // rows explicitly (a router's rows in matched expert order; tensor_rows_* give each side's
+  // tensor). Then the unit also sums the moments of exactly the pairs it tests.
+  std::uint64_t exclude_begin = 0, exclude_end = 0;
+  std::vector<std::uint32_t> rows_a, rows_b;
+  std::uint64_t tensor_rows_a = 0, tensor_rows_b = 0;
 
-  [[nodiscard]] std::uint64_t elements() const noexcept { return rows * row_length; }
+  [[nodiscard]] bool explicit_pairs() const noexcept { return !rows_a.empty(); }
+  [[nodiscard]] bool tests_subset() const noexcept { return explicit_pairs() || exclude_end > exclude_begin; }
+  // Units entering T.
+  [[nodiscard]] std::uint64_t tested_units() const noexcept {
+    return explicit_pairs() ? rows_a.size() : rows - (exclude_end - exclude_begin);
+  }
+  // Elements of each side's tensor, as mapped.
+  [[nodiscard]] std::uint64_t elements_a() const noexcept {
+    return (explicit_pairs() ? tensor_rows_a : rows) * row_length;
+  }
+  [[nodiscard]] std::uint64_t elements_b() const noexcept {
+    return (explicit_pairs() ? tensor_rows_b : rows) * row_length;
+  }
   // Multiply-adds the null costs, for balancing ranks.
-  [[nodiscard]] std::uint64_t cost() const noexcept { return (permutations + 1ull) * elements(); }
+  [[nodiscard]] std::uint64_t cost() const noexcept {
+    return (permutations + 1ull) * tested_units() * row_length;
+  }
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
-    archive & pair & a & b & rows & row_length & permutations & seed;
+    archive & pair & a & b & rows & row_length & permutations & seed & exclude_begin & exclude_end & rows_a &
+        rows_b & tensor_rows_a & tensor_rows_b;
   }
 };
 
@@ -40,14 +64,19 @@ struct null_samples {
   double observed = 0;         // T for the identity, computed exactly like the samples
   std::vector<double> t;       // T_π for the K permutations, in stream order
   double randomizer = 1;       // U in (0, 1], drawn after the permutations, for the randomized p
+  // When the request tests a subset of the pairs (null_request::tests_subset): their moments,
+  // summed by the block kernel row by row in order, for turning T into the other statistics.
+  bool subset = false;
+  pair_moments tested;
+  std::uint64_t tested_units = 0;
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
-    archive & pair & usable & reason & observed & t & randomizer;
+    archive & pair & usable & reason & observed & t & randomizer & subset & tested & tested_units;
   }
 };
 
-// `a` and `b` are the whole tensors' bytes. Deterministic: the same request gives the same bits on
+// `a` and `b` are the whole tensors' bytes (elements_a() and elements_b() elements). Deterministic: the same request gives the same bits on
 // any rank.
 null_samples compute_permutation_null(const null_request& request, std::span<const std::byte> a,
                                       std::span<const std::byte> b);

@@ -1,6 +1,7 @@
 # The evidence layer: distribution functions and p-value combinations (test_probability), the
 # permutation null and the figures drawn from it (test_permutation_null), the verdict
-# (test_evidence) and the layer-order tests (test_layer_structure).
+# (test_evidence), the layer-order tests (test_layer_structure) and expert matching
+# (test_expert_matching).
 lineage_add_unit_test(test_evidence
   SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/stats_test_support.cpp
@@ -8,4 +9,5 @@ lineage_add_unit_test(test_evidence
     ${CMAKE_CURRENT_LIST_DIR}/test_permutation_null.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_evidence.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_layer_structure.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_expert_matching.cpp
   LIBRARIES lineage_reduce lineage_plan lineage_shard)

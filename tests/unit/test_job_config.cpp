@@ -182,3 +182,36 @@ TEST_F(JobConfig, CommandLineBlockElementsZeroIsRejected) {
 
 }  // namespace
 }  // namespace lineage
+
+namespace lineage {
+namespace {
+
+TEST_F(JobConfig, ReferencePanelAndPanelReportsAreListsOfPaths) {
+  const compare_config config = resolve_file(
+      "model_a: a\nmodel_b: b\noutput: out\npermutations_experts: 0\n"
+      "reference_panel: [r1, r2]\npanel_reports:\n  - p/a.h5\n");
+  EXPECT_EQ(config.reference_panel, (std::vector<std::string>{"r1", "r2"}));
+  EXPECT_EQ(config.panel_reports, (std::vector<std::string>{"p/a.h5"}));
+  EXPECT_EQ(config.permutations_experts, 0u);
+  EXPECT_EQ(config.to_json().at("reference_panel"), nlohmann::json({"r1", "r2"}));
+  // A single path is a list of one; the command line replaces the file's list.
+  compare_arguments args;
+  args.config_file = job_file("model_a: a\nmodel_b: b\noutput: out\nreference_panel: r9\n", "one.yaml");
+  EXPECT_EQ(resolve_compare_config(args).reference_panel, (std::vector<std::string>{"r9"}));
+  args.reference_panel = {"r7", "r8"};
+  EXPECT_EQ(resolve_compare_config(args).reference_panel, (std::vector<std::string>{"r7", "r8"}));
+}
+
+TEST_F(JobConfig, BadPanelEntriesAreNamed) {
+  EXPECT_TRUE(file_rejected("model_a: a\nmodel_b: b\noutput: o\nreference_panel: {x: 1}\n",
+                            {"reference_panel", "list of paths"}));
+  EXPECT_TRUE(file_rejected("model_a: a\nmodel_b: b\noutput: o\npanel_reports: [ok, '']\n",
+                            {"panel_reports[1]", "non-empty string"}));
+  EXPECT_TRUE(file_rejected("model_a: a\nmodel_b: b\noutput: o\nreference_panel: [c, b]\n",
+                            {"reference_panel", "b", "model A or B itself"}));
+  EXPECT_TRUE(file_rejected("model_a: a\nmodel_b: b\noutput: o\npermutations_experts: -3\n",
+                            {"permutations_experts", "whole number"}));
+}
+
+}  // namespace
+}  // namespace lineage

@@ -497,7 +497,7 @@ TEST(Plan, NullsPermuteRowsOfMatricesAndElementsOfVectors) {
     EXPECT_EQ(request.b.byte_offset, pair.b.byte_offset);
     EXPECT_EQ(request.a.type, dtype::bf16);
     EXPECT_EQ(request.b.type, dtype::f32);
-    EXPECT_EQ(request.elements(), pair.a.elements);
+    EXPECT_EQ(request.elements_a(), pair.a.elements);
     if (pair.a.shape.size() == 2) {
       EXPECT_EQ(request.rows, pair.a.shape[0]);
       EXPECT_EQ(request.row_length, pair.a.shape[1]);

@@ -85,6 +85,12 @@ std::vector<null_samples> no_nulls(work_plan plan) {
 
 constexpr double test_alpha = 0.01;
 
+analysis_options at_alpha(double alpha) {
+  analysis_options options;
+  options.alpha = alpha;
+  return options;
+}
+
 ::testing::AssertionResult same_figures(const similarity& x, const similarity& y) {
   const double xs[] = {x.cosine, x.pearson, x.rel_l2, x.norm_ratio, x.bitwise_equal_fraction,
                        x.mean_a, x.std_a,   x.mean_b, x.std_b,      x.cv_a,
@@ -116,7 +122,7 @@ class ReportModel : public ::testing::Test {
     manifest.kernel = "generic";
     manifest.ranks = 2;
     manifest.block_elements = 50;
-    report_ = build_report(plan_, merged_, nulls_, {}, manifest, {test_alpha});
+    report_ = build_report(plan_, merged_, nulls_, {}, manifest, at_alpha(test_alpha));
   }
 
   work_plan plan_;
@@ -200,7 +206,7 @@ TEST_F(ReportModel, JsonCarriesStatusSummaryAndNullsForUndefinedFigures) {
   zero.elements = zero.count = 4;
   std::vector<pair_moments> zeros(plan_.pairs.size(), zero);
   const nlohmann::json zdoc =
-      nlohmann::json::parse(report_json_text(build_report(plan_, zeros, no_nulls(plan_), {}, {}, {test_alpha})));
+      nlohmann::json::parse(report_json_text(build_report(plan_, zeros, no_nulls(plan_), {}, {}, at_alpha(test_alpha))));
   EXPECT_TRUE(zdoc.at("tensors")[0].at("cosine").is_null());
   EXPECT_TRUE(zdoc.at("tensors")[0].at("pearson").is_null());
 }
@@ -288,7 +294,7 @@ TEST(ReportModelEmpty, NoCommonTensorsGivesStatusNoTensorPairs) {
   const checkpoint b = test::make_checkpoint("/b", "", {{"z.w", {4}, dtype::f32}});
   const work_plan plan = make_plan(a, b, registry(), {10, 1, {}});
   ASSERT_TRUE(plan.pairs.empty());
-  const comparison_report report = build_report(plan, {}, {}, {}, {}, {test_alpha});
+  const comparison_report report = build_report(plan, {}, {}, {}, {}, at_alpha(test_alpha));
   EXPECT_EQ(report.status(), "no tensor pairs");
   EXPECT_TRUE(report.tensors.empty());
   EXPECT_TRUE(report.roles.empty());
@@ -307,13 +313,13 @@ TEST(ReportModelEmpty, OneMergedResultPerPairIsRequired) {
   const checkpoint a = test::make_checkpoint("/a", "", {{"x.w", {4}, dtype::f32}});
   const work_plan plan = make_plan(a, a, registry(), {10, 1, {}});
   const std::vector<null_samples> one_null(1);
-  EXPECT_THROW((void)build_report(plan, {}, one_null, {}, {}, {test_alpha}), internal_error);
-  EXPECT_THROW((void)build_report(plan, std::vector<pair_moments>(2), one_null, {}, {}, {test_alpha}), internal_error);
+  EXPECT_THROW((void)build_report(plan, {}, one_null, {}, {}, at_alpha(test_alpha)), internal_error);
+  EXPECT_THROW((void)build_report(plan, std::vector<pair_moments>(2), one_null, {}, {}, at_alpha(test_alpha)), internal_error);
   // And one null per pair.
-  EXPECT_THROW((void)build_report(plan, std::vector<pair_moments>(1), {}, {}, {}, {test_alpha}), internal_error);
-  EXPECT_THROW((void)build_report(plan, std::vector<pair_moments>(1), std::vector<null_samples>(2), {}, {}, {test_alpha}),
+  EXPECT_THROW((void)build_report(plan, std::vector<pair_moments>(1), {}, {}, {}, at_alpha(test_alpha)), internal_error);
+  EXPECT_THROW((void)build_report(plan, std::vector<pair_moments>(1), std::vector<null_samples>(2), {}, {}, at_alpha(test_alpha)),
                internal_error);
-  EXPECT_NO_THROW((void)build_report(plan, std::vector<pair_moments>(1), one_null, {}, {}, {test_alpha}));
+  EXPECT_NO_THROW((void)build_report(plan, std::vector<pair_moments>(1), one_null, {}, {}, at_alpha(test_alpha)));
 }
 
 }  // namespace

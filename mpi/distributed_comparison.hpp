@@ -1,0 +1,55 @@
+#pragma once
+// The collective steps of one comparison across the ranks of a communicator: share rank 0's plan,
+// match experts (MoE models), compute every rank's share, gather the results to rank 0.
+//
+// Failure protocol: each step ends in a collective that carries the worst status, so every rank
+// learns of a failure at the same point and all of them return the same exit status; rank 0 prints
+// the one-line error (a non-root rank's message is gathered to it first).
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/error.hpp"
+#include "mpi/communicator.hpp"
+#include "mpi/job_config.hpp"
+#include "mpi/plan.hpp"
+#include "reduce/block_results.hpp"
+
+namespace lineage {
+
+// A step's outcome on one rank.
+struct outcome {
+  int status = static_cast<int>(exit_status::ok);
+  std::string message;
+  [[nodiscard]] bool ok() const noexcept { return status == static_cast<int>(exit_status::ok); }
+};
+
+// Runs `work`, turning a lineage error (or any exception) into an outcome.
+template <typename Work>
+outcome attempt(Work&& work) {
+  try {
+    std::forward<Work>(work)();
+    return {};
+  } catch (const error& e) {
+    return {static_cast<int>(e.status()), e.what()};
+  } catch (const std::exception& e) {
+    return {static_cast<int>(exit_status::failure), std::string("unexpected failure: ") + e.what()};
+  }
+}
+
+void print_error(const std::string& message);
+
+// All ranks agree on the worst status; rank 0 prints the message of the lowest failing rank.
+int agree(const communicator& comm, const outcome& mine);
+
+// Rank 0's outcome becomes every rank's status (rank 0 prints its message on failure).
+int share_root_status(const communicator& comm, const outcome& root_outcome);
+
+// One comparison: `plan` on rank 0 is the plan made from `config` for comm.size() ranks (the other
+// ranks receive it). Experts are matched first when the plan awaits it (rank 0 plans again from
+// `config` with the results). Returns the agreed status; on success rank 0 holds the final plan in
+// `plan` and every rank's results in `per_rank`.
+int compute_across_ranks(const communicator& comm, const compare_config& config, work_plan& plan,
+                         std::vector<rank_results>& per_rank);
+
+}  // namespace lineage

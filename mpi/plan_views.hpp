@@ -1,0 +1,67 @@
+#pragma once
+// The planner's view of one model: every tensor mapped to its canonical key(s). Shared by the
+// parts of the planner (plan.cpp: pairs, blocks, nulls; plan_layers.cpp: cross-layer units;
+// plan_experts.cpp: expert matching); not part of the plan itself.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "mpi/architecture_map.hpp"
+#include "mpi/plan.hpp"
+#include "shard/checkpoint.hpp"
+
+namespace lineage {
+
+// A mapped view with the tensor it comes from.
+struct side_view {
+  const checkpoint_tensor* tensor = nullptr;
+  tensor_view view;
+};
+
+using keyed_views = std::map<tensor_key, std::vector<side_view>>;
+
+// The planned form of a view (the whole tensor, or the rows the view selects).
+planned_tensor plan_side(const side_view& side);
+
+// Maps every tensor of one side (generic mapping when `arch` is null); keys claimed by more than
+// one view are ambiguous and keep all of them.
+keyed_views map_side(const checkpoint& model, const architecture* arch);
+
+unpaired_tensor unpaired(char side, const side_view& v, std::string reason);
+
+// rows × row_length of a planned tensor, as the nulls see it: rows of a matrix, elements of a vector.
+std::pair<std::uint64_t, std::uint64_t> unit_shape(const planned_tensor& t);
+
+// The job seed mixed once, so that seeds 1, 2, 3 do not give related streams.
+std::uint64_t mixed_job_seed(std::uint64_t seed) noexcept;
+
+// One layer × layer unit per role with one tensor per layer (plan_layers.cpp).
+void plan_cross_layers(work_plan& plan, const keyed_views& views_a, const keyed_views& views_b,
+                       std::uint64_t seed);
+
+// Roles whose rows are the layer's experts (the router weight and its score-correction bias).
+bool is_router_role(std::string_view role) noexcept;
+
+// One expert-matching unit per layer with at least two routed experts in each model
+// (plan_experts.cpp). None when options.permutations_experts is 0.
+void plan_expert_matches(work_plan& plan, const keyed_views& views_a, const keyed_views& views_b,
+                         const null_options& options);
+
+// What the matching changes in the pairing, beyond the re-keyed views.
+struct expert_pairing {
+  // (layer, role) → the rows [first, second) the matching sampled, left out of the pairs' nulls.
+  std::map<std::pair<int, std::string>, std::pair<std::uint64_t, std::uint64_t>> excluded_rows;
+  // layer → the router rows (experts) of A and of B that meet, in A's order.
+  std::map<int, std::pair<std::vector<std::uint32_t>, std::vector<std::uint32_t>>> router_rows;
+};
+
+// Stores `results` in the plan and, in every layer whose matching is usable, re-keys B's expert
+// views to the A expert each was matched to; experts left unmatched (unequal counts) leave the
+// views and become unpaired tensors with the reason.
+expert_pairing apply_expert_matching(work_plan& plan, const std::vector<expert_match_result>& results,
+                                     keyed_views& views_a, keyed_views& views_b);
+
+}  // namespace lineage

@@ -1,0 +1,106 @@
+// The layer-order evidence and the expert matching in report.h5 (layout: docs/HDF5_SCHEMA.md).
+#include "reduce/h5_columns.hpp"
+
+namespace lineage {
+
+void write_layer_structure(const h5_group& root, const comparison_report& report) {
+  const h5_group cross = root.create_group("cross_layer");
+  for (const auto& f : report.cross_layers) {
+    const h5_group group = cross.create_group(f.role);
+    group.set_attribute("available", static_cast<std::int64_t>(f.available));
+    group.set_attribute("reason", f.reason);
+    group.set_attribute("sample_elements", static_cast<std::int64_t>(f.sample_elements));
+    group.set_attribute("common_layers", static_cast<std::int64_t>(f.common));
+    group.set_attribute("diagonal_mean", f.diagonal_mean);
+    group.set_attribute("off_diagonal_mean", f.off_diagonal_mean);
+    group.set_attribute("off_diagonal_sd", f.off_diagonal_sd);
+    group.set_attribute("permutations", static_cast<std::int64_t>(f.permutations));
+    group.set_attribute("z", f.z);
+    group.set_attribute("p_value", f.p_value);
+    group.write_column("layers_a", std::span<const std::int32_t>(f.layers_a));
+    group.write_column("layers_b", std::span<const std::int32_t>(f.layers_b));
+    const std::size_t rows = f.pearson.empty() ? 0 : f.layers_a.size();
+    const std::size_t columns = f.pearson.empty() ? 0 : f.layers_b.size();
+    group.write_matrix("pearson", rows, columns, f.pearson);
+    group.write_matrix("cosine", rows, columns, f.cosine);
+    group.write_column("diagonal_rank_p", std::span<const double>(f.diagonal_rank_p));
+  }
+  const auto& d = report.depth;
+  const h5_group depth = root.create_group("depth_alignment");
+  depth.set_attribute("available", static_cast<std::int64_t>(d.available));
+  depth.set_attribute("reason", d.reason);
+  depth.set_attribute("score", d.score);
+  depth.set_attribute("z", d.z);
+  depth.set_attribute("p_value", d.p_value);
+  depth.set_attribute("permutations", static_cast<std::int64_t>(d.permutations));
+  depth.set_attribute("is_identity", static_cast<std::int64_t>(d.is_identity));
+  depth.set_attribute("skipped_a", static_cast<std::int64_t>(d.skipped_a));
+  depth.set_attribute("repeated", static_cast<std::int64_t>(d.repeated));
+  depth.write_column("layers_a", std::span<const std::int32_t>(d.layers_a));
+  depth.write_column("layers_b", std::span<const std::int32_t>(d.layers_b));
+  depth.write_column("matched_a", std::span<const std::int32_t>(d.matched_a));
+  depth.write_matrix("similarity", d.similarity.empty() ? 0 : d.layers_a.size(),
+                     d.similarity.empty() ? 0 : d.layers_b.size(), d.similarity);
+}
+
+void write_expert_matching(const h5_group& root, const comparison_report& report) {
+  const h5_group matching = root.create_group("expert_matching");
+  for (const auto& m : report.expert_matching) {
+    const h5_group group = matching.create_group(fmt::format("layer_{}", m.layer));
+    group.set_attribute("layer", static_cast<std::int64_t>(m.layer));
+    group.set_attribute("available", static_cast<std::int64_t>(m.available));
+    group.set_attribute("reason", m.reason);
+    group.set_attribute("sample_elements", static_cast<std::int64_t>(m.sample_elements));
+    group.set_attribute("score", m.score);
+    group.set_attribute("identity_score", m.identity_score);
+    group.set_attribute("permutations", static_cast<std::int64_t>(m.permutations));
+    group.set_attribute("z", m.z);
+    group.set_attribute("p_value", m.p_value);
+    group.set_attribute("moved", static_cast<std::int64_t>(m.moved));
+    group.set_attribute("unmatched_a", static_cast<std::int64_t>(m.unmatched_a));
+    group.set_attribute("unmatched_b", static_cast<std::int64_t>(m.unmatched_b));
+    group.write_column("roles", m.roles);
+    group.write_column("experts_a", std::span<const std::int32_t>(m.experts_a));
+    group.write_column("experts_b", std::span<const std::int32_t>(m.experts_b));
+    group.write_column("matched_b", std::span<const std::int32_t>(m.matched_b));
+    group.write_matrix("similarity", m.similarity.empty() ? 0 : m.experts_a.size(),
+                       m.similarity.empty() ? 0 : m.experts_b.size(), m.similarity);
+    group.write_column("null_scores", std::span<const double>(m.null_scores));
+  }
+}
+
+void write_reference_panel(const h5_group& root, const comparison_report& report) {
+  const h5_group panel = root.create_group("reference_panel");
+  const auto& comparisons = report.panel.comparisons;
+  using comparison = panel_comparison;
+  panel.write_column("side", column(comparisons, [](const comparison& c) { return std::string(1, c.side); }));
+  panel.write_column("reference", column(comparisons, [](const comparison& c) { return c.reference; }));
+  panel.write_column("source", column(comparisons, [](const comparison& c) { return c.source; }));
+  for (std::size_t i = 0; i < comparisons.size(); ++i) {
+    const h5_group group = panel.create_group(fmt::format("comparison_{}", i));
+    const auto& tensors = comparisons[i].tensors;
+    group.write_column("role", column(tensors, [](const panel_tensor& t) { return t.role; }));
+    group.write_column("layer", column(tensors, [](const panel_tensor& t) -> std::int64_t { return t.layer; }));
+    group.write_column("pearson", column(tensors, [](const panel_tensor& t) { return t.pearson; }));
+    group.write_column("cosine", column(tensors, [](const panel_tensor& t) { return t.cosine; }));
+  }
+  const h5_group roles = panel.create_group("roles");
+  const auto& rows = report.panel.roles;
+  using row = panel_role_figures;
+  roles.write_column("role", column(rows, [](const row& r) { return r.role; }));
+  roles.write_column("tensor_pairs", column(rows, [](const row& r) -> std::uint64_t { return r.layers; }));
+  roles.write_column("panel_count", column(rows, [](const row& r) -> std::uint64_t { return r.panel_pearson.size(); }));
+  const std::pair<const char*, double row::*> figures[] = {
+      {"pearson", &row::pearson},
+      {"cosine", &row::cosine},
+      {"panel_pearson_mean", &row::panel_pearson_mean},
+      {"panel_pearson_sd", &row::panel_pearson_sd},
+      {"panel_pearson_max", &row::panel_pearson_max},
+      {"panel_cosine_mean", &row::panel_cosine_mean},
+      {"panel_cosine_max", &row::panel_cosine_max},
+      {"z", &row::z},
+      {"p_value", &row::p_value}};
+  for (const auto& [name, field] : figures) roles.write_column(name, column(rows, [&](const row& r) { return r.*field; }));
+}
+
+}  // namespace lineage

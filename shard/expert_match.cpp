@@ -1,0 +1,128 @@
+#include "shard/expert_match.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/assignment.hpp"
+#include "core/error.hpp"
+#include "core/random_stream.hpp"
+#include "shard/block_compute.hpp"
+#include "shard/decode.hpp"
+#include "shard/kernel.hpp"
+
+namespace lineage {
+namespace {
+
+// Every expert's sample as one vector of `length` floats: per role, the block centred on its mean
+// and scaled to norm 1/√roles, so that the dot product of two experts' vectors is the mean of their
+// per-role Pearson correlations (a constant block contributes 0).
+struct expert_samples {
+  std::vector<float> values;  // experts × length, row-major
+  std::size_t length = 0;
+  bool finite = true;
+};
+
+expert_samples read_samples(block_reader& reader, int side, const expert_match_request& request,
+                            const std::vector<element_location>& locations, std::size_t experts) {
+  expert_samples samples;
+  samples.length = static_cast<std::size_t>(request.sample_elements());
+  samples.values.reserve(experts * samples.length);
+  const double role_weight = 1.0 / std::sqrt(static_cast<double>(request.blocks.size()));
+  std::vector<float> row;
+  std::vector<double> block_values;
+  for (std::size_t e = 0; e < experts; ++e)
+    for (std::size_t r = 0; r < request.blocks.size(); ++r) {
+      const auto& block = request.blocks[r];
+      const element_location& first = locations[e * request.blocks.size() + r];
+      const std::uint64_t size = dtype_size(first.type);
+      row.resize(static_cast<std::size_t>(block.column_count));
+      block_values.clear();
+      for (std::uint64_t i = block.row_begin; i < block.row_begin + block.row_count; ++i) {
+        element_location at = first;
+        at.byte_offset += (i * block.row_length + block.column_begin) * size;
+        const mapped_range bytes = reader.map(side, at, block.column_count);
+        samples.finite = decode_to_float(bytes.bytes().data(), first.type, row.size(), row.data()) && samples.finite;
+        block_values.insert(block_values.end(), row.begin(), row.end());
+      }
+      double mean = 0;
+      for (const double v : block_values) mean += v;
+      mean /= static_cast<double>(block_values.size());
+      double squares = 0;
+      for (double& v : block_values) {
+        v -= mean;
+        squares += v * v;
+      }
+      const double scale = squares > 0 ? role_weight / std::sqrt(squares) : 0.0;
+      for (const double v : block_values) samples.values.push_back(static_cast<float>(v * scale));
+    }
+  return samples;
+}
+
+// experts_a × experts_b dot products of the sample vectors.
+void similarity_matrix(const expert_samples& a, std::size_t experts_a, const float* b, std::size_t experts_b,
+                       std::vector<double>& out) {
+  const row_dot_function row_dot = best_kernel().row_dot;
+  out.resize(experts_a * experts_b);
+  for (std::size_t e = 0; e < experts_a; ++e)
+    for (std::size_t f = 0; f < experts_b; ++f)
+      out[e * experts_b + f] = row_dot(a.values.data() + e * a.length, b + f * a.length, a.length);
+}
+
+double mean_matched(const std::vector<double>& similarity, std::size_t experts_a, std::size_t experts_b,
+                    std::vector<std::int32_t>* matched) {
+  const auto assignment = maximum_assignment(similarity, experts_a, experts_b);
+  const double total = assignment_score(similarity, experts_b, assignment);
+  const double pairs = static_cast<double>(std::min(experts_a, experts_b));
+  if (matched != nullptr) *matched = assignment;
+  return total / pairs;
+}
+
+}  // namespace
+
+expert_match_result compute_expert_match(std::uint32_t index, const expert_match_request& request,
+                                         block_reader& reader) {
+  expert_match_result result;
+  result.request = index;
+  const std::size_t experts_a = request.experts_a.size(), experts_b = request.experts_b.size();
+  if (request.blocks.empty() || experts_a == 0 || experts_b == 0 ||
+      request.a.size() != experts_a * request.blocks.size() || request.b.size() != experts_b * request.blocks.size())
+    throw internal_error(fmt::format("expert match of layer {}: malformed request", request.layer));
+  const expert_samples a = read_samples(reader, 0, request, request.a, experts_a);
+  const expert_samples b = read_samples(reader, 1, request, request.b, experts_b);
+  if (!a.finite || !b.finite) {
+    result.reason = fmt::format("non-finite values in the sampled blocks of model {}", a.finite ? 'B' : 'A');
+    return result;
+  }
+  similarity_matrix(a, experts_a, b.values.data(), experts_b, result.similarity);
+  result.score = mean_matched(result.similarity, experts_a, experts_b, &result.matched_b);
+
+  // The null: every B expert's sampled rows shuffled, per role, then matched again.
+  random_stream stream(request.seed, "expert matching null", fmt::format("layer {}", request.layer));
+  std::vector<float> shuffled(b.values.size());
+  std::vector<std::uint32_t> order;
+  std::vector<double> similarity;
+  result.null_scores.reserve(request.permutations);
+  for (std::uint32_t k = 0; k < request.permutations; ++k) {
+    for (std::size_t f = 0; f < experts_b; ++f) {
+      std::size_t offset = f * b.length;
+      for (const auto& block : request.blocks) {
+        order.resize(static_cast<std::size_t>(block.row_count));
+        random_permutation(stream, order);
+        const auto width = static_cast<std::size_t>(block.column_count);
+        for (std::size_t i = 0; i < order.size(); ++i)
+          std::copy_n(b.values.begin() + static_cast<std::ptrdiff_t>(offset + order[i] * width), width,
+                      shuffled.begin() + static_cast<std::ptrdiff_t>(offset + i * width));
+        offset += order.size() * width;
+      }
+    }
+    similarity_matrix(a, experts_a, shuffled.data(), experts_b, similarity);
+    result.null_scores.push_back(mean_matched(similarity, experts_a, experts_b, nullptr));
+  }
+  result.randomizer = 1 - stream.uniform();
+  result.usable = true;
+  return result;
+}
+
+}  // namespace lineage

@@ -1,0 +1,111 @@
+"""Checks the expert matching of one report against what the model generator recorded.
+
+usage: check_experts.py DIR [--permuted MODEL_DIR] [--identity] [--dropped N]
+                        [--significant | --not-significant]
+--permuted: B was made by `synth derive --kind permute-experts` (maybe followed by other kinds);
+            its config.json records the permutation each layer's matching must recover.
+--identity: every A expert must be matched to the B expert of the same index.
+--dropped N: B has N experts fewer than A in every MoE layer; they stay unmatched and unpaired.
+--significant / --not-significant: the "expert matching" family at the verdict's alpha.
+"""
+import argparse
+import json
+import os
+
+import numpy as np
+
+from reportlib import Checker, load_json, open_h5, text
+
+
+def recorded_permutation(model_dir):
+    """layer -> list (child expert j takes parent expert perm[j]), following the derivation chain."""
+    with open(os.path.join(model_dir, "config.json"), encoding="utf-8") as stream:
+        provenance = json.load(stream)["lineage_synth"]
+    while "expert_permutation" not in provenance:
+        provenance = provenance["parent"]
+    return {int(layer): perm for layer, perm in provenance["expert_permutation"].items()}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("dir")
+    parser.add_argument("--permuted")
+    parser.add_argument("--identity", action="store_true")
+    parser.add_argument("--dropped", type=int)
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--significant", action="store_true")
+    group.add_argument("--not-significant", action="store_true")
+    args = parser.parse_args()
+    c = Checker(f"experts {args.dir}")
+    report = load_json(args.dir)
+    layers = report["expert_matching"]
+    c.check(layers, "no MoE layer was matched")
+    expected = recorded_permutation(args.permuted) if args.permuted else {}
+
+    with open_h5(args.dir) as h5:
+        for m in layers:
+            where = f"/expert_matching/layer_{m['layer']}"
+            c.check(m["available"], f"layer {m['layer']}: matching not available: {m['reason']}")
+            if where not in h5 or not m["available"]:
+                c.check(where in h5, f"{where} missing from report.h5")
+                continue
+            g = h5[where]
+            c.equal(list(g["matched_b"][()]), m["matched_b"], f"{where}/matched_b")
+            c.equal(g["similarity"].shape, (len(m["experts_a"]), len(m["experts_b"])), f"{where}/similarity shape")
+            c.check(np.allclose(g["similarity"][()], np.array(m["similarity"], dtype=float), rtol=1e-12, atol=0),
+                    f"{where}/similarity differs from report.json")
+            c.equal(len(g["null_scores"][()]), m["permutations"], f"{where}/null_scores")
+            c.equal(float(g.attrs["p_value"]), m["p_value"], f"{where} p_value")
+            matched = [b for b in m["matched_b"] if b >= 0]
+            c.equal(len(matched), len(set(matched)), f"layer {m['layer']}: a B expert matched twice")
+            c.equal(len(matched), min(len(m["experts_a"]), len(m["experts_b"])), f"layer {m['layer']}: matched count")
+            if m["layer"] in expected:
+                perm = expected[m["layer"]]
+                want = [perm.index(e) for e in m["experts_a"]]
+                c.equal(m["matched_b"], want, f"layer {m['layer']}: matching against the recorded permutation")
+                c.check(m["moved"] > 0, f"layer {m['layer']}: a permuted layer reports no moved expert")
+            if args.identity:
+                c.equal(m["matched_b"], m["experts_a"], f"layer {m['layer']}: identity matching")
+                c.equal(m["moved"], 0, f"layer {m['layer']}: moved")
+            if args.dropped is not None:
+                c.equal(len(m["experts_a"]) - len(m["experts_b"]), args.dropped, f"layer {m['layer']}: expert counts")
+                c.equal(m["unmatched_a"], args.dropped, f"layer {m['layer']}: unmatched A experts")
+
+        # Matched pairs: B's expert follows the matching; the rows the matching sampled are left out
+        # of the pair's own null.
+        by_layer = {m["layer"]: m for m in layers if m["available"]}
+        for t in report["tensors"]:
+            if t["layer"] in by_layer and t["expert"] is not None:
+                m = by_layer[t["layer"]]
+                b_expert = m["matched_b"][m["experts_a"].index(t["expert"])]
+                c.check(f".experts.{b_expert}." in t["b"], f"{t['a']} paired with {t['b']}, expected expert {b_expert}")
+                c.equal(t["pairing"], "expert matching", f"{t['a']}: pairing")
+                first, last = t.get("excluded_rows", [0, 0])
+                c.check(last > first, f"{t['a']}: no excluded rows")
+                if t["null"]["available"]:
+                    c.check(t["null"]["subset"], f"{t['a']}: the null tests all rows")
+                    c.equal(t["null"]["tested_units"], t["shape"][0] - (last - first), f"{t['a']}: tested rows")
+            if t["layer"] in by_layer and "router" in t["role"]:
+                c.equal(t["pairing"], "expert matching", f"{t['a']}: router pairing")
+                m = by_layer[t["layer"]]
+                c.equal(t["rows"]["b"], [b for b in m["matched_b"] if b >= 0], f"{t['a']}: router rows of B")
+        names = list(h5["/tensors/pairing"][()])
+        c.equal(len(names), len(report["tensors"]), "/tensors/pairing length")
+
+    if args.dropped:
+        unmatched = [u for u in report["unpaired"] if "not matched to an expert" in u["reason"]]
+        c.check(unmatched, "no unpaired tensor says it was not matched")
+    family = [f for f in report["families"] if f["name"] == "expert matching"]
+    c.equal(len(family), 1, "one 'expert matching' family")
+    if family:
+        if args.significant:
+            c.check(family[0]["significant"], f"expert matching not significant: {family[0]['holm_sidak_p']}")
+        if args.not_significant:
+            c.check(not family[0]["significant"], f"expert matching significant: {family[0]['holm_sidak_p']}")
+    tested = report["verdict"]["invariances_tested"]
+    c.check(any("experts" in line for line in tested), "expert permutation not among the invariances tested")
+    c.finish()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,167 @@
+// The planner's part in expert matching (mpi/plan_experts.cpp): one unit per MoE layer with a
+// sample of every expert role, and the pairing a matching result makes — B's experts re-keyed to
+// the A expert they matched, unmatched experts unpaired with the reason, router rows paired in the
+// matched order, the sampled rows left out of the matched pairs' nulls.
+#include <gtest/gtest.h>
+
+#include "core/error.hpp"
+#include "mpi/architecture_map.hpp"
+#include "mpi/plan.hpp"
+#include "mpi/plan_io.hpp"
+#include "stats_test_support.hpp"
+
+namespace lineage {
+namespace {
+
+using test::tensor_spec;
+
+const architecture_registry& registry() {
+  static const architecture_registry loaded = architecture_registry::load(std::nullopt);
+  return loaded;
+}
+
+// A mixtral layer 0 with `experts` experts (w1 [32, 8], w2 [8, 32]) and its router [experts, 8].
+checkpoint mixtral(const std::string& root, int experts) {
+  std::vector<tensor_spec> specs;
+  for (int e = 0; e < experts; ++e) {
+    const std::string prefix = "model.layers.0.block_sparse_moe.experts." + std::to_string(e);
+    specs.push_back({prefix + ".w1.weight", {32, 8}, dtype::f32});
+    specs.push_back({prefix + ".w2.weight", {8, 32}, dtype::f32});
+  }
+  specs.push_back({"model.layers.0.block_sparse_moe.gate.weight", {static_cast<std::uint64_t>(experts), 8}, dtype::f32});
+  specs.push_back({"model.layers.0.input_layernorm.weight", {8}, dtype::f32});
+  return test::make_checkpoint(root, "mixtral", specs);
+}
+
+plan_options options(std::uint32_t permutations_experts, const std::vector<expert_match_result>* matching = nullptr) {
+  plan_options o;
+  o.block_elements = 100;
+  o.nulls.permutations_experts = permutations_experts;
+  o.expert_matching = matching;
+  return o;
+}
+
+const tensor_pair* find_pair(const work_plan& plan, const tensor_key& key) {
+  for (const auto& p : plan.pairs)
+    if (p.key == key) return &p;
+  return nullptr;
+}
+
+TEST(PlanExperts, OneUnitPerMoELayerSamplesAQuarterOfEachRole) {
+  const checkpoint a = mixtral("/a", 4), b = mixtral("/b", 3);
+  const work_plan plan = make_plan(a, b, registry(), options(30));
+  ASSERT_EQ(plan.expert_matches.size(), 1u);
+  EXPECT_TRUE(plan.awaits_expert_matching());
+  const auto& request = plan.expert_matches[0];
+  EXPECT_EQ(request.layer, 0);
+  EXPECT_EQ(request.experts_a, (std::vector<std::int32_t>{0, 1, 2, 3}));
+  EXPECT_EQ(request.experts_b, (std::vector<std::int32_t>{0, 1, 2}));
+  ASSERT_EQ(request.blocks.size(), 2u);
+  for (const auto& block : request.blocks) {
+    SCOPED_TRACE(block.role);
+    EXPECT_EQ(block.row_count, block.rows / 4);
+    EXPECT_LE(block.row_begin + block.row_count, block.rows);
+    EXPECT_LE(block.column_begin + block.column_count, block.row_length);
+    EXPECT_GT(block.elements(), 0u);
+  }
+  EXPECT_EQ(request.a.size(), 4u * 2);
+  EXPECT_EQ(request.b.size(), 3u * 2);
+  EXPECT_EQ(request.permutations, 30u);
+  EXPECT_EQ(plan.expert_match_rank.size(), 1u);
+  // Before matching, experts pair by index and the fourth of A has no partner.
+  EXPECT_NE(find_pair(plan, {0, "mlp.experts.gate_proj.weight", 0}), nullptr);
+  // K = 0 turns matching off.
+  EXPECT_TRUE(make_plan(a, b, registry(), options(0)).expert_matches.empty());
+}
+
+TEST(PlanExperts, TheMatchingRekeysExpertsAndPairsRouterRows) {
+  const checkpoint a = mixtral("/a", 4), b = mixtral("/b", 3);
+  const work_plan first = make_plan(a, b, registry(), options(30));
+  expert_match_result result;
+  result.request = 0;
+  result.usable = true;
+  result.matched_b = {2, -1, 0, 1};  // A expert 1 is left out (A has one expert more)
+  result.similarity.assign(12, 0.0);
+  result.null_scores = {0.1, 0.2};
+  const std::vector<expert_match_result> results{result};
+  const work_plan plan = make_plan(a, b, registry(), options(30, &results));
+  EXPECT_FALSE(plan.awaits_expert_matching());
+  ASSERT_EQ(plan.expert_matching.size(), 1u);
+
+  const tensor_pair* up0 = find_pair(plan, {0, "mlp.experts.gate_proj.weight", 0});
+  ASSERT_NE(up0, nullptr);
+  EXPECT_EQ(up0->b.name, "model.layers.0.block_sparse_moe.experts.2.w1.weight");
+  EXPECT_EQ(up0->pairing, "expert matching");
+  const auto& block = first.expert_matches[0].blocks[0].role == "mlp.experts.gate_proj.weight"
+                          ? first.expert_matches[0].blocks[0]
+                          : first.expert_matches[0].blocks[1];
+  EXPECT_EQ(up0->exclude_begin, block.row_begin);
+  EXPECT_EQ(up0->exclude_end, block.row_begin + block.row_count);
+  EXPECT_EQ(find_pair(plan, {0, "mlp.experts.gate_proj.weight", 1}), nullptr);
+  std::size_t not_matched = 0;
+  for (const auto& u : plan.unpaired) {
+    EXPECT_EQ(u.side, 'a') << u.name;
+    EXPECT_NE(u.reason.find("not matched to an expert of model B"), std::string::npos) << u.reason;
+    EXPECT_NE(u.name.find("experts.1."), std::string::npos) << u.name;
+    ++not_matched;
+  }
+  EXPECT_EQ(not_matched, 2u);  // w1 and w2 of A's expert 1
+
+  // The router [4, 8] against [3, 8]: row pairs in A's order, one block per row, explicit nulls.
+  const tensor_pair* router = find_pair(plan, {0, "mlp.router.weight", -1});
+  ASSERT_NE(router, nullptr);
+  EXPECT_EQ(router->rows_a, (std::vector<std::uint32_t>{0, 2, 3}));
+  EXPECT_EQ(router->rows_b, (std::vector<std::uint32_t>{2, 0, 1}));
+  EXPECT_EQ(router->block_count, 3u);
+  const auto router_index = static_cast<std::uint32_t>(router - plan.pairs.data());
+  const work_block& second_row = plan.blocks[router->first_block + 1];
+  EXPECT_EQ(second_row.elements, 8u);
+  EXPECT_EQ(second_row.a.byte_offset, router->a.byte_offset + 2 * 8 * 4);
+  EXPECT_EQ(second_row.b.byte_offset, router->b.byte_offset + 0);
+  bool router_null = false, expert_null = false;
+  for (const auto& null : plan.nulls) {
+    if (null.pair == router_index) {
+      router_null = true;
+      EXPECT_EQ(null.rows_a, router->rows_a);
+      EXPECT_EQ(null.tensor_rows_a, 4u);
+      EXPECT_EQ(null.tensor_rows_b, 3u);
+      EXPECT_EQ(null.tested_units(), 3u);
+    }
+    if (null.pair == static_cast<std::uint32_t>(up0 - plan.pairs.data())) {
+      expert_null = true;
+      EXPECT_EQ(null.exclude_begin, up0->exclude_begin);
+      EXPECT_EQ(null.tested_units(), 32u - block.row_count);
+    }
+  }
+  EXPECT_TRUE(router_null);
+  EXPECT_TRUE(expert_null);
+
+  // The plan with its matching survives the broadcast form.
+  const work_plan back = deserialize_plan(serialize_plan(plan));
+  EXPECT_EQ(serialize_plan(back), serialize_plan(plan));
+  ASSERT_EQ(back.expert_matching.size(), 1u);
+  EXPECT_EQ(back.expert_matching[0].matched_b, result.matched_b);
+  EXPECT_EQ(back.pairs[router_index].rows_b, router->rows_b);
+}
+
+TEST(PlanExperts, AnUnusableMatchingKeepsPairingByIndex) {
+  const checkpoint a = mixtral("/a", 3), b = mixtral("/b", 3);
+  expert_match_result result;
+  result.reason = "non-finite values in the sampled blocks of model A";
+  const std::vector<expert_match_result> results{result};
+  const work_plan plan = make_plan(a, b, registry(), options(30, &results));
+  const tensor_pair* pair = find_pair(plan, {0, "mlp.experts.down_proj.weight", 2});
+  ASSERT_NE(pair, nullptr);
+  EXPECT_EQ(pair->pairing, "key");
+  EXPECT_EQ(pair->exclude_end, 0u);
+  EXPECT_TRUE(find_pair(plan, {0, "mlp.router.weight", -1})->rows_a.empty());
+}
+
+TEST(PlanExperts, ResultsMustMatchTheUnits) {
+  const checkpoint a = mixtral("/a", 3), b = mixtral("/b", 3);
+  const std::vector<expert_match_result> none;
+  EXPECT_THROW((void)make_plan(a, b, registry(), options(30, &none)), internal_error);
+}
+
+}  // namespace
+}  // namespace lineage
