@@ -31,6 +31,12 @@ int main(int argc, char** argv) {
   app.add_option("--intermediate", options.shape.intermediate, "MLP width of the generated models");
   app.add_option("--layers", options.shape.layers, "layers of the generated models");
   app.add_option("--layer-correlation", options.layer_correlation, "correlation of norm weights across layers");
+  app.add_option("--experts", options.shape.experts, "routed experts per layer (0: dense models)");
+  app.add_option("--expert-intermediate", options.shape.expert_intermediate, "width of each expert");
+  app.add_option("--dense-layers", options.shape.dense_layers, "dense layers first (MoE models)");
+  app.add_option("--permutations-experts", options.permutations_experts, "K of the expert-matching null");
+  app.add_flag("--permute-experts", options.permute_experts, "derived pairs: experts permuted before the drift");
+  app.add_option("--first-seed", options.first_seed, "seed of the first generated model");
   app.add_option("--work", work, "scratch directory for the models");
   CLI11_PARSE(app, argc, argv);
   options.work_dir = work;
@@ -44,6 +50,10 @@ int main(int argc, char** argv) {
              "α = {}\n",
              options.shape.layers, options.shape.hidden, options.shape.intermediate, options.shape.vocab,
              options.permutations_vector, options.permutations_matrix, options.alpha);
+  if (options.shape.is_moe())
+    fmt::print("MoE: {} experts of width {} per layer, {} dense layers first; expert-matching K = {}{}\n",
+               options.shape.experts, options.shape.expert_intermediate, options.shape.dense_layers,
+               options.permutations_experts, options.permute_experts ? "; derived pairs permute experts" : "");
   fmt::print("\nunrelated pairs: {}\n", result.independent_p.size());
   fmt::print("  false-positive rate at α = {}: {:.4f}\n", options.alpha, result.false_positive_rate);
   fmt::print("  global p uniform? Kolmogorov–Smirnov D = {:.4f}, p = {:.3g}\n", result.uniformity.statistic,
@@ -55,6 +65,14 @@ int main(int argc, char** argv) {
                                                       : static_cast<double>(below) /
                                                             static_cast<double>(result.independent_p.size());
     fmt::print("  P(global p ≤ {:<4}) = {:.4f}\n", a, share);
+  }
+  fmt::print("  per family (harmonic-mean p before Holm–Šidák):\n");
+  for (const auto& [family, p_values] : result.family_p) {
+    std::size_t below = 0;
+    for (const double p : p_values) below += p <= 0.01;
+    fmt::print("    {:<16} pairs {:>5}  KS p = {:<8.3g} P(p ≤ 0.01) = {:.4f}\n", family, p_values.size(),
+               lineage::kolmogorov_smirnov_uniform(p_values).p,
+               static_cast<double>(below) / static_cast<double>(p_values.size()));
   }
   fmt::print("\nderived pairs (drift: synth derive --kind drift --scale s)\n");
   fmt::print("  {:>8}  {:>6}  {:>9}  {:>15}  {:>15}\n", "drift s", "pairs", "power", "median p_global",

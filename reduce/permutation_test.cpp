@@ -1,11 +1,8 @@
 #include "reduce/permutation_test.hpp"
 
-#include <algorithm>
 #include <cmath>
-#include <limits>
 
 #include "core/error.hpp"
-#include "reduce/probability.hpp"
 
 namespace lineage {
 
@@ -26,10 +23,6 @@ randomized_test permutation_test(double observed, std::span<const double> null, 
   const double sd = null.size() > 1 ? std::sqrt(squares / (k - 1)) : 0;
   t.z = sd > 0 ? (observed - mean) / sd : 0;
   t.p = (static_cast<double>(above) + u * (1 + static_cast<double>(equal))) / (1 + k);
-  const double largest = *std::max_element(null.begin(), null.end());
-  if (observed > largest && sd > 0)
-    t.p = std::max(std::exp(log_normal_upper_tail(t.z) - log_normal_upper_tail((largest - mean) / sd)) / (1 + k),
-                   std::numeric_limits<double>::denorm_min());
   return t;
 }
 

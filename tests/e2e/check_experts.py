@@ -6,7 +6,9 @@ usage: check_experts.py DIR [--permuted MODEL_DIR] [--identity] [--dropped N]
             its config.json records the permutation each layer's matching must recover.
 --identity: every A expert must be matched to the B expert of the same index.
 --dropped N: B has N experts fewer than A in every MoE layer; they stay unmatched and unpaired.
---significant / --not-significant: the "expert matching" family at the verdict's alpha.
+--significant: every matched layer's score lies beyond all its null samples (p at its floor
+               U/(1 + K), z > 5); --not-significant: the "expert matching" family is not
+               significant at the verdict's alpha.
 """
 import argparse
 import json
@@ -99,7 +101,12 @@ def main():
     c.equal(len(family), 1, "one 'expert matching' family")
     if family:
         if args.significant:
-            c.check(family[0]["significant"], f"expert matching not significant: {family[0]['holm_sidak_p']}")
+            for m in layers:
+                if not m["available"]:
+                    continue
+                c.check(m["score"] > m["null"]["max"], f"layer {m['layer']}: score {m['score']} within the null")
+                c.check(m["p_value"] <= 1 / (1 + m["permutations"]), f"layer {m['layer']}: p {m['p_value']}")
+                c.check(m["z"] > 5, f"layer {m['layer']}: z {m['z']}")
         if args.not_significant:
             c.check(not family[0]["significant"], f"expert matching significant: {family[0]['holm_sidak_p']}")
     tested = report["verdict"]["invariances_tested"]

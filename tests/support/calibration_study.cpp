@@ -16,6 +16,7 @@ comparison_report compare_pair(const calibration_options& options, const std::fi
   config.block_elements = default_block_elements;
   config.permutations_vector = options.permutations_vector;
   config.permutations_matrix = options.permutations_matrix;
+  config.permutations_experts = options.permutations_experts;
   config.seed = seed;
   config.alpha = options.alpha;
   return compare_in_process(config);
@@ -43,6 +44,7 @@ calibration_result run_calibration(const calibration_options& options) {
     const auto& verdict = report.evidence.verdict;
     result.independent_p.push_back(verdict.p_global);
     result.independent_labels.push_back(verdict.label);
+    for (const auto& family : report.evidence.families) result.family_p[family.name].push_back(family.harmonic.p);
     false_positives += verdict.label == "derived" || verdict.label == "identical";
   }
   result.false_positive_rate =
@@ -61,7 +63,17 @@ calibration_result run_calibration(const calibration_options& options) {
       how.kind = synth::derivation_kind::drift;
       how.scale = drift;
       how.seed = seed + 7;
-      synth::write_derived_model(a, b, how);
+      if (options.permute_experts) {
+        const auto permuted = options.work_dir / "permuted";
+        synth::derivation relabel;
+        relabel.kind = synth::derivation_kind::permute_experts;
+        relabel.seed = seed + 3;
+        synth::write_derived_model(a, permuted, relabel);
+        synth::write_derived_model(permuted, b, how);
+        std::filesystem::remove_all(permuted);
+      } else {
+        synth::write_derived_model(a, b, how);
+      }
       const comparison_report report = compare_pair(options, a, b, seed);
       const auto& verdict = report.evidence.verdict;
       ++rate.pairs;

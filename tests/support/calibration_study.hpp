@@ -5,6 +5,7 @@
 // (larger, prints the table for docs/CALIBRATION.md).
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,10 @@ struct calibration_options {
   std::uint32_t derived_pairs_per_level = 20;
   std::uint32_t permutations_vector = 1000;
   std::uint32_t permutations_matrix = 200;
+  std::uint32_t permutations_experts = 100;  // MoE shapes: K of the expert-matching null
+  // Derived pairs: the experts permuted (synth permute-experts) before the drift, so that only
+  // expert matching can pair them (MoE shapes only).
+  bool permute_experts = false;
   double alpha = 0.01;
   std::uint64_t first_seed = 1;
   double layer_correlation = 0.0;
@@ -38,6 +43,9 @@ struct detection_rate {
 struct calibration_result {
   std::vector<double> independent_p;      // global p of each independent pair
   std::vector<std::string> independent_labels;
+  // Each family's harmonic-mean p (before the Holm–Šidák step) over the independent pairs: a
+  // finer check than the global p, family by family.
+  std::map<std::string, std::vector<double>> family_p;
   combined_p uniformity;                  // Kolmogorov–Smirnov of independent_p against U(0, 1)
   double false_positive_rate = 0;         // share of independent pairs called derived at α
   std::vector<detection_rate> detection;

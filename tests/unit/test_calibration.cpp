@@ -79,5 +79,57 @@ TEST(Calibration, DerivedPairsAreCaughtAcrossDriftLevels) {
   std::filesystem::remove_all(options.work_dir);
 }
 
+// MoE models: a dense first layer, then layers of 4 routed experts, matched before they are
+// compared. The matching chooses each pair, so this checks that the matched pairs' own nulls
+// (which leave out the rows the matching looked at) keep unrelated models calibrated.
+synth::model_shape small_moe_shape() {
+  synth::model_shape shape = small_shape();
+  shape.layers = 3;
+  shape.experts = 4;
+  shape.expert_intermediate = 64;
+  shape.dense_layers = 1;
+  return shape;
+}
+
+TEST(Calibration, UnrelatedMoEModelsStayCalibratedAfterExpertMatching) {
+  calibration_options options;
+  options.shape = small_moe_shape();
+  // 400 pairs: at a true rate of 0.01 the count exceeds 8 (0.02) by chance in 2 % of seed sets.
+  options.independent_pairs = 400;
+  options.derived_pairs_per_level = 0;
+  options.permutations_experts = 50;
+  options.first_seed = 7001;
+  options.work_dir = work_dir("moe-independent");
+  const calibration_result result = run_calibration(options);
+  std::cout << "global p of 400 independent MoE pairs: KS p = " << result.uniformity.p
+            << ", false positives at 0.01: " << result.false_positive_rate << "\n";
+  EXPECT_GT(result.uniformity.p, 0.01);
+  EXPECT_LE(result.false_positive_rate, 0.02);
+  for (const char* family : {"expert matching", "experts", "router"}) {
+    const auto found = result.family_p.find(family);
+    ASSERT_NE(found, result.family_p.end()) << family;
+    EXPECT_EQ(found->second.size(), 400u) << family;
+    EXPECT_GT(kolmogorov_smirnov_uniform(found->second).p, 0.001) << family;
+  }
+  std::filesystem::remove_all(options.work_dir);
+}
+
+TEST(Calibration, PermutedExpertsAreCaughtAfterDrift) {
+  calibration_options options;
+  options.shape = small_moe_shape();
+  options.independent_pairs = 0;
+  options.drift_levels = {0.5, 4.0};
+  options.derived_pairs_per_level = 5;
+  options.permutations_experts = 50;
+  options.permute_experts = true;
+  options.work_dir = work_dir("moe-derived");
+  const calibration_result result = run_calibration(options);
+  for (const auto& rate : result.detection) {
+    std::cout << "experts permuted, drift " << rate.drift << ": " << rate.detected << "/" << rate.pairs << "\n";
+    EXPECT_EQ(rate.detected, rate.pairs) << "drift " << rate.drift;
+  }
+  std::filesystem::remove_all(options.work_dir);
+}
+
 }  // namespace
 }  // namespace lineage
