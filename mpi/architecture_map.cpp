@@ -55,19 +55,19 @@ class config_values {
   std::string context_;
 };
 
-// Roles of trailing (multi-token-prediction) layers get the file's prefix, unless the rule already
-// wrote it (the MTP-only tensors such as enorm spell their "mtp." roles out in the rule file).
-std::string role_for_layer(const std::string& role, int layer, const architecture::rules& rules,
-                           const config_values& values) {
-  if (layer < 0 || !rules.mtp_layers) {
-    return role;
-  }
+// The key of a tensor of layer `layer`. Trailing (multi-token-prediction) layers get the file's
+// role prefix, unless the rule already wrote it (the MTP-only tensors such as enorm spell their
+// "mtp." roles out in the rule file), and are numbered from 0 after the main stack: GLM-4.5-Air's
+// layer 46 is MTP block 0, and so is layer 48 of a 48-layer derivative, so the two blocks pair
+// however deep the main stacks are.
+tensor_key key_for_layer(const std::string& role, int layer, int expert, const architecture::rules& rules,
+                         const config_values& values) {
+  if (layer < 0 || !rules.mtp_layers) return {layer, role, expert};
   const trailing_layers& trailing = *rules.mtp_layers;
   const std::int64_t first = values.evaluate(trailing.first, "mtp_layers.first");
-  if (layer < first || role.starts_with(trailing.role_prefix)) {
-    return role;
-  }
-  return trailing.role_prefix + role;
+  const bool prefixed = role.starts_with(trailing.role_prefix);
+  if (layer < first) return {layer, role, expert};
+  return {static_cast<int>(layer - first), prefixed ? role : trailing.role_prefix + role, expert};
 }
 
 std::vector<tensor_view> split_views(const name_rule& rule, const name_pattern::captures& captured,
@@ -79,7 +79,7 @@ std::vector<tensor_view> split_views(const name_rule& rule, const name_pattern::
   for (const split_part& part : rule.parts) {
     const auto rows = static_cast<std::uint64_t>(values.evaluate(part.rows, fmt::format("rows of {}", part.label)));
     tensor_view view;
-    view.key = tensor_key{captured.layer, role_for_layer(part.role, captured.layer, rules, values), captured.expert};
+    view.key = key_for_layer(part.role, captured.layer, captured.expert, rules, values);
     view.label = fmt::format("{}[{}]", name, part.label);
     view.row_begin = row;
     view.row_end = row + rows;
@@ -143,7 +143,7 @@ std::vector<tensor_view> architecture::map(std::string_view name, std::span<cons
         return split_views(rule, *captured, name, shape, *rules_, values);
       }
       tensor_view view;
-      view.key = tensor_key{captured->layer, role_for_layer(rule.role, captured->layer, *rules_, values), captured->expert};
+      view.key = key_for_layer(rule.role, captured->layer, captured->expert, *rules_, values);
       view.label = std::string(name);
       view.row_end = rows_of(shape);
       return {std::move(view)};

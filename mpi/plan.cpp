@@ -57,7 +57,7 @@ void add_blocks(work_plan& plan, std::uint32_t pair_index, std::uint64_t offset_
 std::optional<tensor_pair> matched_router(const expert_pairing& matched, const tensor_key& key,
                                           const planned_tensor& a, const planned_tensor& b) {
   if (!is_router_role(key.role) || key.expert >= 0) return std::nullopt;
-  const auto found = matched.router_rows.find(key.layer);
+  const auto found = matched.router_rows.find({block_prefix(key.role), key.layer});
   if (found == matched.router_rows.end() || found->second.first.empty()) return std::nullopt;
   const auto& [rows_a, rows_b] = found->second;
   if (a.shape.empty() || a.shape.size() != b.shape.size() ||

@@ -20,11 +20,18 @@ constexpr std::uint64_t max_sampled_rows = 64;
 // One side of one layer: role → expert → its single view.
 using layer_roles = std::map<std::string, std::map<int, const side_view*>>;
 
-std::map<int, layer_roles> experts_by_layer(const keyed_views& views) {
-  std::map<int, layer_roles> layers;
+// A layer of the main stack or of the MTP blocks (which are numbered from 0 too).
+using block_layer = std::pair<std::string, int>;  // (role prefix, layer)
+
+bool in_block(const tensor_key& key, const block_layer& where) {
+  return key.layer == where.second && block_prefix(key.role) == where.first;
+}
+
+std::map<block_layer, layer_roles> experts_by_layer(const keyed_views& views) {
+  std::map<block_layer, layer_roles> layers;
   for (const auto& [key, list] : views)
     if (key.layer >= 0 && key.expert >= 0 && list.size() == 1)
-      layers[key.layer][key.role][key.expert] = &list.front();
+      layers[{block_prefix(key.role), key.layer}][key.role][key.expert] = &list.front();
   return layers;
 }
 
@@ -44,10 +51,10 @@ bool same_matrix_shape(const std::map<int, const side_view*>& experts, const std
   return std::all_of(experts.begin(), experts.end(), [&](const auto& entry) { return plan_side(*entry.second).shape == shape; });
 }
 
-void add_unpaired_experts(work_plan& plan, keyed_views& views, char side, int layer,
+void add_unpaired_experts(work_plan& plan, keyed_views& views, char side, const block_layer& where,
                           const std::set<int>& experts, const std::string& reason) {
   for (auto it = views.begin(); it != views.end();) {
-    if (it->first.layer == layer && experts.contains(it->first.expert)) {
+    if (in_block(it->first, where) && it->first.expert >= 0 && experts.contains(it->first.expert)) {
       for (const auto& v : it->second) plan.unpaired.push_back(unpaired(side, v, reason));
       it = views.erase(it);
     } else {
@@ -66,18 +73,26 @@ bool contiguous_from_zero(const std::vector<std::int32_t>& experts) {
 
 bool is_router_role(std::string_view role) noexcept { return role.find("mlp.router.") != std::string_view::npos; }
 
+std::string block_prefix(std::string_view role) { return role.starts_with("mtp.") ? "mtp." : ""; }
+
+std::string block_text(const std::string& prefix, int layer) {
+  return prefix.empty() ? fmt::format("layer {}", layer) : fmt::format("MTP block {}", layer);
+}
+
 void plan_expert_matches(work_plan& plan, const keyed_views& views_a, const keyed_views& views_b,
                          const null_options& options) {
   if (options.permutations_experts == 0) return;
   const std::uint64_t job_seed = mixed_job_seed(options.seed);
   const auto layers_a = experts_by_layer(views_a);
   const auto layers_b = experts_by_layer(views_b);
-  for (const auto& [layer, roles_a] : layers_a) {
-    const auto found = layers_b.find(layer);
+  for (const auto& [where, roles_a] : layers_a) {
+    const auto found = layers_b.find(where);
     if (found == layers_b.end()) continue;
     const layer_roles& roles_b = found->second;
+    const auto& [prefix, layer] = where;
     expert_match_request request;
     request.layer = layer;
+    request.role_prefix = prefix;
     std::vector<std::string> usable;
     for (const auto& [role, experts_a] : roles_a) {
       const auto other = roles_b.find(role);
@@ -91,7 +106,7 @@ void plan_expert_matches(work_plan& plan, const keyed_views& views_a, const keye
       block.row_length = shape[1];
       block.row_count = std::min(max_sampled_rows, shape[0] / 4);
       block.column_count = std::min(shape[1], std::max<std::uint64_t>(1, sample_elements_per_role / block.row_count));
-      random_stream stream(options.seed, "expert sample", fmt::format("layer {} / {}", layer, role));
+      random_stream stream(options.seed, "expert sample", fmt::format("{} / {}", block_text(prefix, layer), role));
       block.row_begin = stream.below(block.rows - block.row_count + 1);
       block.column_begin = stream.below(block.row_length - block.column_count + 1);
       request.blocks.push_back(block);
@@ -111,7 +126,7 @@ void plan_expert_matches(work_plan& plan, const keyed_views& views_a, const keye
         }
     }
     request.permutations = options.permutations_experts;
-    request.seed = job_seed ^ fnv1a_64(fmt::format("expert matching / layer {}", layer));
+    request.seed = job_seed ^ fnv1a_64(fmt::format("expert matching / {}", block_text(prefix, layer)));
     plan.expert_matches.push_back(std::move(request));
   }
 }
@@ -128,9 +143,9 @@ expert_pairing apply_expert_matching(work_plan& plan, const std::vector<expert_m
     const auto& result = results[i];
     if (result.request != i) throw internal_error(fmt::format("expert matching: result {} is for unit {}", i, result.request));
     if (!result.usable) continue;
-    const int layer = request.layer;
-    const auto counts = fmt::format("model A has {} experts in layer {}, model B {}", request.experts_a.size(),
-                                    layer, request.experts_b.size());
+    const block_layer where{request.role_prefix, request.layer};
+    const auto counts = fmt::format("model A has {} experts in {}, model B {}", request.experts_a.size(),
+                                    block_text(request.role_prefix, request.layer), request.experts_b.size());
     std::map<int, int> a_of_b;
     std::set<int> unmatched_a, unmatched_b(request.experts_b.begin(), request.experts_b.end());
     for (std::size_t e = 0; e < request.experts_a.size(); ++e) {
@@ -144,20 +159,20 @@ expert_pairing apply_expert_matching(work_plan& plan, const std::vector<expert_m
     }
     // Experts that lack one of the matched roles take no part in the matching or the pairing.
     for (const auto& [key, list] : views_a)
-      if (key.layer == layer && key.expert >= 0 &&
+      if (in_block(key, where) && key.expert >= 0 &&
           !std::binary_search(request.experts_a.begin(), request.experts_a.end(), key.expert))
         unmatched_a.insert(key.expert);
     for (const auto& [key, list] : views_b)
-      if (key.layer == layer && key.expert >= 0 &&
+      if (in_block(key, where) && key.expert >= 0 &&
           !std::binary_search(request.experts_b.begin(), request.experts_b.end(), key.expert))
         unmatched_b.insert(key.expert);
-    add_unpaired_experts(plan, views_a, 'a', layer, unmatched_a, "not matched to an expert of model B (" + counts + ")");
-    add_unpaired_experts(plan, views_b, 'b', layer, unmatched_b, "not matched to an expert of model A (" + counts + ")");
+    add_unpaired_experts(plan, views_a, 'a', where, unmatched_a, "not matched to an expert of model B (" + counts + ")");
+    add_unpaired_experts(plan, views_b, 'b', where, unmatched_b, "not matched to an expert of model A (" + counts + ")");
     // B's matched experts take the key of the A expert they matched.
     std::vector<std::pair<tensor_key, std::vector<side_view>>> moved;
     for (auto it = views_b.begin(); it != views_b.end();) {
       const auto target = a_of_b.find(it->first.expert);
-      if (it->first.layer == layer && it->first.expert >= 0 && target != a_of_b.end()) {
+      if (in_block(it->first, where) && it->first.expert >= 0 && target != a_of_b.end()) {
         tensor_key key = it->first;
         key.expert = target->second;
         moved.emplace_back(key, std::move(it->second));
@@ -168,11 +183,11 @@ expert_pairing apply_expert_matching(work_plan& plan, const std::vector<expert_m
     }
     for (auto& [key, list] : moved) views_b[key] = std::move(list);
     for (const auto& block : request.blocks)
-      pairing.excluded_rows[{layer, block.role}] = {block.row_begin, block.row_begin + block.row_count};
+      pairing.excluded_rows[{request.layer, block.role}] = {block.row_begin, block.row_begin + block.row_count};
     // Router rows are experts by index: they can follow the matching when both sides number their
     // experts 0..E−1.
     if (contiguous_from_zero(request.experts_a) && contiguous_from_zero(request.experts_b)) {
-      auto& rows = pairing.router_rows[layer];
+      auto& rows = pairing.router_rows[{request.role_prefix, request.layer}];
       for (std::size_t e = 0; e < request.experts_a.size(); ++e)
         if (result.matched_b[e] >= 0) {
           rows.first.push_back(static_cast<std::uint32_t>(e));

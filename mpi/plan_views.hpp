@@ -45,6 +45,10 @@ void plan_cross_layers(work_plan& plan, const keyed_views& views_a, const keyed_
 // Roles whose rows are the layer's experts (the router weight and its score-correction bias).
 bool is_router_role(std::string_view role) noexcept;
 
+// "mtp." for the roles of multi-token-prediction blocks (numbered from 0, like the main layers),
+// "" for the main stack: a layer of experts is identified by (prefix, layer).
+std::string block_prefix(std::string_view role);
+
 // One expert-matching unit per layer with at least two routed experts in each model
 // (plan_experts.cpp). None when options.permutations_experts is 0.
 void plan_expert_matches(work_plan& plan, const keyed_views& views_a, const keyed_views& views_b,
@@ -54,8 +58,9 @@ void plan_expert_matches(work_plan& plan, const keyed_views& views_a, const keye
 struct expert_pairing {
   // (layer, role) → the rows [first, second) the matching sampled, left out of the pairs' nulls.
   std::map<std::pair<int, std::string>, std::pair<std::uint64_t, std::uint64_t>> excluded_rows;
-  // layer → the router rows (experts) of A and of B that meet, in A's order.
-  std::map<int, std::pair<std::vector<std::uint32_t>, std::vector<std::uint32_t>>> router_rows;
+  // (block prefix, layer) → the router rows (experts) of A and of B that meet, in A's order.
+  std::map<std::pair<std::string, int>, std::pair<std::vector<std::uint32_t>, std::vector<std::uint32_t>>>
+      router_rows;
 };
 
 // Stores `results` in the plan and, in every layer whose matching is usable, re-keys B's expert

@@ -164,7 +164,7 @@ void add_expert_matching(evidence_summary& summary, const comparison_report& rep
     scores.push_back(m.score);
     if (m.p_value < matching.min_p || matching.strongest.empty()) {
       matching.min_p = m.p_value;
-      matching.strongest = fmt::format("expert matching of layer {}", m.layer);
+      matching.strongest = "expert matching of " + m.where();
       matching.strongest_pearson = m.score;
       matching.strongest_z = m.z;
     }
@@ -257,14 +257,19 @@ evidence_summary assess_evidence(const comparison_report& report, double alpha) 
   auto& verdict = summary.verdict;
   verdict.alpha = alpha;
 
-  std::map<int, std::vector<const tensor_result*>> by_layer;
+  // Layers of the main stack, then the MTP blocks (whose keys number them from 0 too).
+  std::map<std::pair<bool, int>, std::vector<const tensor_result*>> by_layer;
   std::map<std::string, std::vector<const tensor_result*>> by_family;
   for (const auto& t : report.tensors) {
-    by_layer[t.pair.key.layer].push_back(&t);
+    by_layer[{starts_with(t.pair.key.role, "mtp."), t.pair.key.layer}].push_back(&t);
     by_family[role_family(t.pair.key.role)].push_back(&t);
   }
-  for (const auto& [layer, members] : by_layer)
-    summary.layers.push_back(combine(layer < 0 ? "global" : fmt::format("layer {}", layer), layer, members));
+  for (const auto& [where, members] : by_layer) {
+    const auto& [mtp, layer] = where;
+    const std::string name = layer < 0 ? (mtp ? "MTP" : "global")
+                                       : fmt::format("{} {}", mtp ? "MTP block" : "layer", layer);
+    summary.layers.push_back(combine(name, layer, members));
+  }
   for (const auto& [family, members] : by_family) {
     group_evidence g = combine(family, -1, members);
     if (g.tensors > 0) summary.families.push_back(std::move(g));

@@ -7,6 +7,10 @@
 
 namespace lineage {
 
+std::string expert_matching_figures::where() const {
+  return (mtp ? "MTP block " : "layer ") + std::to_string(layer);
+}
+
 std::vector<expert_matching_figures> derive_expert_matching(const work_plan& plan) {
   std::vector<expert_matching_figures> all;
   for (std::size_t i = 0; i < plan.expert_matching.size() && i < plan.expert_matches.size(); ++i) {
@@ -14,6 +18,7 @@ std::vector<expert_matching_figures> derive_expert_matching(const work_plan& pla
     const auto& result = plan.expert_matching[i];
     expert_matching_figures f;
     f.layer = request.layer;
+    f.mtp = !request.role_prefix.empty();
     for (const auto& block : request.blocks) f.roles.push_back(block.role);
     f.sample_elements = request.sample_elements();
     f.experts_a = request.experts_a;

@@ -12,6 +12,7 @@ namespace lineage {
 
 struct expert_matching_figures {
   std::int32_t layer = 0;
+  bool mtp = false;  // a multi-token-prediction block (numbered from 0) rather than a main layer
   bool available = false;
   std::string reason;
   std::vector<std::string> roles;                  // the roles sampled
@@ -28,6 +29,8 @@ struct expert_matching_figures {
   std::size_t moved = 0;        // A experts matched to a B expert of another index
   std::size_t unmatched_a = 0, unmatched_b = 0;
   [[nodiscard]] bool is_identity() const noexcept { return available && moved == 0; }
+  // "layer 3" or "MTP block 0"
+  [[nodiscard]] std::string where() const;
 };
 
 std::vector<expert_matching_figures> derive_expert_matching(const work_plan& plan);

@@ -46,8 +46,9 @@ void write_layer_structure(const h5_group& root, const comparison_report& report
 void write_expert_matching(const h5_group& root, const comparison_report& report) {
   const h5_group matching = root.create_group("expert_matching");
   for (const auto& m : report.expert_matching) {
-    const h5_group group = matching.create_group(fmt::format("layer_{}", m.layer));
+    const h5_group group = matching.create_group(fmt::format("{}_{}", m.mtp ? "mtp" : "layer", m.layer));
     group.set_attribute("layer", static_cast<std::int64_t>(m.layer));
+    group.set_attribute("mtp", static_cast<std::int64_t>(m.mtp));
     group.set_attribute("available", static_cast<std::int64_t>(m.available));
     group.set_attribute("reason", m.reason);
     group.set_attribute("sample_elements", static_cast<std::int64_t>(m.sample_elements));

@@ -137,6 +137,7 @@ json expert_matching_json(const comparison_report& report) {
   json layers = json::array();
   for (const auto& m : report.expert_matching) {
     json row = {{"layer", m.layer},
+                {"mtp", m.mtp},
                 {"available", m.available},
                 {"reason", m.reason},
                 {"roles", m.roles},

@@ -88,7 +88,7 @@ expert_match_result compute_expert_match(std::uint32_t index, const expert_match
   const std::size_t experts_a = request.experts_a.size(), experts_b = request.experts_b.size();
   if (request.blocks.empty() || experts_a == 0 || experts_b == 0 ||
       request.a.size() != experts_a * request.blocks.size() || request.b.size() != experts_b * request.blocks.size())
-    throw internal_error(fmt::format("expert match of layer {}: malformed request", request.layer));
+    throw internal_error(fmt::format("expert match of {}layer {}: malformed request", request.role_prefix, request.layer));
   const expert_samples a = read_samples(reader, 0, request, request.a, experts_a);
   const expert_samples b = read_samples(reader, 1, request, request.b, experts_b);
   if (!a.finite || !b.finite) {
@@ -99,7 +99,7 @@ expert_match_result compute_expert_match(std::uint32_t index, const expert_match
   result.score = mean_matched(result.similarity, experts_a, experts_b, &result.matched_b);
 
   // The null: every B expert's sampled rows shuffled, per role, then matched again.
-  random_stream stream(request.seed, "expert matching null", fmt::format("layer {}", request.layer));
+  random_stream stream(request.seed, "expert matching null", fmt::format("{}layer {}", request.role_prefix, request.layer));
   std::vector<float> shuffled(b.values.size());
   std::vector<std::uint32_t> order;
   std::vector<double> similarity;

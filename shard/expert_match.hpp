@@ -38,6 +38,7 @@ struct expert_sample_block {
 
 struct expert_match_request {
   std::int32_t layer = 0;
+  std::string role_prefix;  // "" for the main stack, "mtp." for an MTP block (layers numbered from 0)
   std::vector<expert_sample_block> blocks;        // one per role
   std::vector<std::int32_t> experts_a, experts_b;  // expert indices, ascending
   // First element of each expert's tensor, expert-major: [expert × blocks.size() + role].
@@ -56,7 +57,7 @@ struct expert_match_request {
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
-    archive & layer & blocks & experts_a & experts_b & a & b & permutations & seed;
+    archive & layer & role_prefix & blocks & experts_a & experts_b & a & b & permutations & seed;
   }
 };
 

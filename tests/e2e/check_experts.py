@@ -42,11 +42,14 @@ def main():
     report = load_json(args.dir)
     layers = report["expert_matching"]
     c.check(layers, "no MoE layer was matched")
+    c.check(any(m["mtp"] for m in layers) == any(t["role"].startswith("mtp.mlp.experts") for t in report["tensors"]),
+            "the MTP block's experts are matched exactly when the models have them")
     expected = recorded_permutation(args.permuted) if args.permuted else {}
+    main_layers = report["models"]["b"]["config"].get("num_hidden_layers", 0)
 
     with open_h5(args.dir) as h5:
         for m in layers:
-            where = f"/expert_matching/layer_{m['layer']}"
+            where = f"/expert_matching/{'mtp' if m['mtp'] else 'layer'}_{m['layer']}"
             c.check(m["available"], f"layer {m['layer']}: matching not available: {m['reason']}")
             if where not in h5 or not m["available"]:
                 c.check(where in h5, f"{where} missing from report.h5")
@@ -61,8 +64,10 @@ def main():
             matched = [b for b in m["matched_b"] if b >= 0]
             c.equal(len(matched), len(set(matched)), f"layer {m['layer']}: a B expert matched twice")
             c.equal(len(matched), min(len(m["experts_a"]), len(m["experts_b"])), f"layer {m['layer']}: matched count")
-            if m["layer"] in expected:
-                perm = expected[m["layer"]]
+            # The generator records MTP blocks by their file index (after the main layers).
+            recorded = m["layer"] + (main_layers if m["mtp"] else 0)
+            if recorded in expected:
+                perm = expected[recorded]
                 want = [perm.index(e) for e in m["experts_a"]]
                 c.equal(m["matched_b"], want, f"layer {m['layer']}: matching against the recorded permutation")
                 c.check(m["moved"] > 0, f"layer {m['layer']}: a permuted layer reports no moved expert")
@@ -75,10 +80,11 @@ def main():
 
         # Matched pairs: B's expert follows the matching; the rows the matching sampled are left out
         # of the pair's own null.
-        by_layer = {m["layer"]: m for m in layers if m["available"]}
+        by_layer = {(m["mtp"], m["layer"]): m for m in layers if m["available"]}
         for t in report["tensors"]:
-            if t["layer"] in by_layer and t["expert"] is not None:
-                m = by_layer[t["layer"]]
+            where = (t["role"].startswith("mtp."), t["layer"])
+            if where in by_layer and t["expert"] is not None:
+                m = by_layer[where]
                 b_expert = m["matched_b"][m["experts_a"].index(t["expert"])]
                 c.check(f".experts.{b_expert}." in t["b"], f"{t['a']} paired with {t['b']}, expected expert {b_expert}")
                 c.equal(t["pairing"], "expert matching", f"{t['a']}: pairing")
@@ -87,9 +93,9 @@ def main():
                 if t["null"]["available"]:
                     c.check(t["null"]["subset"], f"{t['a']}: the null tests all rows")
                     c.equal(t["null"]["tested_units"], t["shape"][0] - (last - first), f"{t['a']}: tested rows")
-            if t["layer"] in by_layer and "router" in t["role"]:
+            if where in by_layer and "router" in t["role"]:
                 c.equal(t["pairing"], "expert matching", f"{t['a']}: router pairing")
-                m = by_layer[t["layer"]]
+                m = by_layer[where]
                 c.equal(t["rows"]["b"], [b for b in m["matched_b"] if b >= 0], f"{t['a']}: router rows of B")
         names = list(h5["/tensors/pairing"][()])
         c.equal(len(names), len(report["tensors"]), "/tensors/pairing length")

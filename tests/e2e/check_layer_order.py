@@ -2,9 +2,11 @@
 in report.json and read back from report.h5.
 
 usage: check_layer_order.py DIR --matched L0,L1,... [--significant | --not-significant]
-                            [--skipped N] [--repeated N] [--roles N]
+                            [--skipped N] [--repeated N] [--roles N] [--mtp-paired]
 --matched: for each layer of B, the layer of A the alignment must give it ("-" skips the check);
 --significant / --not-significant: the "layer order" family at the verdict's alpha.
+--mtp-paired: both models have an MTP block, and every one of its tensors is paired (MTP blocks
+              pair across depths) as MTP block 0.
 """
 import argparse
 
@@ -20,6 +22,7 @@ def main():
     parser.add_argument("--skipped", type=int)
     parser.add_argument("--repeated", type=int)
     parser.add_argument("--roles", type=int, help="roles with a layer x layer matrix")
+    parser.add_argument("--mtp-paired", action="store_true")
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--significant", action="store_true")
     group.add_argument("--not-significant", action="store_true")
@@ -75,6 +78,12 @@ def main():
             c.equal(depth["repeated"], args.repeated, "repeated")
         c.equal(depth["is_identity"], depth["matched_a"] == depth["layers_b"], "is_identity")
 
+    if args.mtp_paired:
+        mtp = [t for t in report["tensors"] if t["role"].startswith("mtp.")]
+        c.check(len(mtp) > 10, f"only {len(mtp)} MTP tensor pairs")
+        c.check(all(t["layer"] == 0 for t in mtp), "an MTP pair is not MTP block 0")
+        c.equal([u["name"] for u in report["unpaired"] if u["role"].startswith("mtp.")], [], "unpaired MTP tensors")
+        c.check(any(g["name"] == "MTP block 0" for g in report["layers"]), "no 'MTP block 0' evidence group")
     family = [f for f in report["families"] if f["name"] == "layer order"]
     c.equal(len(family), 1, "one 'layer order' family")
     if family:

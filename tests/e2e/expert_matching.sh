@@ -13,6 +13,7 @@ synth derive --from A -o permuted-copy --kind permute-experts --seed 3
 synth derive --from permuted-copy -o permuted --kind drift --scale 0.3 --seed 4
 synth derive --from A -o pruned --kind drop-experts --experts 2,5
 synth derive --from A -o drifted --kind drift --scale 0.3 --seed 6
+synth derive --from A -o shallower --kind drop-layers --layers 1
 EXPERTS=(--permutations-experts 50 "${FEW_PERMUTATIONS[@]}")
 
 note "experts permuted, then fine-tuned: matched as recorded, routers follow, derived"
@@ -35,6 +36,11 @@ note "two experts pruned: 6 of 8 matched, the rest unpaired with the reason"
 compare 2 A pruned -o out-pruned "${EXPERTS[@]}"
 check check_verdict.py out-pruned derived --max-p 1e-10
 check check_experts.py out-pruned --dropped 2 --significant
+
+note "a layer pruned: B's layers align to A's 0 and 2; the MTP blocks (A's layer 3, B's 2) still pair"
+compare 2 A shallower -o out-shallower "${EXPERTS[@]}"
+check check_verdict.py out-shallower derived --max-p 1e-10
+check check_layer_order.py out-shallower --matched 0,2 --skipped 1 --mtp-paired
 
 note "an unrelated MoE model: no evidence, matching not significant"
 compare 2 A unrelated -o out-unrelated "${EXPERTS[@]}"

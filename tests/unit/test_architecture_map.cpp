@@ -262,15 +262,15 @@ TEST(ArchitectureMap, Glm4MoeDenseFirstLayerMoeLayersAndMtpLayer) {
                {"model.layers.1.mlp.experts.127.up_proj.weight", {1, "mlp.experts.up_proj.weight", 127}},
                {"model.layers.1.mlp.shared_experts.down_proj.weight", {1, "mlp.shared_experts.down_proj.weight", -1}},
                {"model.layers.45.input_layernorm.weight", {45, "input_layernorm.weight", -1}},
-               // The MTP block, layer num_hidden_layers = 46.
-               {"model.layers.46.enorm.weight", {46, "mtp.enorm.weight", -1}},
-               {"model.layers.46.hnorm.weight", {46, "mtp.hnorm.weight", -1}},
-               {"model.layers.46.eh_proj.weight", {46, "mtp.eh_proj.weight", -1}},
-               {"model.layers.46.shared_head.norm.weight", {46, "mtp.shared_head.norm.weight", -1}},
-               {"model.layers.46.shared_head.head.weight", {46, "mtp.shared_head.head.weight", -1}},
-               {"model.layers.46.input_layernorm.weight", {46, "mtp.input_layernorm.weight", -1}},
-               {"model.layers.46.self_attn.k_proj.weight", {46, "mtp.self_attn.k_proj.weight", -1}},
-               {"model.layers.46.mlp.experts.3.down_proj.weight", {46, "mtp.mlp.experts.down_proj.weight", 3}}});
+               // The MTP block, layer num_hidden_layers = 46: MTP block 0.
+               {"model.layers.46.enorm.weight", {0, "mtp.enorm.weight", -1}},
+               {"model.layers.46.hnorm.weight", {0, "mtp.hnorm.weight", -1}},
+               {"model.layers.46.eh_proj.weight", {0, "mtp.eh_proj.weight", -1}},
+               {"model.layers.46.shared_head.norm.weight", {0, "mtp.shared_head.norm.weight", -1}},
+               {"model.layers.46.shared_head.head.weight", {0, "mtp.shared_head.head.weight", -1}},
+               {"model.layers.46.input_layernorm.weight", {0, "mtp.input_layernorm.weight", -1}},
+               {"model.layers.46.self_attn.k_proj.weight", {0, "mtp.self_attn.k_proj.weight", -1}},
+               {"model.layers.46.mlp.experts.3.down_proj.weight", {0, "mtp.mlp.experts.down_proj.weight", 3}}});
 }
 
 TEST(ArchitectureMap, MtpLayerNeedsNumHiddenLayers) {
@@ -296,6 +296,18 @@ TEST(ArchitectureMap, SolarOpenPairsWithGlm4Moe) {
             key_of(family("glm4_moe"), "model.layers.46.self_attn.q_proj.weight", glm45_air_config));
 }
 
+TEST(ArchitectureMap, MtpBlocksPairAcrossDepths) {
+  // A 44-layer derivative of GLM-4.5-Air (two layers pruned) keeps its MTP block at index 44: both
+  // are MTP block 0 and pair, while ordinary layer 44 of the deeper model does not.
+  const json pruned_config = {{"model_type", "glm4_moe"}, {"num_hidden_layers", 44}};
+  EXPECT_EQ(key_of(family("glm4_moe"), "model.layers.44.enorm.weight", pruned_config),
+            key_of(family("glm4_moe"), "model.layers.46.enorm.weight", glm45_air_config));
+  EXPECT_EQ(key_of(family("glm4_moe"), "model.layers.44.mlp.experts.7.up_proj.weight", pruned_config),
+            (tensor_key{0, "mtp.mlp.experts.up_proj.weight", 7}));
+  EXPECT_NE(key_of(family("glm4_moe"), "model.layers.44.input_layernorm.weight", pruned_config),
+            key_of(family("glm4_moe"), "model.layers.44.input_layernorm.weight", glm45_air_config));
+}
+
 TEST(ArchitectureMap, DeepseekV3LowRankAttentionMoeAndMtp) {
   const json config = {{"model_type", "deepseek_v3"}, {"num_hidden_layers", 61}, {"first_k_dense_replace", 3}};
   expect_keys("deepseek_v3", config,
@@ -311,11 +323,11 @@ TEST(ArchitectureMap, DeepseekV3LowRankAttentionMoeAndMtp) {
                {"model.layers.3.mlp.gate.e_score_correction_bias", {3, "mlp.router.e_score_correction_bias", -1}},
                {"model.layers.3.mlp.experts.255.down_proj.weight", {3, "mlp.experts.down_proj.weight", 255}},
                {"model.layers.3.mlp.shared_experts.gate_proj.weight", {3, "mlp.shared_experts.gate_proj.weight", -1}},
-               {"model.layers.61.embed_tokens.weight", {61, "mtp.embed_tokens.weight", -1}},
-               {"model.layers.61.enorm.weight", {61, "mtp.enorm.weight", -1}},
-               {"model.layers.61.eh_proj.weight", {61, "mtp.eh_proj.weight", -1}},
-               {"model.layers.61.shared_head.head.weight", {61, "mtp.shared_head.head.weight", -1}},
-               {"model.layers.61.self_attn.kv_b_proj.weight", {61, "mtp.self_attn.kv_b_proj.weight", -1}}});
+               {"model.layers.61.embed_tokens.weight", {0, "mtp.embed_tokens.weight", -1}},
+               {"model.layers.61.enorm.weight", {0, "mtp.enorm.weight", -1}},
+               {"model.layers.61.eh_proj.weight", {0, "mtp.eh_proj.weight", -1}},
+               {"model.layers.61.shared_head.head.weight", {0, "mtp.shared_head.head.weight", -1}},
+               {"model.layers.61.self_attn.kv_b_proj.weight", {0, "mtp.self_attn.kv_b_proj.weight", -1}}});
 }
 
 TEST(ArchitectureMap, Gpt2WithAndWithoutTransformerPrefix) {
