@@ -119,87 +119,78 @@ std::string family_line(const group_evidence& f, const comparison_report& report
       f.significant ? " — significant" : "", f.strongest, f.strongest_pearson, f.strongest_z);
 }
 
-// The cross-layer tests (one p per role) and the depth alignment (one p) as one more family: they
+// One test of a family of tests of its own (layer order, expert matching, reference panel).
+struct family_test {
+  double p = 1;
+  std::string what;     // what was tested, for the evidence line
+  double effect = 0;    // its effect size (a Pearson or a mean of them)
+  double z = 0;
+};
+
+// The family `name` of `tests` (none when there are no tests); `median_effect` is the family's
+// summary effect size.
+void add_test_family(evidence_summary& summary, const char* name, const std::vector<family_test>& tests,
+                     double median_effect) {
+  if (tests.empty()) return;
+  group_evidence family;
+  family.name = name;
+  family.unit = "tests";
+  std::vector<double> p_values;
+  for (const auto& t : tests) {
+    p_values.push_back(t.p);
+    if (t.p < family.min_p || family.strongest.empty()) {
+      family.min_p = t.p;
+      family.strongest = t.what;
+      family.strongest_pearson = t.effect;
+      family.strongest_z = t.z;
+    }
+  }
+  family.tensors = p_values.size();
+  family.fisher = fisher_combination(p_values);
+  family.harmonic = harmonic_mean_combination(p_values);
+  family.median_pearson = median_effect;
+  summary.families.push_back(std::move(family));
+}
+
+// The cross-layer tests (one p per role) and the depth alignment (one p) as one family: they
 // read the same layer × layer matrices, so they are far from independent of each other, and the
 // harmonic mean p-value is the combination that tolerates that.
 void add_layer_structure(evidence_summary& summary, const comparison_report& report) {
-  group_evidence order;
-  order.name = layer_order_family;
-  order.unit = "tests";
-  std::vector<double> p_values, diagonals;
-  const auto consider = [&](double p, const std::string& what, double effect, double z) {
-    p_values.push_back(p);
-    if (p < order.min_p || order.strongest.empty()) {
-      order.min_p = p;
-      order.strongest = what;
-      order.strongest_pearson = effect;
-      order.strongest_z = z;
-    }
-  };
+  std::vector<family_test> tests;
+  std::vector<double> diagonals;
   for (const auto& f : report.cross_layers) {
     if (!f.available || f.common < 2) continue;
     diagonals.push_back(f.diagonal_mean);
-    consider(f.p_value, "cross-layer diagonal of " + f.role, f.diagonal_mean, f.z);
+    tests.push_back({f.p_value, "cross-layer diagonal of " + f.role, f.diagonal_mean, f.z});
   }
-  if (report.depth.available) consider(report.depth.p_value, "depth alignment", report.depth.score, report.depth.z);
-  if (p_values.empty()) return;
-  order.tensors = p_values.size();
-  order.fisher = fisher_combination(p_values);
-  order.harmonic = harmonic_mean_combination(p_values);
-  order.median_pearson = diagonals.empty() ? report.depth.score : median(diagonals);
-  summary.families.push_back(std::move(order));
+  if (report.depth.available)
+    tests.push_back({report.depth.p_value, "depth alignment", report.depth.score, report.depth.z});
+  add_test_family(summary, layer_order_family, tests, diagonals.empty() ? report.depth.score : median(diagonals));
 }
 
 // One test per matched MoE layer: is the optimal assignment of B's experts to A's better than it
-// is once every correspondence is destroyed? The layers' tests share nothing but the models, so
-// Fisher would do; the harmonic mean is used as for every family.
+// is once every correspondence is destroyed?
 void add_expert_matching(evidence_summary& summary, const comparison_report& report) {
-  group_evidence matching;
-  matching.name = expert_matching_family;
-  matching.unit = "tests";
-  std::vector<double> p_values, scores;
+  std::vector<family_test> tests;
+  std::vector<double> scores;
   for (const auto& m : report.expert_matching) {
     if (!m.available) continue;
-    p_values.push_back(m.p_value);
     scores.push_back(m.score);
-    if (m.p_value < matching.min_p || matching.strongest.empty()) {
-      matching.min_p = m.p_value;
-      matching.strongest = "expert matching of " + m.where();
-      matching.strongest_pearson = m.score;
-      matching.strongest_z = m.z;
-    }
+    tests.push_back({m.p_value, "expert matching of " + m.where(), m.score, m.z});
   }
-  if (p_values.empty()) return;
-  matching.tensors = p_values.size();
-  matching.fisher = fisher_combination(p_values);
-  matching.harmonic = harmonic_mean_combination(p_values);
-  matching.median_pearson = median(scores);
-  summary.families.push_back(std::move(matching));
+  add_test_family(summary, expert_matching_family, tests, median(scores));
 }
 
 // One test per role: the pair's median Pearson against the panel comparisons' medians. With M
 // comparisons no p is below 1/(M + 1): a small panel can only add weight, never carry a verdict.
 void add_reference_panel(evidence_summary& summary, const comparison_report& report) {
-  group_evidence panel;
-  panel.name = panel_family;
-  panel.unit = "tests";
-  std::vector<double> p_values, pearsons;
+  std::vector<family_test> tests;
+  std::vector<double> pearsons;
   for (const auto& r : report.panel.roles) {
-    p_values.push_back(r.p_value);
     pearsons.push_back(r.pearson);
-    if (r.p_value < panel.min_p || panel.strongest.empty()) {
-      panel.min_p = r.p_value;
-      panel.strongest = r.role;
-      panel.strongest_pearson = r.pearson;
-      panel.strongest_z = r.z;
-    }
+    tests.push_back({r.p_value, r.role, r.pearson, r.z});
   }
-  if (p_values.empty()) return;
-  panel.tensors = p_values.size();
-  panel.fisher = fisher_combination(p_values);
-  panel.harmonic = harmonic_mean_combination(p_values);
-  panel.median_pearson = median(pearsons);
-  summary.families.push_back(std::move(panel));
+  add_test_family(summary, panel_family, tests, median(pearsons));
 }
 
 // The sentence the Solar/GLM claim needed: high raw cosine that the calibrated test does not back.

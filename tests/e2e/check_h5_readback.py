@@ -251,8 +251,13 @@ def check_evidence(c, h5, report):
     # layers ascending (-1 first), as report.json has them.
     tensor_families = [f["name"] for f in report["families"] if f["unit"] == "tensor pairs"]
     c.equal(tensor_families, sorted(tensor_families), "tensor families order")
-    c.equal([f["name"] for f in report["families"] if f["unit"] != "tensor pairs"],
-            ["layer order"], "the layer-order family follows the tensor families")
+    # Then the families of tests of their own, in this order where present.
+    own = [f["name"] for f in report["families"] if f["unit"] != "tensor pairs"]
+    c.equal(own, [n for n in ("layer order", "expert matching", "reference panel") if n in own],
+            "families of tests follow the tensor families in order")
+    c.check("layer order" in own, "no layer-order family")
+    c.equal([f["unit"] for f in report["families"]][:len(tensor_families)], ["tensor pairs"] * len(tensor_families),
+            "tensor families come first")
     layers = [layer_index(l["layer"]) for l in report["layers"]]
     c.equal(layers, sorted(layers), "layers order")
     c.equal(layers, [-1, 0, 1, 2, 3], "layers of this 4-layer Llama")

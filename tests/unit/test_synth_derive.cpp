@@ -197,16 +197,6 @@ TEST(SynthDerive, RejectsOptionsThatDoNotFitTheKind) {
                lineage::input_error);  // `out` holds no model
 }
 
-int run_cli(std::vector<std::string> arguments) {
-  CLI::App app("lineage");
-  auto synth = lineage::add_synth_command(app);
-  arguments.insert(arguments.begin(), "lineage");
-  std::vector<const char*> argv;
-  for (const auto& argument : arguments) argv.push_back(argument.c_str());
-  app.parse(static_cast<int>(argv.size()), argv.data());
-  return synth.run();
-}
-
 TEST(SynthCli, IndependentAndDeriveRunFromTheCommandLine) {
   const auto parent = scratch_dir("parent");
   const auto child = scratch_dir("child");

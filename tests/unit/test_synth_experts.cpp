@@ -25,22 +25,7 @@ using model_tensors = std::map<std::string, raw_tensor>;
 constexpr std::uint64_t expert_count = 6;
 constexpr const char* projections[] = {"gate_proj.weight", "up_proj.weight", "down_proj.weight"};
 
-// 1 dense layer, MoE layers 1 and 2, the MTP block (MoE too) as layer 3.
-model_shape moe_shape() {
-  model_shape shape;
-  shape.layers = 3;
-  shape.hidden = 32;
-  shape.intermediate = 48;
-  shape.heads = 4;
-  shape.kv_heads = 2;
-  shape.vocab = 64;
-  shape.experts = expert_count;
-  shape.expert_intermediate = 16;
-  shape.shared_experts = 1;
-  shape.dense_layers = 1;
-  shape.mtp = true;
-  return shape;
-}
+model_shape moe_shape() { return moe_test_shape(expert_count, 1); }
 
 constexpr std::uint64_t moe_layers[] = {1, 2, 3};
 

@@ -224,16 +224,6 @@ TEST(SynthLayers, LayerNamesAndSources) {
             (std::vector<std::uint64_t>{0, 1, 2, 2, 3, 4, 5, 5, 6, 7}));
 }
 
-int run_cli(std::vector<std::string> arguments) {
-  CLI::App app("lineage");
-  auto synth = lineage::add_synth_command(app);
-  arguments.insert(arguments.begin(), "lineage");
-  std::vector<const char*> argv;
-  for (const auto& argument : arguments) argv.push_back(argument.c_str());
-  app.parse(static_cast<int>(argv.size()), argv.data());
-  return synth.run();
-}
-
 TEST(SynthLayersCli, DropAndDuplicateFromTheCommandLine) {
   const auto parent = make_parent();
   const auto dropped = scratch_dir("dropped");

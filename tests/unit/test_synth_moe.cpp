@@ -19,22 +19,7 @@ using lineage::synth::write_derived_model;
 using lineage::synth::write_independent_model;
 using shape_vector = std::vector<std::uint64_t>;
 
-// 1 dense layer, 2 MoE layers, and the MTP block as layer 3.
-model_shape moe_shape() {
-  model_shape shape;
-  shape.layers = 3;
-  shape.hidden = 32;
-  shape.intermediate = 48;
-  shape.heads = 4;
-  shape.kv_heads = 2;
-  shape.vocab = 64;
-  shape.experts = 4;
-  shape.expert_intermediate = 16;
-  shape.shared_experts = 2;
-  shape.dense_layers = 1;
-  shape.mtp = true;
-  return shape;
-}
+model_shape moe_shape() { return moe_test_shape(4, 2); }
 
 std::string layer_tensor(std::uint64_t layer, const std::string& suffix) {
   return "model.layers." + std::to_string(layer) + "." + suffix;
@@ -295,16 +280,6 @@ TEST(SynthMoe, ValueAndFormatKindsWorkOnMoeParents) {
     EXPECT_EQ(wide.at(name).dtype, "F32") << name;
     EXPECT_EQ(values_of(wide.at(name)), values_of(tensor)) << name;
   }
-}
-
-int run_cli(std::vector<std::string> arguments) {
-  CLI::App app("lineage");
-  auto synth = lineage::add_synth_command(app);
-  arguments.insert(arguments.begin(), "lineage");
-  std::vector<const char*> argv;
-  for (const auto& argument : arguments) argv.push_back(argument.c_str());
-  app.parse(static_cast<int>(argv.size()), argv.data());
-  return synth.run();
 }
 
 TEST(SynthMoeCli, IndependentAndExpertKindsFromTheCommandLine) {

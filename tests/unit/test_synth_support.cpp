@@ -9,7 +9,10 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <CLI/CLI.hpp>
+
 #include "core/dtype.hpp"
+#include "synth/synth_command.hpp"
 
 namespace synth_test {
 
@@ -169,6 +172,32 @@ std::vector<std::string> model_file_names(const std::filesystem::path& dir) {
     names.push_back(entry.path().filename().string());
   std::sort(names.begin(), names.end());
   return names;
+}
+
+int run_cli(std::vector<std::string> arguments) {
+  CLI::App app("lineage");
+  auto synth = lineage::add_synth_command(app);
+  arguments.insert(arguments.begin(), "lineage");
+  std::vector<const char*> argv;
+  for (const auto& argument : arguments) argv.push_back(argument.c_str());
+  app.parse(static_cast<int>(argv.size()), argv.data());
+  return synth.run();
+}
+
+lineage::synth::model_shape moe_test_shape(std::uint64_t experts, std::uint64_t shared) {
+  lineage::synth::model_shape shape;
+  shape.layers = 3;
+  shape.hidden = 32;
+  shape.intermediate = 48;
+  shape.heads = 4;
+  shape.kv_heads = 2;
+  shape.vocab = 64;
+  shape.experts = experts;
+  shape.expert_intermediate = 16;
+  shape.shared_experts = shared;
+  shape.dense_layers = 1;
+  shape.mtp = true;
+  return shape;
 }
 
 }  // namespace synth_test

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "synth/synth.hpp"
+
 namespace synth_test {
 
 struct raw_tensor {
@@ -44,5 +46,12 @@ std::filesystem::path scratch_dir(const std::string& label);
 
 // The safetensors/json files of a model directory, by file name.
 std::vector<std::string> model_file_names(const std::filesystem::path& dir);
+
+// Runs `lineage ARGUMENTS...` through the real command line (CLI11 and the synth command).
+int run_cli(std::vector<std::string> arguments);
+
+// A small glm4_moe shape: 1 dense layer, MoE layers 1 and 2 of `experts` experts (width 16) and
+// `shared` shared ones, and the MTP block (MoE too) as layer 3.
+lineage::synth::model_shape moe_test_shape(std::uint64_t experts, std::uint64_t shared);
 
 }  // namespace synth_test
