@@ -456,4 +456,15 @@ checkpoint make_checkpoint(std::string root, std::string model_type, const std::
   return c;
 }
 
+const architecture_registry& embedded_registry() {
+  static const architecture_registry loaded = architecture_registry::load(std::nullopt);
+  return loaded;
+}
+
+const tensor_pair* find_pair(const work_plan& plan, const tensor_key& key) {
+  for (const auto& p : plan.pairs)
+    if (p.key == key) return &p;
+  return nullptr;
+}
+
 }  // namespace lineage::test

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "core/dtype.hpp"
+#include "mpi/architecture_map.hpp"
+#include "mpi/plan.hpp"
 #include "shard/block_stats.hpp"
 #include "shard/checkpoint.hpp"
 #include "shard/kernel.hpp"
@@ -117,5 +119,11 @@ struct tensor_spec {
 };
 checkpoint make_checkpoint(std::string root, std::string model_type, const std::vector<tensor_spec>& tensors,
                            const nlohmann::json& extra_config = nlohmann::json::object());
+
+// The built-in architecture rules, loaded once.
+const architecture_registry& embedded_registry();
+
+// The pair of `plan` with `key`, or nullptr.
+const tensor_pair* find_pair(const work_plan& plan, const tensor_key& key);
 
 }  // namespace lineage::test

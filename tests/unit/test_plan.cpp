@@ -20,10 +20,7 @@ namespace {
 
 using test::tensor_spec;
 
-const architecture_registry& registry() {
-  static const architecture_registry loaded = architecture_registry::load(std::nullopt);
-  return loaded;
-}
+const architecture_registry& registry() { return test::embedded_registry(); }
 
 // A Llama-style model: hidden H, intermediate I, vocabulary V, K/V projections of H/2 rows.
 std::vector<tensor_spec> llama_specs(int layers, std::uint64_t hidden, std::uint64_t intermediate,
@@ -143,11 +140,7 @@ const unpaired_tensor* find_unpaired(const work_plan& plan, char side, const std
   return nullptr;
 }
 
-const tensor_pair* find_pair(const work_plan& plan, const tensor_key& key) {
-  for (const auto& p : plan.pairs)
-    if (p.key == key) return &p;
-  return nullptr;
-}
+using test::find_pair;
 
 // --- pairing --------------------------------------------------------------------------------------
 

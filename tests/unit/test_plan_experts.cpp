@@ -15,10 +15,7 @@ namespace {
 
 using test::tensor_spec;
 
-const architecture_registry& registry() {
-  static const architecture_registry loaded = architecture_registry::load(std::nullopt);
-  return loaded;
-}
+const architecture_registry& registry() { return test::embedded_registry(); }
 
 // A mixtral layer 0 with `experts` experts (w1 [32, 8], w2 [8, 32]) and its router [experts, 8].
 checkpoint mixtral(const std::string& root, int experts) {
@@ -41,11 +38,7 @@ plan_options options(std::uint32_t permutations_experts, const std::vector<exper
   return o;
 }
 
-const tensor_pair* find_pair(const work_plan& plan, const tensor_key& key) {
-  for (const auto& p : plan.pairs)
-    if (p.key == key) return &p;
-  return nullptr;
-}
+using test::find_pair;
 
 TEST(PlanExperts, OneUnitPerMoELayerSamplesAQuarterOfEachRole) {
   const checkpoint a = mixtral("/a", 4), b = mixtral("/b", 3);

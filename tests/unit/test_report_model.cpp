@@ -25,10 +25,7 @@ namespace {
 
 using test::tensor_spec;
 
-const architecture_registry& registry() {
-  static const architecture_registry loaded = architecture_registry::load(std::nullopt);
-  return loaded;
-}
+const architecture_registry& registry() { return test::embedded_registry(); }
 
 // A two-layer Mixtral-style model: embeddings, final norm, per-layer norm, router and 3 experts.
 std::vector<tensor_spec> mixtral_specs() {
