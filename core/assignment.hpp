@@ -11,8 +11,9 @@ namespace lineage {
 
 // `score` is rows × columns, row-major, finite. Returns, for each row, the column assigned to it,
 // or −1 when there are more rows than columns and the row is left out. Exactly min(rows, columns)
-// rows are assigned and no column twice. Shortest augmenting paths with potentials (the
-// Jonker–Volgenant family, O(n²·m)); deterministic for a given input.
+// rows are assigned and no column twice. The Jonker–Volgenant method (column reduction,
+// augmenting row reduction, shortest augmenting paths) on the matrix squared up with zeros;
+// deterministic for a given input.
 std::vector<std::int32_t> maximum_assignment(std::span<const double> score, std::size_t rows, std::size_t columns);
 
 // The total score of `assignment` (as returned above).
