@@ -6,6 +6,7 @@
 #include "shard/checkpoint.hpp"
 #include "shard/cross_layer.hpp"
 #include "shard/expert_match.hpp"
+#include "shard/neuron_match.hpp"
 #include "shard/kernel.hpp"
 
 namespace lineage {
@@ -25,7 +26,7 @@ work_plan plan_comparison(const compare_config& config, int ranks,
   options.block_elements = config.block_elements;
   options.ranks = ranks;
   options.nulls = {config.permutations_vector, config.permutations_matrix, config.seed,
-                   config.permutations_experts};
+                   config.permutations_experts, config.match_neurons, config.permutations_neurons};
   options.expert_matching = expert_matching;
   return make_plan(a, b, registry, options);
 }
@@ -53,13 +54,18 @@ rank_results compute_share(const work_plan& plan, int rank) {
   for (std::size_t i = 0; i < plan.cross_layers.size(); ++i)
     if (plan.cross_layer_rank[i] == static_cast<std::uint32_t>(rank))
       results.cross_layers.push_back(compute_cross_layer(static_cast<std::uint32_t>(i), plan.cross_layers[i], reader));
+  for (std::size_t i = 0; i < plan.neuron_matches.size(); ++i)
+    if (plan.neuron_match_rank[i] == static_cast<std::uint32_t>(rank))
+      results.neuron_matches.push_back(
+          compute_neuron_match(static_cast<std::uint32_t>(i), plan.neuron_matches[i], reader));
   return results;
 }
 
 comparison_report reduce_comparison(const work_plan& plan, const std::vector<rank_results>& per_rank,
                                     run_manifest manifest, const analysis_options& analysis) {
   return build_report(plan, merge_in_plan_order(plan, per_rank), nulls_by_pair(plan, per_rank),
-                      cross_layers_in_plan_order(plan, per_rank), std::move(manifest), analysis);
+                      {cross_layers_in_plan_order(plan, per_rank), neuron_matches_in_plan_order(plan, per_rank)},
+                      std::move(manifest), analysis);
 }
 
 namespace {

@@ -20,7 +20,7 @@ work_plan plan_comparison(const compare_config& config, int ranks,
 // awaits_expert_matching()).
 rank_results compute_matching_share(const work_plan& plan, int rank);
 
-// The blocks, nulls and cross-layer units the plan gives to `rank`.
+// The blocks, nulls, cross-layer and neuron-matching units the plan gives to `rank`.
 rank_results compute_share(const work_plan& plan, int rank);
 
 // Merges every rank's results in plan order and assesses the evidence.

@@ -15,7 +15,7 @@ namespace {
 
 constexpr const char* allowed_keys =
     "model_a, model_b, output, block_elements, arch_dir, permutations_vector, permutations_matrix, "
-    "permutations_experts, seed, alpha, reference_panel, panel_reports";
+    "permutations_experts, neuron_matching, permutations_neurons, seed, alpha, reference_panel, panel_reports";
 
 std::string read_text(const std::filesystem::path& path) {
   std::ifstream stream(path, std::ios::binary);
@@ -64,6 +64,13 @@ std::vector<std::string> path_list(const YAML::Node& node, const std::string& fi
   return paths;
 }
 
+bool boolean_value(const YAML::Node& node, const std::string& file, const std::string& key) {
+  const std::string text = node.IsScalar() ? node.Scalar() : std::string("(not a scalar)");
+  if (text == "true") return true;
+  if (text == "false") return false;
+  throw usage_error(fmt::format("{}: key '{}': expected true or false, got '{}'", file, key, text));
+}
+
 double alpha_value(const YAML::Node& node, const std::string& file, const std::string& key) {
   double value = 0;
   if (!node.IsScalar() || !YAML::convert<double>::decode(node, value) || !(value > 0 && value < 1))
@@ -94,6 +101,8 @@ void apply_job_file(compare_config& config, const std::string& file) {
     else if (key == "permutations_vector") config.permutations_vector = count_value(value, file, key);
     else if (key == "permutations_matrix") config.permutations_matrix = count_value(value, file, key);
     else if (key == "permutations_experts") config.permutations_experts = count_value(value, file, key);
+    else if (key == "permutations_neurons") config.permutations_neurons = count_value(value, file, key);
+    else if (key == "neuron_matching") config.match_neurons = boolean_value(value, file, key);
     else if (key == "alpha") config.alpha = alpha_value(value, file, key);
     else if (key == "reference_panel") config.reference_panel = path_list(value, file, key);
     else if (key == "panel_reports") config.panel_reports = path_list(value, file, key);
@@ -112,6 +121,8 @@ nlohmann::json compare_config::to_json() const {
                       {"permutations_vector", permutations_vector},
                       {"permutations_matrix", permutations_matrix},
                       {"permutations_experts", permutations_experts},
+                      {"neuron_matching", match_neurons},
+                      {"permutations_neurons", permutations_neurons},
                       {"seed", seed},
                       {"alpha", alpha},
                       {"reference_panel", reference_panel},
@@ -141,6 +152,8 @@ compare_config resolve_compare_config(const compare_arguments& arguments) {
   if (arguments.permutations_vector) config.permutations_vector = *arguments.permutations_vector;
   if (arguments.permutations_matrix) config.permutations_matrix = *arguments.permutations_matrix;
   if (arguments.permutations_experts) config.permutations_experts = *arguments.permutations_experts;
+  if (arguments.permutations_neurons) config.permutations_neurons = *arguments.permutations_neurons;
+  if (arguments.no_neuron_matching) config.match_neurons = false;
   if (arguments.alpha) {
     if (!(*arguments.alpha > 0 && *arguments.alpha < 1))
       throw usage_error(fmt::format("--alpha: expected a level between 0 and 1 (exclusive), got {}", *arguments.alpha));

@@ -14,6 +14,7 @@
 #include "shard/checkpoint.hpp"
 #include "shard/cross_layer.hpp"
 #include "shard/expert_match.hpp"
+#include "shard/neuron_match.hpp"
 #include "shard/permutation_null.hpp"
 #include "shard/work_block.hpp"
 
@@ -82,6 +83,8 @@ struct work_plan {
   std::vector<expert_match_request> expert_matches;
   std::vector<std::uint32_t> expert_match_rank;
   std::vector<expert_match_result> expert_matching;  // empty until matched; else one per request
+  std::vector<neuron_match_request> neuron_matches;  // one per MLP both models have
+  std::vector<std::uint32_t> neuron_match_rank;
 
   [[nodiscard]] bool awaits_expert_matching() const noexcept {
     return !expert_matches.empty() && expert_matching.empty();
@@ -103,6 +106,9 @@ struct null_options {
   std::uint32_t permutations_matrix = 200;
   std::uint64_t seed = 20260123;  // the job's seed; each pair's stream mixes in its key
   std::uint32_t permutations_experts = 100;  // K of each layer's expert-matching null
+  bool match_neurons = true;                 // neuron matching of every MLP
+  // K of Spearman's exact permutation null in neuron matching; 0: the closed form decides.
+  std::uint32_t permutations_neurons = 0;
 };
 
 struct plan_options {
@@ -121,8 +127,9 @@ work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture
 // Deals the blocks of `plan` to `ranks` ranks as contiguous runs of about equal bytes.
 void assign_blocks(work_plan& plan, int ranks);
 
-// Deals the nulls, the cross-layer and the expert-matching units to ranks by cost, largest first,
-// each to the least loaded rank. Which rank computes a unit does not change its result.
+// Deals the nulls, the cross-layer, neuron-matching and expert-matching units to ranks by cost,
+// largest first, each to the least loaded rank. Which rank computes a unit does not change its
+// result.
 void assign_units(work_plan& plan, int ranks);
 
 // The canonical key as text ("layer 3 / mlp.experts.up_proj.weight / expert 7"), for seeds and

@@ -4,6 +4,7 @@
 // plan_experts.cpp: expert matching); not part of the plan itself.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -52,6 +53,11 @@ std::string block_prefix(std::string_view role);
 // One expert-matching unit per layer with at least two routed experts in each model
 // (plan_experts.cpp). None when options.permutations_experts is 0.
 void plan_expert_matches(work_plan& plan, const keyed_views& views_a, const keyed_views& views_b,
+                         const null_options& options);
+
+// One neuron-matching unit per MLP (dense, shared experts) both models have with the same hidden
+// size (plan_neurons.cpp). None when options.match_neurons is false.
+void plan_neuron_matches(work_plan& plan, const keyed_views& views_a, const keyed_views& views_b,
                          const null_options& options);
 
 // What the matching changes in the pairing, beyond the re-keyed views.

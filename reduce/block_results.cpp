@@ -109,4 +109,9 @@ std::vector<expert_match_result> expert_matches_in_plan_order(const work_plan& p
                              "expert-matching");
 }
 
+std::vector<neuron_match_result> neuron_matches_in_plan_order(const work_plan& plan,
+                                                              const std::vector<rank_results>& per_rank) {
+  return units_in_plan_order(plan.neuron_matches.size(), per_rank, &rank_results::neuron_matches, "neuron-matching");
+}
+
 }  // namespace lineage

@@ -25,10 +25,11 @@ struct rank_results {
   std::vector<null_samples> nulls;
   std::vector<cross_layer_result> cross_layers;
   std::vector<expert_match_result> expert_matches;  // the matching phase's results
+  std::vector<neuron_match_result> neuron_matches;
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
-    archive & blocks & nulls & cross_layers & expert_matches;
+    archive & blocks & nulls & cross_layers & expert_matches & neuron_matches;
   }
 };
 
@@ -46,6 +47,10 @@ std::vector<cross_layer_result> cross_layers_in_plan_order(const work_plan& plan
 
 // The expert-matching results in plan order (same errors).
 std::vector<expert_match_result> expert_matches_in_plan_order(const work_plan& plan,
+                                                              const std::vector<rank_results>& per_rank);
+
+// The neuron-matching results in plan order (same errors).
+std::vector<neuron_match_result> neuron_matches_in_plan_order(const work_plan& plan,
                                                               const std::vector<rank_results>& per_rank);
 
 // One pair_moments per tensor pair, each the merge of its blocks in block order. Throws

@@ -14,6 +14,7 @@ namespace {
 constexpr const char* layer_order_family = "layer order";
 constexpr const char* expert_matching_family = "expert matching";
 constexpr const char* panel_family = "reference panel";
+constexpr const char* neuron_matching_family = "neuron matching";
 
 bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
 bool starts_with(std::string_view text, std::string_view prefix) { return text.rfind(prefix, 0) == 0; }
@@ -95,6 +96,20 @@ std::string family_line(const group_evidence& f, const comparison_report& report
         "(median Pearson {:.4f}, z = {:.1f} against the panel).",
         f.name, panel.comparisons.size(), references, above_all, f.tensors, p_text(f.harmonic.p), p_text(f.fisher.p),
         adjusted, f.strongest, f.strongest_pearson, f.strongest_z);
+  }
+  if (f.name == neuron_matching_family) {
+    std::size_t moved = 0, neurons = 0;
+    for (const auto& m : report.neuron_matching) {
+      if (!m.available) continue;
+      moved += m.moved;
+      neurons += m.neurons_a;
+    }
+    return fmt::format(
+        "{}: {} MLPs, neurons matched by optimal assignment on gate_proj rows and on up_proj rows; median "
+        "Spearman correlation of the two matchings {:.4f} ({} of {} A neurons matched to a B neuron of "
+        "another index); harmonic-mean p = {} (Fisher p = {}); {}. Strongest: {} (Spearman {:.4f}, z = {:.1f}).",
+        f.name, f.tensors, f.median_pearson, moved, neurons, p_text(f.harmonic.p), p_text(f.fisher.p), adjusted,
+        f.strongest, f.strongest_pearson, f.strongest_z);
   }
   if (f.name == expert_matching_family) {
     std::size_t experts = 0, moved = 0, unmatched = 0;
@@ -179,6 +194,18 @@ void add_expert_matching(evidence_summary& summary, const comparison_report& rep
     tests.push_back({m.p_value, "expert matching of " + m.where(), m.score, m.z});
   }
   add_test_family(summary, expert_matching_family, tests, median(scores));
+}
+
+// One test per MLP: do the matchings by gate_proj and by up_proj agree (Spearman)?
+void add_neuron_matching(evidence_summary& summary, const comparison_report& report) {
+  std::vector<family_test> tests;
+  std::vector<double> correlations;
+  for (const auto& m : report.neuron_matching) {
+    if (!m.available) continue;
+    correlations.push_back(m.spearman);
+    tests.push_back({m.p_value, "neuron matching of " + m.where(), m.spearman, m.z});
+  }
+  add_test_family(summary, neuron_matching_family, tests, median(correlations));
 }
 
 // One test per role: the pair's median Pearson against the panel comparisons' medians. With M
@@ -268,6 +295,7 @@ evidence_summary assess_evidence(const comparison_report& report, double alpha) 
 
   add_layer_structure(summary, report);
   add_expert_matching(summary, report);
+  add_neuron_matching(summary, report);
   add_reference_panel(summary, report);
 
   std::vector<double> family_p;
@@ -349,9 +377,15 @@ evidence_summary assess_evidence(const comparison_report& report, double alpha) 
       "layer order: layer-specific matches (cross-layer test) and a monotone depth alignment that "
       "allows dropped and repeated layers"};
   verdict.invariances_not_tested = {
-      "permutation of MLP neurons, attention heads or the hidden dimension",
+      "permutation of attention heads or of the hidden dimension",
       "rescaling of norm weights against the following linear layers",
       "vocabulary changes (embedding rows of shared tokens)"};
+  const bool neurons = std::any_of(report.neuron_matching.begin(), report.neuron_matching.end(),
+                                   [](const neuron_matching_figures& m) { return m.available; });
+  (neurons ? verdict.invariances_tested : verdict.invariances_not_tested)
+      .push_back(neurons ? "permutation of MLP neurons (dense and shared-expert MLPs; with the hidden dimensions "
+                           "aligned): matchings by gate_proj and by up_proj rows compared by Spearman correlation"
+                         : "permutation of MLP neurons (no MLP was matched)");
   const bool matched = std::any_of(report.expert_matching.begin(), report.expert_matching.end(),
                                    [](const expert_matching_figures& m) { return m.available; });
   (matched ? verdict.invariances_tested : verdict.invariances_not_tested)

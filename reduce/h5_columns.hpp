@@ -35,5 +35,6 @@ void write_evidence(const h5_group& root, const comparison_report& report);
 void write_layer_structure(const h5_group& root, const comparison_report& report);
 void write_expert_matching(const h5_group& root, const comparison_report& report);
 void write_reference_panel(const h5_group& root, const comparison_report& report);
+void write_neuron_matching(const h5_group& root, const comparison_report& report);
 
 }  // namespace lineage

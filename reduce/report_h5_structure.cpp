@@ -70,6 +70,38 @@ void write_expert_matching(const h5_group& root, const comparison_report& report
   }
 }
 
+void write_neuron_matching(const h5_group& root, const comparison_report& report) {
+  const h5_group matching = root.create_group("neuron_matching");
+  const auto& rows = report.neuron_matching;
+  using row = neuron_matching_figures;
+  using u64 = std::uint64_t;
+  matching.write_column("layer", column(rows, [](const row& r) -> std::int64_t { return r.layer; }));
+  matching.write_column("group", column(rows, [](const row& r) { return r.group; }));
+  matching.write_column("available", column(rows, [](const row& r) -> std::int64_t { return r.available; }));
+  matching.write_column("reason", column(rows, [](const row& r) { return r.reason; }));
+  matching.write_column("neurons_a", column(rows, [](const row& r) -> u64 { return r.neurons_a; }));
+  matching.write_column("neurons_b", column(rows, [](const row& r) -> u64 { return r.neurons_b; }));
+  matching.write_column("columns", column(rows, [](const row& r) -> u64 { return r.columns; }));
+  matching.write_column("ranked", column(rows, [](const row& r) -> u64 { return r.ranked; }));
+  matching.write_column("moved", column(rows, [](const row& r) -> u64 { return r.moved; }));
+  matching.write_column("permutations", column(rows, [](const row& r) -> u64 { return r.permutations; }));
+  const std::pair<const char*, double row::*> figures[] = {
+      {"spearman", &row::spearman},   {"z", &row::z},
+      {"p_closed", &row::p_closed},   {"p_permutation", &row::p_permutation},
+      {"p_value", &row::p_value},     {"agreement", &row::agreement},
+      {"combined_similarity", &row::combined_similarity}};
+  for (const auto& [name, field] : figures) matching.write_column(name, column(rows, [&](const row& r) { return r.*field; }));
+  // The combined matchings, flat: MLP m's at [offsets[m], offsets[m + 1]).
+  std::vector<std::uint64_t> offsets{0};
+  std::vector<std::int32_t> combined;
+  for (const auto& r : rows) {
+    combined.insert(combined.end(), r.combined.begin(), r.combined.end());
+    offsets.push_back(combined.size());
+  }
+  matching.write_column("combined_offsets", std::span<const std::uint64_t>(offsets));
+  matching.write_column("combined", std::span<const std::int32_t>(combined));
+}
+
 void write_reference_panel(const h5_group& root, const comparison_report& report) {
   const h5_group panel = root.create_group("reference_panel");
   const auto& comparisons = report.panel.comparisons;

@@ -164,6 +164,34 @@ json expert_matching_json(const comparison_report& report) {
   return layers;
 }
 
+json neuron_matching_json(const comparison_report& report) {
+  json rows = json::array();
+  for (const auto& m : report.neuron_matching) {
+    json row = {{"layer", m.layer},
+                {"group", m.group},
+                {"available", m.available},
+                {"reason", m.reason},
+                {"neurons_a", m.neurons_a},
+                {"neurons_b", m.neurons_b},
+                {"hidden", m.hidden},
+                {"columns", m.columns}};
+    if (m.available)
+      row.update({{"ranked", m.ranked},
+                  {"spearman", number(m.spearman)},
+                  {"z", number(m.z)},
+                  {"p_closed", number(m.p_closed)},
+                  {"permutations", m.permutations},
+                  {"p_permutation", number(m.p_permutation)},
+                  {"p_value", number(m.p_value)},
+                  {"agreement", number(m.agreement)},
+                  {"combined_similarity", number(m.combined_similarity)},
+                  {"moved", m.moved},
+                  {"combined", m.combined}});
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
 json panel_json(const panel_figures& panel) {
   json comparisons = json::array(), roles = json::array();
   for (const auto& c : panel.comparisons)
@@ -286,6 +314,7 @@ std::string report_json_text(const comparison_report& report) {
       {"families", std::move(families)},
       {"layer_structure", layer_structure_json(report)},
       {"expert_matching", expert_matching_json(report)},
+      {"neuron_matching", neuron_matching_json(report)},
       {"reference_panel", panel_json(report.panel)},
       {"layers", std::move(layers)},
       {"unpaired", std::move(unpaired)},

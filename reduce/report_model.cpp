@@ -7,9 +7,9 @@
 namespace lineage {
 
 comparison_report build_report(const work_plan& plan, const std::vector<pair_moments>& merged,
-                               const std::vector<null_samples>& nulls,
-                               const std::vector<cross_layer_result>& cross_layers, run_manifest manifest,
-                               const analysis_options& analysis) {
+                               const std::vector<null_samples>& nulls, const unit_results& units,
+                               run_manifest manifest, const analysis_options& analysis) {
+  const auto& cross_layers = units.cross_layers;
   const double alpha = analysis.alpha;
   if (merged.size() != plan.pairs.size() || nulls.size() != plan.pairs.size())
     throw internal_error("build_report: one merged result and one null per tensor pair expected");
@@ -49,6 +49,7 @@ comparison_report build_report(const work_plan& plan, const std::vector<pair_mom
   report.cross_layers = derive_cross_layer(plan, cross_layers, analysis.seed);
   report.depth = align_depth(report.cross_layers, analysis.seed);
   report.expert_matching = derive_expert_matching(plan);
+  report.neuron_matching = derive_neuron_matching(plan, units.neuron_matches);
   report.panel = assess_panel(report, analysis.panel);
   report.evidence = assess_evidence(report, alpha);
   return report;

@@ -8,6 +8,7 @@
 #include "mpi/plan.hpp"
 #include "reduce/evidence.hpp"
 #include "reduce/expert_figures.hpp"
+#include "reduce/neuron_figures.hpp"
 #include "reduce/reference_panel.hpp"
 #include "reduce/layer_structure.hpp"
 #include "reduce/null_figures.hpp"
@@ -62,6 +63,7 @@ struct comparison_report {
   std::vector<cross_layer_figures> cross_layers;  // per role
   depth_alignment depth;
   std::vector<expert_matching_figures> expert_matching;  // per MoE layer matched
+  std::vector<neuron_matching_figures> neuron_matching;  // per MLP matched
   panel_figures panel;                                   // empty without a reference panel
   evidence_summary evidence;
   // "compared", or "no tensor pairs" when the two models have nothing in common.
@@ -74,11 +76,17 @@ struct analysis_options {
   std::vector<panel_comparison> panel;  // the reference panel's comparisons with A and B
 };
 
-// `nulls` holds one entry per pair (nulls_by_pair), `cross_layers` one per planned cross-layer
-// unit (cross_layers_in_plan_order), or none when the layer-structure analysis was not run.
+// The results of the units that are not per tensor pair, each in plan order (empty when the
+// analysis was not run).
+struct unit_results {
+  std::vector<cross_layer_result> cross_layers;
+  std::vector<neuron_match_result> neuron_matches;
+};
+
+// `nulls` holds one entry per pair (nulls_by_pair); `units` one result per planned cross-layer and
+// neuron-matching unit, or none.
 comparison_report build_report(const work_plan& plan, const std::vector<pair_moments>& merged,
-                               const std::vector<null_samples>& nulls,
-                               const std::vector<cross_layer_result>& cross_layers, run_manifest manifest,
-                               const analysis_options& analysis);
+                               const std::vector<null_samples>& nulls, const unit_results& units,
+                               run_manifest manifest, const analysis_options& analysis);
 
 }  // namespace lineage

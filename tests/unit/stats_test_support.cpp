@@ -1,6 +1,7 @@
 #include "stats_test_support.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -454,6 +455,30 @@ checkpoint make_checkpoint(std::string root, std::string model_type, const std::
   }
   c.files.push_back({std::filesystem::path(root) / "model.safetensors", offset});
   return c;
+}
+
+std::vector<element_location> write_f32_safetensors(const std::filesystem::path& path,
+                                                    const std::vector<f32_tensor>& tensors) {
+  std::string header = "{";
+  std::uint64_t offset = 0;
+  for (std::size_t t = 0; t < tensors.size(); ++t) {
+    const std::uint64_t bytes = tensors[t].values.size() * 4;
+    header += fmt::format("{}\"{}\":{{\"dtype\":\"F32\",\"shape\":[{}],\"data_offsets\":[{},{}]}}", t ? "," : "",
+                          tensors[t].name, fmt::join(tensors[t].shape, ","), offset, offset + bytes);
+    offset += bytes;
+  }
+  header += "}";
+  const std::uint64_t header_size = header.size();
+  std::string file(8, '\0');
+  std::memcpy(file.data(), &header_size, 8);
+  file += header;
+  std::vector<element_location> locations;
+  for (const auto& t : tensors) {
+    locations.push_back({0, file.size(), dtype::f32});
+    file.append(reinterpret_cast<const char*>(t.values.data()), t.values.size() * 4);
+  }
+  std::ofstream(path, std::ios::binary).write(file.data(), static_cast<std::streamsize>(file.size()));
+  return locations;
 }
 
 const architecture_registry& embedded_registry() {

@@ -18,6 +18,7 @@
 #include "shard/block_stats.hpp"
 #include "shard/checkpoint.hpp"
 #include "shard/kernel.hpp"
+#include "shard/work_block.hpp"
 
 namespace lineage::test {
 
@@ -119,6 +120,18 @@ struct tensor_spec {
 };
 checkpoint make_checkpoint(std::string root, std::string model_type, const std::vector<tensor_spec>& tensors,
                            const nlohmann::json& extra_config = nlohmann::json::object());
+
+// An F32 tensor to write into a safetensors file.
+struct f32_tensor {
+  std::string name;
+  std::vector<std::uint64_t> shape;
+  std::vector<float> values;
+};
+
+// Writes `tensors` one after another into one safetensors file (file index 0 of a block_reader)
+// and returns where each tensor's first element is.
+std::vector<element_location> write_f32_safetensors(const std::filesystem::path& path,
+                                                    const std::vector<f32_tensor>& tensors);
 
 // The built-in architecture rules, loaded once.
 const architecture_registry& embedded_registry();

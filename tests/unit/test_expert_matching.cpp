@@ -2,13 +2,11 @@
 // null over a subset of rows or explicit row pairs (shard/permutation_null, as matched experts and
 // routers use it), and the matching unit itself (shard/expert_match) on real F32 files: it finds a
 // hidden permutation of experts, and for unrelated experts its p-value is uniform.
-#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <numeric>
 
 #include "core/assignment.hpp"
@@ -171,7 +169,7 @@ TEST(SubsetNull, ExplicitRowPairsFollowTheMatchingAcrossUnequalTensors) {
 
 // --- the matching unit on real files ------------------------------------------------------------
 
-// Writes `experts` F32 matrices of rows × columns one after another into one safetensors file.
+// `experts` F32 matrices of rows × columns one after another in one safetensors file.
 struct expert_file {
   std::filesystem::path path;
   std::vector<element_location> locations;  // one per expert (one role)
@@ -179,26 +177,9 @@ struct expert_file {
 
 expert_file write_experts(const std::filesystem::path& path, const std::vector<std::vector<float>>& experts,
                           std::size_t rows, std::size_t columns) {
-  std::string header = "{";
-  std::uint64_t offset = 0;
-  const std::uint64_t bytes = rows * columns * 4;
-  for (std::size_t e = 0; e < experts.size(); ++e) {
-    header += fmt::format("{}\"e{}\":{{\"dtype\":\"F32\",\"shape\":[{},{}],\"data_offsets\":[{},{}]}}",
-                          e ? "," : "", e, rows, columns, offset, offset + bytes);
-    offset += bytes;
-  }
-  header += "}";
-  std::string data;
-  for (const auto& values : experts) data.append(reinterpret_cast<const char*>(values.data()), values.size() * 4);
-  std::string file(8, '\0');
-  const std::uint64_t header_size = header.size();
-  std::memcpy(file.data(), &header_size, 8);
-  file += header + data;
-  std::ofstream(path, std::ios::binary).write(file.data(), static_cast<std::streamsize>(file.size()));
-  expert_file out{path, {}};
-  for (std::size_t e = 0; e < experts.size(); ++e)
-    out.locations.push_back({0, 8 + header_size + e * bytes, dtype::f32});
-  return out;
+  std::vector<test::f32_tensor> tensors;
+  for (std::size_t e = 0; e < experts.size(); ++e) tensors.push_back({"e" + std::to_string(e), {rows, columns}, experts[e]});
+  return {path, test::write_f32_safetensors(path, tensors)};
 }
 
 std::vector<float> random_expert(std::size_t n, random_stream& stream) {

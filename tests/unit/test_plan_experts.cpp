@@ -156,5 +156,65 @@ TEST(PlanExperts, ResultsMustMatchTheUnits) {
   EXPECT_THROW((void)make_plan(a, b, registry(), options(30, &none)), internal_error);
 }
 
+// A llama layer's MLP of `neurons` neurons over `hidden` dimensions (and a norm, to be ignored).
+std::vector<tensor_spec> mlp_layer(int layer, std::uint64_t neurons, std::uint64_t hidden) {
+  const std::string p = "model.layers." + std::to_string(layer) + ".";
+  return {{p + "mlp.gate_proj.weight", {neurons, hidden}, dtype::bf16},
+          {p + "mlp.up_proj.weight", {neurons, hidden}, dtype::bf16},
+          {p + "mlp.down_proj.weight", {hidden, neurons}, dtype::bf16},
+          {p + "input_layernorm.weight", {hidden}, dtype::bf16}};
+}
+
+checkpoint llama_mlps(const std::string& root, const std::vector<std::pair<std::uint64_t, std::uint64_t>>& layers) {
+  std::vector<tensor_spec> specs;
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    const auto layer = mlp_layer(static_cast<int>(l), layers[l].first, layers[l].second);
+    specs.insert(specs.end(), layer.begin(), layer.end());
+  }
+  return test::make_checkpoint(root, "llama", specs);
+}
+
+TEST(PlanNeurons, OneUnitPerMlpWithTheSameHiddenSize) {
+  // Layer 0 equal, layer 1 pruned in B (fewer neurons), layer 2 of another hidden size in B.
+  const checkpoint a = llama_mlps("/a", {{96, 64}, {96, 64}, {96, 64}});
+  const checkpoint b = llama_mlps("/b", {{96, 64}, {80, 64}, {96, 32}});
+  const work_plan plan = make_plan(a, b, registry(), options(30));
+  ASSERT_EQ(plan.neuron_matches.size(), 2u);
+  const auto& first = plan.neuron_matches[0];
+  EXPECT_EQ(first.layer, 0);
+  EXPECT_EQ(first.group, "mlp.");
+  EXPECT_EQ(first.neurons_a, 96u);
+  EXPECT_EQ(first.neurons_b, 96u);
+  EXPECT_EQ(first.hidden, 64u);
+  EXPECT_EQ(first.column_count, 64u);  // all of them: fewer than 1024
+  EXPECT_EQ(first.column_begin, 0u);
+  EXPECT_EQ(plan.neuron_matches[1].layer, 1);
+  EXPECT_EQ(plan.neuron_matches[1].neurons_b, 80u);
+  EXPECT_EQ(plan.neuron_match_rank.size(), 2u);
+  // The locations point at the tensors of the right side and role.
+  const tensor_pair* gate0 = find_pair(plan, {0, "mlp.gate_proj.weight", -1});
+  ASSERT_NE(gate0, nullptr);
+  EXPECT_EQ(first.gate_a.byte_offset, gate0->a.byte_offset);
+  EXPECT_EQ(first.gate_b.byte_offset, gate0->b.byte_offset);
+  // Switched off, and the wire form.
+  plan_options off = options(30);
+  off.nulls.match_neurons = false;
+  EXPECT_TRUE(make_plan(a, b, registry(), off).neuron_matches.empty());
+  const work_plan back = deserialize_plan(serialize_plan(plan));
+  EXPECT_EQ(back.neuron_matches.size(), 2u);
+  EXPECT_EQ(back.neuron_matches[1].neurons_b, 80u);
+}
+
+TEST(PlanNeurons, RoutedExpertsAreNotNeuronMatchedAndTheFirstPlanWaits) {
+  const checkpoint a = mixtral("/a", 3), b = mixtral("/b", 3);
+  // The plan made before expert matching computes nothing but the matching.
+  EXPECT_TRUE(make_plan(a, b, registry(), options(30)).neuron_matches.empty());
+  expert_match_result result;
+  result.usable = true;
+  result.matched_b = {0, 1, 2};
+  const std::vector<expert_match_result> results{result};
+  EXPECT_TRUE(make_plan(a, b, registry(), options(30, &results)).neuron_matches.empty());
+}
+
 }  // namespace
 }  // namespace lineage
