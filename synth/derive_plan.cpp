@@ -30,7 +30,7 @@ void plan_expert(const stored_tensor& stored, std::size_t index, const output_te
     if (sources[child] != address.expert) continue;
     output_tensor renamed = same;
     renamed.name = with_routed_expert(stored.name, child);
-    planned.push_back({std::move(renamed), index, {}});
+    planned.push_back({.target = std::move(renamed), .source = index});
   }
 }
 
@@ -71,20 +71,20 @@ std::vector<child_tensor> plan_tensors(const stored_model& parent, const derivat
         const auto& rows = experts.at(*layer);
         output_tensor reordered = same;
         reordered.shape[0] = rows.size();
-        planned.push_back({std::move(reordered), index, rows});
+        planned.push_back({.target = std::move(reordered), .source = index, .rows = rows});
         continue;
       }
     }
     const auto layer = decoder_layer_of(stored.name);
     if (!edits_layers(how.kind) || !layer) {
-      planned.push_back({same, index, {}});
+      planned.push_back({.target = same, .source = index});
       continue;
     }
     for (std::size_t child = 0; child < layer_sources.size(); ++child) {
       if (layer_sources[child] != *layer) continue;
       output_tensor renamed = same;
       renamed.name = with_decoder_layer(stored.name, child);
-      planned.push_back({std::move(renamed), index, {}});
+      planned.push_back({.target = std::move(renamed), .source = index});
     }
   }
   std::sort(planned.begin(), planned.end(), [](const child_tensor& x, const child_tensor& y) {

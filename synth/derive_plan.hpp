@@ -1,10 +1,14 @@
 #pragma once
 // Which parent tensor each tensor of a derived model comes from: one for one, or through a depth
 // edit (layers renumbered, an MTP block kept last) or an expert edit (experts renumbered, router
-// rows reordered).
+// rows reordered); and, for the disguises (disguise.hpp) and upcycle (upcycle.hpp), which of its
+// rows and columns move and which values change.
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "synth/expert_edit.hpp"
@@ -14,13 +18,37 @@
 
 namespace lineage::synth {
 
-// One tensor of the child and where its values come from.
+// Part of a tensor that rescale-norms scales by the factors s of one norm (norm_rescaling.hpp):
+// a norm vector's elements are multiplied by s, a matrix's columns [first_column, first_column +
+// |s|) divided by s.
+struct norm_scaling {
+  std::string norm;  // the name the factors are drawn for
+  std::uint64_t first_column = 0;
+  std::uint64_t length = 0;  // the norm's element count
+};
+
+// One tensor of the child and where its values come from. The steps run in the order listed:
+// gather rows, gather columns, append rows, then the value changes, then rounding to the output
+// dtype.
 struct child_tensor {
   output_tensor target;
-  std::size_t source = 0;  // index into stored_model::tensors
-  // Empty: the source's values as they are. Else the rows (leading dimension) of the source to
-  // take, in order: a router's rows follow its experts.
-  std::vector<std::uint64_t> rows;
+  std::optional<std::size_t> source;  // index into stored_model::tensors; nullopt: drawn fresh
+  // Empty: the source's values as they are. Else the rows (leading dimension; the elements of a
+  // vector) of the source to take, in order: a router's rows follow its experts, permuted neurons
+  // and heads their rows.
+  std::vector<std::uint64_t> rows{};
+  // Empty: every column in order. Else the columns (last dimension) of the source to take.
+  std::vector<std::uint64_t> columns{};
+  std::uint64_t appended_rows = 0;  // extend-vocab: rows drawn after the source's
+  std::vector<norm_scaling> scalings{};
+  double relative_noise = 0.0;  // upcycle: noise added to this copy of a dense MLP
+};
+
+// What a derivation changes in config.json: keys that replace the parent's, and keys added to the
+// "lineage_synth" provenance (what a test needs to hold the child against the parent).
+struct derivation_record {
+  nlohmann::json config = nlohmann::json::object();
+  nlohmann::json provenance = nlohmann::json::object();
 };
 
 // The parent's decoder layers: the main stack (config num_hidden_layers) and the

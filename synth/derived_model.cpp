@@ -2,19 +2,21 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cmath>
-#include <cstring>
 #include <map>
 #include <vector>
 
 #include "core/error.hpp"
+#include "synth/child_values.hpp"
+#include "synth/derive_options.hpp"
 #include "synth/derive_plan.hpp"
 #include "synth/derive_transforms.hpp"
+#include "synth/disguise.hpp"
 #include "synth/expert_edit.hpp"
 #include "synth/layer_edit.hpp"
 #include "synth/model_reader.hpp"
 #include "synth/safetensors_writer.hpp"
 #include "synth/synth.hpp"
+#include "synth/upcycle.hpp"
 #include "synth/value_codec.hpp"
 
 namespace lineage::synth {
@@ -30,35 +32,13 @@ constexpr std::pair<derivation_kind, std::string_view> kind_names[] = {
     {derivation_kind::drop_layers, "drop-layers"},
     {derivation_kind::duplicate_layers, "duplicate-layers"},
     {derivation_kind::permute_experts, "permute-experts"},
-    {derivation_kind::drop_experts, "drop-experts"}};
-
-bool changes_values(derivation_kind kind) {
-  return kind == derivation_kind::noise || kind == derivation_kind::drift;
-}
-
-// The scale the kind uses, after checking that the options fit the kind.
-double checked_scale(const derivation& how) {
-  const auto kind = derivation_kind_name(how.kind);
-  if (how.kind == derivation_kind::dtype_change && !how.type)
-    throw usage_error("synth derive: --kind dtype needs --dtype");
-  if (how.kind == derivation_kind::reshard && !how.shards)
-    throw usage_error("synth derive: --kind reshard needs --shards");
-  if (edits_layers(how.kind) && how.layers.empty())
-    throw usage_error(fmt::format("synth derive: --kind {} needs --layers", kind));
-  if (!edits_layers(how.kind) && !how.layers.empty())
-    throw usage_error(fmt::format("synth derive: --layers does not apply to --kind {}", kind));
-  if (how.kind != derivation_kind::drop_experts && !how.experts.empty())
-    throw usage_error(fmt::format("synth derive: --experts does not apply to --kind {}", kind));
-  if (!changes_values(how.kind)) {
-    if (how.scale)
-      throw usage_error(fmt::format("synth derive: --scale does not apply to --kind {}", kind));
-    return 0.0;
-  }
-  const double scale = how.scale.value_or(how.kind == derivation_kind::noise ? 0.01 : 0.05);
-  if (!std::isfinite(scale) || scale < 0)
-    throw usage_error(fmt::format("synth derive: --scale {} must be a finite number >= 0", scale));
-  return scale;
-}
+    {derivation_kind::drop_experts, "drop-experts"},
+    {derivation_kind::permute_neurons, "permute-neurons"},
+    {derivation_kind::permute_heads, "permute-heads"},
+    {derivation_kind::permute_hidden, "permute-hidden"},
+    {derivation_kind::rescale_norms, "rescale-norms"},
+    {derivation_kind::extend_vocab, "extend-vocab"},
+    {derivation_kind::upcycle, "upcycle"}};
 
 void check_paths(const std::filesystem::path& from, const std::filesystem::path& out) {
   std::error_code ec;
@@ -109,7 +89,7 @@ void renumber_dense_layers(nlohmann::json& config, const std::vector<std::uint64
 nlohmann::json derived_config(const stored_model& parent, const std::filesystem::path& from,
                               const derivation& how, double scale,
                               const std::vector<std::uint64_t>& sources,
-                              const expert_sources& experts) {
+                              const expert_sources& experts, const derivation_record& record) {
   nlohmann::json config = parent.config;
   if (how.type) config["torch_dtype"] = std::string(torch_dtype_name(*how.type));
   if (edits_layers(how.kind)) {
@@ -119,7 +99,7 @@ nlohmann::json derived_config(const stored_model& parent, const std::filesystem:
   nlohmann::json provenance = {{"kind", std::string(derivation_kind_name(how.kind))},
                                {"parent_name", directory_name(from)},
                                {"parent", parent.config.value("lineage_synth", nlohmann::json())}};
-  if (changes_values(how.kind)) {
+  if (changes_every_value(how.kind)) {
     provenance["seed"] = how.seed;
     provenance["scale"] = scale;
   }
@@ -131,6 +111,8 @@ nlohmann::json derived_config(const stored_model& parent, const std::filesystem:
     provenance["source_layers"] = sources;  // child layer L copies parent layer source_layers[L]
   }
   if (edits_experts(how.kind)) record_expert_edit(how, experts, config, provenance);
+  config.update(record.config);
+  provenance.update(record.provenance);
   if (!how.injections.empty()) {
     nlohmann::json injected = nlohmann::json::object();
     for (const auto& injection : how.injections) injected[injection.tensor] = injection.count;
@@ -156,7 +138,7 @@ std::optional<derivation_kind> parse_derivation_kind(std::string_view name) noex
 
 written_model write_derived_model(const std::filesystem::path& from,
                                   const std::filesystem::path& out, const derivation& how) {
-  const double scale = checked_scale(how);
+  const double strength = checked_strength(how);
   check_paths(from, out);
   const stored_model parent = read_stored_model(from);
   // sources: the main stack, as num_hidden_layers counts it; layer_sources: with the MTP blocks,
@@ -172,44 +154,32 @@ written_model write_derived_model(const std::filesystem::path& from,
   expert_sources experts;
   if (edits_experts(how.kind))
     experts = child_expert_sources(how, routed_expert_counts(parent, from));
-  const std::vector<child_tensor> planned = plan_tensors(parent, how, layer_sources, experts);
+  std::vector<child_tensor> planned;
+  derivation_record record;
+  if (how.kind == derivation_kind::upcycle) {
+    auto upcycled = plan_upcycle(parent, how, strength);
+    planned = std::move(upcycled.tensors);
+    record = std::move(upcycled.record);
+  } else {
+    planned = plan_tensors(parent, how, layer_sources, experts);
+    if (disguises(how.kind)) record = plan_disguise(parent, how, strength, planned);
+  }
   const auto injections = checked_injections(how, planned, from);
 
   std::vector<output_tensor> tensors;
   tensors.reserve(planned.size());
   for (const auto& tensor : planned) tensors.push_back(tensor.target);
 
-  const std::string purpose = fmt::format("derive {}", derivation_kind_name(how.kind));
-  std::vector<std::byte> parent_bytes, gathered;
-  std::vector<float> values;
+  child_value_writer writer(parent, how, strength);
   const tensor_filler fill = [&](std::size_t index, std::span<std::byte> bytes) {
-    const stored_tensor& source = parent.tensors[planned[index].source];
-    const output_tensor& target = tensors[index];
-    parent_bytes.resize(source.byte_length);
-    read_tensor_bytes(source, parent_bytes);
-    if (const auto& rows = planned[index].rows; !rows.empty()) {
-      // A router of an expert edit: its rows (or bias elements) follow the experts, bit for bit.
-      gathered.resize(target.element_count() * dtype_size(source.type));
-      gather_rows(parent_bytes, source.shape[0], rows, gathered);
-      parent_bytes.swap(gathered);
-    }
-    if (!changes_values(how.kind) && source.type == target.type) {
-      // copy, reshard and the depth and expert edits: the same bits
-      std::memcpy(bytes.data(), parent_bytes.data(), bytes.size());
-    } else {
-      values.resize(target.element_count());
-      decode_values(parent_bytes, source.type, values);
-      random_stream stream(how.seed, purpose, source.name);
-      if (how.kind == derivation_kind::noise) add_relative_noise(values, scale, stream);
-      if (how.kind == derivation_kind::drift) apply_drift(values, source.shape, scale, stream);
-      encode_values(values, target.type, bytes);
-    }
-    if (const auto injected = injections.find(target.name); injected != injections.end())
-      inject_nonfinite(bytes, target.type, injected->second);
+    writer.fill(planned[index], bytes);
+    if (const auto injected = injections.find(tensors[index].name); injected != injections.end())
+      inject_nonfinite(bytes, tensors[index].type, injected->second);
   };
   const std::uint32_t shards = how.shards.value_or(parent.file_count);
-  return write_model_directory(out, derived_config(parent, from, how, scale, sources, experts),
-                               tensors, shards, fill);
+  return write_model_directory(
+      out, derived_config(parent, from, how, strength, sources, experts, record), tensors, shards,
+      fill);
 }
 
 }  // namespace lineage::synth

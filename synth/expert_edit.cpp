@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/random_stream.hpp"
 #include "synth/layer_edit.hpp"
+#include "synth/permutation_draw.hpp"
 
 namespace lineage::synth {
 
@@ -49,20 +50,11 @@ bool is_router_weight(std::string_view name) {
   return rest && name.substr(*rest) == router_weight;
 }
 
-std::vector<std::uint64_t> random_non_identity_permutation(std::uint64_t seed, std::uint64_t layer,
-                                                           std::uint64_t count) {
+std::vector<std::uint64_t> random_expert_permutation(std::uint64_t seed, std::uint64_t layer,
+                                                     std::uint64_t count) {
   random_stream stream(seed, "derive permute-experts",
                        fmt::format("model.layers.{}.mlp.experts", layer));
-  std::vector<std::uint32_t> drawn(count);
-  auto is_identity = [&] {
-    for (std::size_t i = 0; i < drawn.size(); ++i)
-      if (drawn[i] != i) return false;
-    return true;
-  };
-  do {
-    random_permutation(stream, drawn);
-  } while (count > 1 && is_identity());
-  return {drawn.begin(), drawn.end()};
+  return non_identity_permutation(stream, count);
 }
 
 std::vector<std::uint64_t> kept_experts(const derivation& how,
@@ -167,7 +159,7 @@ expert_sources child_expert_sources(const derivation& how,
   expert_sources sources;
   if (how.kind == derivation_kind::permute_experts) {
     for (const auto& [layer, count] : counts)
-      sources[layer] = random_non_identity_permutation(how.seed, layer, count);
+      sources[layer] = random_expert_permutation(how.seed, layer, count);
     return sources;
   }
   const auto kept = kept_experts(how, counts);

@@ -1,8 +1,9 @@
 #pragma once
 // The model generator: writes real safetensors checkpoints (config.json + safetensors files, Llama
-// tensor names, or GLM-4.5 (glm4_moe) names for Mixture-of-Experts models) used as test fixtures
-// and as the demo's model pair. Nothing generated is ever
-// committed; tests and the demo call these functions (or `lineage synth`) to make what they need.
+// tensor names, or GLM-4.5 (glm4_moe) names for Mixture-of-Experts models, or Mixtral names for
+// models upcycled from a dense one) used as test fixtures and as the demo's model pair. Nothing
+// generated is ever committed; tests and the demo call these functions (or `lineage synth`) to
+// make what they need.
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -53,6 +54,12 @@ struct write_options {
 // permute_experts reorders the routed experts of every MoE layer (with the router rows), so the
 // child computes exactly the parent's function under other expert indices; drop_experts prunes
 // routed experts. Both copy values bit for bit too.
+// The disguises keep the parent's function while hiding the alignment of its weights:
+// permute_neurons, permute_heads and permute_hidden permute MLP neurons, attention heads (within
+// GQA groups) and the residual dimension, copying values bit for bit; rescale_norms moves a
+// positive factor per element between each RMSNorm weight and the linear layers that read it;
+// extend_vocab appends embedding rows; upcycle turns a dense Llama parent into a Mixtral MoE
+// model whose experts are copies of each layer's MLP.
 enum class derivation_kind {
   copy,
   noise,
@@ -62,7 +69,13 @@ enum class derivation_kind {
   drop_layers,
   duplicate_layers,
   permute_experts,
-  drop_experts
+  drop_experts,
+  permute_neurons,
+  permute_heads,
+  permute_hidden,
+  rescale_norms,
+  extend_vocab,
+  upcycle
 };
 
 // Sets `count` evenly spaced elements of `tensor` to NaN, +Inf, NaN, ... (to test non-finite
@@ -74,7 +87,9 @@ struct nonfinite_injection {
 
 struct derivation {
   derivation_kind kind = derivation_kind::copy;
-  std::optional<double> scale;  // relative size of the change; defaults: noise 0.01, drift 0.05
+  // Relative size of the change; defaults: noise 0.01, drift 0.05; rescale_norms: the spread X of
+  // the log factors (s = exp(X z)), 0.5.
+  std::optional<double> scale;
   std::uint64_t seed = 1;
   std::optional<dtype> type;            // output dtype; default: each tensor keeps the parent's
   std::optional<std::uint32_t> shards;  // default: the parent's file count
@@ -84,8 +99,11 @@ struct derivation {
   // last, renumbered to the child's layer count.
   std::vector<std::uint64_t> layers;
   // drop_experts: the routed experts to remove from every MoE layer; the rest are renumbered 0..
-  // in order.
+  // in order. (The command line's --experts E of upcycle goes to expert_count.)
   std::vector<std::uint64_t> experts;
+  std::optional<std::uint64_t> tokens;        // extend_vocab: rows appended to the vocabulary
+  std::optional<std::uint64_t> expert_count;  // upcycle: experts per MoE layer
+  std::optional<double> noise;  // upcycle: relative noise added to each expert copy (0.01)
 };
 
 // What was written, for the one-line summary of the command.

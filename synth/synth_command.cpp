@@ -1,6 +1,7 @@
 #include "synth/synth_command.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <charconv>
 #include <filesystem>
@@ -36,7 +37,11 @@ struct derive_options {
   std::vector<std::string> injections;
   std::vector<std::uint64_t> layers;
   std::vector<std::uint64_t> experts;
+  std::uint64_t tokens = 0;
+  double noise = 0.0;
   // Optional settings: given or not decides the default (e.g. keep the parent's dtype).
+  CLI::Option* tokens_option = nullptr;
+  CLI::Option* noise_option = nullptr;
   CLI::Option* scale_option = nullptr;
   CLI::Option* dtype_option = nullptr;
   CLI::Option* shards_option = nullptr;
@@ -140,16 +145,28 @@ void add_derive_options(CLI::App& app, derive_options& options) {
       ->check(CLI::ExistingDirectory);
   app.add_option("-o,--output", options.out, "Model directory to write")->required();
   app.add_option("--kind", options.kind,
-                 "How the child differs from the parent; permute-experts reorders the routed "
-                 "experts of every MoE layer, router rows with them, by a random permutation per "
-                 "layer from --seed (same function, recorded in config.json)")
+                 "How the child differs from the parent. Same function, other weights (what was "
+                 "done is recorded in config.json under lineage_synth): permute-experts reorders "
+                 "the routed experts of every MoE layer with their router rows; permute-neurons "
+                 "the intermediate neurons of every MLP (dense, each expert, shared); "
+                 "permute-heads the attention heads of every layer (KV heads with their query "
+                 "groups, query heads within groups); permute-hidden the residual dimension "
+                 "everywhere; rescale-norms moves random positive factors from each RMSNorm "
+                 "weight into the layers that read it; extend-vocab appends --tokens embedding "
+                 "rows; upcycle turns a dense Llama model into a Mixtral MoE model of --experts "
+                 "copies of each MLP")
       ->required()
       ->check(CLI::IsMember({"copy", "noise", "drift", "dtype", "reshard", "drop-layers",
-                             "duplicate-layers", "permute-experts", "drop-experts"}));
-  options.scale_option = app.add_option("--scale", options.scale,
-                                        "Relative size of the change (noise 0.01, drift 0.05)");
+                             "duplicate-layers", "permute-experts", "drop-experts",
+                             "permute-neurons", "permute-heads", "permute-hidden", "rescale-norms",
+                             "extend-vocab", "upcycle"}));
+  options.scale_option =
+      app.add_option("--scale", options.scale,
+                     "Relative size of the change (noise 0.01, drift 0.05); rescale-norms: the "
+                     "spread X of the factors exp(X z) (0.5)");
   app.add_option("--seed", options.seed,
-                 "Seed of the derivation's random draws (noise, drift, permute-experts)")
+                 "Seed of the derivation's random draws (noise, drift, every permutation, "
+                 "rescale factors, new vocabulary rows, upcycle noise and routers)")
       ->capture_default_str();
   options.dtype_option = app.add_option("--dtype", options.dtype_text, "Output element type")
                              ->check(CLI::IsMember(dtype_spellings()));
@@ -164,9 +181,14 @@ void add_derive_options(CLI::App& app, derive_options& options) {
                  "last")
       ->delimiter(',');
   app.add_option("--experts", options.experts,
-                 "E1,E2,...: the routed experts to remove from every MoE layer (drop-experts); the "
-                 "rest are renumbered")
+                 "drop-experts: E1,E2,...: the routed experts to remove from every MoE layer (the "
+                 "rest are renumbered); upcycle: E, the number of experts per layer")
       ->delimiter(',');
+  options.tokens_option = app.add_option("--tokens", options.tokens,
+                                         "extend-vocab: N, the tokens appended to the vocabulary");
+  options.noise_option =
+      app.add_option("--noise", options.noise,
+                     "upcycle: relative size of the noise added to each expert's copy (0.01)");
 }
 
 int run_independent(const independent_options& options) {
@@ -190,7 +212,17 @@ int run_derive(const derive_options& options) {
   if (options.shards_option->count() > 0) how.shards = options.shards;
   for (const auto& text : options.injections) how.injections.push_back(parse_injection(text));
   how.layers = options.layers;
-  how.experts = options.experts;
+  if (how.kind == synth::derivation_kind::upcycle && !options.experts.empty()) {
+    if (options.experts.size() != 1)
+      throw usage_error(
+          fmt::format("synth derive: --kind upcycle --experts takes one count, not {}",
+                      fmt::join(options.experts, ",")));
+    how.expert_count = options.experts[0];
+  } else {
+    how.experts = options.experts;
+  }
+  if (options.tokens_option->count() > 0) how.tokens = options.tokens;
+  if (options.noise_option->count() > 0) how.noise = options.noise;
   print_summary(options.out, synth::write_derived_model(options.from, options.out, how));
   return 0;
 }

@@ -174,6 +174,20 @@ std::vector<std::string> model_file_names(const std::filesystem::path& dir) {
   return names;
 }
 
+lineage::synth::derivation derivation_of(lineage::synth::derivation_kind kind, std::uint64_t seed) {
+  lineage::synth::derivation how;
+  how.kind = kind;
+  how.seed = seed;
+  return how;
+}
+
+std::filesystem::path derive(const std::filesystem::path& parent, const lineage::synth::derivation& how,
+                             const std::string& label) {
+  const auto out = scratch_dir(label);
+  lineage::synth::write_derived_model(parent, out, how);
+  return out;
+}
+
 int run_cli(std::vector<std::string> arguments) {
   CLI::App app("lineage");
   auto synth = lineage::add_synth_command(app);
@@ -182,6 +196,17 @@ int run_cli(std::vector<std::string> arguments) {
   for (const auto& argument : arguments) argv.push_back(argument.c_str());
   app.parse(static_cast<int>(argv.size()), argv.data());
   return synth.run();
+}
+
+lineage::synth::model_shape dense_test_shape() {
+  lineage::synth::model_shape shape;
+  shape.layers = 2;
+  shape.hidden = 32;
+  shape.intermediate = 48;
+  shape.heads = 8;
+  shape.kv_heads = 2;
+  shape.vocab = 64;
+  return shape;
 }
 
 lineage::synth::model_shape moe_test_shape(std::uint64_t experts, std::uint64_t shared) {

@@ -47,8 +47,43 @@ std::filesystem::path scratch_dir(const std::string& label);
 // The safetensors/json files of a model directory, by file name.
 std::vector<std::string> model_file_names(const std::filesystem::path& dir);
 
+// A derivation of `kind` with `seed` and every other setting at its default.
+lineage::synth::derivation derivation_of(lineage::synth::derivation_kind kind, std::uint64_t seed);
+
+// Writes the model derived from `parent` by `how` into a fresh scratch directory named by `label`.
+std::filesystem::path derive(const std::filesystem::path& parent, const lineage::synth::derivation& how,
+                             const std::string& label);
+
 // Runs `lineage ARGUMENTS...` through the real command line (CLI11 and the synth command).
 int run_cli(std::vector<std::string> arguments);
+
+// --- A forward pass in double (test_synth_forward.cpp) ---------------------------------------
+// Written from the model definitions, not from synth: embedding -> per layer RMSNorm, attention
+// (GQA, causal softmax, q/k/v biases when present, no RoPE: the derivations keep each head's
+// dimensions in place), o_proj, residual, RMSNorm, MLP (dense SwiGLU; glm4_moe: sigmoid router
+// with correction bias, normalised top-k, shared experts; Mixtral: softmax top-k), residual ->
+// final norm -> lm_head (embed_tokens when tied).
+
+using model_tensors = std::map<std::string, raw_tensor>;
+
+struct forward_result {
+  std::vector<std::vector<double>> logits;  // [token][vocab]
+  // glm4_moe with an MTP block: position t combines the main stack's hidden state at t with the
+  // embedding of token t + 1 ([enorm(e); hnorm(h)] through eh_proj), runs the block's decoder
+  // layer and scores through shared_head.norm and lm_head. Empty without an MTP block.
+  std::vector<std::vector<double>> mtp_logits;
+};
+
+forward_result forward_pass(const model_tensors& model, const nlohmann::json& config,
+                            const std::vector<std::uint64_t>& tokens);
+
+// |b - a| / |a| over every element of the two tables.
+double relative_difference(const std::vector<std::vector<double>>& a,
+                           const std::vector<std::vector<double>>& b);
+
+// A small dense Llama shape: 2 layers, hidden 32, intermediate 48, 8 heads on 2 KV heads (so
+// query heads move within groups of 4), vocab 64.
+lineage::synth::model_shape dense_test_shape();
 
 // A small glm4_moe shape: 1 dense layer, MoE layers 1 and 2 of `experts` experts (width 16) and
 // `shared` shared ones, and the MTP block (MoE too) as layer 3.

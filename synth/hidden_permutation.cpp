@@ -1,0 +1,110 @@
+// permute-hidden: one permutation P of the residual stream, applied wherever it is read or
+// written. Every layer reads the residual through an RMSNorm (whose mean of squares does not see
+// the order, and whose weight is permuted with it) and a linear layer (columns by P), and writes
+// it back through o_proj and down (rows by P); so the child's residual is the parent's in the
+// order P, and the logits are unchanged.
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "core/random_stream.hpp"
+#include "synth/disguise.hpp"
+#include "synth/permutation_draw.hpp"
+#include "synth/weight_names.hpp"
+
+namespace lineage::synth {
+
+namespace {
+
+constexpr const char* option = "--kind permute-hidden";
+
+enum class hidden_axis { none, rows, columns, both_halves };
+
+// Where the hidden dimension runs in a tensor of `kind`.
+hidden_axis axis_of(weight_kind kind) {
+  if (is_hidden_norm(kind)) return hidden_axis::rows;  // a vector: its elements
+  switch (kind) {
+    case weight_kind::embedding:
+    case weight_kind::lm_head:
+    case weight_kind::q_proj:
+    case weight_kind::k_proj:
+    case weight_kind::v_proj:
+    case weight_kind::mlp_gate:
+    case weight_kind::mlp_up:
+    case weight_kind::router:
+      return hidden_axis::columns;
+    case weight_kind::o_proj:
+    case weight_kind::mlp_down:
+      return hidden_axis::rows;
+    case weight_kind::mtp_projection:
+      return hidden_axis::both_halves;
+    default:
+      return hidden_axis::none;  // biases, q/k norms, the router's correction bias
+  }
+}
+
+void check_extent(const stored_tensor& tensor, std::uint64_t extent, std::uint64_t hidden,
+                  const char* what) {
+  if (extent != hidden)
+    throw input_error(fmt::format("synth derive: {}: {} has {} {} where the hidden size is {}",
+                                  option, tensor.name, extent, what, hidden));
+}
+
+std::uint64_t hidden_size(const stored_model& parent) {
+  for (const auto& tensor : parent.tensors)
+    if (classify_weight(tensor.name).kind == weight_kind::embedding && tensor.shape.size() == 2) {
+      const auto configured = parent.config.find("hidden_size");
+      if (configured != parent.config.end() && *configured != tensor.shape[1])
+        throw input_error(
+            fmt::format("synth derive: {}: config.json hidden_size {} but {} has {} "
+                        "columns",
+                        option, configured->dump(), tensor.name, tensor.shape[1]));
+      return tensor.shape[1];
+    }
+  throw usage_error(
+      fmt::format("synth derive: {}: the parent has no model.embed_tokens.weight matrix", option));
+}
+
+}  // namespace
+
+derivation_record plan_hidden_permutation(const stored_model& parent, const derivation& how,
+                                          std::vector<child_tensor>& planned) {
+  const std::uint64_t hidden = hidden_size(parent);
+  random_stream stream(how.seed, "derive permute-hidden", "model.hidden");
+  const std::vector<std::uint64_t> order = non_identity_permutation(stream, hidden);
+  for (auto& tensor : planned) {
+    const auto& source = source_of(parent, tensor);
+    const auto kind = classify_weight(source.name).kind;
+    if (kind == weight_kind::other)
+      // An unknown tensor may read or write the residual: permuting around it would silently
+      // change the function.
+      throw input_error(
+          fmt::format("synth derive: {}: cannot tell where the hidden dimension runs in tensor {}",
+                      option, source.name));
+    const auto& shape = source.shape;
+    switch (axis_of(kind)) {
+      case hidden_axis::none:
+        break;
+      case hidden_axis::rows:
+        check_extent(source, shape.empty() ? 0 : shape[0], hidden, "rows");
+        tensor.rows = order;
+        break;
+      case hidden_axis::columns:
+        check_extent(source, shape.size() == 2 ? shape[1] : 0, hidden, "columns");
+        tensor.columns = order;
+        break;
+      case hidden_axis::both_halves:
+        // eh_proj reads [enorm(embedding); hnorm(hidden)]: both halves are residual-ordered.
+        check_extent(source, shape.size() == 2 ? shape[0] : 0, hidden, "rows");
+        check_extent(source, shape.size() == 2 ? shape[1] : 0, 2 * hidden, "columns");
+        tensor.rows = order;
+        tensor.columns = order;
+        for (const std::uint64_t j : order) tensor.columns.push_back(hidden + j);
+        break;
+    }
+  }
+  derivation_record record;
+  record.provenance["hidden_permutation"] = order;  // child dimension j = parent dimension [j]
+  return record;
+}
+
+}  // namespace lineage::synth
