@@ -63,11 +63,8 @@ expert_samples read_samples(block_reader& reader, int side, const expert_match_r
 // experts_a × experts_b dot products of the sample vectors.
 void similarity_matrix(const expert_samples& a, std::size_t experts_a, const float* b, std::size_t experts_b,
                        std::vector<double>& out) {
-  const row_dot_function row_dot = best_kernel().row_dot;
   out.resize(experts_a * experts_b);
-  for (std::size_t e = 0; e < experts_a; ++e)
-    for (std::size_t f = 0; f < experts_b; ++f)
-      out[e * experts_b + f] = row_dot(a.values.data() + e * a.length, b + f * a.length, a.length);
+  dot_product_matrix(a.values.data(), experts_a, b, experts_b, a.length, out.data());
 }
 
 double mean_matched(const std::vector<double>& similarity, std::size_t experts_a, std::size_t experts_b,

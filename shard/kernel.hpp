@@ -26,11 +26,17 @@ using block_kernel = kernel_sums (*)(element_run a, element_run b, std::uint64_t
 // in 32 lanes (no FMA: plain multiply and add give the same bits on every instruction set), folded
 // in a fixed order into double.
 using row_dot_function = double (*)(const float* x, const float* y, std::size_t length);
+// The rows × columns matrix of dot products ⟨a_i, b_j⟩ of two row-major float matrices with rows of
+// `length`, into `out` (row-major), for similarity matrices: single-precision products and sums in
+// eight lanes per dot folded into double, tiled 4 × 2; the same bits on every variant and tiling.
+using dot_matrix_function = void (*)(const float* a, std::size_t rows, const float* b, std::size_t columns,
+                                     std::size_t length, double* out);
 
 struct kernel_variant {
   std::string_view name;  // "avx2", "generic"
   block_kernel compute;
   row_dot_function row_dot;
+  dot_matrix_function dot_matrix;
 };
 
 // The fastest variant this CPU supports (LINEAGE_KERNEL=generic forces the portable one).
@@ -48,10 +54,18 @@ inline constexpr std::size_t kernel_lanes = 8;
 namespace kernel_generic {
 kernel_sums compute(element_run a, element_run b, std::uint64_t count);
 double row_dot(const float* x, const float* y, std::size_t length);
+void dot_matrix(const float* a, std::size_t rows, const float* b, std::size_t columns, std::size_t length,
+                double* out);
 }
 namespace kernel_avx2 {
 kernel_sums compute(element_run a, element_run b, std::uint64_t count);
 double row_dot(const float* x, const float* y, std::size_t length);
+void dot_matrix(const float* a, std::size_t rows, const float* b, std::size_t columns, std::size_t length,
+                double* out);
 }
+
+// best_kernel().dot_matrix.
+void dot_product_matrix(const float* a, std::size_t rows, const float* b, std::size_t columns, std::size_t length,
+                        double* out);
 
 }  // namespace lineage

@@ -17,9 +17,11 @@ variant_table detect() {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
       __builtin_cpu_supports("f16c") && __builtin_cpu_supports("popcnt"))
-    table.variants[table.count++] = {"avx2", &kernel_avx2::compute, &kernel_avx2::row_dot};
+    table.variants[table.count++] = {"avx2", &kernel_avx2::compute, &kernel_avx2::row_dot,
+                                             &kernel_avx2::dot_matrix};
 #endif
-  table.variants[table.count++] = {"generic", &kernel_generic::compute, &kernel_generic::row_dot};
+  table.variants[table.count++] = {"generic", &kernel_generic::compute, &kernel_generic::row_dot,
+                                           &kernel_generic::dot_matrix};
   return table;
 }
 
@@ -49,6 +51,11 @@ const kernel_variant& best_kernel() noexcept {
 
 kernel_sums compute_block_sums(element_run a, element_run b, std::uint64_t count) {
   return best_kernel().compute(a, b, count);
+}
+
+void dot_product_matrix(const float* a, std::size_t rows, const float* b, std::size_t columns, std::size_t length,
+                        double* out) {
+  best_kernel().dot_matrix(a, rows, b, columns, length, out);
 }
 
 }  // namespace lineage

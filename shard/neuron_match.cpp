@@ -77,11 +77,8 @@ neuron_vectors read_columns(block_reader& reader, int side, const element_locati
 // neurons_a × neurons_b Pearson correlations, with the deterministic row kernel.
 std::vector<double> similarity(const neuron_vectors& a, std::size_t neurons_a, const neuron_vectors& b,
                                std::size_t neurons_b) {
-  const row_dot_function row_dot = best_kernel().row_dot;
   std::vector<double> s(neurons_a * neurons_b);
-  for (std::size_t i = 0; i < neurons_a; ++i)
-    for (std::size_t j = 0; j < neurons_b; ++j)
-      s[i * neurons_b + j] = row_dot(a.values.data() + i * a.length, b.values.data() + j * b.length, a.length);
+  dot_product_matrix(a.values.data(), neurons_a, b.values.data(), neurons_b, a.length, s.data());
   return s;
 }
 

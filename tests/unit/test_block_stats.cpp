@@ -351,7 +351,11 @@ work_plan skeleton_plan(const std::vector<std::uint64_t>& blocks_per_pair) {
 // Each rank's results with block results only (the merge ignores the nulls).
 std::vector<rank_results> blocks_only(const std::vector<std::vector<block_result>>& per_rank) {
   std::vector<rank_results> out;
-  for (const auto& blocks : per_rank) out.push_back({blocks, {}, {}, {}});
+  for (const auto& blocks : per_rank) {
+    rank_results results;
+    results.blocks = blocks;
+    out.push_back(std::move(results));
+  }
   return out;
 }
 

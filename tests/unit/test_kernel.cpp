@@ -554,3 +554,43 @@ TEST(Kernel, ConstantVectorHasUndefinedPearsonButDefinedCosine) {
 
 }  // namespace
 }  // namespace lineage
+
+namespace lineage {
+namespace {
+
+// The similarity matrices' dot products: every variant gives the same bits, whatever the shape
+// (4 × 2 tiles and the edges around them), and each cell is the dot product to float rounding.
+TEST(DotMatrix, VariantsAndTilingGiveTheSameBits) {
+  std::mt19937_64 engine(11);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (const std::size_t length : {std::size_t{1}, std::size_t{7}, std::size_t{8}, std::size_t{33}, std::size_t{1024}}) {
+    SCOPED_TRACE(testing::Message() << "length " << length);
+    const std::size_t rows = 7, columns = 5;
+    std::vector<float> a(rows * length), b(columns * length);
+    for (float& v : a) v = normal(engine);
+    for (float& v : b) v = normal(engine);
+    std::vector<double> reference(rows * columns);
+    variants().front().dot_matrix(a.data(), rows, b.data(), columns, length, reference.data());
+    for (const auto& variant : variants()) {
+      SCOPED_TRACE(std::string(variant.name));
+      std::vector<double> full(rows * columns);
+      variant.dot_matrix(a.data(), rows, b.data(), columns, length, full.data());
+      for (std::size_t i = 0; i < rows; ++i)
+        for (std::size_t j = 0; j < columns; ++j) {
+          EXPECT_EQ(std::bit_cast<std::uint64_t>(full[i * columns + j]),
+                    std::bit_cast<std::uint64_t>(reference[i * columns + j]));
+          // The same cell computed alone (an edge, 1 × 1) has the same bits as inside a tile.
+          double alone = 0;
+          variant.dot_matrix(a.data() + i * length, 1, b.data() + j * length, 1, length, &alone);
+          EXPECT_EQ(std::bit_cast<std::uint64_t>(alone), std::bit_cast<std::uint64_t>(full[i * columns + j]));
+          long double exact = 0;
+          for (std::size_t k = 0; k < length; ++k)
+            exact += static_cast<long double>(a[i * length + k]) * b[j * length + k];
+          EXPECT_NEAR(full[i * columns + j], static_cast<double>(exact), 1e-5 * std::sqrt(static_cast<double>(length)));
+        }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace lineage
