@@ -50,11 +50,14 @@ command add_compare_command(CLI::App& parent, std::string command_line) {
                   "experts by index, no matching)")
       ->check(decimal_count_or_zero);
   app->add_option("--permutations-neurons", args.permutations_neurons,
-                  "permutations of Spearman's exact null in neuron matching (default 0: its closed form "
-                  "decides)")
+                  "permutations of Spearman's exact null in neuron and hidden matching (default 0: its closed "
+                  "form decides)")
       ->check(decimal_count_or_zero);
   app->add_flag("--no-neuron-matching", args.no_neuron_matching,
                 "do not match the neurons of each MLP (the test that survives neuron permutations)");
+  app->add_flag("--no-hidden-matching", args.no_hidden_matching,
+                "do not match the hidden dimensions on the embedding (the test that survives a permutation "
+                "of the residual stream)");
   app->add_option("--reference", args.reference_panel,
                   "a reference model known to be unrelated to A and B (repeatable): compared with both "
                   "in this job, its scores are a further null per role");

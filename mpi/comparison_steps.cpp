@@ -6,6 +6,7 @@
 #include "shard/checkpoint.hpp"
 #include "shard/cross_layer.hpp"
 #include "shard/expert_match.hpp"
+#include "shard/hidden_match.hpp"
 #include "shard/neuron_match.hpp"
 #include "shard/kernel.hpp"
 
@@ -16,8 +17,7 @@ std::vector<std::filesystem::path> as_paths(const std::vector<std::string>& file
 }
 }  // namespace
 
-work_plan plan_comparison(const compare_config& config, int ranks,
-                          const std::vector<expert_match_result>* expert_matching) {
+work_plan plan_comparison(const compare_config& config, int ranks, matching_so_far matched) {
   const auto registry = architecture_registry::load(
       config.arch_dir ? std::optional<std::filesystem::path>(*config.arch_dir) : std::nullopt);
   const checkpoint a = open_checkpoint(config.model_a);
@@ -26,19 +26,38 @@ work_plan plan_comparison(const compare_config& config, int ranks,
   options.block_elements = config.block_elements;
   options.ranks = ranks;
   options.nulls = {config.permutations_vector, config.permutations_matrix, config.seed,
-                   config.permutations_experts, config.match_neurons, config.permutations_neurons};
-  options.expert_matching = expert_matching;
+                   config.permutations_experts, config.match_neurons, config.permutations_neurons,
+                   config.match_hidden};
+  options.expert_matching = matched.experts;
+  options.hidden_matching = matched.hidden;
   return make_plan(a, b, registry, options);
 }
 
 rank_results compute_matching_share(const work_plan& plan, int rank) {
   block_reader reader(as_paths(plan.model_a.files), as_paths(plan.model_b.files));
   rank_results results;
+  if (plan.awaits_hidden_matching()) {
+    for (std::size_t i = 0; i < plan.hidden_matches.size(); ++i)
+      if (plan.hidden_match_rank[i] == static_cast<std::uint32_t>(rank))
+        results.hidden_matches.push_back(
+            compute_hidden_match(static_cast<std::uint32_t>(i), plan.hidden_matches[i], reader));
+    return results;
+  }
   for (std::size_t i = 0; i < plan.expert_matches.size(); ++i)
     if (plan.expert_match_rank[i] == static_cast<std::uint32_t>(rank))
       results.expert_matches.push_back(
           compute_expert_match(static_cast<std::uint32_t>(i), plan.expert_matches[i], reader));
   return results;
+}
+
+work_plan plan_after_matching(const compare_config& config, int ranks, const work_plan& plan,
+                              const std::vector<rank_results>& per_rank) {
+  if (plan.awaits_hidden_matching()) {
+    const auto hidden = hidden_matches_in_plan_order(plan, per_rank);
+    return plan_comparison(config, ranks, {&hidden, nullptr});
+  }
+  const auto experts = expert_matches_in_plan_order(plan, per_rank);
+  return plan_comparison(config, ranks, {plan.hidden_matches.empty() ? nullptr : &plan.hidden_matching, &experts});
 }
 
 rank_results compute_share(const work_plan& plan, int rank) {
@@ -47,10 +66,15 @@ rank_results compute_share(const work_plan& plan, int rank) {
   const auto last = plan.rank_first_block.at(static_cast<std::size_t>(rank) + 1);
   rank_results results;
   results.blocks.reserve(last - first);
+  const auto alignment = [&](std::int32_t index) -> const b_alignment* {
+    return index < 0 ? nullptr : &plan.alignments.at(static_cast<std::size_t>(index));
+  };
   for (auto i = first; i < last; ++i)
-    results.blocks.push_back({i, pair_moments::from_block(reader.compute(plan.blocks[i]))});
+    results.blocks.push_back(
+        {i, pair_moments::from_block(reader.compute(plan.blocks[i], alignment(plan.blocks[i].alignment)))});
   for (std::size_t i = 0; i < plan.nulls.size(); ++i)
-    if (plan.null_rank[i] == static_cast<std::uint32_t>(rank)) results.nulls.push_back(reader.compute(plan.nulls[i]));
+    if (plan.null_rank[i] == static_cast<std::uint32_t>(rank))
+      results.nulls.push_back(reader.compute(plan.nulls[i], alignment(plan.pairs.at(plan.nulls[i].pair).alignment)));
   for (std::size_t i = 0; i < plan.cross_layers.size(); ++i)
     if (plan.cross_layer_rank[i] == static_cast<std::uint32_t>(rank))
       results.cross_layers.push_back(compute_cross_layer(static_cast<std::uint32_t>(i), plan.cross_layers[i], reader));
@@ -73,10 +97,8 @@ namespace {
 // Plan, match experts, compute and merge in this process.
 std::pair<work_plan, std::vector<rank_results>> compute_in_process(const compare_config& config) {
   work_plan plan = plan_comparison(config, 1);
-  if (plan.awaits_expert_matching()) {
-    const auto matching = expert_matches_in_plan_order(plan, {compute_matching_share(plan, 0)});
-    plan = plan_comparison(config, 1, &matching);
-  }
+  while (plan.awaits_hidden_matching() || plan.awaits_expert_matching())
+    plan = plan_after_matching(config, 1, plan, {compute_matching_share(plan, 0)});
   std::vector<rank_results> results{compute_share(plan, 0)};
   return {std::move(plan), std::move(results)};
 }
@@ -89,6 +111,7 @@ compare_config panel_member_config(const compare_config& main, std::size_t index
   member.model_b = main.reference_panel.at(index / 2);
   member.permutations_vector = 0;
   member.permutations_matrix = 0;
+  member.match_hidden = false;  // the panel needs the statistics of the roles only
   return member;
 }
 

@@ -11,14 +11,26 @@
 
 namespace lineage {
 
-// Reads both checkpoints' headers and plans the work for `ranks` ranks. Given the results of the
-// expert-matching units of the plan made without them, pairs experts by the matching.
-work_plan plan_comparison(const compare_config& config, int ranks,
-                          const std::vector<expert_match_result>* expert_matching = nullptr);
+// What the matching phases found, for planning again: the hidden-dimension matching (first phase)
+// and the expert matching (second phase), each in the order of the plan that asked for it.
+struct matching_so_far {
+  const std::vector<hidden_match_result>* hidden = nullptr;
+  const std::vector<expert_match_result>* experts = nullptr;
+};
 
-// The expert-matching units the plan gives to `rank` (the phase before the blocks, when the plan
-// awaits_expert_matching()).
+// Reads both checkpoints' headers and plans the work for `ranks` ranks, with what the matching
+// phases found so far (experts paired by their matching).
+work_plan plan_comparison(const compare_config& config, int ranks, matching_so_far matched = {});
+
+// The matching units the plan gives to `rank` in the phase it awaits (the phases come before the
+// blocks): the hidden-dimension matching when it awaits_hidden_matching(), else the expert
+// matching.
 rank_results compute_matching_share(const work_plan& plan, int rank);
+
+// Plans again with the results of the phase `plan` awaited (gathered from every rank); the
+// results of earlier phases come from `plan`.
+work_plan plan_after_matching(const compare_config& config, int ranks, const work_plan& plan,
+                              const std::vector<rank_results>& per_rank);
 
 // The blocks, nulls, cross-layer and neuron-matching units the plan gives to `rank`.
 rank_results compute_share(const work_plan& plan, int rank);

@@ -54,9 +54,9 @@ std::vector<rank_results> gather_results(const communicator& comm, const rank_re
   return per_rank;
 }
 
-// The expert-matching step: every rank matches its layers, rank 0 plans again with the results
-// (experts and router rows paired by the matching) and shares the new plan.
-int match_experts(const communicator& comm, const compare_config& config, work_plan& plan) {
+// A matching phase: every rank computes its units of the phase the plan awaits (hidden dimensions,
+// then experts), rank 0 plans again with the results and shares the new plan.
+int run_matching_phase(const communicator& comm, const compare_config& config, work_plan& plan) {
   rank_results matched;
   const outcome local = attempt([&] { matched = compute_matching_share(plan, comm.rank()); });
   const int status = agree(comm, local);
@@ -68,8 +68,7 @@ int match_experts(const communicator& comm, const compare_config& config, work_p
     planned = attempt([&] {
       std::vector<rank_results> per_rank;
       for (const auto& bytes : gathered) per_rank.push_back(deserialize_results(bytes));
-      const auto results = expert_matches_in_plan_order(plan, per_rank);
-      plan = plan_comparison(config, comm.size(), &results);
+      plan = plan_after_matching(config, comm.size(), plan, per_rank);
       plan_bytes = serialize_plan(plan);
     });
   return share_plan(comm, plan, planned, plan_bytes);
@@ -85,9 +84,10 @@ int compute_across_ranks(const communicator& comm, const compare_config& config,
   });
   int status = share_plan(comm, plan, planned, plan_bytes);
   if (status != static_cast<int>(exit_status::ok)) return status;
-  // MoE models: experts are matched before they are paired (the flag travels with the plan).
-  if (plan.awaits_expert_matching()) {
-    status = match_experts(comm, config, plan);
+  // The matching phases, each flagged by the plan that travels: the hidden dimensions (the
+  // embedding), then the experts of MoE models.
+  while (plan.awaits_hidden_matching() || plan.awaits_expert_matching()) {
+    status = run_matching_phase(comm, config, plan);
     if (status != static_cast<int>(exit_status::ok)) return status;
   }
   rank_results results;

@@ -15,7 +15,7 @@ namespace {
 
 constexpr const char* allowed_keys =
     "model_a, model_b, output, block_elements, arch_dir, permutations_vector, permutations_matrix, "
-    "permutations_experts, neuron_matching, permutations_neurons, seed, alpha, reference_panel, panel_reports";
+    "permutations_experts, neuron_matching, hidden_matching, permutations_neurons, seed, alpha, reference_panel, panel_reports";
 
 std::string read_text(const std::filesystem::path& path) {
   std::ifstream stream(path, std::ios::binary);
@@ -103,6 +103,7 @@ void apply_job_file(compare_config& config, const std::string& file) {
     else if (key == "permutations_experts") config.permutations_experts = count_value(value, file, key);
     else if (key == "permutations_neurons") config.permutations_neurons = count_value(value, file, key);
     else if (key == "neuron_matching") config.match_neurons = boolean_value(value, file, key);
+    else if (key == "hidden_matching") config.match_hidden = boolean_value(value, file, key);
     else if (key == "alpha") config.alpha = alpha_value(value, file, key);
     else if (key == "reference_panel") config.reference_panel = path_list(value, file, key);
     else if (key == "panel_reports") config.panel_reports = path_list(value, file, key);
@@ -122,6 +123,7 @@ nlohmann::json compare_config::to_json() const {
                       {"permutations_matrix", permutations_matrix},
                       {"permutations_experts", permutations_experts},
                       {"neuron_matching", match_neurons},
+                      {"hidden_matching", match_hidden},
                       {"permutations_neurons", permutations_neurons},
                       {"seed", seed},
                       {"alpha", alpha},
@@ -154,6 +156,7 @@ compare_config resolve_compare_config(const compare_arguments& arguments) {
   if (arguments.permutations_experts) config.permutations_experts = *arguments.permutations_experts;
   if (arguments.permutations_neurons) config.permutations_neurons = *arguments.permutations_neurons;
   if (arguments.no_neuron_matching) config.match_neurons = false;
+  if (arguments.no_hidden_matching) config.match_hidden = false;
   if (arguments.alpha) {
     if (!(*arguments.alpha > 0 && *arguments.alpha < 1))
       throw usage_error(fmt::format("--alpha: expected a level between 0 and 1 (exclusive), got {}", *arguments.alpha));

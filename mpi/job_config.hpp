@@ -17,6 +17,7 @@ struct compare_arguments {
   std::optional<std::uint64_t> block_elements, seed;
   std::optional<std::uint32_t> permutations_vector, permutations_matrix, permutations_experts, permutations_neurons;
   bool no_neuron_matching = false;
+  bool no_hidden_matching = false;
   std::optional<double> alpha;
   std::vector<std::string> reference_panel, panel_reports;  // empty: the job file's (if any)
 };
@@ -31,6 +32,7 @@ struct compare_config {
   std::uint32_t permutations_experts = 100;  // K of each MoE layer's expert-matching null (0: no matching)
   bool match_neurons = true;                 // neuron matching of every MLP
   std::uint32_t permutations_neurons = 0;    // K of Spearman's exact null there (0: the closed form)
+  bool match_hidden = true;                  // hidden-dimension matching on the embedding (same K)
   std::uint64_t seed = 20260123;             // of every permutation stream
   double alpha = 0.01;                       // family-wise level of the verdict
   // Models known to be unrelated to A and B, compared with each in this job; and report.h5 files of

@@ -48,6 +48,7 @@ void add_blocks(work_plan& plan, std::uint32_t pair_index, std::uint64_t offset_
     block.elements = count;
     block.a = {pair.a.file, offset_a + first * dtype_size(pair.a.type), pair.a.type};
     block.b = {pair.b.file, offset_b + first * dtype_size(pair.b.type), pair.b.type};
+    block.alignment = pair.alignment;
     plan.blocks.push_back(block);
   }
 }
@@ -147,6 +148,10 @@ void assign_units(work_plan& plan, int ranks) {
   costs.clear();
   for (const auto& request : plan.expert_matches) costs.push_back(request.cost());
   plan.expert_match_rank = deal_by_cost(costs, matching_load);
+  std::fill(matching_load.begin(), matching_load.end(), 0);
+  costs.clear();
+  for (const auto& request : plan.hidden_matches) costs.push_back(request.cost());
+  plan.hidden_match_rank = deal_by_cost(costs, matching_load);
 }
 
 work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture_registry& registry,
@@ -162,6 +167,7 @@ work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture
   plan.model_b = describe(b, arch_b);
   auto views_a = map_side(a, arch_a);
   auto views_b = map_side(b, arch_b);
+  plan_hidden_matches(plan, views_a, views_b, options.nulls, options.hidden_matching);
   plan_expert_matches(plan, views_a, views_b, options.nulls);
   const expert_pairing matched = options.expert_matching != nullptr
                                      ? apply_expert_matching(plan, *options.expert_matching, views_a, views_b)
@@ -211,6 +217,7 @@ work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture
       for (const auto& v : list_b)
         plan.unpaired.push_back(unpaired('b', v, "no tensor with this key in model A"));
 
+  align_hidden_dimensions(plan);
   for (std::size_t p = 0; p < plan.pairs.size(); ++p) {
     auto& pair = plan.pairs[p];
     pair.first_block = plan.blocks.size();

@@ -14,6 +14,7 @@
 #include "shard/checkpoint.hpp"
 #include "shard/cross_layer.hpp"
 #include "shard/expert_match.hpp"
+#include "shard/hidden_match.hpp"
 #include "shard/neuron_match.hpp"
 #include "shard/permutation_null.hpp"
 #include "shard/work_block.hpp"
@@ -44,6 +45,9 @@ struct tensor_pair {
   std::uint64_t exclude_begin = 0, exclude_end = 0;
   // "key" (same canonical key), or "expert matching" (B's expert or router rows chosen by it).
   std::string pairing = "key";
+  // Index into work_plan::alignments when B's rows or columns are read in another order (a
+  // recovered hidden-dimension permutation; a matched router's rows then go there too), else −1.
+  std::int32_t alignment = -1;
 };
 
 struct unpaired_tensor {
@@ -85,6 +89,16 @@ struct work_plan {
   std::vector<expert_match_result> expert_matching;  // empty until matched; else one per request
   std::vector<neuron_match_request> neuron_matches;  // one per MLP both models have
   std::vector<std::uint32_t> neuron_match_rank;
+  // At most one: the hidden dimensions matched on the embedding, the first phase of all. A plan
+  // made without its result serves only to compute it; the plans after keep the result here.
+  std::vector<hidden_match_request> hidden_matches;
+  std::vector<std::uint32_t> hidden_match_rank;
+  std::vector<hidden_match_result> hidden_matching;  // empty until matched; else one per request
+  std::vector<b_alignment> alignments;  // see tensor_pair::alignment
+
+  [[nodiscard]] bool awaits_hidden_matching() const noexcept {
+    return !hidden_matches.empty() && hidden_matching.empty();
+  }
 
   [[nodiscard]] bool awaits_expert_matching() const noexcept {
     return !expert_matches.empty() && expert_matching.empty();
@@ -109,6 +123,7 @@ struct null_options {
   bool match_neurons = true;                 // neuron matching of every MLP
   // K of Spearman's exact permutation null in neuron matching; 0: the closed form decides.
   std::uint32_t permutations_neurons = 0;
+  bool match_hidden = true;  // hidden-dimension matching on the embedding (K: permutations_neurons)
 };
 
 struct plan_options {
@@ -117,6 +132,8 @@ struct plan_options {
   null_options nulls;
   // The results of the expert-matching units of the plan made without them, in its order.
   const std::vector<expert_match_result>* expert_matching = nullptr;
+  // The results of the hidden-matching unit of the plan made without them.
+  const std::vector<hidden_match_result>* hidden_matching = nullptr;
 };
 
 // Pairs the tensors of `a` and `b`. When both model types have rule sets, each side is mapped by

@@ -21,7 +21,7 @@ void serialize(Archive& ar, planned_tensor& t, unsigned /*version*/) {
 template <class Archive>
 void serialize(Archive& ar, tensor_pair& p, unsigned /*version*/) {
   ar & p.key & p.a & p.b & p.first_block & p.block_count & p.rows_a & p.rows_b & p.exclude_begin & p.exclude_end &
-      p.pairing;
+      p.pairing & p.alignment;
 }
 template <class Archive>
 void serialize(Archive& ar, unpaired_tensor& u, unsigned /*version*/) {
@@ -36,7 +36,8 @@ template <class Archive>
 void serialize(Archive& ar, work_plan& p, unsigned /*version*/) {
   ar & p.model_a & p.model_b & p.block_elements & p.pairs & p.blocks & p.unpaired & p.rank_first_block &
       p.nulls & p.null_rank & p.cross_layers & p.cross_layer_rank & p.expert_matches & p.expert_match_rank &
-      p.expert_matching & p.neuron_matches & p.neuron_match_rank;
+      p.expert_matching & p.neuron_matches & p.neuron_match_rank & p.hidden_matches & p.hidden_match_rank &
+      p.hidden_matching & p.alignments;
 }
 
 std::vector<char> serialize_plan(const work_plan& plan) {

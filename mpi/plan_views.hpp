@@ -60,6 +60,18 @@ void plan_expert_matches(work_plan& plan, const keyed_views& views_a, const keye
 void plan_neuron_matches(work_plan& plan, const keyed_views& views_a, const keyed_views& views_b,
                          const null_options& options);
 
+// At most one hidden-dimension matching unit: on the embedding (else lm_head) when both models
+// have it with the same hidden size and enough shared rows (plan_hidden.cpp). None when
+// options.match_hidden is false. With `results` (of the plan made without them), stores them.
+void plan_hidden_matches(work_plan& plan, const keyed_views& views_a, const keyed_views& views_b,
+                         const null_options& options, const std::vector<hidden_match_result>* results);
+
+// When the hidden matching the plan holds recovered a permutation (significant at z ≥ 3.09, i.e.
+// p ≤ 10⁻³ by the closed form, and not the identity), every pair whose role reads or writes the
+// residual stream reads B through it (tensor_pair::alignment), and the matched tensor's null
+// leaves out the rows the matching looked at. Call after the pairs are made, before the blocks.
+void align_hidden_dimensions(work_plan& plan);
+
 // What the matching changes in the pairing, beyond the re-keyed views.
 struct expert_pairing {
   // (layer, role) → the rows [first, second) the matching sampled, left out of the pairs' nulls.

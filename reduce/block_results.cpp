@@ -114,4 +114,9 @@ std::vector<neuron_match_result> neuron_matches_in_plan_order(const work_plan& p
   return units_in_plan_order(plan.neuron_matches.size(), per_rank, &rank_results::neuron_matches, "neuron-matching");
 }
 
+std::vector<hidden_match_result> hidden_matches_in_plan_order(const work_plan& plan,
+                                                              const std::vector<rank_results>& per_rank) {
+  return units_in_plan_order(plan.hidden_matches.size(), per_rank, &rank_results::hidden_matches, "hidden-matching");
+}
+
 }  // namespace lineage

@@ -26,10 +26,11 @@ struct rank_results {
   std::vector<cross_layer_result> cross_layers;
   std::vector<expert_match_result> expert_matches;  // the matching phase's results
   std::vector<neuron_match_result> neuron_matches;
+  std::vector<hidden_match_result> hidden_matches;  // the first matching phase's results
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
-    archive & blocks & nulls & cross_layers & expert_matches & neuron_matches;
+    archive & blocks & nulls & cross_layers & expert_matches & neuron_matches & hidden_matches;
   }
 };
 
@@ -51,6 +52,10 @@ std::vector<expert_match_result> expert_matches_in_plan_order(const work_plan& p
 
 // The neuron-matching results in plan order (same errors).
 std::vector<neuron_match_result> neuron_matches_in_plan_order(const work_plan& plan,
+                                                              const std::vector<rank_results>& per_rank);
+
+// The hidden-matching results in plan order (same errors).
+std::vector<hidden_match_result> hidden_matches_in_plan_order(const work_plan& plan,
                                                               const std::vector<rank_results>& per_rank);
 
 // One pair_moments per tensor pair, each the merge of its blocks in block order. Throws

@@ -15,6 +15,7 @@ constexpr const char* layer_order_family = "layer order";
 constexpr const char* expert_matching_family = "expert matching";
 constexpr const char* panel_family = "reference panel";
 constexpr const char* neuron_matching_family = "neuron matching";
+constexpr const char* hidden_matching_family = "hidden matching";
 
 bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
 bool starts_with(std::string_view text, std::string_view prefix) { return text.rfind(prefix, 0) == 0; }
@@ -110,6 +111,19 @@ std::string family_line(const group_evidence& f, const comparison_report& report
         "another index); harmonic-mean p = {} (Fisher p = {}); {}. Strongest: {} (Spearman {:.4f}, z = {:.1f}).",
         f.name, f.tensors, f.median_pearson, moved, neurons, p_text(f.harmonic.p), p_text(f.fisher.p), adjusted,
         f.strongest, f.strongest_pearson, f.strongest_z);
+  }
+  if (f.name == hidden_matching_family && !report.hidden_matching.empty()) {
+    const auto& m = report.hidden_matching.front();
+    return fmt::format(
+        "{}: the {} hidden dimensions matched by optimal assignment on the columns of {} (rows {} to {}, in two "
+        "halves); Spearman correlation of the two matchings {:.4f}, {} of {} dimensions matched to another "
+        "index; p = {}; {}. {}",
+        f.name, m.hidden, m.role, m.row_begin, m.row_begin + m.rows, m.spearman, m.moved, m.hidden,
+        p_text(f.harmonic.p), adjusted,
+        m.aligned_pairs > 0
+            ? fmt::format("The other statistics read {} tensor pairs of B through the recovered permutation.",
+                          m.aligned_pairs)
+            : std::string("The recovered permutation was not applied (the identity, or not significant at 1e-3)."));
   }
   if (f.name == expert_matching_family) {
     std::size_t experts = 0, moved = 0, unmatched = 0;
@@ -208,6 +222,18 @@ void add_neuron_matching(evidence_summary& summary, const comparison_report& rep
   add_test_family(summary, neuron_matching_family, tests, median(correlations));
 }
 
+// One test: do the matchings of the hidden dimensions on two halves of the embedding agree?
+void add_hidden_matching(evidence_summary& summary, const comparison_report& report) {
+  std::vector<family_test> tests;
+  std::vector<double> correlations;
+  for (const auto& m : report.hidden_matching) {
+    if (!m.available) continue;
+    correlations.push_back(m.spearman);
+    tests.push_back({m.p_value, "hidden matching on " + m.role, m.spearman, m.z});
+  }
+  add_test_family(summary, hidden_matching_family, tests, median(correlations));
+}
+
 // One test per role: the pair's median Pearson against the panel comparisons' medians. With M
 // comparisons no p is below 1/(M + 1): a small panel can only add weight, never carry a verdict.
 void add_reference_panel(evidence_summary& summary, const comparison_report& report) {
@@ -296,6 +322,7 @@ evidence_summary assess_evidence(const comparison_report& report, double alpha) 
   add_layer_structure(summary, report);
   add_expert_matching(summary, report);
   add_neuron_matching(summary, report);
+  add_hidden_matching(summary, report);
   add_reference_panel(summary, report);
 
   std::vector<double> family_p;
@@ -315,8 +342,10 @@ evidence_summary assess_evidence(const comparison_report& report, double alpha) 
   // (function-preserving) relabelling, which is a derivation.
   const bool experts_in_place = std::all_of(report.expert_matching.begin(), report.expert_matching.end(),
                                             [](const expert_matching_figures& m) { return m.moved == 0; });
+  const bool hidden_in_place = std::all_of(report.hidden_matching.begin(), report.hidden_matching.end(),
+                                           [](const hidden_matching_figures& m) { return m.aligned_pairs == 0; });
   const bool all_equal =
-      !report.tensors.empty() && report.unpaired.empty() && experts_in_place &&
+      !report.tensors.empty() && report.unpaired.empty() && experts_in_place && hidden_in_place &&
       std::all_of(report.tensors.begin(), report.tensors.end(), [](const tensor_result& t) {
         return t.moments.elements == 0 || t.moments.bitwise_equal == t.moments.elements;
       });
@@ -377,7 +406,7 @@ evidence_summary assess_evidence(const comparison_report& report, double alpha) 
       "layer order: layer-specific matches (cross-layer test) and a monotone depth alignment that "
       "allows dropped and repeated layers"};
   verdict.invariances_not_tested = {
-      "permutation of attention heads or of the hidden dimension",
+      "permutation of attention heads",
       "rescaling of norm weights against the following linear layers",
       "vocabulary changes (embedding rows of shared tokens)"};
   const bool neurons = std::any_of(report.neuron_matching.begin(), report.neuron_matching.end(),
@@ -386,6 +415,12 @@ evidence_summary assess_evidence(const comparison_report& report, double alpha) 
       .push_back(neurons ? "permutation of MLP neurons (dense and shared-expert MLPs; with the hidden dimensions "
                            "aligned): matchings by gate_proj and by up_proj rows compared by Spearman correlation"
                          : "permutation of MLP neurons (no MLP was matched)");
+  const bool hidden = std::any_of(report.hidden_matching.begin(), report.hidden_matching.end(),
+                                  [](const hidden_matching_figures& m) { return m.available; });
+  (hidden ? verdict.invariances_tested : verdict.invariances_not_tested)
+      .push_back(hidden ? "permutation of the hidden dimension: the embedding's columns matched on two halves of "
+                          "the shared token rows, the matchings compared by Spearman correlation"
+                        : "permutation of the hidden dimension (no embedding of equal width in both models)");
   const bool matched = std::any_of(report.expert_matching.begin(), report.expert_matching.end(),
                                    [](const expert_matching_figures& m) { return m.available; });
   (matched ? verdict.invariances_tested : verdict.invariances_not_tested)

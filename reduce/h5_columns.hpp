@@ -36,5 +36,6 @@ void write_layer_structure(const h5_group& root, const comparison_report& report
 void write_expert_matching(const h5_group& root, const comparison_report& report);
 void write_reference_panel(const h5_group& root, const comparison_report& report);
 void write_neuron_matching(const h5_group& root, const comparison_report& report);
+void write_hidden_matching(const h5_group& root, const comparison_report& report);
 
 }  // namespace lineage

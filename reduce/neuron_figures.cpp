@@ -2,12 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <cmath>
-#include <limits>
-
 #include "core/error.hpp"
 #include "reduce/permutation_test.hpp"
-#include "reduce/probability.hpp"
 
 namespace lineage {
 
@@ -37,11 +33,12 @@ std::vector<neuron_matching_figures> derive_neuron_matching(const work_plan& pla
     if (f.available) {
       f.ranked = result.ranked;
       f.spearman = result.spearman;
-      f.z = result.spearman * std::sqrt(static_cast<double>(result.ranked) - 1);
-      f.p_closed = normal_upper_tail(f.z);
-      f.permutations = static_cast<std::uint32_t>(result.null.size());
-      if (!result.null.empty()) f.p_permutation = permutation_test(result.spearman, result.null, result.randomizer).p;
-      f.p_value = result.null.empty() ? std::max(f.p_closed, std::numeric_limits<double>::denorm_min()) : f.p_permutation;
+      const spearman_test test = test_spearman(result.spearman, result.ranked, result.null, result.randomizer);
+      f.z = test.z;
+      f.p_closed = test.p_closed;
+      f.permutations = test.permutations;
+      f.p_permutation = test.p_permutation;
+      f.p_value = test.p_value;
       std::size_t same = 0;
       for (std::size_t n = 0; n < result.by_gate.size(); ++n) {
         same += result.by_gate[n] >= 0 && result.by_gate[n] == result.by_up[n];

@@ -1,8 +1,11 @@
 #include "reduce/permutation_test.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/error.hpp"
+#include "reduce/probability.hpp"
 
 namespace lineage {
 
@@ -23,6 +26,16 @@ randomized_test permutation_test(double observed, std::span<const double> null, 
   const double sd = null.size() > 1 ? std::sqrt(squares / (k - 1)) : 0;
   t.z = sd > 0 ? (observed - mean) / sd : 0;
   t.p = (static_cast<double>(above) + u * (1 + static_cast<double>(equal))) / (1 + k);
+  return t;
+}
+
+spearman_test test_spearman(double rho, std::uint64_t ranked, std::span<const double> null, double u) {
+  spearman_test t;
+  t.z = rho * std::sqrt(static_cast<double>(ranked) - 1);
+  t.p_closed = normal_upper_tail(t.z);
+  t.permutations = static_cast<std::uint32_t>(null.size());
+  if (!null.empty()) t.p_permutation = permutation_test(rho, null, u).p;
+  t.p_value = null.empty() ? std::max(t.p_closed, std::numeric_limits<double>::denorm_min()) : t.p_permutation;
   return t;
 }
 

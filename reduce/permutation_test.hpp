@@ -8,6 +8,8 @@
 // discrete null laws; a normal tail beyond the last sample would understate their tail and make
 // small p-values too small. So their p is the exact randomized one, never below U/(1 + K): more
 // permutations buy smaller p-values. The z-score is reported as the effect size.
+#include <cmath>
+#include <cstdint>
 #include <span>
 
 namespace lineage {
@@ -19,5 +21,17 @@ struct randomized_test {
 
 // Larger is more extreme. `u` in (0, 1] is drawn by the caller after the null; `null` non-empty.
 randomized_test permutation_test(double observed, std::span<const double> null, double u);
+
+// The test that two matchings agree (neuron and hidden-dimension matching): Spearman's ρ of n
+// ranked objects, ρ·√(n − 1) ≈ N(0, 1) for unrelated models; with a permutation null (K > 0) the
+// randomized exact p decides instead.
+struct spearman_test {
+  double z = 0;
+  double p_closed = 1;           // the upper normal tail of z
+  std::uint32_t permutations = 0;
+  double p_permutation = NAN;    // K > 0 only
+  double p_value = 1;            // the one the evidence combines (never 0)
+};
+spearman_test test_spearman(double rho, std::uint64_t ranked, std::span<const double> null, double u);
 
 }  // namespace lineage

@@ -102,6 +102,33 @@ void write_neuron_matching(const h5_group& root, const comparison_report& report
   matching.write_column("combined", std::span<const std::int32_t>(combined));
 }
 
+void write_hidden_matching(const h5_group& root, const comparison_report& report) {
+  const h5_group matching = root.create_group("hidden_matching");
+  const auto& rows = report.hidden_matching;
+  using row = hidden_matching_figures;
+  using u64 = std::uint64_t;
+  matching.write_column("role", column(rows, [](const row& r) { return r.role; }));
+  matching.write_column("available", column(rows, [](const row& r) -> std::int64_t { return r.available; }));
+  matching.write_column("reason", column(rows, [](const row& r) { return r.reason; }));
+  matching.write_column("hidden", column(rows, [](const row& r) -> u64 { return r.hidden; }));
+  matching.write_column("row_begin", column(rows, [](const row& r) -> u64 { return r.row_begin; }));
+  matching.write_column("rows", column(rows, [](const row& r) -> u64 { return r.rows; }));
+  matching.write_column("ranked", column(rows, [](const row& r) -> u64 { return r.ranked; }));
+  matching.write_column("moved", column(rows, [](const row& r) -> u64 { return r.moved; }));
+  matching.write_column("aligned_pairs", column(rows, [](const row& r) -> u64 { return r.aligned_pairs; }));
+  matching.write_column("permutations", column(rows, [](const row& r) -> u64 { return r.permutations; }));
+  const std::pair<const char*, double row::*> figures[] = {
+      {"spearman", &row::spearman},   {"z", &row::z},
+      {"p_closed", &row::p_closed},   {"p_permutation", &row::p_permutation},
+      {"p_value", &row::p_value},     {"agreement", &row::agreement},
+      {"combined_similarity", &row::combined_similarity}};
+  for (const auto& [name, field] : figures) matching.write_column(name, column(rows, [&](const row& r) { return r.*field; }));
+  // The estimated permutation: per A dimension its B dimension (empty without a usable match).
+  std::vector<std::int32_t> combined;
+  for (const auto& r : rows) combined.insert(combined.end(), r.combined.begin(), r.combined.end());
+  matching.write_column("combined", std::span<const std::int32_t>(combined));
+}
+
 void write_reference_panel(const h5_group& root, const comparison_report& report) {
   const h5_group panel = root.create_group("reference_panel");
   const auto& comparisons = report.panel.comparisons;

@@ -192,6 +192,29 @@ json neuron_matching_json(const comparison_report& report) {
   return rows;
 }
 
+json hidden_matching_json(const comparison_report& report) {
+  json rows = json::array();
+  for (const auto& m : report.hidden_matching) {
+    json row = {{"role", m.role},         {"available", m.available}, {"reason", m.reason},
+                {"hidden", m.hidden},     {"row_begin", m.row_begin}, {"rows", m.rows},
+                {"aligned_pairs", m.aligned_pairs}};
+    if (m.available)
+      row.update({{"ranked", m.ranked},
+                  {"spearman", number(m.spearman)},
+                  {"z", number(m.z)},
+                  {"p_closed", number(m.p_closed)},
+                  {"permutations", m.permutations},
+                  {"p_permutation", number(m.p_permutation)},
+                  {"p_value", number(m.p_value)},
+                  {"agreement", number(m.agreement)},
+                  {"combined_similarity", number(m.combined_similarity)},
+                  {"moved", m.moved},
+                  {"combined", m.combined}});
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
 json panel_json(const panel_figures& panel) {
   json comparisons = json::array(), roles = json::array();
   for (const auto& c : panel.comparisons)
@@ -315,6 +338,7 @@ std::string report_json_text(const comparison_report& report) {
       {"layer_structure", layer_structure_json(report)},
       {"expert_matching", expert_matching_json(report)},
       {"neuron_matching", neuron_matching_json(report)},
+      {"hidden_matching", hidden_matching_json(report)},
       {"reference_panel", panel_json(report.panel)},
       {"layers", std::move(layers)},
       {"unpaired", std::move(unpaired)},

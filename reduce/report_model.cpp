@@ -50,6 +50,7 @@ comparison_report build_report(const work_plan& plan, const std::vector<pair_mom
   report.depth = align_depth(report.cross_layers, analysis.seed);
   report.expert_matching = derive_expert_matching(plan);
   report.neuron_matching = derive_neuron_matching(plan, units.neuron_matches);
+  report.hidden_matching = derive_hidden_matching(plan);
   report.panel = assess_panel(report, analysis.panel);
   report.evidence = assess_evidence(report, alpha);
   return report;

@@ -8,6 +8,7 @@
 #include "mpi/plan.hpp"
 #include "reduce/evidence.hpp"
 #include "reduce/expert_figures.hpp"
+#include "reduce/hidden_figures.hpp"
 #include "reduce/neuron_figures.hpp"
 #include "reduce/reference_panel.hpp"
 #include "reduce/layer_structure.hpp"
@@ -64,6 +65,7 @@ struct comparison_report {
   depth_alignment depth;
   std::vector<expert_matching_figures> expert_matching;  // per MoE layer matched
   std::vector<neuron_matching_figures> neuron_matching;  // per MLP matched
+  std::vector<hidden_matching_figures> hidden_matching;  // the embedding's hidden dimensions (none or one)
   panel_figures panel;                                   // empty without a reference panel
   evidence_summary evidence;
   // "compared", or "no tensor pairs" when the two models have nothing in common.

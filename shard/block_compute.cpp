@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include "core/error.hpp"
 #include "shard/kernel.hpp"
 
@@ -32,17 +35,57 @@ mapped_range block_reader::map(int side, const element_location& location, std::
   return mapped_range(file, location.byte_offset, bytes);
 }
 
-kernel_sums block_reader::compute(const work_block& block) {
-  const mapped_range range_a = map(0, block.a, block.elements);
-  const mapped_range range_b = map(1, block.b, block.elements);
-  return compute_block_sums({range_a.bytes().data(), block.a.type},
-                            {range_b.bytes().data(), block.b.type}, block.elements);
+namespace {
+
+// B's elements [first, first + count) of A's view (row q = e / row_length, column c = e mod
+// row_length) gathered from B's view bytes by `alignment`, in B's dtype (so the kernel sees exactly
+// the bytes an element-aligned pair would give it). Rows are B's own when `reorder_rows` is false.
+std::vector<std::byte> gather(std::span<const std::byte> b, std::size_t size, const b_alignment& alignment,
+                              std::uint64_t first, std::uint64_t count, bool reorder_rows) {
+  const std::uint64_t length = alignment.row_length;
+  if (length == 0 || (!alignment.column_order.empty() && alignment.column_order.size() != length))
+    throw internal_error("aligned read: malformed alignment");
+  std::vector<std::byte> out(static_cast<std::size_t>(count) * size);
+  for (std::uint64_t done = 0; done < count;) {
+    const std::uint64_t element = first + done, q = element / length, c0 = element % length;
+    const std::uint64_t take = std::min(length - c0, count - done);
+    const std::uint64_t row = reorder_rows ? alignment.row_of(q) : q;
+    if (row >= alignment.rows) throw internal_error("aligned read: a row lies outside B's tensor");
+    const std::byte* source = b.data() + row * length * size;
+    std::byte* target = out.data() + done * size;
+    for (std::uint64_t c = c0; c < c0 + take; ++c, target += size) {
+      const std::uint64_t column = alignment.column_order.empty() ? c : alignment.column_order[c];
+      if (column >= length) throw internal_error("aligned read: a column lies outside B's tensor");
+      std::memcpy(target, source + column * size, size);
+    }
+    done += take;
+  }
+  return out;
 }
 
-null_samples block_reader::compute(const null_request& request) {
+}  // namespace
+
+kernel_sums block_reader::compute(const work_block& block, const b_alignment* alignment) {
+  const mapped_range range_a = map(0, block.a, block.elements);
+  if (alignment == nullptr) {
+    const mapped_range range_b = map(1, block.b, block.elements);
+    return compute_block_sums({range_a.bytes().data(), block.a.type},
+                              {range_b.bytes().data(), block.b.type}, block.elements);
+  }
+  const mapped_range range_b = map(1, alignment->b, alignment->rows * alignment->row_length);
+  const std::vector<std::byte> aligned = gather(range_b.bytes(), dtype_size(alignment->b.type), *alignment,
+                                                block.first_element, block.elements, true);
+  return compute_block_sums({range_a.bytes().data(), block.a.type}, {aligned.data(), alignment->b.type},
+                            block.elements);
+}
+
+null_samples block_reader::compute(const null_request& request, const b_alignment* alignment) {
   const mapped_range range_a = map(0, request.a, request.elements_a());
   const mapped_range range_b = map(1, request.b, request.elements_b());
-  return compute_permutation_null(request, range_a.bytes(), range_b.bytes());
+  if (alignment == nullptr) return compute_permutation_null(request, range_a.bytes(), range_b.bytes());
+  const std::vector<std::byte> aligned = gather(range_b.bytes(), dtype_size(request.b.type), *alignment, 0,
+                                                request.elements_b(), !request.explicit_pairs());
+  return compute_permutation_null(request, range_a.bytes(), aligned);
 }
 
 }  // namespace lineage

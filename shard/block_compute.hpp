@@ -19,10 +19,13 @@ class block_reader {
 
   // Throws input_error naming the file when it cannot be opened or has become shorter than the
   // block needs (a file changed since the plan was made).
-  [[nodiscard]] kernel_sums compute(const work_block& block);
+  // `alignment` (the plan's entry for block.alignment, null for −1) says where B's elements are.
+  [[nodiscard]] kernel_sums compute(const work_block& block, const b_alignment* alignment = nullptr);
 
-  // The permutation null of a whole tensor pair (same errors as compute()).
-  [[nodiscard]] null_samples compute(const null_request& request);
+  // The permutation null of a whole tensor pair (same errors as compute()). With an alignment, B
+  // is read in A's order first (its columns; its rows too unless the request pairs rows
+  // explicitly, as a matched router does).
+  [[nodiscard]] null_samples compute(const null_request& request, const b_alignment* alignment = nullptr);
 
   // Maps `elements` elements of side 0 (A) or 1 (B) starting at `location`, after checking the
   // file size.

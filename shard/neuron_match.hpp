@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "shard/matching_vectors.hpp"
 #include "shard/work_block.hpp"
 
 namespace lineage {
@@ -66,8 +67,5 @@ class block_reader;
 // Deterministic: the same request gives the same bits on any rank.
 neuron_match_result compute_neuron_match(std::uint32_t index, const neuron_match_request& request,
                                          block_reader& reader);
-
-// Spearman's rank correlation of two sequences of distinct values (the matched B neurons).
-double rank_correlation(const std::vector<std::int32_t>& x, const std::vector<std::int32_t>& y);
 
 }  // namespace lineage

@@ -3,6 +3,7 @@
 // model A and model B. Blocks have a fixed element count (the last block of a tensor may be
 // shorter) so that their boundaries, and hence every partial sum, do not depend on the rank count.
 #include <cstdint>
+#include <vector>
 
 #include "core/dtype.hpp"
 
@@ -19,15 +20,34 @@ struct element_location {
   }
 };
 
+// How B's elements meet A's when B's rows or columns are in another order (a recovered
+// hidden-dimension permutation, a router's rows in matched expert order): element (q, c) of A's
+// view — row q, column c of a rows × row_length matrix (a vector is one row) — meets element
+// (row_order[q], column_order[c]) of B's view, which starts at `b`. An empty order is the identity.
+struct b_alignment {
+  element_location b;
+  std::uint64_t rows = 0, row_length = 0;  // B's view
+  std::vector<std::uint32_t> row_order, column_order;
+
+  [[nodiscard]] std::uint64_t row_of(std::uint64_t q) const { return row_order.empty() ? q : row_order[q]; }
+
+  template <class Archive>
+  void serialize(Archive& archive, unsigned /*version*/) {
+    archive & b & rows & row_length & row_order & column_order;
+  }
+};
+
 struct work_block {
   std::uint32_t pair = 0;         // index of the tensor pair in the plan
   std::uint64_t first_element = 0;
   std::uint64_t elements = 0;
   element_location a, b;
+  // Index into work_plan::alignments, or −1: B's elements are the `elements` from `b` on.
+  std::int32_t alignment = -1;
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
-    archive & pair & first_element & elements & a & b;
+    archive & pair & first_element & elements & a & b & alignment;
   }
 };
 

@@ -1,0 +1,188 @@
+// The planner's part in hidden-dimension matching: one unit on the embedding (or, without one,
+// lm_head) that both models have with the same hidden size. See shard/hidden_match.hpp.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <optional>
+#include <string_view>
+
+#include "core/error.hpp"
+#include "core/random_stream.hpp"
+#include "mpi/plan_views.hpp"
+
+namespace lineage {
+namespace {
+
+// Shared rows compared (two halves), and the largest hidden size matched (three hidden × hidden
+// matrices of doubles are alive at once, as in neuron matching).
+constexpr std::uint64_t compared_rows = 8192;
+constexpr std::uint64_t minimum_rows = 32;
+constexpr std::uint64_t max_similarity_entries = std::uint64_t{1} << 27;
+
+const side_view* single_view(const keyed_views& views, const std::string& role) {
+  const auto found = views.find(tensor_key{-1, role, -1});
+  if (found == views.end() || found->second.size() != 1) return nullptr;
+  return &found->second.front();
+}
+
+// A recovered permutation is applied only when the matching is significant by its closed form at
+// this z (upper tail 10⁻³): weaker matchings leave B as it is.
+constexpr double apply_at_z = 3.090232306167813;
+
+enum class residual_axis { none, rows, columns, elements, rows_and_both_halves };
+
+// Where the residual (hidden) dimension runs in a canonical role (an MTP block's roles without
+// their "mtp." prefix): the columns of what reads the residual, the rows of what writes it, the
+// elements of norms and of output biases. GPT-2's Conv1D weights are stored [in, out].
+residual_axis axis_of(std::string_view role) {
+  if (role.starts_with("mtp.")) role.remove_prefix(4);
+  static const std::map<std::string_view, residual_axis> axes = {
+      {"embed_tokens.weight", residual_axis::columns},
+      {"embed_positions.weight", residual_axis::columns},
+      {"lm_head.weight", residual_axis::columns},
+      {"shared_head.head.weight", residual_axis::columns},
+      {"self_attn.q_proj.weight", residual_axis::columns},
+      {"self_attn.k_proj.weight", residual_axis::columns},
+      {"self_attn.v_proj.weight", residual_axis::columns},
+      {"self_attn.q_a_proj.weight", residual_axis::columns},
+      {"self_attn.kv_a_proj_with_mqa.weight", residual_axis::columns},
+      {"mlp.gate_proj.weight", residual_axis::columns},
+      {"mlp.up_proj.weight", residual_axis::columns},
+      {"mlp.experts.gate_proj.weight", residual_axis::columns},
+      {"mlp.experts.up_proj.weight", residual_axis::columns},
+      {"mlp.shared_experts.gate_proj.weight", residual_axis::columns},
+      {"mlp.shared_experts.up_proj.weight", residual_axis::columns},
+      {"mlp.router.weight", residual_axis::columns},
+      {"mlp.shared_expert_gate.weight", residual_axis::columns},
+      {"attn.c_proj.weight", residual_axis::columns},
+      {"mlp.c_proj.weight", residual_axis::columns},
+      {"self_attn.o_proj.weight", residual_axis::rows},
+      {"mlp.down_proj.weight", residual_axis::rows},
+      {"mlp.experts.down_proj.weight", residual_axis::rows},
+      {"mlp.shared_experts.down_proj.weight", residual_axis::rows},
+      {"attn.c_attn.weight", residual_axis::rows},
+      {"mlp.c_fc.weight", residual_axis::rows},
+      {"input_layernorm.weight", residual_axis::elements},
+      {"input_layernorm.bias", residual_axis::elements},
+      {"post_attention_layernorm.weight", residual_axis::elements},
+      {"post_attention_layernorm.bias", residual_axis::elements},
+      {"norm.weight", residual_axis::elements},
+      {"norm.bias", residual_axis::elements},
+      {"enorm.weight", residual_axis::elements},
+      {"hnorm.weight", residual_axis::elements},
+      {"shared_head.norm.weight", residual_axis::elements},
+      {"self_attn.o_proj.bias", residual_axis::elements},
+      {"mlp.down_proj.bias", residual_axis::elements},
+      {"attn.c_proj.bias", residual_axis::elements},
+      {"mlp.c_proj.bias", residual_axis::elements},
+      {"eh_proj.weight", residual_axis::rows_and_both_halves},  // reads [enorm(embedding); hnorm(hidden)]
+  };
+  const auto found = axes.find(role);
+  return found == axes.end() ? residual_axis::none : found->second;
+}
+
+// B's view read through `order` (B dimension per A dimension), or nullopt when the pair's shape
+// does not have the residual dimension where its role says.
+std::optional<b_alignment> alignment_for(const tensor_pair& pair, const std::vector<std::uint32_t>& order) {
+  const auto& shape = pair.b.shape;
+  const std::uint64_t hidden = order.size();
+  b_alignment alignment;
+  alignment.b = {pair.b.file, pair.b.byte_offset, pair.b.type};
+  alignment.rows = shape.size() == 2 ? shape[0] : 1;
+  alignment.row_length = shape.size() == 2 ? shape[1] : shape.empty() ? 0 : shape[0];
+  const bool matrix = shape.size() == 2;
+  switch (axis_of(pair.key.role)) {
+    case residual_axis::none:
+      return std::nullopt;
+    case residual_axis::columns:
+      if (!matrix || alignment.row_length != hidden) return std::nullopt;
+      alignment.column_order = order;
+      break;
+    case residual_axis::rows:
+      if (!matrix || alignment.rows != hidden || !pair.rows_b.empty()) return std::nullopt;
+      alignment.row_order = order;
+      break;
+    case residual_axis::elements:
+      if (shape.size() != 1 || alignment.row_length != hidden) return std::nullopt;
+      alignment.column_order = order;
+      break;
+    case residual_axis::rows_and_both_halves:
+      if (!matrix || alignment.rows != hidden || alignment.row_length != 2 * hidden) return std::nullopt;
+      alignment.row_order = order;
+      alignment.column_order = order;
+      for (const std::uint32_t j : order) alignment.column_order.push_back(static_cast<std::uint32_t>(hidden + j));
+      break;
+  }
+  // A matched router's rows are the matched experts, in A's order (its blocks are one row each).
+  if (!pair.rows_b.empty()) alignment.row_order = pair.rows_b;
+  return alignment;
+}
+
+}  // namespace
+
+void align_hidden_dimensions(work_plan& plan) {
+  if (plan.hidden_matching.empty() || plan.hidden_matches.empty()) return;
+  const auto& request = plan.hidden_matches.front();
+  const auto& result = plan.hidden_matching.front();
+  if (!result.usable || result.ranked < 2 || result.combined.size() != request.hidden) return;
+  if (result.spearman * std::sqrt(static_cast<double>(result.ranked) - 1) < apply_at_z) return;
+  std::vector<std::uint32_t> order;
+  bool identity = true;
+  for (std::size_t d = 0; d < result.combined.size(); ++d) {
+    if (result.combined[d] < 0 || static_cast<std::uint64_t>(result.combined[d]) >= request.hidden) return;
+    order.push_back(static_cast<std::uint32_t>(result.combined[d]));
+    identity = identity && order.back() == d;
+  }
+  if (identity) return;
+  for (auto& pair : plan.pairs) {
+    auto alignment = alignment_for(pair, order);
+    if (!alignment) continue;
+    pair.alignment = static_cast<std::int32_t>(plan.alignments.size());
+    plan.alignments.push_back(std::move(*alignment));
+    pair.pairing = pair.pairing == "key" ? "hidden matching" : pair.pairing + ", hidden matching";
+    // The matching chose the permutation on these rows: under the null they are biased towards
+    // agreement, so the tensor's own permutation null leaves them out.
+    if (pair.key.layer < 0 && pair.key.role == request.role && pair.exclude_end == pair.exclude_begin) {
+      pair.exclude_begin = request.row_begin;
+      pair.exclude_end = request.row_begin + request.row_count;
+    }
+  }
+}
+
+void plan_hidden_matches(work_plan& plan, const keyed_views& views_a, const keyed_views& views_b,
+                         const null_options& options, const std::vector<hidden_match_result>* results) {
+  if (!options.match_hidden) return;
+  for (const std::string role : {"embed_tokens.weight", "lm_head.weight"}) {
+    const side_view* a = single_view(views_a, role);
+    const side_view* b = single_view(views_b, role);
+    if (a == nullptr || b == nullptr) continue;
+    const planned_tensor side_a = plan_side(*a), side_b = plan_side(*b);
+    if (side_a.shape.size() != 2 || side_b.shape.size() != 2 || side_a.shape[1] != side_b.shape[1]) continue;
+    const std::uint64_t hidden = side_a.shape[1];
+    // Token ids below the smaller vocabulary are shared (a vocabulary extension appends rows).
+    const std::uint64_t shared = std::min(side_a.shape[0], side_b.shape[0]);
+    if (hidden < 2 || hidden * hidden > max_similarity_entries || shared < minimum_rows) continue;
+    hidden_match_request request;
+    request.role = role;
+    request.a = {side_a.file, side_a.byte_offset, side_a.type};
+    request.b = {side_b.file, side_b.byte_offset, side_b.type};
+    request.rows_a = side_a.shape[0];
+    request.rows_b = side_b.shape[0];
+    request.hidden = hidden;
+    request.row_count = std::min(shared, compared_rows) / 2 * 2;
+    random_stream stream(options.seed, "hidden matching rows", role);
+    request.row_begin = stream.below(shared - request.row_count + 1);
+    request.permutations = options.permutations_neurons;
+    request.seed = mixed_job_seed(options.seed) ^ fnv1a_64("hidden matching / " + role);
+    plan.hidden_matches.push_back(std::move(request));
+    break;
+  }
+  if (results == nullptr) return;
+  if (results->size() != plan.hidden_matches.size())
+    throw internal_error("plan_hidden_matches: one result per planned unit expected");
+  plan.hidden_matching = *results;
+}
+
+}  // namespace lineage

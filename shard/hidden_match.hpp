@@ -1,0 +1,66 @@
+#pragma once
+// Matching the hidden (residual-stream) dimensions of A to those of B, where the bytes are
+// (issue 4, point 2).
+//
+// Permuting the residual dimension everywhere it is read or written (embedding and lm_head
+// columns, the columns of every linear layer that reads the residual, the rows of those that
+// write it, the norm weights' elements) leaves a model's function unchanged and turns every
+// element-aligned statistic into noise. The embedding sees through it: row t of both embeddings
+// is token t (when the vocabularies are shared), so hidden dimension j of A, the column of A's
+// embedding, meets the column of B's that is its image. The columns are compared on one seeded
+// block of shared rows, split in two halves; B's dimensions are matched to A's by optimal
+// assignment on each half. A derivative's two matchings recover the same permutation (Spearman
+// ρ ≈ 1, whether or not its dimensions were moved); unrelated models give two unrelated
+// permutations, ρ·√(n − 1) ≈ N(0, 1). The matching on both halves together is the estimate of
+// the permutation.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "shard/work_block.hpp"
+
+namespace lineage {
+
+struct hidden_match_request {
+  std::string role;                        // the tensor read: "embed_tokens.weight" (or "lm_head.weight")
+  element_location a, b;                   // first element of each side's [rows, hidden] tensor
+  std::uint64_t rows_a = 0, rows_b = 0, hidden = 0;
+  std::uint64_t row_begin = 0, row_count = 0;  // the shared rows compared (two halves), row_count even
+  std::uint32_t permutations = 0;          // Spearman's exact permutation null (0: none)
+  std::uint64_t seed = 0;
+
+  [[nodiscard]] std::uint64_t cost() const noexcept { return hidden * hidden * (row_count + 12); }
+
+  template <class Archive>
+  void serialize(Archive& archive, unsigned /*version*/) {
+    archive & role & a & b & rows_a & rows_b & hidden & row_begin & row_count & permutations & seed;
+  }
+};
+
+struct hidden_match_result {
+  std::uint32_t request = 0;  // index into work_plan::hidden_matches
+  bool usable = false;
+  std::string reason;
+  // Per A dimension, the B dimension it was matched to: on the first half of the rows, on the
+  // second, and on both (the estimate of the permutation).
+  std::vector<std::int32_t> by_first, by_second, combined;
+  std::uint64_t ranked = 0;        // the Spearman sample size (= hidden)
+  double spearman = 0;             // of by_first against by_second
+  double combined_similarity = 0;  // mean Pearson of the matched columns over both halves
+  std::vector<double> null;        // Spearman under random permutations of by_second's values
+  double randomizer = 1;           // U in (0, 1], drawn after the null
+
+  template <class Archive>
+  void serialize(Archive& archive, unsigned /*version*/) {
+    archive & request & usable & reason & by_first & by_second & combined & ranked & spearman &
+        combined_similarity & null & randomizer;
+  }
+};
+
+class block_reader;
+
+// Deterministic: the same request gives the same bits on any rank.
+hidden_match_result compute_hidden_match(std::uint32_t index, const hidden_match_request& request,
+                                         block_reader& reader);
+
+}  // namespace lineage

@@ -1,0 +1,117 @@
+#include "shard/matching_vectors.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "shard/block_compute.hpp"
+#include "shard/decode.hpp"
+#include "shard/kernel.hpp"
+
+namespace lineage {
+
+void standardise(object_vectors& v, std::size_t objects) {
+  for (std::size_t i = 0; i < objects; ++i) {
+    float* row = v.values.data() + i * v.length;
+    double mean = 0;
+    for (std::size_t k = 0; k < v.length; ++k) mean += row[k];
+    mean /= static_cast<double>(v.length);
+    double squares = 0;
+    for (std::size_t k = 0; k < v.length; ++k) squares += (row[k] - mean) * (row[k] - mean);
+    const double scale = squares > 0 ? 1.0 / std::sqrt(squares) : 0.0;
+    for (std::size_t k = 0; k < v.length; ++k) row[k] = static_cast<float>((row[k] - mean) * scale);
+  }
+}
+
+object_vectors read_row_objects(block_reader& reader, int side, const element_location& first, std::uint64_t rows,
+                                std::uint64_t row_length, std::uint64_t begin, std::uint64_t count) {
+  object_vectors v;
+  v.length = static_cast<std::size_t>(count);
+  v.values.resize(static_cast<std::size_t>(rows) * v.length);
+  const mapped_range bytes = reader.map(side, first, rows * row_length);
+  const std::size_t size = dtype_size(first.type);
+  for (std::uint64_t i = 0; i < rows; ++i)
+    v.finite = decode_to_float(bytes.bytes().data() + (i * row_length + begin) * size, first.type, v.length,
+                               v.values.data() + i * v.length) &&
+               v.finite;
+  standardise(v, static_cast<std::size_t>(rows));
+  return v;
+}
+
+object_vectors read_column_objects(block_reader& reader, int side, const element_location& first,
+                                   std::uint64_t objects, std::uint64_t begin, std::uint64_t count) {
+  object_vectors v;
+  v.length = static_cast<std::size_t>(count);
+  v.values.resize(static_cast<std::size_t>(objects) * v.length);
+  element_location start = first;
+  start.byte_offset += begin * objects * dtype_size(first.type);
+  const mapped_range bytes = reader.map(side, start, count * objects);
+  std::vector<float> row(static_cast<std::size_t>(objects));
+  for (std::uint64_t r = 0; r < count; ++r) {
+    v.finite = decode_to_float(bytes.bytes().data() + r * objects * dtype_size(first.type), first.type, row.size(),
+                               row.data()) &&
+               v.finite;
+    for (std::size_t i = 0; i < row.size(); ++i) v.values[i * v.length + r] = row[i];
+  }
+  standardise(v, static_cast<std::size_t>(objects));
+  return v;
+}
+
+std::vector<double> pearson_matrix(const object_vectors& a, std::size_t objects_a, const object_vectors& b,
+                               std::size_t objects_b) {
+  std::vector<double> s(objects_a * objects_b);
+  dot_product_matrix(a.values.data(), objects_a, b.values.data(), objects_b, a.length, s.data());
+  return s;
+}
+
+namespace {
+
+std::vector<double> ranks_of(const std::vector<std::int32_t>& values) {
+  std::vector<std::size_t> order(values.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return values[x] < values[y]; });
+  std::vector<double> ranks(values.size());
+  for (std::size_t r = 0; r < order.size(); ++r) ranks[order[r]] = static_cast<double>(r);
+  return ranks;
+}
+
+}  // namespace
+
+double rank_correlation(const std::vector<std::int32_t>& x, const std::vector<std::int32_t>& y) {
+  if (x.size() != y.size() || x.size() < 2) return NAN;
+  const auto rx = ranks_of(x), ry = ranks_of(y);
+  // Distinct values: ranks are a permutation of 0..n−1 on both sides.
+  const double n = static_cast<double>(x.size());
+  const double mean = (n - 1) / 2;
+  double cross = 0, squares = 0;
+  for (std::size_t i = 0; i < rx.size(); ++i) {
+    cross += (rx[i] - mean) * (ry[i] - mean);
+    squares += (rx[i] - mean) * (rx[i] - mean);
+  }
+  return cross / squares;
+}
+
+matching_agreement agreement_of(const std::vector<std::int32_t>& first, const std::vector<std::int32_t>& second,
+                                std::uint32_t permutations, random_stream& stream) {
+  matching_agreement out;
+  std::vector<std::int32_t> x, y;
+  for (std::size_t i = 0; i < first.size() && i < second.size(); ++i)
+    if (first[i] >= 0 && second[i] >= 0) {
+      x.push_back(first[i]);
+      y.push_back(second[i]);
+    }
+  out.ranked = x.size();
+  out.spearman = rank_correlation(x, y);
+  if (!std::isfinite(out.spearman)) return out;
+  std::vector<std::uint32_t> order(y.size());
+  std::vector<std::int32_t> shuffled(y.size());
+  for (std::uint32_t k = 0; k < permutations; ++k) {
+    random_permutation(stream, order);
+    for (std::size_t i = 0; i < order.size(); ++i) shuffled[i] = y[order[i]];
+    out.null.push_back(rank_correlation(x, shuffled));
+  }
+  out.randomizer = 1 - stream.uniform();
+  return out;
+}
+
+}  // namespace lineage

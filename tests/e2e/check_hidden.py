@@ -1,0 +1,85 @@
+"""Checks the hidden-dimension matching of one report (report.json and report.h5).
+
+usage: check_hidden.py DIR [--permuted MODEL_DIR] [--significant | --not-significant | --absent]
+                       [--same-as DIR2]
+--permuted: B's residual dimension was permuted by `synth derive --kind permute-hidden` (maybe
+            followed by other kinds); the combined matching must recover what config.json records.
+--significant: Spearman above 0.99, the family significant, the permutation applied to the other
+               statistics, and the element-aligned families (embeddings, attention, mlp, norms)
+               significant through it;
+--not-significant: the family is not significant and nothing was applied;
+--absent: no hidden matching was run (--no-hidden-matching).
+--same-as: every tensor's figures equal those of DIR2's report bit for bit (another rank count).
+"""
+import argparse
+import json
+import os
+
+from reportlib import Checker, load_json, open_h5
+
+
+def recorded(model_dir):
+    with open(os.path.join(model_dir, "config.json"), encoding="utf-8") as stream:
+        provenance = json.load(stream)["lineage_synth"]
+    while "hidden_permutation" not in provenance:
+        provenance = provenance["parent"]
+    return provenance["hidden_permutation"]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("dir")
+    parser.add_argument("--permuted")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--significant", action="store_true")
+    group.add_argument("--not-significant", action="store_true")
+    group.add_argument("--absent", action="store_true")
+    parser.add_argument("--same-as")
+    args = parser.parse_args()
+    c = Checker(f"hidden {args.dir}")
+    report = load_json(args.dir)
+    rows = report["hidden_matching"]
+    families = {f["name"]: f for f in report["families"]}
+    if args.absent:
+        c.equal(rows, [], "hidden matching rows")
+        c.check("hidden matching" not in families, "a 'hidden matching' family without the matching")
+        c.finish()
+        return
+    c.equal(len(rows), 1, "hidden matching rows")
+    m = rows[0] if rows else {"available": False, "reason": "none"}
+    c.check(m["available"], f"hidden matching: {m['reason']}")
+    if m["available"]:
+        with open_h5(args.dir) as h5:
+            g = h5["/hidden_matching"]
+            c.equal(float(g["spearman"][0]), m["spearman"], "HDF5 spearman")
+            c.equal(list(g["combined"][()]), m["combined"], "HDF5 combined")
+            c.equal(int(g["aligned_pairs"][0]), m["aligned_pairs"], "HDF5 aligned_pairs")
+        c.check(abs(m["z"] - m["spearman"] * (m["ranked"] - 1) ** 0.5) < 1e-9, "z")
+        c.equal(m["ranked"], m["hidden"], "ranked dimensions")
+        if args.permuted:
+            perm = recorded(args.permuted)
+            c.equal(m["combined"], [perm.index(i) for i in range(len(perm))],
+                    "combined matching against the recorded permutation")
+        aligned = [t for t in report["tensors"] if "hidden matching" in t.get("pairing", "")]
+        c.equal(len(aligned), m["aligned_pairs"], "tensors paired through the hidden matching")
+        if args.significant:
+            c.check(m["spearman"] > 0.99, f"Spearman {m['spearman']}")
+            c.check(m["aligned_pairs"] > 0, "the recovered permutation was not applied")
+            for name in ("hidden matching", "embeddings", "attention", "mlp", "norms"):
+                c.check(name in families and families[name]["significant"], f"family {name} not significant")
+        if args.not_significant:
+            c.check(not families.get("hidden matching", {"significant": False})["significant"],
+                    "hidden matching significant")
+            c.equal(m["aligned_pairs"], 0, "aligned pairs")
+    if args.same_as:
+        other = load_json(args.same_as)
+        c.equal(len(other["tensors"]), len(report["tensors"]), "tensor count against --same-as")
+        for x, y in zip(report["tensors"], other["tensors"]):
+            c.equal(json.dumps(x, sort_keys=True), json.dumps(y, sort_keys=True), f"{x['a']} against --same-as")
+    c.check(any("hidden dimension" in line for line in report["verdict"]["invariances_tested"]) or args.absent,
+            "hidden permutation not among the invariances tested")
+    c.finish()
+
+
+if __name__ == "__main__":
+    main()

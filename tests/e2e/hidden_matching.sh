@@ -1,0 +1,41 @@
+# e2e.hidden_matching: a derivative whose residual (hidden) dimension was permuted everywhere
+# (embedding and lm_head columns, the columns of every layer that reads the residual, the rows of
+# those that write it, the norm weights: the function is unchanged) and then fine-tuned hides from
+# every element-aligned statistic; the hidden matching on the embedding recovers the recorded
+# permutation and the other statistics read B through it (the same bits on 2 and 3 ranks); an
+# unrelated model is not flagged and nothing is applied to it.
+source "$(dirname "$0")/common.sh"
+e2e_begin hidden_matching
+
+SHAPE=(--layers 3 --hidden 64 --intermediate 160 --heads 4 --kv-heads 2 --vocab 256)
+synth independent --seed 81 "${SHAPE[@]}" -o A
+synth independent --seed 82 "${SHAPE[@]}" -o unrelated
+synth derive --from A -o permuted --kind permute-hidden --seed 3
+synth derive --from permuted -o permuted-drifted --kind drift --scale 0.3 --seed 4
+
+note "hidden dimension permuted, then fine-tuned: recovered as recorded, every family sees through it"
+compare 2 A permuted-drifted -o out-permuted "${FEW_PERMUTATIONS[@]}"
+expect_report out-permuted
+check check_verdict.py out-permuted derived --max-p 1e-10
+check check_hidden.py out-permuted --permuted permuted-drifted --significant
+
+note "the same on 3 ranks: the same bits"
+compare 3 A permuted-drifted -o out-permuted-3 "${FEW_PERMUTATIONS[@]}"
+check check_hidden.py out-permuted-3 --permuted permuted-drifted --significant --same-as out-permuted
+
+note "without the matching the disguise hides the derivation"
+compare 2 A permuted-drifted -o out-blind --no-hidden-matching "${FEW_PERMUTATIONS[@]}"
+check check_verdict.py out-blind no-evidence
+check check_hidden.py out-blind --absent
+
+note "permuted, not fine-tuned: every tensor equal once aligned, derived (never identical)"
+compare 2 A permuted -o out-permuted-only "${FEW_PERMUTATIONS[@]}"
+check check_verdict.py out-permuted-only derived
+check check_hidden.py out-permuted-only --permuted permuted --significant
+
+note "unrelated: hidden matching not significant, nothing applied"
+compare 2 A unrelated -o out-unrelated "${FEW_PERMUTATIONS[@]}"
+check check_verdict.py out-unrelated no-evidence
+check check_hidden.py out-unrelated --not-significant
+
+e2e_done

@@ -1,0 +1,220 @@
+// Hidden-dimension matching (shard/hidden_match, mpi/plan_hidden): the matching of a real F32
+// embedding against a column-permuted, drifted copy (both halves recover the permutation, ρ = 1),
+// against unrelated embeddings (ρ√(n − 1) ≈ N(0, 1)); the plan reading B through the recovered
+// permutation wherever its roles put the residual dimension; and the aligned reads themselves (a
+// permuted copy read back through its permutation is bitwise equal to the original).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "core/random_stream.hpp"
+#include "mpi/plan.hpp"
+#include "mpi/plan_views.hpp"
+#include "shard/block_compute.hpp"
+#include "shard/hidden_match.hpp"
+#include "stats_test_support.hpp"
+
+namespace lineage {
+namespace {
+
+std::vector<float> random_values(std::size_t count, random_stream& stream) {
+  std::vector<float> v(count);
+  for (float& x : v) x = static_cast<float>(stream.normal());
+  return v;
+}
+
+// Column j of the child is column order[j] of the parent, plus noise.
+std::vector<float> permuted_columns(const std::vector<float>& parent, std::size_t rows, std::size_t columns,
+                                    const std::vector<std::uint32_t>& order, double noise, random_stream& stream) {
+  std::vector<float> child(parent.size());
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t j = 0; j < columns; ++j)
+      child[r * columns + j] = parent[r * columns + order[j]] + static_cast<float>(noise * stream.normal());
+  return child;
+}
+
+hidden_match_result match(const std::vector<float>& a, std::uint64_t rows_a, const std::vector<float>& b,
+                          std::uint64_t rows_b, std::uint64_t hidden, const test::scratch_directory& dir) {
+  const auto la = test::write_f32_safetensors(dir.path() / "a.safetensors", {{"embed", {rows_a, hidden}, a}});
+  const auto lb = test::write_f32_safetensors(dir.path() / "b.safetensors", {{"embed", {rows_b, hidden}, b}});
+  block_reader reader({dir.path() / "a.safetensors"}, {dir.path() / "b.safetensors"});
+  hidden_match_request request;
+  request.role = "embed_tokens.weight";
+  request.a = la[0];
+  request.b = lb[0];
+  request.rows_a = rows_a;
+  request.rows_b = rows_b;
+  request.hidden = hidden;
+  request.row_begin = 10;
+  request.row_count = std::min(rows_a, rows_b) - 20;
+  request.permutations = 50;
+  request.seed = 3;
+  return compute_hidden_match(0, request, reader);
+}
+
+TEST(HiddenMatch, BothHalvesRecoverAPermutationOfTheResidualDimension) {
+  test::scratch_directory dir("hidden");
+  random_stream stream(1, "test", "embedding");
+  const std::size_t rows = 400, hidden = 64;
+  const auto parent = random_values(rows * hidden, stream);
+  std::vector<std::uint32_t> order(hidden);
+  random_permutation(stream, order);
+  // The child has 40 more tokens (an extended vocabulary); the shared rows come first.
+  auto child = permuted_columns(parent, rows, hidden, order, 0.5, stream);
+  const auto extra = random_values(40 * hidden, stream);
+  child.insert(child.end(), extra.begin(), extra.end());
+  const hidden_match_result result = match(parent, rows, child, rows + 40, hidden, dir);
+  ASSERT_TRUE(result.usable) << result.reason;
+  // Per A dimension its B dimension: the inverse of `order`.
+  std::vector<std::int32_t> expected(hidden);
+  for (std::size_t j = 0; j < hidden; ++j) expected[order[j]] = static_cast<std::int32_t>(j);
+  EXPECT_EQ(result.by_first, expected);
+  EXPECT_EQ(result.by_second, expected);
+  EXPECT_EQ(result.combined, expected);
+  EXPECT_DOUBLE_EQ(result.spearman, 1.0);
+  EXPECT_EQ(result.ranked, hidden);
+  EXPECT_EQ(result.null.size(), 50u);
+  // Noise of half the signal's size: the matched columns correlate at about 1/√1.25.
+  EXPECT_NEAR(result.combined_similarity, 1 / std::sqrt(1.25), 0.05);
+}
+
+TEST(HiddenMatch, UnrelatedEmbeddingsGiveUnrelatedMatchings) {
+  test::scratch_directory dir("hidden-unrelated");
+  random_stream stream(2, "test", "embedding");
+  const std::size_t rows = 300, hidden = 48;
+  double sum_z = 0, sum_z2 = 0;
+  constexpr int trials = 12;
+  for (int t = 0; t < trials; ++t) {
+    const auto a = random_values(rows * hidden, stream), b = random_values(rows * hidden, stream);
+    const hidden_match_result result = match(a, rows, b, rows, hidden, dir);
+    ASSERT_TRUE(result.usable);
+    const double z = result.spearman * std::sqrt(static_cast<double>(hidden) - 1);
+    EXPECT_LT(std::abs(z), 4.0);
+    sum_z += z;
+    sum_z2 += z * z;
+  }
+  // z ≈ N(0, 1): the mean of 12 within 3 standard errors of 0, the mean square near 1.
+  EXPECT_LT(std::abs(sum_z / trials), 3 / std::sqrt(double{trials}));
+  EXPECT_GT(sum_z2 / trials, 0.3);
+  EXPECT_LT(sum_z2 / trials, 2.5);
+}
+
+TEST(HiddenMatch, AlignedReadsUndoAPermutationBitForBit) {
+  test::scratch_directory dir("hidden-aligned");
+  random_stream stream(3, "test", "aligned");
+  const std::size_t rows = 12, columns = 10;
+  const auto parent = random_values(rows * columns, stream);
+  std::vector<std::uint32_t> row_order(rows), column_order(columns);
+  random_permutation(stream, row_order);
+  random_permutation(stream, column_order);
+  // Child element (i, j) = parent (row_order⁻¹ ..): stored so that A's (q, c) sits at B's
+  // (row_order[q], column_order[c]).
+  std::vector<float> child(parent.size());
+  for (std::size_t q = 0; q < rows; ++q)
+    for (std::size_t c = 0; c < columns; ++c) child[row_order[q] * columns + column_order[c]] = parent[q * columns + c];
+  const auto la = test::write_f32_safetensors(dir.path() / "a.safetensors", {{"w", {rows, columns}, parent}});
+  const auto lb = test::write_f32_safetensors(dir.path() / "b.safetensors", {{"w", {rows, columns}, child}});
+  block_reader reader({dir.path() / "a.safetensors"}, {dir.path() / "b.safetensors"});
+  b_alignment alignment{lb[0], rows, columns, row_order, column_order};
+  // Blocks that start and end inside rows.
+  for (const auto& [first, count] : std::vector<std::pair<std::uint64_t, std::uint64_t>>{{0, 120}, {7, 33}, {95, 25}}) {
+    work_block block;
+    block.first_element = first;
+    block.elements = count;
+    block.a = la[0];
+    block.a.byte_offset += first * sizeof(float);
+    const kernel_sums sums = reader.compute(block, &alignment);
+    const pair_moments moments = pair_moments::from_block(sums);
+    EXPECT_EQ(moments.bitwise_equal, count) << "block at " << first;
+  }
+  // Unaligned, the same bytes are (almost surely) not equal.
+  work_block whole{0, 0, rows * columns, la[0], lb[0], -1};
+  EXPECT_LT(pair_moments::from_block(reader.compute(whole)).bitwise_equal, rows * columns / 2);
+}
+
+// Fake checkpoints with a hidden size of 16: which pairs read B through a recovered permutation.
+TEST(HiddenAlignment, EveryRoleOnTheResidualReadsBThroughThePermutation) {
+  const std::vector<test::tensor_spec> specs = {
+      {"model.embed_tokens.weight", {64, 16}, dtype::bf16},
+      {"model.norm.weight", {16}, dtype::bf16},
+      {"model.layers.0.input_layernorm.weight", {16}, dtype::bf16},
+      {"model.layers.0.self_attn.q_proj.weight", {8, 16}, dtype::bf16},
+      {"model.layers.0.self_attn.q_proj.bias", {8}, dtype::bf16},
+      {"model.layers.0.self_attn.o_proj.weight", {16, 8}, dtype::bf16},
+      {"model.layers.0.mlp.up_proj.weight", {32, 16}, dtype::bf16},
+      {"model.layers.0.mlp.down_proj.weight", {16, 32}, dtype::bf16},
+  };
+  const checkpoint a = test::make_checkpoint("/a", "llama", specs), b = test::make_checkpoint("/b", "llama", specs);
+  plan_options options{50, 2, {}};
+  const work_plan first = make_plan(a, b, test::embedded_registry(), options);
+  ASSERT_TRUE(first.awaits_hidden_matching());
+  ASSERT_EQ(first.hidden_matches.size(), 1u);
+  EXPECT_EQ(first.hidden_matches[0].role, "embed_tokens.weight");
+  EXPECT_EQ(first.hidden_matches[0].row_count, 64u);
+  EXPECT_TRUE(first.alignments.empty());
+
+  hidden_match_result result;
+  result.usable = true;
+  result.ranked = 16;
+  result.spearman = 1;
+  const std::vector<std::uint32_t> order = {3, 0, 1, 2, 7, 6, 5, 4, 8, 9, 10, 11, 15, 14, 13, 12};
+  result.combined.assign(order.begin(), order.end());
+  const std::vector<hidden_match_result> results{result};
+  options.hidden_matching = &results;
+  const work_plan aligned = make_plan(a, b, test::embedded_registry(), options);
+  EXPECT_FALSE(aligned.awaits_hidden_matching());
+  const auto alignment_of = [&](const char* role, int layer) -> const b_alignment* {
+    const tensor_pair* pair = test::find_pair(aligned, {layer, role, -1});
+    if (pair == nullptr || pair->alignment < 0) return nullptr;
+    for (std::uint64_t k = pair->first_block; k < pair->first_block + pair->block_count; ++k)
+      EXPECT_EQ(aligned.blocks[k].alignment, pair->alignment);
+    return &aligned.alignments.at(static_cast<std::size_t>(pair->alignment));
+  };
+  for (const auto& [role, layer] : std::vector<std::pair<const char*, int>>{
+           {"embed_tokens.weight", -1}, {"self_attn.q_proj.weight", 0}, {"mlp.up_proj.weight", 0}}) {
+    const b_alignment* al = alignment_of(role, layer);
+    ASSERT_NE(al, nullptr) << role;
+    EXPECT_EQ(al->column_order, order) << role;
+    EXPECT_TRUE(al->row_order.empty()) << role;
+  }
+  for (const auto* role : {"self_attn.o_proj.weight", "mlp.down_proj.weight"}) {
+    const b_alignment* al = alignment_of(role, 0);
+    ASSERT_NE(al, nullptr) << role;
+    EXPECT_EQ(al->row_order, order) << role;
+    EXPECT_TRUE(al->column_order.empty()) << role;
+  }
+  for (const auto& [role, layer] : std::vector<std::pair<const char*, int>>{{"norm.weight", -1},
+                                                                            {"input_layernorm.weight", 0}}) {
+    const b_alignment* al = alignment_of(role, layer);
+    ASSERT_NE(al, nullptr) << role;
+    EXPECT_EQ(al->rows, 1u);
+    EXPECT_EQ(al->column_order, order) << role;
+  }
+  // q_proj's bias runs over heads, not over the residual.
+  EXPECT_EQ(alignment_of("self_attn.q_proj.bias", 0), nullptr);
+  // The embedding's null leaves out the rows the matching looked at (here all 64).
+  const tensor_pair* embedding = test::find_pair(aligned, {-1, "embed_tokens.weight", -1});
+  EXPECT_EQ(embedding->exclude_begin, 0u);
+  EXPECT_EQ(embedding->exclude_end, 64u);
+  EXPECT_EQ(embedding->pairing, "hidden matching");
+
+  // Not significant (z = 0.7·√15 = 2.71 < 3.09), or the identity: nothing is applied.
+  result.spearman = 0.7;
+  const std::vector<hidden_match_result> weak{result};
+  options.hidden_matching = &weak;
+  EXPECT_TRUE(make_plan(a, b, test::embedded_registry(), options).alignments.empty());
+  result.spearman = 1;
+  std::iota(result.combined.begin(), result.combined.end(), 0);
+  const std::vector<hidden_match_result> identity{result};
+  options.hidden_matching = &identity;
+  EXPECT_TRUE(make_plan(a, b, test::embedded_registry(), options).alignments.empty());
+  // Switched off: no unit.
+  options.nulls.match_hidden = false;
+  options.hidden_matching = nullptr;
+  EXPECT_TRUE(make_plan(a, b, test::embedded_registry(), options).hidden_matches.empty());
+}
+
+}  // namespace
+}  // namespace lineage
