@@ -95,6 +95,8 @@ struct work_plan {
   std::vector<std::uint32_t> hidden_match_rank;
   std::vector<hidden_match_result> hidden_matching;  // empty until matched; else one per request
   std::vector<b_alignment> alignments;  // see tensor_pair::alignment
+  // The hidden permutation applied (B dimension per A dimension), or empty (plan_hidden.cpp).
+  std::vector<std::uint32_t> hidden_order;
 
   [[nodiscard]] bool awaits_hidden_matching() const noexcept {
     return !hidden_matches.empty() && hidden_matching.empty();

@@ -109,6 +109,14 @@ void plan_expert_matches(work_plan& plan, const keyed_views& views_a, const keye
       random_stream stream(options.seed, "expert sample", fmt::format("{} / {}", block_text(prefix, layer), role));
       block.row_begin = stream.below(block.rows - block.row_count + 1);
       block.column_begin = stream.below(block.row_length - block.column_count + 1);
+      // B read through a recovered hidden-dimension permutation, as the blocks are.
+      const residual_map map = residual_map_for(role, block.rows, block.row_length, plan.hidden_order);
+      if (!map.rows.empty())
+        block.rows_b.assign(map.rows.begin() + static_cast<std::ptrdiff_t>(block.row_begin),
+                            map.rows.begin() + static_cast<std::ptrdiff_t>(block.row_begin + block.row_count));
+      if (!map.columns.empty())
+        block.columns_b.assign(map.columns.begin() + static_cast<std::ptrdiff_t>(block.column_begin),
+                               map.columns.begin() + static_cast<std::ptrdiff_t>(block.column_begin + block.column_count));
       request.blocks.push_back(block);
       usable.push_back(role);
     }

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <optional>
 #include <string_view>
 
 #include "core/error.hpp"
@@ -31,11 +30,8 @@ const side_view* single_view(const keyed_views& views, const std::string& role) 
 // this z (upper tail 10⁻³): weaker matchings leave B as it is.
 constexpr double apply_at_z = 3.090232306167813;
 
-enum class residual_axis { none, rows, columns, elements, rows_and_both_halves };
+}  // namespace
 
-// Where the residual (hidden) dimension runs in a canonical role (an MTP block's roles without
-// their "mtp." prefix): the columns of what reads the residual, the rows of what writes it, the
-// elements of norms and of output biases. GPT-2's Conv1D weights are stored [in, out].
 residual_axis axis_of(std::string_view role) {
   if (role.starts_with("mtp.")) role.remove_prefix(4);
   static const std::map<std::string_view, residual_axis> axes = {
@@ -83,64 +79,78 @@ residual_axis axis_of(std::string_view role) {
   return found == axes.end() ? residual_axis::none : found->second;
 }
 
-// B's view read through `order` (B dimension per A dimension), or nullopt when the pair's shape
-// does not have the residual dimension where its role says.
-std::optional<b_alignment> alignment_for(const tensor_pair& pair, const std::vector<std::uint32_t>& order) {
-  const auto& shape = pair.b.shape;
-  const std::uint64_t hidden = order.size();
-  b_alignment alignment;
-  alignment.b = {pair.b.file, pair.b.byte_offset, pair.b.type};
-  alignment.rows = shape.size() == 2 ? shape[0] : 1;
-  alignment.row_length = shape.size() == 2 ? shape[1] : shape.empty() ? 0 : shape[0];
-  const bool matrix = shape.size() == 2;
-  switch (axis_of(pair.key.role)) {
-    case residual_axis::none:
-      return std::nullopt;
-    case residual_axis::columns:
-      if (!matrix || alignment.row_length != hidden) return std::nullopt;
-      alignment.column_order = order;
-      break;
-    case residual_axis::rows:
-      if (!matrix || alignment.rows != hidden || !pair.rows_b.empty()) return std::nullopt;
-      alignment.row_order = order;
-      break;
-    case residual_axis::elements:
-      if (shape.size() != 1 || alignment.row_length != hidden) return std::nullopt;
-      alignment.column_order = order;
-      break;
-    case residual_axis::rows_and_both_halves:
-      if (!matrix || alignment.rows != hidden || alignment.row_length != 2 * hidden) return std::nullopt;
-      alignment.row_order = order;
-      alignment.column_order = order;
-      for (const std::uint32_t j : order) alignment.column_order.push_back(static_cast<std::uint32_t>(hidden + j));
-      break;
+namespace {
+
+// The permutation the matching recovered (B dimension per A dimension), or empty when it is not
+// significant at apply_at_z, not a permutation, or the identity.
+std::vector<std::uint32_t> recovered_order(const hidden_match_request& request, const hidden_match_result& result) {
+  if (!result.usable || result.ranked < 2 || result.combined.size() != request.hidden) return {};
+  if (result.spearman * std::sqrt(static_cast<double>(result.ranked) - 1) < apply_at_z) return {};
+  std::vector<std::uint32_t> order;
+  std::vector<bool> seen(request.hidden, false);
+  bool identity = true;
+  for (std::size_t d = 0; d < result.combined.size(); ++d) {
+    const std::int32_t j = result.combined[d];
+    if (j < 0 || static_cast<std::uint64_t>(j) >= request.hidden || seen[static_cast<std::size_t>(j)]) return {};
+    seen[static_cast<std::size_t>(j)] = true;
+    order.push_back(static_cast<std::uint32_t>(j));
+    identity = identity && order.back() == d;
   }
-  // A matched router's rows are the matched experts, in A's order (its blocks are one row each).
-  if (!pair.rows_b.empty()) alignment.row_order = pair.rows_b;
-  return alignment;
+  return identity ? std::vector<std::uint32_t>{} : order;
 }
 
 }  // namespace
 
+residual_map residual_map_for(std::string_view role, std::uint64_t rows, std::uint64_t row_length,
+                              const std::vector<std::uint32_t>& order) {
+  residual_map map;
+  const std::uint64_t hidden = order.size();
+  if (hidden == 0) return map;
+  switch (axis_of(role)) {
+    case residual_axis::none:
+      break;
+    case residual_axis::columns:
+      if (row_length == hidden) map.columns = order;
+      break;
+    case residual_axis::rows:
+      if (rows == hidden) map.rows = order;
+      break;
+    case residual_axis::elements:  // a vector, seen as one row or as one column
+      if (rows == 1 && row_length == hidden) map.columns = order;
+      if (row_length == 1 && rows == hidden) map.rows = order;
+      break;
+    case residual_axis::rows_and_both_halves:
+      if (rows == hidden) map.rows = order;
+      if (row_length == 2 * hidden) {
+        map.columns = order;
+        for (const std::uint32_t j : order) map.columns.push_back(static_cast<std::uint32_t>(hidden + j));
+      }
+      break;
+  }
+  return map;
+}
+
 void align_hidden_dimensions(work_plan& plan) {
   if (plan.hidden_matching.empty() || plan.hidden_matches.empty()) return;
+  if (plan.hidden_order.empty() || plan.hidden_matches.empty()) return;
   const auto& request = plan.hidden_matches.front();
-  const auto& result = plan.hidden_matching.front();
-  if (!result.usable || result.ranked < 2 || result.combined.size() != request.hidden) return;
-  if (result.spearman * std::sqrt(static_cast<double>(result.ranked) - 1) < apply_at_z) return;
-  std::vector<std::uint32_t> order;
-  bool identity = true;
-  for (std::size_t d = 0; d < result.combined.size(); ++d) {
-    if (result.combined[d] < 0 || static_cast<std::uint64_t>(result.combined[d]) >= request.hidden) return;
-    order.push_back(static_cast<std::uint32_t>(result.combined[d]));
-    identity = identity && order.back() == d;
-  }
-  if (identity) return;
+  const std::vector<std::uint32_t>& order = plan.hidden_order;
   for (auto& pair : plan.pairs) {
-    auto alignment = alignment_for(pair, order);
-    if (!alignment) continue;
+    const auto& shape = pair.b.shape;
+    if (shape.empty() || shape.size() > 2 || (pair.rows_b.empty() && pair.a.shape != shape)) continue;
+    b_alignment alignment;
+    alignment.b = {pair.b.file, pair.b.byte_offset, pair.b.type};
+    alignment.rows = shape.size() == 2 ? shape[0] : 1;
+    alignment.row_length = shape.back();
+    residual_map map = residual_map_for(pair.key.role, alignment.rows, alignment.row_length, order);
+    // A matched router's rows are the matched experts, in A's order (its blocks are one row each).
+    if (!pair.rows_b.empty()) map.rows = pair.rows_b;
+    else if (map.rows.empty() && map.columns.empty()) continue;
+    if (!pair.rows_b.empty() && map.columns.empty()) continue;
+    alignment.row_order = std::move(map.rows);
+    alignment.column_order = std::move(map.columns);
     pair.alignment = static_cast<std::int32_t>(plan.alignments.size());
-    plan.alignments.push_back(std::move(*alignment));
+    plan.alignments.push_back(std::move(alignment));
     pair.pairing = pair.pairing == "key" ? "hidden matching" : pair.pairing + ", hidden matching";
     // The matching chose the permutation on these rows: under the null they are biased towards
     // agreement, so the tensor's own permutation null leaves them out.
@@ -183,6 +193,7 @@ void plan_hidden_matches(work_plan& plan, const keyed_views& views_a, const keye
   if (results->size() != plan.hidden_matches.size())
     throw internal_error("plan_hidden_matches: one result per planned unit expected");
   plan.hidden_matching = *results;
+  if (!plan.hidden_matches.empty()) plan.hidden_order = recovered_order(plan.hidden_matches.front(), results->front());
 }
 
 }  // namespace lineage

@@ -57,6 +57,11 @@ void plan_cross_layers(work_plan& plan, const keyed_views& views_a, const keyed_
       request.sampled_rows.assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(wanted));
       std::sort(request.sampled_rows.begin(), request.sampled_rows.end());
     }
+    // B read through a recovered hidden-dimension permutation, as the blocks are.
+    residual_map map = residual_map_for(role, request.rows, request.row_length, plan.hidden_order);
+    for (const std::uint32_t r : request.sampled_rows)
+      if (!map.rows.empty()) request.rows_b.push_back(map.rows[r]);
+    request.columns_b = std::move(map.columns);
     plan.cross_layers.push_back(std::move(request));
   }
 }

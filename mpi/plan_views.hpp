@@ -66,6 +66,22 @@ void plan_neuron_matches(work_plan& plan, const keyed_views& views_a, const keye
 void plan_hidden_matches(work_plan& plan, const keyed_views& views_a, const keyed_views& views_b,
                          const null_options& options, const std::vector<hidden_match_result>* results);
 
+// Where the residual (hidden) dimension runs in a canonical role (an MTP block's roles without
+// their "mtp." prefix): the columns of what reads the residual, the rows of what writes it, the
+// elements of norms and output biases; eh_proj writes it (rows) and reads two residual-ordered
+// halves (columns). Table in plan_hidden.cpp.
+enum class residual_axis { none, rows, columns, elements, rows_and_both_halves };
+residual_axis axis_of(std::string_view role);
+
+// For a tensor of `role` seen as rows × row_length, B's row per A row and B's column per A column
+// under the hidden permutation `order` (B dimension per A dimension); each empty where the
+// residual dimension does not run (or its extent is not order.size()).
+struct residual_map {
+  std::vector<std::uint32_t> rows, columns;
+};
+residual_map residual_map_for(std::string_view role, std::uint64_t rows, std::uint64_t row_length,
+                              const std::vector<std::uint32_t>& order);
+
 // When the hidden matching the plan holds recovered a permutation (significant at z ≥ 3.09, i.e.
 // p ≤ 10⁻³ by the closed form, and not the identity), every pair whose role reads or writes the
 // residual stream reads B through it (tensor_pair::alignment), and the matched tensor's null

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/error.hpp"
+#include "shard/decode.hpp"
 #include "shard/kernel.hpp"
 
 namespace lineage {
@@ -64,6 +65,39 @@ std::vector<std::byte> gather(std::span<const std::byte> b, std::size_t size, co
 }
 
 }  // namespace
+
+bool block_reader::read_rows(int side, const element_location& first, std::uint64_t row_length,
+                             std::span<const std::uint32_t> rows, std::span<const std::uint32_t> columns, float* out) {
+  if (rows.empty()) return true;
+  const auto [low, high] = std::minmax_element(rows.begin(), rows.end());
+  const std::size_t size = dtype_size(first.type);
+  element_location start = first;
+  start.byte_offset += *low * row_length * size;
+  const mapped_range bytes = map(side, start, (*high - *low + 1) * row_length);
+  bool finite = true;
+  bool contiguous = !columns.empty() && columns.back() < row_length;
+  for (std::size_t k = 1; k < columns.size() && contiguous; ++k) contiguous = columns[k] == columns[0] + k;
+  std::vector<float> whole(columns.empty() || contiguous ? 0 : static_cast<std::size_t>(row_length));
+  for (const std::uint32_t r : rows) {
+    const std::byte* row = bytes.bytes().data() + (r - *low) * row_length * size;
+    if (columns.empty()) {
+      finite = decode_to_float(row, first.type, static_cast<std::size_t>(row_length), out) && finite;
+      out += row_length;
+      continue;
+    }
+    if (contiguous) {  // one segment of the row: decode just that
+      finite = decode_to_float(row + columns.front() * size, first.type, columns.size(), out) && finite;
+      out += columns.size();
+      continue;
+    }
+    finite = decode_to_float(row, first.type, whole.size(), whole.data()) && finite;
+    for (const std::uint32_t c : columns) {
+      if (c >= row_length) throw internal_error("read_rows: a column lies outside the tensor");
+      *out++ = whole[c];
+    }
+  }
+  return finite;
+}
 
 kernel_sums block_reader::compute(const work_block& block, const b_alignment* alignment) {
   const mapped_range range_a = map(0, block.a, block.elements);

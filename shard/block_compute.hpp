@@ -4,6 +4,7 @@
 // memory follows the unit being computed, not the model size.
 #include <filesystem>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "shard/block_stats.hpp"
@@ -26,6 +27,13 @@ class block_reader {
   // is read in A's order first (its columns; its rows too unless the request pairs rows
   // explicitly, as a matched router does).
   [[nodiscard]] null_samples compute(const null_request& request, const b_alignment* alignment = nullptr);
+
+  // Decodes rows `rows` of the [*, row_length] tensor of side 0 (A) or 1 (B) at `first` to float,
+  // each row's columns picked by `columns` (all, in order, when empty), into `out`:
+  // rows.size() × (columns.empty() ? row_length : columns.size()) floats. One mapping spans the
+  // rows. Returns false when a decoded value is not finite.
+  bool read_rows(int side, const element_location& first, std::uint64_t row_length,
+                 std::span<const std::uint32_t> rows, std::span<const std::uint32_t> columns, float* out);
 
   // Maps `elements` elements of side 0 (A) or 1 (B) starting at `location`, after checking the
   // file size.

@@ -20,15 +20,13 @@ struct centred_sample {
 centred_sample read_sample(block_reader& reader, int side, const cross_layer_request& request,
                            const element_location& first) {
   centred_sample sample;
-  std::vector<float> row(static_cast<std::size_t>(request.row_length));
-  const std::size_t size = dtype_size(first.type);
-  for (const std::uint32_t r : request.sampled_rows) {
-    element_location location = first;
-    location.byte_offset += r * request.row_length * size;
-    const mapped_range bytes = reader.map(side, location, request.row_length);
-    sample.finite = decode_to_float(bytes.bytes().data(), first.type, row.size(), row.data()) && sample.finite;
-    sample.values.insert(sample.values.end(), row.begin(), row.end());
-  }
+  const bool aligned = side == 1;
+  const auto& rows = aligned && !request.rows_b.empty() ? request.rows_b : request.sampled_rows;
+  const std::vector<std::uint32_t> none;
+  std::vector<float> values(static_cast<std::size_t>(request.sample_elements()));
+  sample.finite = reader.read_rows(side, first, request.row_length, rows, aligned ? request.columns_b : none,
+                                   values.data());
+  sample.values.assign(values.begin(), values.end());
   double total = 0;
   for (const double v : sample.values) total += v;
   sample.mean = total / static_cast<double>(sample.values.size());

@@ -19,6 +19,9 @@ struct cross_layer_request {
   std::vector<element_location> a, b;            // first element of each layer's tensor
   std::uint64_t rows = 0, row_length = 0;        // the common shape, as rows × row_length
   std::vector<std::uint32_t> sampled_rows;       // ascending
+  // When the plan recovered a hidden-dimension permutation: B's rows that meet the sampled rows
+  // and B's column for each column (empty: the same ones).
+  std::vector<std::uint32_t> rows_b, columns_b;
 
   [[nodiscard]] std::uint64_t sample_elements() const noexcept { return sampled_rows.size() * row_length; }
   [[nodiscard]] std::uint64_t cost() const noexcept {
@@ -27,7 +30,7 @@ struct cross_layer_request {
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
-    archive & role & layers_a & layers_b & a & b & rows & row_length & sampled_rows;
+    archive & role & layers_a & layers_b & a & b & rows & row_length & sampled_rows & rows_b & columns_b;
   }
 };
 

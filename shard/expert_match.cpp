@@ -9,7 +9,7 @@
 #include "core/error.hpp"
 #include "core/random_stream.hpp"
 #include "shard/block_compute.hpp"
-#include "shard/decode.hpp"
+#include "shard/matching_vectors.hpp"
 #include "shard/kernel.hpp"
 
 namespace lineage {
@@ -30,22 +30,22 @@ expert_samples read_samples(block_reader& reader, int side, const expert_match_r
   samples.length = static_cast<std::size_t>(request.sample_elements());
   samples.values.reserve(experts * samples.length);
   const double role_weight = 1.0 / std::sqrt(static_cast<double>(request.blocks.size()));
-  std::vector<float> row;
+  std::vector<float> read;
   std::vector<double> block_values;
   for (std::size_t e = 0; e < experts; ++e)
     for (std::size_t r = 0; r < request.blocks.size(); ++r) {
       const auto& block = request.blocks[r];
       const element_location& first = locations[e * request.blocks.size() + r];
-      const std::uint64_t size = dtype_size(first.type);
-      row.resize(static_cast<std::size_t>(block.column_count));
-      block_values.clear();
-      for (std::uint64_t i = block.row_begin; i < block.row_begin + block.row_count; ++i) {
-        element_location at = first;
-        at.byte_offset += (i * block.row_length + block.column_begin) * size;
-        const mapped_range bytes = reader.map(side, at, block.column_count);
-        samples.finite = decode_to_float(bytes.bytes().data(), first.type, row.size(), row.data()) && samples.finite;
-        block_values.insert(block_values.end(), row.begin(), row.end());
-      }
+      const bool aligned = side == 1;
+      const std::vector<std::uint32_t> rows = aligned && !block.rows_b.empty()
+                                                  ? block.rows_b
+                                                  : index_range(block.row_begin, block.row_count);
+      const std::vector<std::uint32_t> columns = aligned && !block.columns_b.empty()
+                                                     ? block.columns_b
+                                                     : index_range(block.column_begin, block.column_count);
+      read.resize(static_cast<std::size_t>(block.elements()));
+      samples.finite = reader.read_rows(side, first, block.row_length, rows, columns, read.data()) && samples.finite;
+      block_values.assign(read.begin(), read.end());
       double mean = 0;
       for (const double v : block_values) mean += v;
       mean /= static_cast<double>(block_values.size());

@@ -27,12 +27,15 @@ struct expert_sample_block {
   std::uint64_t rows = 0, row_length = 0;  // the tensor's shape as rows × row_length
   std::uint64_t row_begin = 0, row_count = 0;
   std::uint64_t column_begin = 0, column_count = 0;
+  // When the plan recovered a hidden-dimension permutation: B's rows and columns that meet the
+  // block's (empty: the same ones).
+  std::vector<std::uint32_t> rows_b, columns_b;
 
   [[nodiscard]] std::uint64_t elements() const noexcept { return row_count * column_count; }
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
-    archive & role & rows & row_length & row_begin & row_count & column_begin & column_count;
+    archive & role & rows & row_length & row_begin & row_count & column_begin & column_count & rows_b & columns_b;
   }
 };
 

@@ -21,8 +21,9 @@ hidden_match_result compute_hidden_match(std::uint32_t index, const hidden_match
     throw internal_error(fmt::format("hidden-dimension match on {}: malformed request", request.role));
   std::vector<double> combined;
   for (const std::uint64_t begin : {request.row_begin, request.row_begin + half}) {
-    const object_vectors a = read_column_objects(reader, 0, request.a, request.hidden, begin, half);
-    const object_vectors b = read_column_objects(reader, 1, request.b, request.hidden, begin, half);
+    const std::vector<std::uint32_t> rows = index_range(begin, half);
+    const object_vectors a = read_column_objects(reader, 0, request.a, request.hidden, rows);
+    const object_vectors b = read_column_objects(reader, 1, request.b, request.hidden, rows);
     if (!a.finite || !b.finite) {
       result.reason = fmt::format("non-finite values in the compared rows of {} in model {}", request.role,
                                   a.finite ? 'B' : 'A');

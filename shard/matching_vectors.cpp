@@ -5,7 +5,6 @@
 #include <numeric>
 
 #include "shard/block_compute.hpp"
-#include "shard/decode.hpp"
 #include "shard/kernel.hpp"
 
 namespace lineage {
@@ -24,37 +23,33 @@ void standardise(object_vectors& v, std::size_t objects) {
 }
 
 object_vectors read_row_objects(block_reader& reader, int side, const element_location& first, std::uint64_t rows,
-                                std::uint64_t row_length, std::uint64_t begin, std::uint64_t count) {
+                                std::uint64_t row_length, std::span<const std::uint32_t> columns) {
   object_vectors v;
-  v.length = static_cast<std::size_t>(count);
+  v.length = columns.size();
   v.values.resize(static_cast<std::size_t>(rows) * v.length);
-  const mapped_range bytes = reader.map(side, first, rows * row_length);
-  const std::size_t size = dtype_size(first.type);
-  for (std::uint64_t i = 0; i < rows; ++i)
-    v.finite = decode_to_float(bytes.bytes().data() + (i * row_length + begin) * size, first.type, v.length,
-                               v.values.data() + i * v.length) &&
-               v.finite;
+  const std::vector<std::uint32_t> all = index_range(0, rows);
+  v.finite = reader.read_rows(side, first, row_length, all, columns, v.values.data());
   standardise(v, static_cast<std::size_t>(rows));
   return v;
 }
 
 object_vectors read_column_objects(block_reader& reader, int side, const element_location& first,
-                                   std::uint64_t objects, std::uint64_t begin, std::uint64_t count) {
+                                   std::uint64_t objects, std::span<const std::uint32_t> rows) {
   object_vectors v;
-  v.length = static_cast<std::size_t>(count);
+  v.length = rows.size();
   v.values.resize(static_cast<std::size_t>(objects) * v.length);
-  element_location start = first;
-  start.byte_offset += begin * objects * dtype_size(first.type);
-  const mapped_range bytes = reader.map(side, start, count * objects);
-  std::vector<float> row(static_cast<std::size_t>(objects));
-  for (std::uint64_t r = 0; r < count; ++r) {
-    v.finite = decode_to_float(bytes.bytes().data() + r * objects * dtype_size(first.type), first.type, row.size(),
-                               row.data()) &&
-               v.finite;
-    for (std::size_t i = 0; i < row.size(); ++i) v.values[i * v.length + r] = row[i];
-  }
+  std::vector<float> block(rows.size() * static_cast<std::size_t>(objects));
+  v.finite = reader.read_rows(side, first, objects, rows, {}, block.data());
+  for (std::size_t r = 0; r < rows.size(); ++r)
+    for (std::size_t i = 0; i < objects; ++i) v.values[i * v.length + r] = block[r * objects + i];
   standardise(v, static_cast<std::size_t>(objects));
   return v;
+}
+
+std::vector<std::uint32_t> index_range(std::uint64_t begin, std::uint64_t count) {
+  std::vector<std::uint32_t> indices(static_cast<std::size_t>(count));
+  std::iota(indices.begin(), indices.end(), static_cast<std::uint32_t>(begin));
+  return indices;
 }
 
 std::vector<double> pearson_matrix(const object_vectors& a, std::size_t objects_a, const object_vectors& b,

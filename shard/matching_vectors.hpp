@@ -5,6 +5,7 @@
 // Spearman's correlation of two matchings, the test that a derivative's matchings agree.
 #include <cmath>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "core/random_stream.hpp"
@@ -26,14 +27,17 @@ struct object_vectors {
 void standardise(object_vectors& v, std::size_t objects);
 
 // Objects are the rows of a [rows, row_length] tensor starting at `first`; each row's vector is
-// its columns [begin, begin + count). Standardised.
+// its columns `columns` (in that order). Standardised.
 object_vectors read_row_objects(block_reader& reader, int side, const element_location& first, std::uint64_t rows,
-                                std::uint64_t row_length, std::uint64_t begin, std::uint64_t count);
+                                std::uint64_t row_length, std::span<const std::uint32_t> columns);
 
-// Objects are the columns of a [rows, objects] tensor starting at `first`; each column's vector is
-// its rows [begin, begin + count), read as one contiguous block and transposed. Standardised.
+// Objects are the columns of a [*, objects] tensor starting at `first`; each column's vector is
+// its rows `rows` (in that order), transposed. Standardised.
 object_vectors read_column_objects(block_reader& reader, int side, const element_location& first,
-                                   std::uint64_t objects, std::uint64_t begin, std::uint64_t count);
+                                   std::uint64_t objects, std::span<const std::uint32_t> rows);
+
+// begin, begin + 1, …, begin + count − 1: the contiguous positions a side reads without alignment.
+std::vector<std::uint32_t> index_range(std::uint64_t begin, std::uint64_t count);
 
 // objects_a × objects_b Pearson correlations (row kernel: the same bits on any rank).
 std::vector<double> pearson_matrix(const object_vectors& a, std::size_t objects_a, const object_vectors& b,

@@ -11,16 +11,22 @@
 namespace lineage {
 namespace {
 
-// gate_proj and up_proj [neurons, hidden]: each neuron is a row, compared on the request's columns.
-object_vectors read_rows(block_reader& reader, int side, const element_location& first, std::uint64_t neurons,
-                         const neuron_match_request& request) {
-  return read_row_objects(reader, side, first, neurons, request.hidden, request.column_begin, request.column_count);
+// The hidden dimensions side `side` compares.
+std::vector<std::uint32_t> compared_dimensions(int side, const neuron_match_request& request) {
+  if (side == 1 && !request.columns_b.empty()) return request.columns_b;
+  return index_range(request.column_begin, request.column_count);
 }
 
-// down_proj [hidden, neurons]: each neuron is a column, compared on the request's rows.
+// gate_proj and up_proj [neurons, hidden]: each neuron is a row, compared on the hidden dimensions.
+object_vectors read_rows(block_reader& reader, int side, const element_location& first, std::uint64_t neurons,
+                         const neuron_match_request& request) {
+  return read_row_objects(reader, side, first, neurons, request.hidden, compared_dimensions(side, request));
+}
+
+// down_proj [hidden, neurons]: each neuron is a column, compared on the hidden dimensions (rows).
 object_vectors read_columns(block_reader& reader, int side, const element_location& first, std::uint64_t neurons,
                             const neuron_match_request& request) {
-  return read_column_objects(reader, side, first, neurons, request.column_begin, request.column_count);
+  return read_column_objects(reader, side, first, neurons, compared_dimensions(side, request));
 }
 
 }  // namespace
@@ -30,7 +36,8 @@ neuron_match_result compute_neuron_match(std::uint32_t index, const neuron_match
   neuron_match_result result;
   result.request = index;
   const std::size_t na = static_cast<std::size_t>(request.neurons_a), nb = static_cast<std::size_t>(request.neurons_b);
-  if (na < 2 || nb < 2 || request.column_count == 0 || request.column_begin + request.column_count > request.hidden)
+  if (na < 2 || nb < 2 || request.column_count == 0 || request.column_begin + request.column_count > request.hidden ||
+      (!request.columns_b.empty() && request.columns_b.size() != request.column_count))
     throw internal_error(fmt::format("neuron match of layer {} {}: malformed request", request.layer, request.group));
   const object_vectors gate_a = read_rows(reader, 0, request.gate_a, na, request);
   const object_vectors gate_b = read_rows(reader, 1, request.gate_b, nb, request);

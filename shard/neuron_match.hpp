@@ -9,8 +9,8 @@
 // matchings recover the same correspondence; for unrelated models they are two unrelated
 // permutations, and the Spearman correlation of the two matched orders is ≈ N(0, 1/(n − 1)). The
 // similarities use one fixed block of hidden dimensions (columns of gate/up, rows of down), the
-// same in both models, so the hidden dimensions must be aligned (a hidden-dimension permutation
-// is recovered first; issue 4, point 2).
+// same in both models, or their images in B under the hidden-dimension permutation the plan
+// recovered (hidden_match.hpp).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -27,6 +27,9 @@ struct neuron_match_request {
   element_location gate_a, up_a, down_a, gate_b, up_b, down_b;
   std::uint64_t neurons_a = 0, neurons_b = 0, hidden = 0;
   std::uint64_t column_begin = 0, column_count = 0;  // the hidden dimensions compared
+  // B's hidden dimensions that meet A's [column_begin, column_begin + column_count), when the plan
+  // recovered a hidden-dimension permutation (empty: the same ones).
+  std::vector<std::uint32_t> columns_b;
   std::uint32_t permutations = 0;                    // Spearman's exact permutation null (0: none)
   std::uint64_t seed = 0;
 
@@ -38,7 +41,7 @@ struct neuron_match_request {
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
     archive & layer & group & gate_a & up_a & down_a & gate_b & up_b & down_b & neurons_a & neurons_b & hidden &
-        column_begin & column_count & permutations & seed;
+        column_begin & column_count & columns_b & permutations & seed;
   }
 };
 

@@ -2,8 +2,8 @@
 # (embedding and lm_head columns, the columns of every layer that reads the residual, the rows of
 # those that write it, the norm weights: the function is unchanged) and then fine-tuned hides from
 # every element-aligned statistic; the hidden matching on the embedding recovers the recorded
-# permutation and the other statistics read B through it (the same bits on 2 and 3 ranks); an
-# unrelated model is not flagged and nothing is applied to it.
+# permutation and the other statistics read B through it (the same bits on 2 and 3 ranks), neuron
+# and expert matching included; an unrelated model is not flagged and nothing is applied to it.
 source "$(dirname "$0")/common.sh"
 e2e_begin hidden_matching
 
@@ -32,6 +32,26 @@ note "permuted, not fine-tuned: every tensor equal once aligned, derived (never 
 compare 2 A permuted -o out-permuted-only "${FEW_PERMUTATIONS[@]}"
 check check_verdict.py out-permuted-only derived
 check check_hidden.py out-permuted-only --permuted permuted --significant
+
+note "hidden dimension and MLP neurons permuted, then fine-tuned: neuron matching reads B through the recovered permutation"
+synth derive --from permuted -o permuted-neurons --kind permute-neurons --seed 5
+synth derive --from permuted-neurons -o permuted-neurons-drifted --kind drift --scale 0.3 --seed 6
+compare 2 A permuted-neurons-drifted -o out-neurons "${FEW_PERMUTATIONS[@]}"
+check check_verdict.py out-neurons derived --max-p 1e-10
+check check_hidden.py out-neurons --permuted permuted-neurons-drifted
+check check_neurons.py out-neurons --permuted permuted-neurons-drifted --significant --blind-mlp
+
+note "MoE, hidden dimension and experts permuted, then fine-tuned: experts matched through the permutation"
+MOE=(--layers 3 --hidden 64 --intermediate 128 --heads 4 --kv-heads 2 --vocab 256 --experts 4
+  --expert-intermediate 64 --shared-experts 1 --dense-layers 1)
+synth independent --seed 83 "${MOE[@]}" -o M
+synth derive --from M -o M-hidden --kind permute-hidden --seed 7
+synth derive --from M-hidden -o M-experts --kind permute-experts --seed 8
+synth derive --from M-experts -o M-drifted --kind drift --scale 0.3 --seed 9
+compare 2 M M-drifted -o out-moe --permutations-experts 20 "${FEW_PERMUTATIONS[@]}"
+check check_verdict.py out-moe derived --max-p 1e-10
+check check_hidden.py out-moe --permuted M-drifted --significant
+check check_experts.py out-moe --permuted M-drifted
 
 note "unrelated: hidden matching not significant, nothing applied"
 compare 2 A unrelated -o out-unrelated "${FEW_PERMUTATIONS[@]}"
