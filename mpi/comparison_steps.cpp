@@ -1,6 +1,7 @@
 #include "mpi/comparison_steps.hpp"
 
 #include <filesystem>
+#include <optional>
 
 #include "shard/block_compute.hpp"
 #include "shard/checkpoint.hpp"
@@ -60,6 +61,22 @@ work_plan plan_after_matching(const compare_config& config, int ranks, const wor
   return plan_comparison(config, ranks, {plan.hidden_matches.empty() ? nullptr : &plan.hidden_matching, &experts});
 }
 
+null_samples compute_null(const work_plan& plan, std::size_t index, block_reader& reader) {
+  const null_request& request = plan.nulls.at(index);
+  const auto alignment = [&](std::int32_t at) -> const b_alignment* {
+    return at < 0 ? nullptr : &plan.alignments.at(static_cast<std::size_t>(at));
+  };
+  std::optional<block_reader::norm_source> norm;
+  if (request.norm_pair != null_request::no_norm) {
+    const tensor_pair& pair = plan.pairs.at(request.norm_pair);
+    norm = block_reader::norm_source{{pair.a.file, pair.a.byte_offset, pair.a.type},
+                                     {pair.b.file, pair.b.byte_offset, pair.b.type},
+                                     pair.a.elements,
+                                     alignment(pair.alignment)};
+  }
+  return reader.compute(request, alignment(plan.pairs.at(request.pair).alignment), norm ? &*norm : nullptr);
+}
+
 rank_results compute_share(const work_plan& plan, int rank) {
   block_reader reader(as_paths(plan.model_a.files), as_paths(plan.model_b.files));
   const auto first = plan.rank_first_block.at(static_cast<std::size_t>(rank));
@@ -73,8 +90,7 @@ rank_results compute_share(const work_plan& plan, int rank) {
     results.blocks.push_back(
         {i, pair_moments::from_block(reader.compute(plan.blocks[i], alignment(plan.blocks[i].alignment)))});
   for (std::size_t i = 0; i < plan.nulls.size(); ++i)
-    if (plan.null_rank[i] == static_cast<std::uint32_t>(rank))
-      results.nulls.push_back(reader.compute(plan.nulls[i], alignment(plan.pairs.at(plan.nulls[i].pair).alignment)));
+    if (plan.null_rank[i] == static_cast<std::uint32_t>(rank)) results.nulls.push_back(compute_null(plan, i, reader));
   for (std::size_t i = 0; i < plan.cross_layers.size(); ++i)
     if (plan.cross_layer_rank[i] == static_cast<std::uint32_t>(rank))
       results.cross_layers.push_back(compute_cross_layer(static_cast<std::uint32_t>(i), plan.cross_layers[i], reader));

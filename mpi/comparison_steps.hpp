@@ -8,6 +8,7 @@
 #include "mpi/plan.hpp"
 #include "reduce/block_results.hpp"
 #include "reduce/report_model.hpp"
+#include "shard/block_compute.hpp"
 
 namespace lineage {
 
@@ -31,6 +32,10 @@ rank_results compute_matching_share(const work_plan& plan, int rank);
 // results of earlier phases come from `plan`.
 work_plan plan_after_matching(const compare_config& config, int ranks, const work_plan& plan,
                               const std::vector<rank_results>& per_rank);
+
+// Null `index` of the plan: B read through its pair's alignment, the rows folded with the norm
+// the request names (read through that pair's alignment).
+null_samples compute_null(const work_plan& plan, std::size_t index, block_reader& reader);
 
 // The blocks, nulls, cross-layer and neuron-matching units the plan gives to `rank`.
 rank_results compute_share(const work_plan& plan, int rank);

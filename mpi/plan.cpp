@@ -80,6 +80,8 @@ std::optional<tensor_pair> matched_router(const expert_pairing& matched, const t
 // One null per pair with at least two units to permute.
 void plan_nulls(work_plan& plan, const null_options& options) {
   const std::uint64_t job_seed = mixed_job_seed(options.seed);
+  std::map<tensor_key, std::uint32_t> pair_of;
+  for (std::size_t p = 0; p < plan.pairs.size(); ++p) pair_of[plan.pairs[p].key] = static_cast<std::uint32_t>(p);
   for (std::size_t p = 0; p < plan.pairs.size(); ++p) {
     const auto& pair = plan.pairs[p];
     null_request request;
@@ -98,6 +100,15 @@ void plan_nulls(work_plan& plan, const null_options& options) {
     request.exclude_begin = pair.exclude_begin;
     request.exclude_end = pair.exclude_end;
     request.permutations = request.row_length > 1 ? options.permutations_matrix : options.permutations_vector;
+    // Matrices: row directions too, folded with the norm the layer reads when both models have it
+    // as a vector of the row length.
+    request.directions = request.row_length > 1;
+    if (const std::string norm = norm_read_by(pair.key.role); request.directions && !norm.empty())
+      if (const auto found = pair_of.find({pair.key.layer, norm, -1}); found != pair_of.end()) {
+        const auto& norm_pair = plan.pairs[found->second];
+        const std::vector<std::uint64_t> vector_shape{request.row_length};
+        if (norm_pair.a.shape == vector_shape && norm_pair.b.shape == vector_shape) request.norm_pair = found->second;
+      }
     request.seed = job_seed ^ fnv1a_64(key_text(pair.key));
     if (request.tested_units() < 2 || request.row_length == 0 || request.permutations == 0) continue;
     plan.nulls.push_back(request);

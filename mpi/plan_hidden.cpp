@@ -79,6 +79,33 @@ residual_axis axis_of(std::string_view role) {
   return found == axes.end() ? residual_axis::none : found->second;
 }
 
+std::string norm_read_by(std::string_view role) {
+  std::string prefix;
+  if (role.starts_with("mtp.")) {
+    prefix = "mtp.";
+    role.remove_prefix(4);
+  }
+  static const std::map<std::string_view, std::string_view> norms = {
+      {"self_attn.q_proj.weight", "input_layernorm.weight"},
+      {"self_attn.k_proj.weight", "input_layernorm.weight"},
+      {"self_attn.v_proj.weight", "input_layernorm.weight"},
+      {"self_attn.q_a_proj.weight", "input_layernorm.weight"},
+      {"self_attn.kv_a_proj_with_mqa.weight", "input_layernorm.weight"},
+      {"mlp.gate_proj.weight", "post_attention_layernorm.weight"},
+      {"mlp.up_proj.weight", "post_attention_layernorm.weight"},
+      {"mlp.experts.gate_proj.weight", "post_attention_layernorm.weight"},
+      {"mlp.experts.up_proj.weight", "post_attention_layernorm.weight"},
+      {"mlp.shared_experts.gate_proj.weight", "post_attention_layernorm.weight"},
+      {"mlp.shared_experts.up_proj.weight", "post_attention_layernorm.weight"},
+      {"mlp.router.weight", "post_attention_layernorm.weight"},
+      {"mlp.shared_expert_gate.weight", "post_attention_layernorm.weight"},
+      {"lm_head.weight", "norm.weight"},
+      {"shared_head.head.weight", "shared_head.norm.weight"},
+  };
+  const auto found = norms.find(role);
+  return found == norms.end() ? std::string() : prefix + std::string(found->second);
+}
+
 namespace {
 
 // The permutation the matching recovered (B dimension per A dimension), or empty when it is not

@@ -73,6 +73,12 @@ void plan_hidden_matches(work_plan& plan, const keyed_views& views_a, const keye
 enum class residual_axis { none, rows, columns, elements, rows_and_both_halves };
 residual_axis axis_of(std::string_view role);
 
+// The norm weight (a role of the same layer) whose output a linear layer of `role` reads: the
+// input norm for q/k/v, the post-attention norm for the MLP's gate/up and the router, the final
+// norm for lm_head; "" for the rest. Rescaling that norm against the layer's columns keeps the
+// function, so their product is what the direction statistic compares.
+std::string norm_read_by(std::string_view role);
+
 // For a tensor of `role` seen as rows × row_length, B's row per A row and B's column per A column
 // under the hidden permutation `order` (B dimension per A dimension); each empty where the
 // residual dimension does not run (or its extent is not order.size()).

@@ -407,7 +407,6 @@ evidence_summary assess_evidence(const comparison_report& report, double alpha) 
       "allows dropped and repeated layers"};
   verdict.invariances_not_tested = {
       "permutation of attention heads",
-      "rescaling of norm weights against the following linear layers",
       "vocabulary changes (embedding rows of shared tokens)"};
   const bool neurons = std::any_of(report.neuron_matching.begin(), report.neuron_matching.end(),
                                    [](const neuron_matching_figures& m) { return m.available; });
@@ -415,6 +414,12 @@ evidence_summary assess_evidence(const comparison_report& report, double alpha) 
       .push_back(neurons ? "permutation of MLP neurons (dense and shared-expert MLPs; with the hidden dimensions "
                            "aligned): matchings by gate_proj and by up_proj rows compared by Spearman correlation"
                          : "permutation of MLP neurons (no MLP was matched)");
+  const bool folded = std::any_of(report.tensors.begin(), report.tensors.end(),
+                                  [](const tensor_result& t) { return t.null.available && t.null.folded; });
+  (folded ? verdict.invariances_tested : verdict.invariances_not_tested)
+      .push_back(folded ? "rescaling of a norm weight against the linear layers that read it, and of their rows: "
+                          "those layers are tested by the row directions of the norm-folded matrix"
+                        : "rescaling of norm weights against the layers that read them (no such pair had a null)");
   const bool hidden = std::any_of(report.hidden_matching.begin(), report.hidden_matching.end(),
                                   [](const hidden_matching_figures& m) { return m.available; });
   (hidden ? verdict.invariances_tested : verdict.invariances_not_tested)

@@ -18,6 +18,18 @@ struct statistic_null {
 // Mean, sd (n − 1), quantiles and extremes of `samples` (non-empty).
 statistic_null summarise(const std::vector<double>& samples);
 
+// The permutation test of a statistic that is a sum over many rows (T, D): the randomized p
+// (#{null > obs} + U·(1 + #{null = obs})) / (1 + K), exactly uniform for unrelated tensors; beyond
+// every null sample, (1/(1 + K))·P(Z > z)/P(Z > z_max), the normal tail resolving how far beyond.
+struct sum_test {
+  double p_permutation = 1;  // (1 + #{null ≥ observed}) / (1 + K)
+  double p_value = 1;        // at least the smallest positive double
+  double log10_p_value = 0;  // exact where p_value would underflow
+  double z = 0, p_tail = 1;  // (observed − null mean) / null sd and its normal tail
+  bool beyond_all = false;
+};
+sum_test test_sum(double observed, const std::vector<double>& null, double u);
+
 struct null_figures {
   bool available = false;
   std::string reason;            // why not: "non-finite values", "fewer than two units to permute", ...
@@ -50,6 +62,21 @@ struct null_figures {
   bool subset = false;
   std::uint64_t tested_units = 0;       // rows (or elements) entering the test
   double tested_cosine = NAN, tested_pearson = NAN;
+
+  // Matrices: the scale-invariant test of row directions (null_samples::direction_*): the mean
+  // cosine of matching rows, folded with the norm weight the layer reads (`folded`), against the
+  // same row permutations. For a folded matrix this is the tensor's test: p_permutation, p_value,
+  // log10_p_value, z, p_tail and beyond_all above are the direction test's, `test` says so, and
+  // the test of T (which a norm rescaled against the matrix's columns would hide) keeps its
+  // p-value and z in products_p_value and products_z.
+  bool directions = false, folded = false;
+  std::string test = "products";      // "products" (T) or "row directions"
+  double direction_cosine = NAN;        // D / rows tested
+  statistic_null direction_null;        // of D / rows under the permutations
+  std::vector<double> direction_samples;  // D / rows, per permutation
+  double direction_z = 0;
+  double direction_p = 1;               // randomized p with the normal tail beyond every sample
+  double products_p_value = 1, products_z = 0;
 };
 
 // `observed_pearson` is the pair's reported Pearson (from the merged moments); `alpha` decides

@@ -19,6 +19,15 @@ void write_null_columns(const h5_group& group, const std::vector<tensor_result>&
   group.write_column("null_subset", column(rows, [](const row& r) -> i64 { return r.null.subset; }));
   group.write_column("null_tested_units", column(rows, [](const row& r) -> std::uint64_t { return r.null.tested_units; }));
   group.write_column("null_tested_pearson", column(rows, [](const row& r) { return r.null.tested_pearson; }));
+  // Row directions (matrices; NaN elsewhere).
+  const auto direction = [](double null_figures::*field) {
+    return [field](const row& r) { return r.null.available && r.null.directions ? r.null.*field : NAN; };
+  };
+  group.write_column("direction_cosine", column(rows, direction(&null_figures::direction_cosine)));
+  group.write_column("direction_z", column(rows, direction(&null_figures::direction_z)));
+  group.write_column("direction_p", column(rows, direction(&null_figures::direction_p)));
+  group.write_column("direction_folded", column(rows, [](const row& r) -> i64 { return r.null.folded; }));
+  group.write_column("null_test", column(rows, [](const row& r) { return r.null.test; }));
   const auto when_available = [](double (*get)(const null_figures&)) {
     return [get](const row& r) { return r.null.available ? get(r.null) : NAN; };
   };
@@ -49,8 +58,13 @@ void write_null_columns(const h5_group& group, const std::vector<tensor_result>&
 void write_null_samples(const h5_group& root, const comparison_report& report) {
   const h5_group group = root.create_group("nulls");
   std::vector<std::uint64_t> offsets{0};
-  std::vector<double> cosine, pearson, rel_l2;
+  std::vector<double> cosine, pearson, rel_l2, direction;
   for (const auto& t : report.tensors) {
+    // Row directions beside each matrix's samples (NaN where the null has none).
+    if (t.null.direction_samples.size() == t.null.cosine_samples.size())
+      direction.insert(direction.end(), t.null.direction_samples.begin(), t.null.direction_samples.end());
+    else
+      direction.insert(direction.end(), t.null.cosine_samples.size(), NAN);
     cosine.insert(cosine.end(), t.null.cosine_samples.begin(), t.null.cosine_samples.end());
     pearson.insert(pearson.end(), t.null.pearson_samples.begin(), t.null.pearson_samples.end());
     rel_l2.insert(rel_l2.end(), t.null.rel_l2_samples.begin(), t.null.rel_l2_samples.end());
@@ -60,6 +74,7 @@ void write_null_samples(const h5_group& root, const comparison_report& report) {
   group.write_column("cosine", std::span<const double>(cosine));
   group.write_column("pearson", std::span<const double>(pearson));
   group.write_column("rel_l2", std::span<const double>(rel_l2));
+  group.write_column("direction", std::span<const double>(direction));
 }
 
 void write_groups(const h5_group& group, const std::vector<group_evidence>& rows, bool family) {

@@ -52,6 +52,15 @@ json null_json(const null_figures& f) {
                 {"p_tail", number(f.p_tail)},
                 {"beyond_all", f.beyond_all},
                 {"subset", f.subset}});
+    out["test"] = f.test;
+    if (f.directions)
+      out["directions"] = {{"folded", f.folded},
+                           {"cosine", number(f.direction_cosine)},
+                           {"null", summary(f.direction_null)},
+                           {"z", number(f.direction_z)},
+                           {"p_value", number(f.direction_p)},
+                           {"products_p_value", number(f.products_p_value)},
+                           {"products_z", number(f.products_z)}};
     if (f.subset)
       out.update({{"tested_units", f.tested_units},
                   {"tested_cosine", number(f.tested_cosine)},

@@ -113,13 +113,28 @@ kernel_sums block_reader::compute(const work_block& block, const b_alignment* al
                             block.elements);
 }
 
-null_samples block_reader::compute(const null_request& request, const b_alignment* alignment) {
+null_samples block_reader::compute(const null_request& request, const b_alignment* alignment,
+                                   const norm_source* norm) {
+  std::vector<float> norm_a, norm_b;
+  if (norm != nullptr) {
+    norm_a.resize(static_cast<std::size_t>(norm->elements));
+    norm_b.resize(norm_a.size());
+    const std::vector<std::uint32_t> first_row{0};
+    const std::span<const std::uint32_t> in_order;
+    bool finite = read_rows(0, norm->a, norm->elements, first_row, in_order, norm_a.data());
+    finite = read_rows(1, norm->b, norm->elements, first_row,
+                       norm->alignment != nullptr ? std::span<const std::uint32_t>(norm->alignment->column_order)
+                                                  : in_order,
+                       norm_b.data()) &&
+             finite;
+    if (!finite) norm_a.clear(), norm_b.clear();  // a non-finite norm: directions unfolded
+  }
   const mapped_range range_a = map(0, request.a, request.elements_a());
   const mapped_range range_b = map(1, request.b, request.elements_b());
-  if (alignment == nullptr) return compute_permutation_null(request, range_a.bytes(), range_b.bytes());
+  if (alignment == nullptr) return compute_permutation_null(request, range_a.bytes(), range_b.bytes(), norm_a, norm_b);
   const std::vector<std::byte> aligned = gather(range_b.bytes(), dtype_size(request.b.type), *alignment, 0,
                                                 request.elements_b(), !request.explicit_pairs());
-  return compute_permutation_null(request, range_a.bytes(), aligned);
+  return compute_permutation_null(request, range_a.bytes(), aligned, norm_a, norm_b);
 }
 
 }  // namespace lineage

@@ -26,7 +26,15 @@ class block_reader {
   // The permutation null of a whole tensor pair (same errors as compute()). With an alignment, B
   // is read in A's order first (its columns; its rows too unless the request pairs rows
   // explicitly, as a matched router does).
-  [[nodiscard]] null_samples compute(const null_request& request, const b_alignment* alignment = nullptr);
+  // `norm` (the pair named by request.norm_pair, with its alignment) supplies the norm weights the
+  // direction statistic folds the rows with.
+  struct norm_source {
+    element_location a, b;
+    std::uint64_t elements = 0;
+    const b_alignment* alignment = nullptr;
+  };
+  [[nodiscard]] null_samples compute(const null_request& request, const b_alignment* alignment = nullptr,
+                                     const norm_source* norm = nullptr);
 
   // Decodes rows `rows` of the [*, row_length] tensor of side 0 (A) or 1 (B) at `first` to float,
   // each row's columns picked by `columns` (all, in order, when empty), into `out`:

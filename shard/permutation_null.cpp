@@ -54,8 +54,23 @@ class row_source {
 
 }  // namespace
 
+namespace {
+
+// ‖row ∘ fold‖ (fold empty: ‖row‖), in double.
+double folded_norm(const float* row, std::span<const float> fold, std::size_t length) {
+  double squares = 0;
+  for (std::size_t j = 0; j < length; ++j) {
+    const double v = fold.empty() ? row[j] : static_cast<double>(row[j]) * fold[j];
+    squares += v * v;
+  }
+  return std::sqrt(squares);
+}
+
+}  // namespace
+
 null_samples compute_permutation_null(const null_request& request, std::span<const std::byte> a,
-                                      std::span<const std::byte> b) {
+                                      std::span<const std::byte> b, std::span<const float> norm_a,
+                                      std::span<const float> norm_b) {
   null_samples out;
   out.pair = request.pair;
   const std::size_t length = static_cast<std::size_t>(request.row_length);
@@ -92,6 +107,26 @@ null_samples compute_permutation_null(const null_request& request, std::span<con
   const std::size_t n = index_a.size();
   const row_dot_function row_dot = best_kernel().row_dot;
 
+  // Row directions: norms of the (folded) rows, and A's rows folded with g_A ∘ g_B, so that
+  // ⟨a ∘ g_A ∘ g_B, b⟩ = ⟨a ∘ g_A, b ∘ g_B⟩. Without a fold the dot of T serves D too.
+  out.directions = request.directions && length > 1;
+  out.folded = out.directions && norm_a.size() == length && norm_b.size() == length;
+  if (out.directions && (!norm_a.empty() || !norm_b.empty()) && !out.folded)
+    throw internal_error("permutation null: norm weights of the wrong length");
+  std::vector<double> direction_norm_a, direction_norm_b;
+  std::vector<float> both_norms;
+  if (out.directions) {
+    const std::span<const float> no_fold;
+    for (std::size_t i = 0; i < n; ++i)
+      direction_norm_a.push_back(folded_norm(rows_a.row(index_a[i]), out.folded ? norm_a : no_fold, length));
+    direction_norm_b.assign(static_cast<std::size_t>(rows_b_total), 0.0);
+    for (std::size_t i = 0; i < n; ++i)
+      direction_norm_b[index_b[i]] = folded_norm(rows_b.row(index_b[i]), out.folded ? norm_b : no_fold, length);
+    if (out.folded)
+      for (std::size_t j = 0; j < length; ++j) both_norms.push_back(norm_a[j] * norm_b[j]);
+  }
+  std::vector<float> folded_row(out.folded ? length : 0);
+
   if (out.subset) {
     // The moments of the tested pairs, in the block kernel's own arithmetic, unit by unit in order.
     const std::size_t size_a = dtype_size(request.a.type), size_b = dtype_size(request.b.type);
@@ -109,8 +144,9 @@ null_samples compute_permutation_null(const null_request& request, std::span<con
   // T for a batch of permutations at once, so that each row of A is read once per batch (B's rows
   // come in random order either way). Every T still sums its rows in order 0..n−1: batching does
   // not change a bit. A null pointer stands for the identity.
-  const auto statistics = [&](const std::vector<const std::uint32_t*>& batch, double* totals) {
+  const auto statistics = [&](const std::vector<const std::uint32_t*>& batch, double* totals, double* directions) {
     std::fill(totals, totals + batch.size(), 0.0);
+    if (out.directions) std::fill(directions, directions + batch.size(), 0.0);
     if (length == 1 && rows_a.decoded() && rows_b.decoded()) {
       // Vectors: one product per element, in double (exact for float inputs).
       const float* x = rows_a.row(0);
@@ -123,22 +159,33 @@ null_samples compute_permutation_null(const null_request& request, std::span<con
     }
     for (std::size_t i = 0; i < n; ++i) {
       const float* x = rows_a.row(index_a[i]);
+      if (out.folded)
+        for (std::size_t j = 0; j < length; ++j) folded_row[j] = x[j] * both_norms[j];
       for (std::size_t k = 0; k < batch.size(); ++k) {
         const std::uint32_t* permutation = batch[k];
         // B's rows come in random order: fetch the next one while this one is summed.
         if (permutation && k + 1 < batch.size() && batch[k + 1]) rows_b.prefetch(index_b[batch[k + 1][i]]);
-        totals[k] += row_dot(x, rows_b.row(index_b[permutation ? permutation[i] : i]), length);
+        const std::uint32_t row_b = index_b[permutation ? permutation[i] : i];
+        const float* y = rows_b.row(row_b);
+        const double dot = row_dot(x, y, length);
+        totals[k] += dot;
+        if (!out.directions) continue;
+        const double scale = direction_norm_a[i] * direction_norm_b[row_b];
+        if (scale > 0) directions[k] += (out.folded ? row_dot(folded_row.data(), y, length) : dot) / scale;
       }
     }
   };
 
-  double observed = 0;
-  statistics({nullptr}, &observed);
+  double observed = 0, direction_observed = 0;
+  statistics({nullptr}, &observed, &direction_observed);
   out.observed = observed;
+  out.direction_observed = direction_observed;
   constexpr std::uint32_t batch_size = 8;
   random_stream stream(request.seed, "permutation null", "rows");
   std::vector<std::vector<std::uint32_t>> permutations(batch_size, std::vector<std::uint32_t>(n));
   out.t.resize(request.permutations);
+  if (out.directions) out.direction_t.resize(request.permutations);
+  std::vector<double> direction_batch(batch_size);
   for (std::uint32_t first = 0; first < request.permutations; first += batch_size) {
     const std::uint32_t count = std::min(batch_size, request.permutations - first);
     std::vector<const std::uint32_t*> batch;
@@ -146,7 +193,8 @@ null_samples compute_permutation_null(const null_request& request, std::span<con
       random_permutation(stream, permutations[k]);
       batch.push_back(permutations[k].data());
     }
-    statistics(batch, out.t.data() + first);
+    statistics(batch, out.t.data() + first, direction_batch.data());
+    if (out.directions) std::copy_n(direction_batch.begin(), count, out.direction_t.begin() + first);
   }
   out.randomizer = 1 - stream.uniform();
   out.usable = true;

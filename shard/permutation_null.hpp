@@ -31,6 +31,12 @@ struct null_request {
   std::uint64_t exclude_begin = 0, exclude_end = 0;
   std::vector<std::uint32_t> rows_a, rows_b;
   std::uint64_t tensor_rows_a = 0, tensor_rows_b = 0;
+  // Matrices: also the scale-invariant statistic of row directions (see null_samples::direction_*),
+  // on rows folded with the norm weight that the tensor reads when `norm_pair` names that norm's
+  // pair (the layer's input or post-attention norm; no_norm otherwise).
+  static constexpr std::uint32_t no_norm = 0xffffffffu;
+  bool directions = false;
+  std::uint32_t norm_pair = no_norm;
 
   [[nodiscard]] bool explicit_pairs() const noexcept { return !rows_a.empty(); }
   [[nodiscard]] bool tests_subset() const noexcept { return explicit_pairs() || exclude_end > exclude_begin; }
@@ -53,7 +59,7 @@ struct null_request {
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
     archive & pair & a & b & rows & row_length & permutations & seed & exclude_begin & exclude_end & rows_a &
-        rows_b & tensor_rows_a & tensor_rows_b;
+        rows_b & tensor_rows_a & tensor_rows_b & directions & norm_pair;
   }
 };
 
@@ -69,16 +75,29 @@ struct null_samples {
   bool subset = false;
   pair_moments tested;
   std::uint64_t tested_units = 0;
+  // Row directions (requests with `directions`): D = Σᵢ cos(âᵢ, b̂ᵢ) over the tested rows, where a
+  // row is folded with its norm weight (aᵢ ∘ g_A) when the request names one. D does not change
+  // when B's rows are rescaled (v against o, up against down) or a norm weight is rescaled against
+  // the columns that read it, both of which leave the function unchanged; D_π under the same
+  // permutations as T.
+  bool directions = false;
+  bool folded = false;             // rows folded with the norm weight
+  double direction_observed = 0;
+  std::vector<double> direction_t;
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
-    archive & pair & usable & reason & observed & t & randomizer & subset & tested & tested_units;
+    archive & pair & usable & reason & observed & t & randomizer & subset & tested & tested_units & directions &
+        folded & direction_observed & direction_t;
   }
 };
 
-// `a` and `b` are the whole tensors' bytes (elements_a() and elements_b() elements). Deterministic: the same request gives the same bits on
-// any rank.
+// `a` and `b` are the whole tensors' bytes (elements_a() and elements_b() elements); `norm_a` and
+// `norm_b` the norm weights the rows are folded with for the direction statistic (row_length
+// values each, B's in A's order; empty: not folded). Deterministic: the same request gives the
+// same bits on any rank.
 null_samples compute_permutation_null(const null_request& request, std::span<const std::byte> a,
-                                      std::span<const std::byte> b);
+                                      std::span<const std::byte> b, std::span<const float> norm_a = {},
+                                      std::span<const float> norm_b = {});
 
 }  // namespace lineage

@@ -94,6 +94,18 @@ def key_text(tensor):
     return text
 
 
+def norm_read_by(name):
+    """The generator's norm weight that the linear layer `name` reads (Llama names)."""
+    for reader, norm in ((".self_attn.q_proj.weight", ".input_layernorm.weight"),
+                         (".self_attn.k_proj.weight", ".input_layernorm.weight"),
+                         (".self_attn.v_proj.weight", ".input_layernorm.weight"),
+                         (".mlp.gate_proj.weight", ".post_attention_layernorm.weight"),
+                         (".mlp.up_proj.weight", ".post_attention_layernorm.weight")):
+        if name.endswith(reader):
+            return name[: -len(reader)] + norm
+    return "model.norm.weight" if name == "lm_head.weight" else None
+
+
 def job_seed(seed):
     return splitmix64(seed)[1]
 
@@ -108,11 +120,12 @@ def main(directory, model_a, model_b, max_rows):
     config = report["manifest"]["config"]
     seed = job_seed(config["seed"])
     tensors_a, tensors_b = read_model(model_a), read_model(model_b)
-    checked = {"rows": 0, "elements": 0}
+    checked = {"rows": 0, "elements": 0, "directions": 0}
     with open_h5(directory) as h5:
         offsets = column(h5["nulls"], "offsets")
         cosine_samples = h5["nulls"]["cosine"][()]
         pearson_samples = h5["nulls"]["pearson"][()]
+        direction_samples = h5["nulls"]["direction"][()]
         for i, t in enumerate(report["tensors"]):
             null = t["null"]
             if not null["available"]:
@@ -130,7 +143,8 @@ def main(directory, model_a, model_b, max_rows):
             stream = RandomStream(seed ^ fnv1a_64(key_text(t)), "permutation null", "rows")
             a2, b2 = a.reshape(rows, -1), b.reshape(rows, -1)
             observed = float(np.sum(a2 * b2))
-            samples = np.array([float(np.sum(a2 * b2[stream.permutation(rows)])) for _ in range(k)])
+            permutations = [stream.permutation(rows) for _ in range(k)]
+            samples = np.array([float(np.sum(a2 * b2[p])) for p in permutations])
             randomizer = 1 - stream.uniform()
 
             # The samples as lineage stores them.
@@ -150,12 +164,32 @@ def main(directory, model_a, model_b, max_rows):
             c.check(worst_pearson < 1e-5,
                     f"{name}: null Pearson samples differ from numpy by up to {worst_pearson:.3g}")
 
-            # z and the p-values from numpy's T. Counts are exact unless a sample lies within
-            # rounding of the observed T (then skipped).
+            scale = float(np.sum(np.abs(a2) * np.abs(b2)))
+            if null.get("test") == "row directions":
+                # A matrix that reads a norm is tested by its rows' directions, folded with that
+                # norm: D = Σᵢ cos(aᵢ ∘ g_A, b_π(i) ∘ g_B) under the same permutations as T.
+                norm = norm_read_by(name)
+                c.check(norm in tensors_a and norm in tensors_b, f"{name}: folded with {norm}, not in both models")
+                if norm not in tensors_a or norm not in tensors_b:
+                    continue
+                fa = a2 * tensors_a[norm][1].astype(np.float64)
+                fb = b2 * tensors_b[norm][1].astype(np.float64)
+                fa /= np.linalg.norm(fa, axis=1, keepdims=True)
+                fb /= np.linalg.norm(fb, axis=1, keepdims=True)
+                observed = float(np.sum(fa * fb))
+                samples = np.array([float(np.sum(fa * fb[p])) for p in permutations])
+                got = direction_samples[offsets[i]: offsets[i + 1]]
+                worst = float(np.max(np.abs(got - samples / rows)))
+                c.check(worst < 1e-5, f"{name}: row-direction samples differ from numpy by up to {worst:.3g}")
+                c.check(abs(null["directions"]["cosine"] - observed / rows) < 1e-5, f"{name}: row-direction cosine")
+                scale = float(rows)
+                checked["directions"] += 1
+
+            # z and the p-values from numpy's statistic (T, or D). Counts are exact unless a sample
+            # lies within rounding of the observed one (then skipped).
             sd = float(np.std(samples, ddof=1))
             z = (observed - float(samples.mean())) / sd
             c.check(abs(null["z"] - z) <= 1e-4 * max(1.0, abs(z)), f"{name}: z {null['z']!r}, numpy says {z!r}")
-            scale = float(np.sum(np.abs(a2) * np.abs(b2)))
             if np.all(np.abs(samples - observed) > 1e-5 * scale):
                 above = int(np.count_nonzero(samples > observed))
                 c.equal(null["beyond_all"], above == 0, f"{name}: beyond_all")
@@ -176,7 +210,9 @@ def main(directory, model_a, model_b, max_rows):
             checked["rows" if matrix else "elements"] += 1
     c.check(checked["rows"] > 0, "no matrix null was checked")
     c.check(checked["elements"] > 0, "no vector null was checked")
-    print(f"[null reference {directory}] recomputed {checked['rows']} matrix and {checked['elements']} vector nulls")
+    c.check(checked["directions"] > 0, "no row-direction test was checked")
+    print(f"[null reference {directory}] recomputed {checked['rows']} matrix and {checked['elements']} vector nulls, "
+          f"{checked['directions']} of them by row directions")
     c.finish()
 
 

@@ -26,6 +26,7 @@
 #include "core/error.hpp"
 #include "mpi/communicator.hpp"
 #include "mpi/compare_job.hpp"
+#include "mpi/comparison_steps.hpp"
 #include "mpi/plan.hpp"
 #include "mpi/plan_io.hpp"
 #include "reduce/block_results.hpp"
@@ -161,7 +162,7 @@ std::vector<pair_moments> single_process(const work_plan& plan) {
 std::vector<null_samples> single_process_nulls(const work_plan& plan) {
   block_reader reader(as_paths(plan.model_a.files), as_paths(plan.model_b.files));
   std::vector<null_samples> by_pair(plan.pairs.size());
-  for (const auto& request : plan.nulls) by_pair[request.pair] = reader.compute(request);
+  for (std::size_t i = 0; i < plan.nulls.size(); ++i) by_pair[plan.nulls[i].pair] = compute_null(plan, i, reader);
   return by_pair;
 }
 
@@ -173,6 +174,12 @@ std::vector<null_samples> single_process_nulls(const work_plan& plan) {
                                          << "'";
   if (bits(x.observed) != bits(y.observed))
     return ::testing::AssertionFailure() << "observed " << x.observed << " vs " << y.observed;
+  if (x.directions != y.directions || x.folded != y.folded ||
+      bits(x.direction_observed) != bits(y.direction_observed) || x.direction_t.size() != y.direction_t.size())
+    return ::testing::AssertionFailure() << "row directions " << x.direction_observed << " vs " << y.direction_observed;
+  for (std::size_t k = 0; k < x.direction_t.size(); ++k)
+    if (bits(x.direction_t[k]) != bits(y.direction_t[k]))
+      return ::testing::AssertionFailure() << "row-direction sample " << k;
   if (bits(x.randomizer) != bits(y.randomizer))
     return ::testing::AssertionFailure() << "randomizer " << x.randomizer << " vs " << y.randomizer;
   if (x.t.size() != y.t.size())
@@ -204,7 +211,7 @@ void expect_distributed_equals_single_process(const std::filesystem::path& a, co
       mine.blocks.push_back({i, pair_moments::from_block(reader.compute(plan.blocks[i]))});
     for (std::size_t i = 0; i < plan.nulls.size(); ++i)
       if (plan.null_rank[i] == static_cast<std::uint32_t>(comm.rank()))
-        mine.nulls.push_back(reader.compute(plan.nulls[i]));
+        mine.nulls.push_back(compute_null(plan, i, reader));
   });
   if (!all_ok(comm, message, "computing blocks and nulls")) return;
   // With blocks of 1000 elements there are enough blocks for every rank to get some; every plan

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.hpp"
 #include "core/random_stream.hpp"
 #include "reduce/null_figures.hpp"
 #include "reduce/probability.hpp"
@@ -468,6 +469,65 @@ TEST(NullFigures, UnusableSamplesKeepTheirReasonAndTheClosedForm) {
   EXPECT_FALSE(empty.available);
   EXPECT_EQ(empty.reason, "no permutations drawn");
   EXPECT_EQ(empty.unit, "rows");
+}
+
+}  // namespace
+}  // namespace lineage
+
+namespace lineage {
+namespace {
+
+// The row-direction statistic: B's rows rescaled (any positive factors), or a norm weight moved
+// into the columns of the matrix that reads it, leave D at its maximum (one per row), while T
+// and Pearson move; without a fold D is the sum of the rows' cosines.
+TEST(RowDirections, SeeThroughRowAndNormRescaling) {
+  random_stream stream(11, "test", "directions");
+  const std::size_t rows = 40, length = 24;
+  std::vector<double> a(rows * length), rescaled(rows * length), folded_b(rows * length);
+  std::vector<float> norm_a(length), norm_b(length);
+  for (std::size_t j = 0; j < length; ++j) {
+    norm_a[j] = static_cast<float>(std::exp(0.2 * stream.normal()));
+    const double s = std::exp(0.8 * stream.normal());  // the factor moved from the norm into the columns
+    norm_b[j] = static_cast<float>(norm_a[j] * s);
+    for (std::size_t i = 0; i < rows; ++i) a[i * length + j] = stream.normal();
+    for (std::size_t i = 0; i < rows; ++i) folded_b[i * length + j] = a[i * length + j] / s;
+  }
+  for (std::size_t i = 0; i < rows; ++i) {
+    const double c = std::exp(stream.normal());
+    for (std::size_t j = 0; j < length; ++j) rescaled[i * length + j] = c * a[i * length + j];
+  }
+  using test::encode;
+  using test::typed_vector;
+  const typed_vector ta = encode(dtype::f32, a), tr = encode(dtype::f32, rescaled), tf = encode(dtype::f32, folded_b);
+  null_request request = request_for(ta, tr, rows, 30, 5);
+  request.directions = true;
+
+  const null_samples by_rows = compute_permutation_null(request, bytes_of(ta), bytes_of(tr));
+  ASSERT_TRUE(by_rows.usable);
+  EXPECT_TRUE(by_rows.directions);
+  EXPECT_FALSE(by_rows.folded);
+  EXPECT_NEAR(by_rows.direction_observed, static_cast<double>(rows), 1e-5);
+  ASSERT_EQ(by_rows.direction_t.size(), 30u);
+  for (const double d : by_rows.direction_t) EXPECT_LT(d, by_rows.direction_observed);
+
+  const null_samples by_norm = compute_permutation_null(request, bytes_of(ta), bytes_of(tf), norm_a, norm_b);
+  ASSERT_TRUE(by_norm.usable);
+  EXPECT_TRUE(by_norm.folded);
+  EXPECT_NEAR(by_norm.direction_observed, static_cast<double>(rows), 1e-4);
+  // Unfolded, the same pair is far from its maximum: the columns were rescaled.
+  const null_samples unfolded = compute_permutation_null(request, bytes_of(ta), bytes_of(tf));
+  EXPECT_LT(unfolded.direction_observed, 0.9 * static_cast<double>(rows));
+  // T and its permutations do not depend on the direction statistic.
+  request.directions = false;
+  const null_samples plain = compute_permutation_null(request, bytes_of(ta), bytes_of(tf));
+  EXPECT_EQ(plain.t, by_norm.t);
+  EXPECT_EQ(plain.observed, by_norm.observed);
+  EXPECT_FALSE(plain.directions);
+  EXPECT_TRUE(plain.direction_t.empty());
+  // Norm weights of the wrong length are a planning error.
+  request.directions = true;
+  norm_b.pop_back();
+  EXPECT_THROW((void)compute_permutation_null(request, bytes_of(ta), bytes_of(tf), norm_a, norm_b), internal_error);
 }
 
 }  // namespace
