@@ -111,7 +111,10 @@ namespace {
 // The permutation the matching recovered (B dimension per A dimension), or empty when it is not
 // significant at apply_at_z, not a permutation, or the identity.
 std::vector<std::uint32_t> recovered_order(const hidden_match_request& request, const hidden_match_result& result) {
-  if (!result.usable || result.ranked < 2 || result.combined.size() != request.hidden) return {};
+  // Only a permutation can be undone: a narrower B (pruned width) keeps its test but no alignment.
+  if (!result.usable || result.ranked < 2 || result.combined.size() != request.hidden ||
+      request.hidden_b != request.hidden)
+    return {};
   if (result.spearman * std::sqrt(static_cast<double>(result.ranked) - 1) < apply_at_z) return {};
   std::vector<std::uint32_t> order;
   std::vector<bool> seen(request.hidden, false);
@@ -196,11 +199,12 @@ void plan_hidden_matches(work_plan& plan, const keyed_views& views_a, const keye
     const side_view* b = single_view(views_b, role);
     if (a == nullptr || b == nullptr) continue;
     const planned_tensor side_a = plan_side(*a), side_b = plan_side(*b);
-    if (side_a.shape.size() != 2 || side_b.shape.size() != 2 || side_a.shape[1] != side_b.shape[1]) continue;
-    const std::uint64_t hidden = side_a.shape[1];
+    if (side_a.shape.size() != 2 || side_b.shape.size() != 2) continue;
+    // Widths may differ (hidden dimensions pruned): the matching is rectangular then.
+    const std::uint64_t hidden = side_a.shape[1], hidden_b = side_b.shape[1];
     // Token ids below the smaller vocabulary are shared (a vocabulary extension appends rows).
     const std::uint64_t shared = std::min(side_a.shape[0], side_b.shape[0]);
-    if (hidden < 2 || hidden * hidden > max_similarity_entries || shared < minimum_rows) continue;
+    if (hidden < 2 || hidden_b < 2 || hidden * hidden_b > max_similarity_entries || shared < minimum_rows) continue;
     hidden_match_request request;
     request.role = role;
     request.a = {side_a.file, side_a.byte_offset, side_a.type};
@@ -208,6 +212,7 @@ void plan_hidden_matches(work_plan& plan, const keyed_views& views_a, const keye
     request.rows_a = side_a.shape[0];
     request.rows_b = side_b.shape[0];
     request.hidden = hidden;
+    request.hidden_b = hidden_b;
     request.row_count = std::min(shared, compared_rows) / 2 * 2;
     random_stream stream(options.seed, "hidden matching rows", role);
     request.row_begin = stream.below(shared - request.row_count + 1);

@@ -115,15 +115,16 @@ std::string family_line(const group_evidence& f, const comparison_report& report
   if (f.name == hidden_matching_family && !report.hidden_matching.empty()) {
     const auto& m = report.hidden_matching.front();
     return fmt::format(
-        "{}: the {} hidden dimensions matched by optimal assignment on the columns of {} (rows {} to {}, in two "
-        "halves); Spearman correlation of the two matchings {:.4f}, {} of {} dimensions matched to another "
-        "index; p = {}; {}. {}",
-        f.name, m.hidden, m.role, m.row_begin, m.row_begin + m.rows, m.spearman, m.moved, m.hidden,
+        "{}: the {} hidden dimensions of A matched to the {} of B by optimal assignment on the columns of {} (rows "
+        "{} to {}, in two halves); Spearman correlation of the two matchings {:.4f} over {} dimensions, {} of {} "
+        "matched to another index; p = {}; {}. {}",
+        f.name, m.hidden, m.hidden_b, m.role, m.row_begin, m.row_begin + m.rows, m.spearman, m.ranked, m.moved, m.hidden,
         p_text(f.harmonic.p), adjusted,
         m.aligned_pairs > 0
             ? fmt::format("The other statistics read {} tensor pairs of B through the recovered permutation.",
                           m.aligned_pairs)
-            : std::string("The recovered permutation was not applied (the identity, or not significant at 1e-3)."));
+            : std::string("The recovered permutation was not applied (the identity, not significant at 1e-3, or "
+                        "B of another width)."));
   }
   if (f.name == expert_matching_family) {
     std::size_t experts = 0, moved = 0, unmatched = 0;
@@ -353,7 +354,7 @@ evidence_summary assess_evidence(const comparison_report& report, double alpha) 
       std::min(report.model_a.parameter_count, report.model_b.parameter_count));
   const double coverage = smaller > 0 ? static_cast<double>(report.compared_elements) / smaller : 0;
 
-  if (report.tensors.empty()) {
+  if (report.tensors.empty() && summary.families.empty()) {
     verdict.label = "inconclusive";
     verdict.evidence.push_back("The models have no tensor pair with a common key and shape; nothing was compared.");
   } else if (all_equal) {
@@ -425,7 +426,7 @@ evidence_summary assess_evidence(const comparison_report& report, double alpha) 
   (hidden ? verdict.invariances_tested : verdict.invariances_not_tested)
       .push_back(hidden ? "permutation of the hidden dimension: the embedding's columns matched on two halves of "
                           "the shared token rows, the matchings compared by Spearman correlation"
-                        : "permutation of the hidden dimension (no embedding of equal width in both models)");
+                        : "permutation of the hidden dimension (no embedding in both models)");
   const bool matched = std::any_of(report.expert_matching.begin(), report.expert_matching.end(),
                                    [](const expert_matching_figures& m) { return m.available; });
   (matched ? verdict.invariances_tested : verdict.invariances_not_tested)

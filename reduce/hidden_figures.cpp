@@ -16,6 +16,7 @@ std::vector<hidden_matching_figures> derive_hidden_matching(const work_plan& pla
     hidden_matching_figures f;
     f.role = request.role;
     f.hidden = request.hidden;
+    f.hidden_b = request.hidden_b;
     f.row_begin = request.row_begin;
     f.rows = request.row_count;
     f.available = result.usable;

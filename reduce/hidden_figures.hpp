@@ -12,7 +12,7 @@ struct hidden_matching_figures {
   std::string role;  // the tensor whose columns were matched ("embed_tokens.weight")
   bool available = false;
   std::string reason;
-  std::uint64_t hidden = 0;
+  std::uint64_t hidden = 0, hidden_b = 0;  // A's and B's width
   std::uint64_t row_begin = 0, rows = 0;  // the shared rows compared (two halves)
   std::uint64_t ranked = 0;
   double spearman = 0;  // of the matchings on the two halves

@@ -111,6 +111,7 @@ void write_hidden_matching(const h5_group& root, const comparison_report& report
   matching.write_column("available", column(rows, [](const row& r) -> std::int64_t { return r.available; }));
   matching.write_column("reason", column(rows, [](const row& r) { return r.reason; }));
   matching.write_column("hidden", column(rows, [](const row& r) -> u64 { return r.hidden; }));
+  matching.write_column("hidden_b", column(rows, [](const row& r) -> u64 { return r.hidden_b; }));
   matching.write_column("row_begin", column(rows, [](const row& r) -> u64 { return r.row_begin; }));
   matching.write_column("rows", column(rows, [](const row& r) -> u64 { return r.rows; }));
   matching.write_column("ranked", column(rows, [](const row& r) -> u64 { return r.ranked; }));

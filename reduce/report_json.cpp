@@ -205,7 +205,7 @@ json hidden_matching_json(const comparison_report& report) {
   json rows = json::array();
   for (const auto& m : report.hidden_matching) {
     json row = {{"role", m.role},         {"available", m.available}, {"reason", m.reason},
-                {"hidden", m.hidden},     {"row_begin", m.row_begin}, {"rows", m.rows},
+                {"hidden", m.hidden},     {"hidden_b", m.hidden_b},   {"row_begin", m.row_begin}, {"rows", m.rows},
                 {"aligned_pairs", m.aligned_pairs}};
     if (m.available)
       row.update({{"ranked", m.ranked},

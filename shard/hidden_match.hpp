@@ -12,7 +12,8 @@
 // assignment on each half. A derivative's two matchings recover the same permutation (Spearman
 // ρ ≈ 1, whether or not its dimensions were moved); unrelated models give two unrelated
 // permutations, ρ·√(n − 1) ≈ N(0, 1). The matching on both halves together is the estimate of
-// the permutation.
+// the permutation. When B's width differs (pruned hidden dimensions), the assignment is
+// rectangular: the test stands, but the estimate is not applied to the other statistics.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -24,16 +25,17 @@ namespace lineage {
 struct hidden_match_request {
   std::string role;                        // the tensor read: "embed_tokens.weight" (or "lm_head.weight")
   element_location a, b;                   // first element of each side's [rows, hidden] tensor
-  std::uint64_t rows_a = 0, rows_b = 0, hidden = 0;
+  std::uint64_t rows_a = 0, rows_b = 0;
+  std::uint64_t hidden = 0, hidden_b = 0;  // columns of A's and of B's tensor (B's fewer: pruned width)
   std::uint64_t row_begin = 0, row_count = 0;  // the shared rows compared (two halves), row_count even
   std::uint32_t permutations = 0;          // Spearman's exact permutation null (0: none)
   std::uint64_t seed = 0;
 
-  [[nodiscard]] std::uint64_t cost() const noexcept { return hidden * hidden * (row_count + 12); }
+  [[nodiscard]] std::uint64_t cost() const noexcept { return hidden * hidden_b * (row_count + 12); }
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
-    archive & role & a & b & rows_a & rows_b & hidden & row_begin & row_count & permutations & seed;
+    archive & role & a & b & rows_a & rows_b & hidden & hidden_b & row_begin & row_count & permutations & seed;
   }
 };
 
@@ -41,10 +43,10 @@ struct hidden_match_result {
   std::uint32_t request = 0;  // index into work_plan::hidden_matches
   bool usable = false;
   std::string reason;
-  // Per A dimension, the B dimension it was matched to: on the first half of the rows, on the
-  // second, and on both (the estimate of the permutation).
+  // Per A dimension, the B dimension it was matched to (−1: unmatched, when B is narrower): on
+  // the first half of the rows, on the second, and on both (the estimate of the permutation).
   std::vector<std::int32_t> by_first, by_second, combined;
-  std::uint64_t ranked = 0;        // the Spearman sample size (= hidden)
+  std::uint64_t ranked = 0;        // the Spearman sample size: A dimensions matched in both halves
   double spearman = 0;             // of by_first against by_second
   double combined_similarity = 0;  // mean Pearson of the matched columns over both halves
   std::vector<double> null;        // Spearman under random permutations of by_second's values

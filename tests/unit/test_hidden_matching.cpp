@@ -36,9 +36,11 @@ std::vector<float> permuted_columns(const std::vector<float>& parent, std::size_
 }
 
 hidden_match_result match(const std::vector<float>& a, std::uint64_t rows_a, const std::vector<float>& b,
-                          std::uint64_t rows_b, std::uint64_t hidden, const test::scratch_directory& dir) {
+                          std::uint64_t rows_b, std::uint64_t hidden, const test::scratch_directory& dir,
+                          std::uint64_t hidden_b = 0) {
+  if (hidden_b == 0) hidden_b = hidden;
   const auto la = test::write_f32_safetensors(dir.path() / "a.safetensors", {{"embed", {rows_a, hidden}, a}});
-  const auto lb = test::write_f32_safetensors(dir.path() / "b.safetensors", {{"embed", {rows_b, hidden}, b}});
+  const auto lb = test::write_f32_safetensors(dir.path() / "b.safetensors", {{"embed", {rows_b, hidden_b}, b}});
   block_reader reader({dir.path() / "a.safetensors"}, {dir.path() / "b.safetensors"});
   hidden_match_request request;
   request.role = "embed_tokens.weight";
@@ -47,6 +49,7 @@ hidden_match_result match(const std::vector<float>& a, std::uint64_t rows_a, con
   request.rows_a = rows_a;
   request.rows_b = rows_b;
   request.hidden = hidden;
+  request.hidden_b = hidden_b;
   request.row_begin = 10;
   request.row_count = std::min(rows_a, rows_b) - 20;
   request.permutations = 50;
@@ -78,6 +81,29 @@ TEST(HiddenMatch, BothHalvesRecoverAPermutationOfTheResidualDimension) {
   EXPECT_EQ(result.null.size(), 50u);
   // Noise of half the signal's size: the matched columns correlate at about 1/√1.25.
   EXPECT_NEAR(result.combined_similarity, 1 / std::sqrt(1.25), 0.05);
+}
+
+TEST(HiddenMatch, APrunedWidthIsMatchedRectangularly) {
+  test::scratch_directory dir("hidden-pruned");
+  random_stream stream(4, "test", "embedding");
+  const std::size_t rows = 400, hidden = 64, kept = 48;
+  const auto parent = random_values(rows * hidden, stream);
+  // B keeps 48 of A's 64 dimensions, in a random order: child column j = parent column source[j].
+  std::vector<std::uint32_t> order(hidden);
+  random_permutation(stream, order);
+  const std::vector<std::uint32_t> source(order.begin(), order.begin() + kept);
+  std::vector<float> child(rows * kept);
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t j = 0; j < kept; ++j)
+      child[r * kept + j] = parent[r * hidden + source[j]] + static_cast<float>(0.5 * stream.normal());
+  const hidden_match_result result = match(parent, rows, child, rows, hidden, dir, kept);
+  ASSERT_TRUE(result.usable) << result.reason;
+  std::vector<std::int32_t> expected(hidden, -1);
+  for (std::size_t j = 0; j < kept; ++j) expected[source[j]] = static_cast<std::int32_t>(j);
+  EXPECT_EQ(result.combined, expected);
+  EXPECT_EQ(result.by_first, expected);
+  EXPECT_EQ(result.ranked, kept);
+  EXPECT_DOUBLE_EQ(result.spearman, 1.0);
 }
 
 TEST(HiddenMatch, UnrelatedEmbeddingsGiveUnrelatedMatchings) {
