@@ -381,6 +381,9 @@ evidence_summary assess_evidence(const comparison_report& report, double alpha) 
     verdict.evidence.push_back(fmt::format("Global p = {} (smallest Holm–Šidák-adjusted family p) at α = {}.",
                                            p_text(verdict.p_global), alpha));
   for (const group_evidence* f : ordered) verdict.evidence.push_back(family_line(*f, report));
+  if (verdict.label == "derived")
+    for (const group_evidence* f : ordered)
+      if (f->significant) verdict.carried_by.push_back(f->name);
 
   if (const std::string caution = raw_cosine_caution(report, alpha); !caution.empty())
     verdict.notes.push_back(caution);

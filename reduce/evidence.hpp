@@ -38,6 +38,9 @@ struct verdict_report {
   double alpha = 0.01;
   std::vector<std::string> evidence;   // the lines that carry the label, strongest first
   std::vector<std::string> notes;      // plain sentences a reader must not miss
+  // The families significant at α (Holm–Šidák), strongest first: the evidence that carries a
+  // `derived` verdict (empty otherwise).
+  std::vector<std::string> carried_by;
   std::vector<std::string> invariances_tested;
   std::vector<std::string> invariances_not_tested;
 };

@@ -112,6 +112,7 @@ void write_evidence(const h5_group& root, const comparison_report& report) {
   verdict.set_attribute("alpha", v.alpha);
   verdict.write_column("evidence", v.evidence);
   verdict.write_column("notes", v.notes);
+  verdict.write_column("carried_by", v.carried_by);
   verdict.write_column("invariances_tested", v.invariances_tested);
   verdict.write_column("invariances_not_tested", v.invariances_not_tested);
 }

@@ -326,6 +326,7 @@ std::string report_json_text(const comparison_report& report) {
                         {"alpha", v.alpha},
                         {"evidence", v.evidence},
                         {"notes", v.notes},
+                        {"carried_by", v.carried_by},
                         {"invariances_tested", v.invariances_tested},
                         {"invariances_not_tested", v.invariances_not_tested}};
   const json document = {

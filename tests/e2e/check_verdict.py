@@ -96,6 +96,12 @@ def main():
         c.equal(sum(f["tensors"] for f in tensor_families), usable, "tensors over the families = tensors with a null")
         for f in families:
             c.check(f["unit"] in ("tensor pairs", "tests"), f"family {f['name']}: unit {f['unit']}")
+        # What carries a derived verdict: the significant families, strongest first.
+        significant = sorted((f for f in families if f["significant"]), key=lambda f: f["holm_sidak_p"])
+        want = [f["name"] for f in significant] if label == "derived" else []
+        c.equal(sorted(verdict["carried_by"]), sorted(want), "verdict.carried_by = the significant families")
+        if label == "derived":
+            c.check(len(verdict["carried_by"]) > 0, "a derived verdict carried by no family")
         c.equal(sum(g["tensors"] for g in report["layers"]), usable, "tensors over the layers = tensors with a null")
     else:
         c.equal(p_global, 1, "verdict.p_global without families")
@@ -121,7 +127,7 @@ def main():
         c.equal(text(group.attrs["label"]), label, "/verdict label")
         c.equal(float(group.attrs["p_global"]), float(p_global), "/verdict p_global")
         c.equal(float(group.attrs["alpha"]), float(verdict["alpha"]), "/verdict alpha")
-        for key in ("evidence", "notes", "invariances_tested", "invariances_not_tested"):
+        for key in ("evidence", "notes", "carried_by", "invariances_tested", "invariances_not_tested"):
             c.equal([text(v) for v in group[key][()]], verdict[key], f"/verdict/{key}")
         c.equal(len(h5["evidence"]["families"]["name"]), len(families), "/evidence/families rows")
     c.check(0 <= p_global <= 1, f"p_global {p_global} not in [0, 1]")
