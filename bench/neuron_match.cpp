@@ -1,7 +1,9 @@
 // Neuron matching of one MLP at real size (issue 4: "matching a 4096 × 4096 layer takes seconds on
 // one rank"), beside the element-aligned statistics of the same three tensor pairs measured in
 // the same run, and their ratio.
-//   bench_neuron_match [--neurons N] [--hidden H] [--work DIR]
+// The hidden-dimension matching of the same models' embeddings (H × 8192 shared rows) is timed
+// beside it.
+//   bench_neuron_match [--neurons N] [--hidden H] [--vocab V] [--work DIR]
 // Two pairs: a fine-tuned derivative (drift 0.5; the matchings find the identity quickly) and an
 // unrelated model (the assignments of unrelated neurons are the hard case).
 #include <CLI/CLI.hpp>
@@ -12,6 +14,7 @@
 
 #include "mpi/comparison_steps.hpp"
 #include "shard/block_compute.hpp"
+#include "shard/hidden_match.hpp"
 #include "shard/neuron_match.hpp"
 #include "synth/synth.hpp"
 
@@ -25,6 +28,7 @@ double seconds_since(clock_type::time_point start) {
 
 struct measured {
   double matching = 0, statistics = 0, spearman = 0;
+  double hidden_matching = 0, hidden_spearman = 0;  // the embedding's hidden dimensions
 };
 
 measured measure(const std::filesystem::path& a, const std::filesystem::path& b) {
@@ -42,6 +46,12 @@ measured measure(const std::filesystem::path& a, const std::filesystem::path& b)
   const auto result = lineage::compute_neuron_match(0, plan.neuron_matches[0], reader);
   m.matching = seconds_since(start);
   m.spearman = result.spearman;
+  if (!plan.hidden_matches.empty()) {
+    start = clock_type::now();
+    const auto hidden = lineage::compute_hidden_match(0, plan.hidden_matches[0], reader);
+    m.hidden_matching = seconds_since(start);
+    m.hidden_spearman = hidden.spearman;
+  }
   // The reference: the fused statistics kernel over the same MLP's three tensor pairs.
   start = clock_type::now();
   double sink = 0;
@@ -61,11 +71,12 @@ int main(int argc, char** argv) {
   shape.intermediate = 4096;
   shape.heads = 32;
   shape.kv_heads = 8;
-  shape.vocab = 64;
+  shape.vocab = 8192;
   std::string work = (std::filesystem::temp_directory_path() / "lineage-bench-neurons").string();
   CLI::App app{"Neuron matching of one MLP at real size"};
   app.add_option("--neurons", shape.intermediate, "neurons of the MLP");
   app.add_option("--hidden", shape.hidden, "hidden size");
+  app.add_option("--vocab", shape.vocab, "vocabulary (embedding rows; the hidden matching compares up to 8192)");
   app.add_option("--work", work, "scratch directory for the models");
   CLI11_PARSE(app, argc, argv);
   const std::filesystem::path dir = work;
@@ -79,12 +90,12 @@ int main(int argc, char** argv) {
 
   fmt::print("one MLP: {} neurons x {} hidden (gate, up, down; BF16), 1024 hidden dimensions compared\n",
              shape.intermediate, shape.hidden);
-  fmt::print("{:<12} {:>14} {:>22} {:>8} {:>10}\n", "pair", "matching (s)", "element statistics (s)", "ratio",
-             "Spearman");
+  fmt::print("{:<12} {:>14} {:>22} {:>8} {:>10} {:>18} {:>10}\n", "pair", "matching (s)", "element statistics (s)",
+             "ratio", "Spearman", "hidden matching (s)", "Spearman");
   for (const char* other : {"derived", "unrelated"}) {
     const measured m = measure(dir / "a", dir / other);
-    fmt::print("{:<12} {:>14.2f} {:>22.3f} {:>8.0f} {:>10.4f}\n", other, m.matching, m.statistics,
-               m.matching / m.statistics, m.spearman);
+    fmt::print("{:<12} {:>14.2f} {:>22.3f} {:>8.0f} {:>10.4f} {:>18.2f} {:>10.4f}\n", other, m.matching, m.statistics,
+               m.matching / m.statistics, m.spearman, m.hidden_matching, m.hidden_spearman);
   }
   std::filesystem::remove_all(dir);
   return 0;
