@@ -244,3 +244,31 @@ TEST(HiddenAlignment, EveryRoleOnTheResidualReadsBThroughThePermutation) {
 
 }  // namespace
 }  // namespace lineage
+
+namespace lineage {
+namespace {
+
+// Where each role carries the residual dimension, MTP roles and eh_proj's two halves included;
+// an extent other than the hidden size maps nothing.
+TEST(HiddenAlignment, ResidualMapsFollowTheRoles) {
+  const std::vector<std::uint32_t> order = {2, 0, 3, 1};
+  EXPECT_EQ(residual_map_for("self_attn.k_proj.weight", 8, 4, order).columns, order);
+  EXPECT_TRUE(residual_map_for("self_attn.k_proj.weight", 8, 4, order).rows.empty());
+  EXPECT_EQ(residual_map_for("mtp.mlp.experts.down_proj.weight", 4, 6, order).rows, order);
+  EXPECT_TRUE(residual_map_for("mlp.down_proj.weight", 6, 4, order).rows.empty()) << "6 rows are not the residual";
+  // A norm as the planner's pairs see it (one row) and as the nulls see it (one column).
+  EXPECT_EQ(residual_map_for("mtp.enorm.weight", 1, 4, order).columns, order);
+  EXPECT_EQ(residual_map_for("post_attention_layernorm.weight", 4, 1, order).rows, order);
+  const residual_map eh = residual_map_for("mtp.eh_proj.weight", 4, 8, order);
+  EXPECT_EQ(eh.rows, order);
+  EXPECT_EQ(eh.columns, (std::vector<std::uint32_t>{2, 0, 3, 1, 6, 4, 7, 5}));
+  EXPECT_TRUE(residual_map_for("self_attn.q_norm.weight", 1, 4, order).columns.empty());
+  EXPECT_TRUE(residual_map_for("self_attn.k_proj.weight", 8, 4, {}).columns.empty());
+  EXPECT_EQ(norm_read_by("mtp.self_attn.v_proj.weight"), "mtp.input_layernorm.weight");
+  EXPECT_EQ(norm_read_by("mlp.router.weight"), "post_attention_layernorm.weight");
+  EXPECT_EQ(norm_read_by("lm_head.weight"), "norm.weight");
+  EXPECT_EQ(norm_read_by("self_attn.o_proj.weight"), "");
+}
+
+}  // namespace
+}  // namespace lineage
