@@ -1,7 +1,7 @@
 #include "reduce/hidden_figures.hpp"
 
 #include "core/error.hpp"
-#include "reduce/permutation_test.hpp"
+#include "reduce/agreement_figures.hpp"
 
 namespace lineage {
 
@@ -22,22 +22,8 @@ std::vector<hidden_matching_figures> derive_hidden_matching(const work_plan& pla
     f.available = result.usable;
     f.reason = result.reason;
     if (f.available) {
-      f.ranked = result.ranked;
-      f.spearman = result.spearman;
-      const spearman_test test = test_spearman(result.spearman, result.ranked, result.null, result.randomizer);
-      f.z = test.z;
-      f.p_closed = test.p_closed;
-      f.permutations = test.permutations;
-      f.p_permutation = test.p_permutation;
-      f.p_value = test.p_value;
-      std::size_t same = 0;
-      for (std::size_t d = 0; d < result.by_first.size(); ++d) {
-        same += result.by_first[d] >= 0 && result.by_first[d] == result.by_second[d];
-        f.moved += result.combined[d] >= 0 && result.combined[d] != static_cast<std::int32_t>(d);
-      }
-      f.agreement = result.by_first.empty() ? 0 : static_cast<double>(same) / static_cast<double>(result.by_first.size());
-      f.combined_similarity = result.combined_similarity;
-      f.combined = result.combined;
+      fill_agreement_figures(f, result.ranked, result.spearman, result.null, result.randomizer, result.by_first, result.by_second,
+                             result.combined, result.combined_similarity);
     }
     for (const auto& pair : plan.pairs) f.aligned_pairs += pair.alignment >= 0;
     all.push_back(std::move(f));

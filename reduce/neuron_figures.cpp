@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
-#include "reduce/permutation_test.hpp"
+#include "reduce/agreement_figures.hpp"
 
 namespace lineage {
 
@@ -31,22 +31,8 @@ std::vector<neuron_matching_figures> derive_neuron_matching(const work_plan& pla
     f.available = result.usable;
     f.reason = result.reason;
     if (f.available) {
-      f.ranked = result.ranked;
-      f.spearman = result.spearman;
-      const spearman_test test = test_spearman(result.spearman, result.ranked, result.null, result.randomizer);
-      f.z = test.z;
-      f.p_closed = test.p_closed;
-      f.permutations = test.permutations;
-      f.p_permutation = test.p_permutation;
-      f.p_value = test.p_value;
-      std::size_t same = 0;
-      for (std::size_t n = 0; n < result.by_gate.size(); ++n) {
-        same += result.by_gate[n] >= 0 && result.by_gate[n] == result.by_up[n];
-        f.moved += result.combined[n] >= 0 && result.combined[n] != static_cast<std::int32_t>(n);
-      }
-      f.agreement = result.by_gate.empty() ? 0 : static_cast<double>(same) / static_cast<double>(result.by_gate.size());
-      f.combined_similarity = result.combined_similarity;
-      f.combined = result.combined;
+      fill_agreement_figures(f, result.ranked, result.spearman, result.null, result.randomizer, result.by_gate, result.by_up,
+                             result.combined, result.combined_similarity);
     }
     all.push_back(std::move(f));
   }
