@@ -7,6 +7,7 @@
 #include "shard/checkpoint.hpp"
 #include "shard/cross_layer.hpp"
 #include "shard/expert_match.hpp"
+#include "shard/fingerprint.hpp"
 #include "shard/hidden_match.hpp"
 #include "shard/neuron_match.hpp"
 #include "shard/kernel.hpp"
@@ -98,13 +99,17 @@ rank_results compute_share(const work_plan& plan, int rank) {
     if (plan.neuron_match_rank[i] == static_cast<std::uint32_t>(rank))
       results.neuron_matches.push_back(
           compute_neuron_match(static_cast<std::uint32_t>(i), plan.neuron_matches[i], reader));
+  for (std::size_t i = 0; i < plan.fingerprints.size(); ++i)
+    if (plan.fingerprint_rank[i] == static_cast<std::uint32_t>(rank))
+      results.fingerprints.push_back(compute_fingerprint(static_cast<std::uint32_t>(i), plan.fingerprints[i], reader));
   return results;
 }
 
 comparison_report reduce_comparison(const work_plan& plan, const std::vector<rank_results>& per_rank,
                                     run_manifest manifest, const analysis_options& analysis) {
   return build_report(plan, merge_in_plan_order(plan, per_rank), nulls_by_pair(plan, per_rank),
-                      {cross_layers_in_plan_order(plan, per_rank), neuron_matches_in_plan_order(plan, per_rank)},
+                      {cross_layers_in_plan_order(plan, per_rank), neuron_matches_in_plan_order(plan, per_rank),
+                       fingerprints_in_plan_order(plan, per_rank)},
                       std::move(manifest), analysis);
 }
 

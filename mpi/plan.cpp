@@ -154,6 +154,9 @@ void assign_units(work_plan& plan, int ranks) {
   costs.clear();
   for (const auto& request : plan.neuron_matches) costs.push_back(request.cost());
   plan.neuron_match_rank = deal_by_cost(costs, load);
+  costs.clear();
+  for (const auto& request : plan.fingerprints) costs.push_back(request.cost());
+  plan.fingerprint_rank = deal_by_cost(costs, load);
   // The matching runs in a phase of its own (before the blocks), so it is balanced on its own.
   std::vector<std::uint64_t> matching_load(static_cast<std::size_t>(ranks), 0);
   costs.clear();
@@ -246,6 +249,7 @@ work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture
   plan_nulls(plan, options.nulls);
   plan_cross_layers(plan, views_a, views_b, options.nulls.seed);
   if (!plan.awaits_expert_matching()) plan_neuron_matches(plan, views_a, views_b, options.nulls);
+  plan_fingerprints(plan, views_a, views_b, options.nulls);
   assign_blocks(plan, options.ranks);
   assign_units(plan, options.ranks);
   return plan;

@@ -14,6 +14,7 @@
 #include "shard/checkpoint.hpp"
 #include "shard/cross_layer.hpp"
 #include "shard/expert_match.hpp"
+#include "shard/fingerprint.hpp"
 #include "shard/hidden_match.hpp"
 #include "shard/neuron_match.hpp"
 #include "shard/permutation_null.hpp"
@@ -97,6 +98,9 @@ struct work_plan {
   std::vector<b_alignment> alignments;  // see tensor_pair::alignment
   // The hidden permutation applied (B dimension per A dimension), or empty (plan_hidden.cpp).
   std::vector<std::uint32_t> hidden_order;
+  // One per tensor of a layer both models have with other shapes (plan_fingerprints.cpp).
+  std::vector<fingerprint_request> fingerprints;
+  std::vector<std::uint32_t> fingerprint_rank;
 
   [[nodiscard]] bool awaits_hidden_matching() const noexcept {
     return !hidden_matches.empty() && hidden_matching.empty();

@@ -66,6 +66,11 @@ void plan_neuron_matches(work_plan& plan, const keyed_views& views_a, const keye
 void plan_hidden_matches(work_plan& plan, const keyed_views& views_a, const keyed_views& views_b,
                          const null_options& options, const std::vector<hidden_match_result>* results);
 
+// One fingerprint unit per tensor of a layer (routed experts aside) that both models have under
+// the same key with other shapes (plan_fingerprints.cpp).
+void plan_fingerprints(work_plan& plan, const keyed_views& views_a, const keyed_views& views_b,
+                       const null_options& options);
+
 // Where the residual (hidden) dimension runs in a canonical role (an MTP block's roles without
 // their "mtp." prefix): the columns of what reads the residual, the rows of what writes it, the
 // elements of norms and output biases; eh_proj writes it (rows) and reads two residual-ordered

@@ -119,4 +119,9 @@ std::vector<hidden_match_result> hidden_matches_in_plan_order(const work_plan& p
   return units_in_plan_order(plan.hidden_matches.size(), per_rank, &rank_results::hidden_matches, "hidden-matching");
 }
 
+std::vector<fingerprint_result> fingerprints_in_plan_order(const work_plan& plan,
+                                                           const std::vector<rank_results>& per_rank) {
+  return units_in_plan_order(plan.fingerprints.size(), per_rank, &rank_results::fingerprints, "fingerprint");
+}
+
 }  // namespace lineage

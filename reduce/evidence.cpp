@@ -16,6 +16,7 @@ constexpr const char* expert_matching_family = "expert matching";
 constexpr const char* panel_family = "reference panel";
 constexpr const char* neuron_matching_family = "neuron matching";
 constexpr const char* hidden_matching_family = "hidden matching";
+constexpr const char* fingerprint_family = "fingerprints";
 
 bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
 bool starts_with(std::string_view text, std::string_view prefix) { return text.rfind(prefix, 0) == 0; }
@@ -126,6 +127,17 @@ std::string family_line(const group_evidence& f, const comparison_report& report
             : std::string("The recovered permutation was not applied (the identity, not significant at 1e-3, or "
                         "B of another width)."));
   }
+  if (f.name == fingerprint_family) {
+    const auto& figures = report.fingerprints;
+    const auto& test = figures.test;
+    return fmt::format(
+        "{}: {} tensor pairs of other shapes under one key; log sd, mean/sd and the leading singular values "
+        "(fractions of the Frobenius norm) of {} roles over {} layers, each series detrended over depth; mean "
+        "correlation at the same depth {:.4f} against {} shifted-layer values (z = {:.1f}); p = {} (never below "
+        "1/{} with {} layers); {}.",
+        f.name, figures.pairs.size(), test.roles.size(), test.layers.size(), test.statistic, test.null.size(), test.z,
+        p_text(f.harmonic.p), test.layers.size(), test.layers.size(), adjusted);
+  }
   if (f.name == expert_matching_family) {
     std::size_t experts = 0, moved = 0, unmatched = 0;
     for (const auto& m : report.expert_matching) {
@@ -235,6 +247,17 @@ void add_hidden_matching(evidence_summary& summary, const comparison_report& rep
   add_test_family(summary, hidden_matching_family, tests, median(correlations));
 }
 
+// One test: do B's shape-free fingerprints resemble A's at the same depth more than at other depths?
+void add_fingerprints(evidence_summary& summary, const comparison_report& report) {
+  const auto& test = report.fingerprints.test;
+  std::vector<family_test> tests;
+  if (test.available)
+    tests.push_back({test.p_value, fmt::format("fingerprints of {} roles over {} layers", test.roles.size(),
+                                               test.layers.size()),
+                     test.statistic, test.z});
+  add_test_family(summary, fingerprint_family, tests, test.available ? test.statistic : NAN);
+}
+
 // One test per role: the pair's median Pearson against the panel comparisons' medians. With M
 // comparisons no p is below 1/(M + 1): a small panel can only add weight, never carry a verdict.
 void add_reference_panel(evidence_summary& summary, const comparison_report& report) {
@@ -324,6 +347,7 @@ evidence_summary assess_evidence(const comparison_report& report, double alpha) 
   add_expert_matching(summary, report);
   add_neuron_matching(summary, report);
   add_hidden_matching(summary, report);
+  add_fingerprints(summary, report);
   add_reference_panel(summary, report);
 
   std::vector<double> family_p;
@@ -430,6 +454,13 @@ evidence_summary assess_evidence(const comparison_report& report, double alpha) 
       .push_back(hidden ? "permutation of the hidden dimension: the embedding's columns matched on two halves of "
                           "the shared token rows, the matchings compared by Spearman correlation"
                         : "permutation of the hidden dimension (no embedding in both models)");
+  const bool fingerprinted = report.fingerprints.test.available;
+  if (!report.fingerprints.pairs.empty())
+    (fingerprinted ? verdict.invariances_tested : verdict.invariances_not_tested)
+        .push_back(fingerprinted
+                       ? "other widths (pruning): shape-free fingerprints (moments, leading singular values) of the "
+                         "tensors that cannot be aligned, against a shifted-layer cross-model null"
+                       : "other widths (pruning): too few layers of fingerprinted tensors for the shifted-layer null");
   const bool matched = std::any_of(report.expert_matching.begin(), report.expert_matching.end(),
                                    [](const expert_matching_figures& m) { return m.available; });
   (matched ? verdict.invariances_tested : verdict.invariances_not_tested)

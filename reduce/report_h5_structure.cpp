@@ -130,6 +130,47 @@ void write_hidden_matching(const h5_group& root, const comparison_report& report
   matching.write_column("combined", std::span<const std::int32_t>(combined));
 }
 
+void write_fingerprints(const h5_group& root, const comparison_report& report) {
+  const h5_group group = root.create_group("fingerprints");
+  const auto& rows = report.fingerprints.pairs;
+  using row = fingerprint_pair_figures;
+  using u64 = std::uint64_t;
+  const auto shape = [](const std::vector<u64>& s) {
+    std::string text;
+    for (const u64 extent : s) text += (text.empty() ? "" : "x") + std::to_string(extent);
+    return text;
+  };
+  group.write_column("layer", column(rows, [](const row& r) -> std::int64_t { return r.layer; }));
+  group.write_column("role", column(rows, [](const row& r) { return r.role; }));
+  for (const char side : {'a', 'b'}) {
+    const auto of = [side](const row& r) -> const tensor_fingerprint& { return side == 'a' ? r.a : r.b; };
+    const std::string suffix = std::string("_") + side;
+    group.write_column("name" + suffix, column(rows, [&](const row& r) { return side == 'a' ? r.name_a : r.name_b; }));
+    group.write_column("shape" + suffix, column(rows, [&](const row& r) { return shape(side == 'a' ? r.shape_a : r.shape_b); }));
+    group.write_column("finite" + suffix, column(rows, [&](const row& r) -> std::int64_t { return of(r).finite; }));
+    group.write_column("elements" + suffix, column(rows, [&](const row& r) -> u64 { return of(r).elements; }));
+    group.write_column("mean" + suffix, column(rows, [&](const row& r) { return of(r).mean; }));
+    group.write_column("sd" + suffix, column(rows, [&](const row& r) { return of(r).sd; }));
+    group.write_column("frobenius" + suffix, column(rows, [&](const row& r) { return of(r).frobenius; }));
+    // σᵢ/‖W‖_F per pair, NaN-padded (vectors have none).
+    std::vector<double> spectra;
+    for (const auto& r : rows)
+      for (std::size_t k = 0; k < fingerprint_singular_values; ++k)
+        spectra.push_back(k < of(r).spectrum.size() ? of(r).spectrum[k] : NAN);
+    group.write_matrix("spectrum" + suffix, rows.size(), fingerprint_singular_values, spectra);
+  }
+  const auto& test = report.fingerprints.test;
+  group.set_attribute("test_available", static_cast<std::int64_t>(test.available));
+  group.set_attribute("test_reason", test.reason);
+  group.set_attribute("statistic", test.statistic);
+  group.set_attribute("z", test.z);
+  group.set_attribute("p_value", test.p_value);
+  group.set_attribute("series", static_cast<std::int64_t>(test.series));
+  group.write_column("test_roles", test.roles);
+  group.write_column("test_layers", std::span<const std::int32_t>(test.layers));
+  group.write_column("null", std::span<const double>(test.null));
+}
+
 void write_reference_panel(const h5_group& root, const comparison_report& report) {
   const h5_group panel = root.create_group("reference_panel");
   const auto& comparisons = report.panel.comparisons;

@@ -224,6 +224,33 @@ json hidden_matching_json(const comparison_report& report) {
   return rows;
 }
 
+json fingerprints_json(const comparison_report& report) {
+  json pairs = json::array();
+  const auto side = [](const tensor_fingerprint& f) {
+    json spectrum = json::array();
+    for (const double s : f.spectrum) spectrum.push_back(number(s));
+    return json{{"finite", f.finite},       {"elements", f.elements},         {"mean", number(f.mean)},
+                {"sd", number(f.sd)},       {"frobenius", number(f.frobenius)}, {"spectrum", spectrum}};
+  };
+  for (const auto& p : report.fingerprints.pairs)
+    pairs.push_back({{"layer", p.layer}, {"role", p.role}, {"name_a", p.name_a}, {"name_b", p.name_b},
+                     {"shape_a", p.shape_a}, {"shape_b", p.shape_b}, {"a", side(p.a)}, {"b", side(p.b)}});
+  const auto& t = report.fingerprints.test;
+  json test = {{"available", t.available}, {"reason", t.reason}};
+  if (t.available) {
+    json null = json::array();
+    for (const double v : t.null) null.push_back(number(v));
+    test.update({{"roles", t.roles},
+                 {"layers", t.layers},
+                 {"series", t.series},
+                 {"statistic", number(t.statistic)},
+                 {"null", null},
+                 {"z", number(t.z)},
+                 {"p_value", number(t.p_value)}});
+  }
+  return {{"pairs", pairs}, {"test", test}};
+}
+
 json panel_json(const panel_figures& panel) {
   json comparisons = json::array(), roles = json::array();
   for (const auto& c : panel.comparisons)
@@ -349,6 +376,7 @@ std::string report_json_text(const comparison_report& report) {
       {"expert_matching", expert_matching_json(report)},
       {"neuron_matching", neuron_matching_json(report)},
       {"hidden_matching", hidden_matching_json(report)},
+      {"fingerprints", fingerprints_json(report)},
       {"reference_panel", panel_json(report.panel)},
       {"layers", std::move(layers)},
       {"unpaired", std::move(unpaired)},

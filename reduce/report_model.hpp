@@ -8,6 +8,7 @@
 #include "mpi/plan.hpp"
 #include "reduce/evidence.hpp"
 #include "reduce/expert_figures.hpp"
+#include "reduce/fingerprint_figures.hpp"
 #include "reduce/hidden_figures.hpp"
 #include "reduce/neuron_figures.hpp"
 #include "reduce/reference_panel.hpp"
@@ -66,6 +67,7 @@ struct comparison_report {
   std::vector<expert_matching_figures> expert_matching;  // per MoE layer matched
   std::vector<neuron_matching_figures> neuron_matching;  // per MLP matched
   std::vector<hidden_matching_figures> hidden_matching;  // the embedding's hidden dimensions (none or one)
+  fingerprint_figures fingerprints;                      // tensors of other shapes under one key
   panel_figures panel;                                   // empty without a reference panel
   evidence_summary evidence;
   // "compared", or "no tensor pairs" when the two models have nothing in common.
@@ -83,10 +85,11 @@ struct analysis_options {
 struct unit_results {
   std::vector<cross_layer_result> cross_layers;
   std::vector<neuron_match_result> neuron_matches;
+  std::vector<fingerprint_result> fingerprints;
 };
 
-// `nulls` holds one entry per pair (nulls_by_pair); `units` one result per planned cross-layer and
-// neuron-matching unit, or none.
+// `nulls` holds one entry per pair (nulls_by_pair); `units` one result per planned cross-layer,
+// neuron-matching and fingerprint unit, or none.
 comparison_report build_report(const work_plan& plan, const std::vector<pair_moments>& merged,
                                const std::vector<null_samples>& nulls, const unit_results& units,
                                run_manifest manifest, const analysis_options& analysis);

@@ -13,7 +13,8 @@ namespace lineage::synth {
 namespace {
 
 bool takes_scale(derivation_kind kind) {
-  return changes_every_value(kind) || kind == derivation_kind::rescale_norms;
+  return changes_every_value(kind) || kind == derivation_kind::rescale_norms ||
+         kind == derivation_kind::prune_hidden;
 }
 
 double checked_size(const char* option, double value) {
@@ -74,6 +75,8 @@ double checked_strength(const derivation& how) {
       return checked_size("--scale", how.scale.value_or(0.05));
     case derivation_kind::rescale_norms:
       return checked_size("--scale", how.scale.value_or(0.5));
+    case derivation_kind::prune_hidden:
+      return checked_size("--scale", how.scale.value_or(0.125));
     case derivation_kind::upcycle:
       return checked_size("--noise", how.noise.value_or(0.01));
     default:

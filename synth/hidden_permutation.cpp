@@ -3,7 +3,17 @@
 // the order, and whose weight is permuted with it) and a linear layer (columns by P), and writes
 // it back through o_proj and down (rows by P); so the child's residual is the parent's in the
 // order P, and the logits are unchanged.
+//
+// prune-hidden: the same walk with a sorted subset of the dimensions instead of a permutation
+// (width pruning as Minitron does it): every tensor loses the pruned dimensions where the residual
+// runs, config.json's hidden_size shrinks, and head_dim is written out because it no longer
+// follows from hidden_size / num_attention_heads. The function changes; the test is whether the
+// comparison still sees the parent (hidden matching is rectangular then, and the tensors, now of
+// other shapes, have their shape-free fingerprints).
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
 
 #include "core/error.hpp"
 #include "core/random_stream.hpp"
@@ -14,8 +24,6 @@
 namespace lineage::synth {
 
 namespace {
-
-constexpr const char* option = "--kind permute-hidden";
 
 enum class hidden_axis { none, rows, columns, both_halves };
 
@@ -43,13 +51,13 @@ hidden_axis axis_of(weight_kind kind) {
 }
 
 void check_extent(const stored_tensor& tensor, std::uint64_t extent, std::uint64_t hidden,
-                  const char* what) {
+                  const char* what, const char* option) {
   if (extent != hidden)
     throw input_error(fmt::format("synth derive: {}: {} has {} {} where the hidden size is {}",
                                   option, tensor.name, extent, what, hidden));
 }
 
-std::uint64_t hidden_size(const stored_model& parent) {
+std::uint64_t hidden_size(const stored_model& parent, const char* option) {
   for (const auto& tensor : parent.tensors)
     if (classify_weight(tensor.name).kind == weight_kind::embedding && tensor.shape.size() == 2) {
       const auto configured = parent.config.find("hidden_size");
@@ -64,13 +72,11 @@ std::uint64_t hidden_size(const stored_model& parent) {
       fmt::format("synth derive: {}: the parent has no model.embed_tokens.weight matrix", option));
 }
 
-}  // namespace
-
-derivation_record plan_hidden_permutation(const stored_model& parent, const derivation& how,
-                                          std::vector<child_tensor>& planned) {
-  const std::uint64_t hidden = hidden_size(parent);
-  random_stream stream(how.seed, "derive permute-hidden", "model.hidden");
-  const std::vector<std::uint64_t> order = non_identity_permutation(stream, hidden);
+// Sets each planned tensor's rows or columns to `order` (parent dimension per child dimension)
+// where the residual runs; a shorter `order` prunes, and the target shapes shrink with it.
+void select_hidden_dimensions(const stored_model& parent, std::vector<child_tensor>& planned, std::uint64_t hidden,
+                              const std::vector<std::uint64_t>& order, const char* option) {
+  const std::uint64_t kept = order.size();
   for (auto& tensor : planned) {
     const auto& source = source_of(parent, tensor);
     const auto kind = classify_weight(source.name).kind;
@@ -81,29 +87,75 @@ derivation_record plan_hidden_permutation(const stored_model& parent, const deri
           fmt::format("synth derive: {}: cannot tell where the hidden dimension runs in tensor {}",
                       option, source.name));
     const auto& shape = source.shape;
+    auto& target = tensor.target.shape;
     switch (axis_of(kind)) {
       case hidden_axis::none:
         break;
       case hidden_axis::rows:
-        check_extent(source, shape.empty() ? 0 : shape[0], hidden, "rows");
+        check_extent(source, shape.empty() ? 0 : shape[0], hidden, "rows", option);
         tensor.rows = order;
+        target[0] = kept;
         break;
       case hidden_axis::columns:
-        check_extent(source, shape.size() == 2 ? shape[1] : 0, hidden, "columns");
+        check_extent(source, shape.size() == 2 ? shape[1] : 0, hidden, "columns", option);
         tensor.columns = order;
+        target[1] = kept;
         break;
       case hidden_axis::both_halves:
         // eh_proj reads [enorm(embedding); hnorm(hidden)]: both halves are residual-ordered.
-        check_extent(source, shape.size() == 2 ? shape[0] : 0, hidden, "rows");
-        check_extent(source, shape.size() == 2 ? shape[1] : 0, 2 * hidden, "columns");
+        check_extent(source, shape.size() == 2 ? shape[0] : 0, hidden, "rows", option);
+        check_extent(source, shape.size() == 2 ? shape[1] : 0, 2 * hidden, "columns", option);
         tensor.rows = order;
         tensor.columns = order;
         for (const std::uint64_t j : order) tensor.columns.push_back(hidden + j);
+        target = {kept, 2 * kept};
         break;
     }
   }
+}
+
+}  // namespace
+
+derivation_record plan_hidden_permutation(const stored_model& parent, const derivation& how,
+                                          std::vector<child_tensor>& planned) {
+  constexpr const char* option = "--kind permute-hidden";
+  const std::uint64_t hidden = hidden_size(parent, option);
+  random_stream stream(how.seed, "derive permute-hidden", "model.hidden");
+  const std::vector<std::uint64_t> order = non_identity_permutation(stream, hidden);
+  select_hidden_dimensions(parent, planned, hidden, order, option);
   derivation_record record;
   record.provenance["hidden_permutation"] = order;  // child dimension j = parent dimension [j]
+  return record;
+}
+
+derivation_record plan_hidden_pruning(const stored_model& parent, const derivation& how, double fraction,
+                                      std::vector<child_tensor>& planned) {
+  constexpr const char* option = "--kind prune-hidden";
+  const std::uint64_t hidden = hidden_size(parent, option);
+  const auto pruned = static_cast<std::uint64_t>(std::llround(fraction * static_cast<double>(hidden)));
+  if (fraction >= 1 || pruned == 0 || pruned >= hidden)
+    throw usage_error(fmt::format("synth derive: {}: --scale {} prunes {} of {} hidden dimensions; it must "
+                                  "prune at least one and keep at least one",
+                                  option, fraction, pruned, hidden));
+  // The kept dimensions: the first hidden − pruned of a seeded permutation, in their old order.
+  random_stream stream(how.seed, "derive prune-hidden", "model.hidden");
+  std::vector<std::uint64_t> kept = non_identity_permutation(stream, hidden);
+  kept.resize(hidden - pruned);
+  std::sort(kept.begin(), kept.end());
+  std::uint64_t head_dim = 0;
+  if (const auto heads = parent.config.find("num_attention_heads");
+      heads != parent.config.end() && heads->is_number_unsigned() && heads->get<std::uint64_t>() > 0) {
+    for (const auto& tensor : parent.tensors)
+      if (classify_weight(tensor.name).kind == weight_kind::q_proj && tensor.shape.size() == 2) {
+        head_dim = tensor.shape[0] / heads->get<std::uint64_t>();
+        break;
+      }
+  }
+  select_hidden_dimensions(parent, planned, hidden, kept, option);
+  derivation_record record;
+  record.config["hidden_size"] = kept.size();
+  if (head_dim > 0 && !parent.config.contains("head_dim")) record.config["head_dim"] = head_dim;
+  record.provenance["hidden_pruning"] = kept;  // child dimension j = parent dimension [j]
   return record;
 }
 

@@ -73,6 +73,7 @@ enum class derivation_kind {
   permute_neurons,
   permute_heads,
   permute_hidden,
+  prune_hidden,
   rescale_norms,
   extend_vocab,
   upcycle

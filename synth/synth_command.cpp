@@ -154,16 +154,18 @@ void add_derive_options(CLI::App& app, derive_options& options) {
                  "everywhere; rescale-norms moves random positive factors from each RMSNorm "
                  "weight into the layers that read it; extend-vocab appends --tokens embedding "
                  "rows; upcycle turns a dense Llama model into a Mixtral MoE model of --experts "
-                 "copies of each MLP")
+                 "copies of each MLP. Another function: prune-hidden removes a --scale fraction of the "
+                 "residual dimensions everywhere (width pruning)")
       ->required()
       ->check(CLI::IsMember({"copy", "noise", "drift", "dtype", "reshard", "drop-layers",
                              "duplicate-layers", "permute-experts", "drop-experts",
-                             "permute-neurons", "permute-heads", "permute-hidden", "rescale-norms",
+                             "permute-neurons", "permute-heads", "permute-hidden", "prune-hidden", "rescale-norms",
                              "extend-vocab", "upcycle"}));
   options.scale_option =
       app.add_option("--scale", options.scale,
                      "Relative size of the change (noise 0.01, drift 0.05); rescale-norms: the "
-                     "spread X of the factors exp(X z) (0.5)");
+                     "spread X of the factors exp(X z) (0.5); prune-hidden: the fraction of hidden "
+                     "dimensions removed (0.125)");
   app.add_option("--seed", options.seed,
                  "Seed of the derivation's random draws (noise, drift, every permutation, "
                  "rescale factors, new vocabulary rows, upcycle noise and routers)")

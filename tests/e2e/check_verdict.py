@@ -111,9 +111,9 @@ def main():
         for t in report["tensors"]:
             c.equal(t["bitwise_equal_fraction"], 1.0, f"{t['a']}: bitwise_equal_fraction (identical models)")
     if report["status"] == "no tensor pairs":
-        # Only the hidden matching needs no tensor pair (B's embedding may be narrower); without
-        # its significance there is nothing to conclude.
-        c.equal([f["name"] for f in families if f["name"] != "hidden matching"], [],
+        # Only the hidden matching (B's embedding may be narrower) and the shape-free fingerprints
+        # need no tensor pair; without their significance there is nothing to conclude.
+        c.equal([f["name"] for f in families if f["name"] not in ("hidden matching", "fingerprints")], [],
                 "families without tensor pairs")
         if not any(f["significant"] for f in families):
             c.equal(label, "inconclusive", "verdict without tensor pairs")

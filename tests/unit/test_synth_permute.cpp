@@ -57,27 +57,25 @@ std::size_t width_of(const raw_tensor& tensor) {
 }
 
 // child[r][c] == parent[rows[r]][columns[c]] bit for bit (an empty order: in place); vectors are
-// one row per element.
+// one row per element. Shorter orders select (prune-hidden): the child is that much smaller.
 void expect_moved(const raw_tensor& parent, const raw_tensor& child, const order& rows,
                   const order& columns, const std::string& name) {
-  ASSERT_EQ(child.shape, parent.shape) << name;
   ASSERT_EQ(child.dtype, parent.dtype) << name;
   const std::size_t width = width_of(parent);
-  const std::uint64_t row_count = parent.shape.at(0);
-  const std::uint64_t column_count = parent.shape.size() == 2 ? parent.shape[1] : 1;
-  if (!rows.empty()) {
-    ASSERT_EQ(rows.size(), row_count) << name;
-  }
-  if (!columns.empty()) {
-    ASSERT_EQ(columns.size(), column_count) << name;
-  }
+  const std::uint64_t parent_columns = parent.shape.size() == 2 ? parent.shape[1] : 1;
+  const std::uint64_t row_count = rows.empty() ? parent.shape.at(0) : rows.size();
+  const std::uint64_t column_count = columns.empty() ? parent_columns : columns.size();
+  auto shape = parent.shape;
+  shape[0] = row_count;
+  if (shape.size() == 2) shape[1] = column_count;
+  ASSERT_EQ(child.shape, shape) << name;
   std::uint64_t wrong = 0;
   for (std::uint64_t r = 0; r < row_count; ++r)
     for (std::uint64_t c = 0; c < column_count; ++c) {
       const std::uint64_t from_r = rows.empty() ? r : rows[r];
       const std::uint64_t from_c = columns.empty() ? c : columns[c];
       if (child.bytes.compare((r * column_count + c) * width, width, parent.bytes,
-                              (from_r * column_count + from_c) * width, width) != 0)
+                              (from_r * parent_columns + from_c) * width, width) != 0)
         ++wrong;
     }
   EXPECT_EQ(wrong, 0u) << name << ": elements not where the permutation puts them";
@@ -254,24 +252,32 @@ hidden_axes expected_axes(const std::string& name) {
   return {};  // biases, the router's correction bias
 }
 
-void expect_hidden_permuted(const std::filesystem::path& parent_dir,
-                            const std::filesystem::path& child_dir) {
+// Every residual axis of the child holds the parent's dimensions `kept` (a permutation, or a
+// sorted subset when pruned), recorded in the provenance under `key`.
+void expect_hidden_selected(const std::filesystem::path& parent_dir, const std::filesystem::path& child_dir,
+                            const char* key) {
   const auto parent = read_model(parent_dir);
   const auto child = read_model(child_dir);
-  const auto permutation = recorded(provenance_of(child_dir).at("hidden_permutation"));
+  const auto kept = recorded(provenance_of(child_dir).at(key));
   const std::uint64_t hidden = read_json(parent_dir / "config.json").at("hidden_size");
-  expect_permutation(permutation, hidden, "hidden_permutation");
-  order both_halves = permutation;
-  for (const auto j : permutation) both_halves.push_back(hidden + j);
+  order both_halves = kept;
+  for (const auto j : kept) both_halves.push_back(hidden + j);
   ASSERT_EQ(child.size(), parent.size());
   for (const auto& [name, tensor] : parent) {
     const auto axes = expected_axes(name);
-    expect_moved(tensor, child.at(name), axes.rows ? permutation : order{},
+    expect_moved(tensor, child.at(name), axes.rows ? kept : order{},
                  axes.halves    ? both_halves
-                 : axes.columns ? permutation
+                 : axes.columns ? kept
                                 : order{},
                  name);
   }
+}
+
+void expect_hidden_permuted(const std::filesystem::path& parent_dir,
+                            const std::filesystem::path& child_dir) {
+  const std::uint64_t hidden = read_json(parent_dir / "config.json").at("hidden_size");
+  expect_permutation(recorded(provenance_of(child_dir).at("hidden_permutation")), hidden, "hidden_permutation");
+  expect_hidden_selected(parent_dir, child_dir, "hidden_permutation");
 }
 
 TEST(SynthPermute, HiddenPermutesEveryResidualAxisOfADenseModel) {
@@ -285,6 +291,38 @@ TEST(SynthPermute, HiddenPermutesExpertsRoutersAndTheMtpProjectionOfAMoeModel) {
   const auto child = derive(parent, derivation_kind::permute_hidden, 2, "child");
   expect_hidden_permuted(parent, child);
   EXPECT_EQ(provenance_of(child).at("hidden_permutation").size(), 32u);
+}
+
+// --- prune-hidden ------------------------------------------------------------------------------
+
+TEST(SynthPrune, HiddenPruningKeepsASortedSubsetOfEveryResidualAxis) {
+  for (const bool moe : {false, true}) {
+    const auto parent = moe ? make_moe("prune-moe") : make_dense("prune-dense");
+    auto how = derivation_of(derivation_kind::prune_hidden, 4);
+    how.scale = 0.25;
+    const auto child = synth_test::derive(parent, how, "pruned");
+    const std::uint64_t hidden = read_json(parent / "config.json").at("hidden_size");
+    const auto kept = recorded(provenance_of(child).at("hidden_pruning"));
+    EXPECT_EQ(kept.size(), hidden - hidden / 4);
+    EXPECT_TRUE(std::is_sorted(kept.begin(), kept.end()));
+    EXPECT_EQ(std::adjacent_find(kept.begin(), kept.end()), kept.end());
+    EXPECT_LT(kept.back(), hidden);
+    const auto config = read_json(child / "config.json");
+    EXPECT_EQ(config.at("hidden_size"), kept.size());
+    const auto parent_config = read_json(parent / "config.json");
+    const std::uint64_t heads = parent_config.at("num_attention_heads");
+    EXPECT_EQ(config.at("head_dim"), parent_config.value("head_dim", hidden / heads));
+    expect_hidden_selected(parent, child, "hidden_pruning");
+  }
+}
+
+TEST(SynthPrune, RejectsAFractionThatPrunesNothingOrEverything) {
+  const auto parent = make_dense("prune-bad");
+  for (const double fraction : {0.0001, 1.0}) {
+    auto how = derivation_of(derivation_kind::prune_hidden, 4);
+    how.scale = fraction;
+    EXPECT_THROW(synth_test::derive(parent, how, "bad"), lineage::usage_error) << fraction;
+  }
 }
 
 // --- seeds, chains, options ---------------------------------------------------------------------
