@@ -70,6 +70,7 @@ void child_value_writer::move_bytes(const child_tensor& planned, const stored_te
     gather_columns(bytes_, source.shape.back(), width, planned.columns, scratch_);
     bytes_.swap(scratch_);
   }
+  negate(planned, width);
   if (planned.appended_rows > 0) {
     // New rows are drawn in float and stored in the parent's dtype, after the old bytes.
     values_.resize(bytes_.size() / width);
@@ -84,6 +85,19 @@ void child_value_writer::move_bytes(const child_tensor& planned, const stored_te
   if (bytes_.size() != planned.target.element_count() * width)
     throw internal_error(
         fmt::format("synth: the planned values of {} do not fill its shape", planned.target.name));
+}
+
+// Flips the sign bit (the top bit of the little-endian element) of the planned rows and columns.
+void child_value_writer::negate(const child_tensor& planned, std::size_t width) {
+  if (planned.negated_rows.empty() && planned.negated_columns.empty()) return;
+  const auto& shape = planned.target.shape;
+  const std::size_t columns = shape.size() == 2 ? static_cast<std::size_t>(shape[1]) : 1;
+  const std::size_t rows = bytes_.size() / width / columns;
+  const auto flip = [&](std::size_t r, std::size_t c) { bytes_[(r * columns + c) * width + width - 1] ^= std::byte{0x80}; };
+  for (const std::uint64_t r : planned.negated_rows)
+    for (std::size_t c = 0; c < columns; ++c) flip(static_cast<std::size_t>(r), c);
+  for (const std::uint64_t c : planned.negated_columns)
+    for (std::size_t r = 0; r < rows; ++r) flip(r, static_cast<std::size_t>(c));
 }
 
 // Decodes the moved bytes and applies the tensor's value changes, if any.

@@ -23,6 +23,7 @@ class child_value_writer {
 
  private:
   void move_bytes(const child_tensor& planned, const stored_tensor& source);
+  void negate(const child_tensor& planned, std::size_t width);  // in the moved bytes, `width` each
   void change_values(const child_tensor& planned, const stored_tensor& source);
 
   const stored_model& parent_;

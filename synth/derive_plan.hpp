@@ -40,6 +40,9 @@ struct child_tensor {
   // Empty: every column in order. Else the columns (last dimension) of the source to take.
   std::vector<std::uint64_t> columns{};
   std::uint64_t appended_rows = 0;  // extend-vocab: rows drawn after the source's
+  // flip-hidden: rows and columns of the child (after the gathers) whose values change sign; a
+  // sign-bit flip, exact in every float dtype.
+  std::vector<std::uint64_t> negated_rows{}, negated_columns{};
   std::vector<norm_scaling> scalings{};
   double relative_noise = 0.0;  // upcycle: noise added to this copy of a dense MLP
 };

@@ -37,6 +37,7 @@ constexpr std::pair<derivation_kind, std::string_view> kind_names[] = {
     {derivation_kind::permute_heads, "permute-heads"},
     {derivation_kind::permute_hidden, "permute-hidden"},
     {derivation_kind::prune_hidden, "prune-hidden"},
+    {derivation_kind::flip_hidden, "flip-hidden"},
     {derivation_kind::rescale_norms, "rescale-norms"},
     {derivation_kind::extend_vocab, "extend-vocab"},
     {derivation_kind::upcycle, "upcycle"}};

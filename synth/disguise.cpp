@@ -10,6 +10,7 @@ bool disguises(derivation_kind kind) noexcept {
     case derivation_kind::permute_heads:
     case derivation_kind::permute_hidden:
     case derivation_kind::prune_hidden:
+    case derivation_kind::flip_hidden:
     case derivation_kind::rescale_norms:
     case derivation_kind::extend_vocab:
       return true;
@@ -33,6 +34,9 @@ derivation_record plan_disguise(const stored_model& parent, const derivation& ho
       break;
     case derivation_kind::prune_hidden:
       record = plan_hidden_pruning(parent, how, strength, planned);
+      break;
+    case derivation_kind::flip_hidden:
+      record = plan_hidden_sign_flips(parent, how, planned);
       break;
     case derivation_kind::rescale_norms:
       record = plan_norm_rescaling(parent, how, strength, planned);

@@ -7,6 +7,8 @@
 //  - permute-heads: per layer a permutation of the KV heads, the query-head groups moving with
 //    them, and of the query heads within each group (GQA keeps query head h on KV head h / G).
 //  - permute-hidden: one permutation of the residual dimension, wherever it appears.
+//  - flip-hidden: a seeded half of the residual dimensions change sign wherever they are read or
+//    written (RMSNorm does not see signs; its weight stays).
 //  - prune-hidden: a seeded fraction (--scale) of the residual dimensions removed everywhere; the
 //    one planner here that changes the function (width pruning is a derivation, not a disguise).
 //  - rescale-norms: positive factors moved from each RMSNorm weight into the linear layers that
@@ -41,6 +43,8 @@ derivation_record plan_hidden_permutation(const stored_model& parent, const deri
                                           std::vector<child_tensor>& planned);
 derivation_record plan_hidden_pruning(const stored_model& parent, const derivation& how, double fraction,
                                       std::vector<child_tensor>& planned);
+derivation_record plan_hidden_sign_flips(const stored_model& parent, const derivation& how,
+                                         std::vector<child_tensor>& planned);
 derivation_record plan_norm_rescaling(const stored_model& parent, const derivation& how,
                                       double scale, std::vector<child_tensor>& planned);
 derivation_record plan_vocab_extension(const stored_model& parent, const derivation& how,

@@ -4,6 +4,10 @@
 // it back through o_proj and down (rows by P); so the child's residual is the parent's in the
 // order P, and the logits are unchanged.
 //
+// flip-hidden: the same walk with signs instead of an order. With the residual x' = σ∘x (σ in
+// {±1}), RMSNorm gives σ∘y for the same weight; readers' columns and the embedding's and lm_head's
+// take σ, writers' rows take σ, and the logits are unchanged. The norm weights stay as they are.
+//
 // prune-hidden: the same walk with a sorted subset of the dimensions instead of a permutation
 // (width pruning as Minitron does it): every tensor loses the pruned dimensions where the residual
 // runs, config.json's hidden_size shrinks, and head_dim is written out because it no longer
@@ -125,6 +129,49 @@ derivation_record plan_hidden_permutation(const stored_model& parent, const deri
   select_hidden_dimensions(parent, planned, hidden, order, option);
   derivation_record record;
   record.provenance["hidden_permutation"] = order;  // child dimension j = parent dimension [j]
+  return record;
+}
+
+derivation_record plan_hidden_sign_flips(const stored_model& parent, const derivation& how,
+                                         std::vector<child_tensor>& planned) {
+  constexpr const char* option = "--kind flip-hidden";
+  const std::uint64_t hidden = hidden_size(parent, option);
+  // The first half of a seeded permutation, in ascending order: at least one dimension.
+  random_stream stream(how.seed, "derive flip-hidden", "model.hidden");
+  std::vector<std::uint64_t> flipped = non_identity_permutation(stream, hidden);
+  flipped.resize(std::max<std::uint64_t>(1, hidden / 2));
+  std::sort(flipped.begin(), flipped.end());
+  for (auto& tensor : planned) {
+    const auto& source = source_of(parent, tensor);
+    const auto kind = classify_weight(source.name).kind;
+    if (kind == weight_kind::other)
+      throw input_error(
+          fmt::format("synth derive: {}: cannot tell where the hidden dimension runs in tensor {}",
+                      option, source.name));
+    if (is_hidden_norm(kind)) continue;  // RMSNorm does not see the signs
+    const auto& shape = source.shape;
+    switch (axis_of(kind)) {
+      case hidden_axis::none:
+        break;
+      case hidden_axis::rows:
+        check_extent(source, shape.empty() ? 0 : shape[0], hidden, "rows", option);
+        tensor.negated_rows = flipped;
+        break;
+      case hidden_axis::columns:
+        check_extent(source, shape.size() == 2 ? shape[1] : 0, hidden, "columns", option);
+        tensor.negated_columns = flipped;
+        break;
+      case hidden_axis::both_halves:
+        check_extent(source, shape.size() == 2 ? shape[0] : 0, hidden, "rows", option);
+        check_extent(source, shape.size() == 2 ? shape[1] : 0, 2 * hidden, "columns", option);
+        tensor.negated_rows = flipped;
+        tensor.negated_columns = flipped;
+        for (const std::uint64_t j : flipped) tensor.negated_columns.push_back(hidden + j);
+        break;
+    }
+  }
+  derivation_record record;
+  record.provenance["hidden_sign_flips"] = flipped;  // the dimensions that changed sign
   return record;
 }
 

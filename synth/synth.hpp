@@ -74,6 +74,7 @@ enum class derivation_kind {
   permute_heads,
   permute_hidden,
   prune_hidden,
+  flip_hidden,
   rescale_norms,
   extend_vocab,
   upcycle

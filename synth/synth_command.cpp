@@ -151,7 +151,8 @@ void add_derive_options(CLI::App& app, derive_options& options) {
                  "the intermediate neurons of every MLP (dense, each expert, shared); "
                  "permute-heads the attention heads of every layer (KV heads with their query "
                  "groups, query heads within groups); permute-hidden the residual dimension "
-                 "everywhere; rescale-norms moves random positive factors from each RMSNorm "
+                 "everywhere; flip-hidden negates a seeded half of the residual dimensions everywhere; "
+                 "rescale-norms moves random positive factors from each RMSNorm "
                  "weight into the layers that read it; extend-vocab appends --tokens embedding "
                  "rows; upcycle turns a dense Llama model into a Mixtral MoE model of --experts "
                  "copies of each MLP. Another function: prune-hidden removes a --scale fraction of the "
@@ -159,7 +160,7 @@ void add_derive_options(CLI::App& app, derive_options& options) {
       ->required()
       ->check(CLI::IsMember({"copy", "noise", "drift", "dtype", "reshard", "drop-layers",
                              "duplicate-layers", "permute-experts", "drop-experts",
-                             "permute-neurons", "permute-heads", "permute-hidden", "prune-hidden", "rescale-norms",
+                             "permute-neurons", "permute-heads", "permute-hidden", "flip-hidden", "prune-hidden", "rescale-norms",
                              "extend-vocab", "upcycle"}));
   options.scale_option =
       app.add_option("--scale", options.scale,

@@ -95,6 +95,14 @@ TEST(SynthFunction, PermutedHiddenDimensionKeepsTheLogits) {
                        permuted_tolerance);
 }
 
+TEST(SynthFunction, FlippedHiddenSignsKeepTheLogits) {
+  const auto dense = dense_parent();
+  expect_same_function(dense, derive(dense, kind(derivation_kind::flip_hidden), "dense-flipped"),
+                       permuted_tolerance);
+  const auto moe = moe_parent();
+  expect_same_function(moe, derive(moe, kind(derivation_kind::flip_hidden), "moe-flipped"), permuted_tolerance);
+}
+
 TEST(SynthFunction, AllThreePermutationsTogetherKeepTheLogits) {
   for (const auto& parent : {dense_parent(), moe_parent()}) {
     const auto label = parent.filename().string();

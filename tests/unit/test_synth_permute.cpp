@@ -293,6 +293,49 @@ TEST(SynthPermute, HiddenPermutesExpertsRoutersAndTheMtpProjectionOfAMoeModel) {
   EXPECT_EQ(provenance_of(child).at("hidden_permutation").size(), 32u);
 }
 
+// --- flip-hidden -------------------------------------------------------------------------------
+
+// The child differs from the parent exactly in the sign bit of the elements in flipped rows or
+// columns (a row and a column both flipped cancel); norms never change.
+void expect_signs_flipped(const std::filesystem::path& parent_dir, const std::filesystem::path& child_dir) {
+  const auto parent = read_model(parent_dir);
+  const auto child = read_model(child_dir);
+  const auto flipped = recorded(provenance_of(child_dir).at("hidden_sign_flips"));
+  const std::uint64_t hidden = read_json(parent_dir / "config.json").at("hidden_size");
+  EXPECT_EQ(flipped.size(), hidden / 2);
+  std::vector<bool> negated(2 * hidden, false);
+  for (const auto j : flipped) negated[j] = negated[hidden + j] = true;
+  std::size_t changed_tensors = 0;
+  for (const auto& [name, tensor] : parent) {
+    const auto& out = child.at(name);
+    ASSERT_EQ(out.shape, tensor.shape) << name;
+    const auto axes = expected_axes(name);
+    const bool norm = axes.rows && tensor.shape.size() == 1;
+    const std::size_t width = width_of(tensor);
+    const std::uint64_t columns = tensor.shape.size() == 2 ? tensor.shape[1] : 1;
+    std::uint64_t wrong = 0;
+    for (std::uint64_t e = 0; e < tensor.bytes.size() / width; ++e) {
+      const std::uint64_t r = e / columns, c = e % columns;
+      const bool row_flip = !norm && axes.rows && negated[r];
+      const bool column_flip = (axes.columns || axes.halves) && negated[c];
+      const auto top = static_cast<unsigned char>(tensor.bytes[e * width + width - 1]);
+      const auto expected = static_cast<unsigned char>(top ^ ((row_flip != column_flip) ? 0x80 : 0));
+      wrong += static_cast<unsigned char>(out.bytes[e * width + width - 1]) != expected ||
+               out.bytes.compare(e * width, width - 1, tensor.bytes, e * width, width - 1) != 0;
+    }
+    EXPECT_EQ(wrong, 0u) << name;
+    changed_tensors += out.bytes != tensor.bytes;
+  }
+  EXPECT_GT(changed_tensors, 0u);
+}
+
+TEST(SynthFlip, HiddenSignFlipsNegateReadersColumnsAndWritersRowsNotNorms) {
+  const auto dense = make_dense("flip-dense");
+  expect_signs_flipped(dense, derive(dense, derivation_kind::flip_hidden, 3, "flipped"));
+  const auto moe = make_moe("flip-moe");
+  expect_signs_flipped(moe, derive(moe, derivation_kind::flip_hidden, 3, "flipped-moe"));
+}
+
 // --- prune-hidden ------------------------------------------------------------------------------
 
 TEST(SynthPrune, HiddenPruningKeepsASortedSubsetOfEveryResidualAxis) {
