@@ -83,10 +83,7 @@ void plan_neuron_matches(work_plan& plan, const keyed_views& views_a, const keye
     random_stream stream(options.seed, "neuron matching columns", label);
     request.column_begin = stream.below(hidden - request.column_count + 1);
     // B's images of the compared dimensions under a recovered hidden-dimension permutation.
-    if (plan.hidden_order.size() == hidden)
-      request.columns_b.assign(plan.hidden_order.begin() + static_cast<std::ptrdiff_t>(request.column_begin),
-                               plan.hidden_order.begin() +
-                                   static_cast<std::ptrdiff_t>(request.column_begin + request.column_count));
+    request.columns_b = hidden_images(plan, request.column_begin, request.column_count, hidden);
     request.permutations = options.permutations_neurons;
     request.seed = job_seed ^ fnv1a_64("neuron matching / " + label);
     plan.neuron_matches.push_back(std::move(request));

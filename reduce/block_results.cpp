@@ -119,4 +119,9 @@ std::vector<hidden_match_result> hidden_matches_in_plan_order(const work_plan& p
   return units_in_plan_order(plan.hidden_matches.size(), per_rank, &rank_results::hidden_matches, "hidden-matching");
 }
 
+std::vector<head_match_result> head_matches_in_plan_order(const work_plan& plan,
+                                                          const std::vector<rank_results>& per_rank) {
+  return units_in_plan_order(plan.head_matches.size(), per_rank, &rank_results::head_matches, "head-matching");
+}
+
 }  // namespace lineage

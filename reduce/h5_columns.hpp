@@ -37,5 +37,6 @@ void write_expert_matching(const h5_group& root, const comparison_report& report
 void write_reference_panel(const h5_group& root, const comparison_report& report);
 void write_neuron_matching(const h5_group& root, const comparison_report& report);
 void write_hidden_matching(const h5_group& root, const comparison_report& report);
+void write_head_matching(const h5_group& root, const comparison_report& report);
 
 }  // namespace lineage
