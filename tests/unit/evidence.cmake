@@ -1,8 +1,8 @@
 # The evidence layer: distribution functions and p-value combinations (test_probability), the
 # permutation null and the figures drawn from it (test_permutation_null), the verdict
 # (test_evidence), the layer-order tests (test_layer_structure), expert matching
-# (test_expert_matching), neuron matching (test_neuron_matching) and hidden-dimension matching
-# (test_hidden_matching).
+# (test_expert_matching), neuron matching (test_neuron_matching), hidden-dimension matching
+# (test_hidden_matching) and attention-head matching (test_head_matching).
 lineage_add_unit_test(test_evidence
   SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/stats_test_support.cpp
@@ -13,4 +13,5 @@ lineage_add_unit_test(test_evidence
     ${CMAKE_CURRENT_LIST_DIR}/test_expert_matching.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_neuron_matching.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_hidden_matching.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_head_matching.cpp
   LIBRARIES lineage_reduce lineage_plan lineage_shard)
