@@ -50,11 +50,6 @@ std::map<std::pair<std::string, int>, attention_tensors> attention_of(const keye
   return layers;
 }
 
-element_location location_of(const side_view& view) {
-  const planned_tensor t = plan_side(view);
-  return {t.file, t.byte_offset, t.type};
-}
-
 // num_attention_heads and num_key_value_heads (absent: the former) of a config.json; 0 when absent
 // or not a positive count.
 std::pair<std::uint64_t, std::uint64_t> head_counts(const std::string& config_json) {

@@ -37,11 +37,6 @@ std::map<std::pair<int, std::string>, mlp_tensors> mlps_of(const keyed_views& vi
   return mlps;
 }
 
-element_location location_of(const side_view& view) {
-  const planned_tensor t = plan_side(view);
-  return {t.file, t.byte_offset, t.type};
-}
-
 // [neurons, hidden] for gate and up, [hidden, neurons] for down; nullopt when they do not fit.
 std::optional<std::pair<std::uint64_t, std::uint64_t>> neurons_and_hidden(const mlp_tensors& mlp) {
   if (!mlp.gate || !mlp.up || !mlp.down) return std::nullopt;

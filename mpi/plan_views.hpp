@@ -27,6 +27,9 @@ using keyed_views = std::map<tensor_key, std::vector<side_view>>;
 // The planned form of a view (the whole tensor, or the rows the view selects).
 planned_tensor plan_side(const side_view& side);
 
+// Where a view's first element is (the location a matching unit reads from).
+element_location location_of(const side_view& side);
+
 // Maps every tensor of one side (generic mapping when `arch` is null); keys claimed by more than
 // one view are ambiguous and keep all of them.
 keyed_views map_side(const checkpoint& model, const architecture* arch);

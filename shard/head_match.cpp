@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <cmath>
 
 #include "core/assignment.hpp"
 #include "core/error.hpp"
@@ -93,16 +92,8 @@ head_match_result compute_head_match(std::uint32_t index, const head_match_reque
   result.combined_kv = std::move(key_value.combined);
 
   random_stream stream(request.seed, "head matching null", fmt::format("{}layer {}", request.prefix, request.layer));
-  matching_agreement agreement = agreement_of(result.by_q, result.by_o, request.permutations, stream);
-  result.ranked = agreement.ranked;
-  result.spearman = agreement.spearman;
-  if (!std::isfinite(result.spearman)) {
-    result.reason = "fewer than two heads matched by both q_proj and o_proj";
-    return result;
-  }
-  result.null = std::move(agreement.null);
-  result.randomizer = agreement.randomizer;
-  result.usable = true;
+  store_agreement(result, result.by_q, result.by_o, request.permutations, stream,
+                  "fewer than two heads matched by both q_proj and o_proj");
   return result;
 }
 

@@ -10,21 +10,15 @@ usage: check_heads.py DIR [--permuted MODEL_DIR] [--applied [--min-pearson X] | 
 --not-applied: no layer's head order was applied and no pair is read through one.
 """
 import argparse
-import json
-import os
 import statistics
 
-from reportlib import Checker, load_json, open_h5
+from reportlib import Checker, load_json, open_h5, recorded_provenance
 
 ATTENTION = ("self_attn.q_proj.", "self_attn.k_proj.", "self_attn.v_proj.", "self_attn.o_proj.weight")
 
 
 def recorded(model_dir):
-    with open(os.path.join(model_dir, "config.json"), encoding="utf-8") as stream:
-        provenance = json.load(stream)["lineage_synth"]
-    while "head_permutation" not in provenance:
-        provenance = provenance["parent"]
-    return provenance["head_permutation"]  # layer → {"q": [...], "kv": [...]}: child head j = parent head [j]
+    return recorded_provenance(model_dir, "head_permutation")
 
 
 def main():
