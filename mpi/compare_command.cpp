@@ -58,6 +58,12 @@ command add_compare_command(CLI::App& parent, std::string command_line) {
   app->add_flag("--no-hidden-matching", args.no_hidden_matching,
                 "do not match the hidden dimensions on the embedding (the test that survives a permutation "
                 "of the residual stream)");
+  app->add_option("--permutations-heads", args.permutations_heads,
+                  "permutations of Spearman's null in attention-head matching (default 1000, at least 1: "
+                  "heads are few, so the closed form does not hold)")
+      ->check(decimal_count);
+  app->add_flag("--no-head-matching", args.no_head_matching,
+                "do not match the attention heads of each layer (the test that survives head permutations)");
   app->add_option("--reference", args.reference_panel,
                   "a reference model known to be unrelated to A and B (repeatable): compared with both "
                   "in this job, its scores are a further null per role");

@@ -8,6 +8,7 @@
 #include "shard/cross_layer.hpp"
 #include "shard/expert_match.hpp"
 #include "shard/fingerprint.hpp"
+#include "shard/head_match.hpp"
 #include "shard/hidden_match.hpp"
 #include "shard/neuron_match.hpp"
 #include "shard/kernel.hpp"
@@ -29,9 +30,10 @@ work_plan plan_comparison(const compare_config& config, int ranks, matching_so_f
   options.ranks = ranks;
   options.nulls = {config.permutations_vector, config.permutations_matrix, config.seed,
                    config.permutations_experts, config.match_neurons, config.permutations_neurons,
-                   config.match_hidden};
+                   config.match_hidden, config.match_heads, config.permutations_heads};
   options.expert_matching = matched.experts;
   options.hidden_matching = matched.hidden;
+  options.head_matching = matched.heads;
   return make_plan(a, b, registry, options);
 }
 
@@ -49,6 +51,9 @@ rank_results compute_matching_share(const work_plan& plan, int rank) {
     if (plan.expert_match_rank[i] == static_cast<std::uint32_t>(rank))
       results.expert_matches.push_back(
           compute_expert_match(static_cast<std::uint32_t>(i), plan.expert_matches[i], reader));
+  for (std::size_t i = 0; i < plan.head_matches.size(); ++i)
+    if (plan.head_match_rank[i] == static_cast<std::uint32_t>(rank))
+      results.head_matches.push_back(compute_head_match(static_cast<std::uint32_t>(i), plan.head_matches[i], reader));
   return results;
 }
 
@@ -59,7 +64,10 @@ work_plan plan_after_matching(const compare_config& config, int ranks, const wor
     return plan_comparison(config, ranks, {&hidden, nullptr});
   }
   const auto experts = expert_matches_in_plan_order(plan, per_rank);
-  return plan_comparison(config, ranks, {plan.hidden_matches.empty() ? nullptr : &plan.hidden_matching, &experts});
+  const auto heads = head_matches_in_plan_order(plan, per_rank);
+  return plan_comparison(config, ranks,
+                         {plan.hidden_matches.empty() ? nullptr : &plan.hidden_matching,
+                          plan.expert_matches.empty() ? nullptr : &experts, plan.head_matches.empty() ? nullptr : &heads});
 }
 
 null_samples compute_null(const work_plan& plan, std::size_t index, block_reader& reader) {
@@ -118,7 +126,7 @@ namespace {
 // Plan, match experts, compute and merge in this process.
 std::pair<work_plan, std::vector<rank_results>> compute_in_process(const compare_config& config) {
   work_plan plan = plan_comparison(config, 1);
-  while (plan.awaits_hidden_matching() || plan.awaits_expert_matching())
+  while (plan.awaits_matching())
     plan = plan_after_matching(config, 1, plan, {compute_matching_share(plan, 0)});
   std::vector<rank_results> results{compute_share(plan, 0)};
   return {std::move(plan), std::move(results)};
@@ -133,6 +141,7 @@ compare_config panel_member_config(const compare_config& main, std::size_t index
   member.permutations_vector = 0;
   member.permutations_matrix = 0;
   member.match_hidden = false;  // the panel needs the statistics of the roles only
+  member.match_heads = false;
   return member;
 }
 

@@ -13,10 +13,11 @@
 namespace lineage {
 
 // What the matching phases found, for planning again: the hidden-dimension matching (first phase)
-// and the expert matching (second phase), each in the order of the plan that asked for it.
+// and the expert and head matching (second phase), each in the order of the plan that asked for it.
 struct matching_so_far {
   const std::vector<hidden_match_result>* hidden = nullptr;
   const std::vector<expert_match_result>* experts = nullptr;
+  const std::vector<head_match_result>* heads = nullptr;
 };
 
 // Reads both checkpoints' headers and plans the work for `ranks` ranks, with what the matching
@@ -24,8 +25,8 @@ struct matching_so_far {
 work_plan plan_comparison(const compare_config& config, int ranks, matching_so_far matched = {});
 
 // The matching units the plan gives to `rank` in the phase it awaits (the phases come before the
-// blocks): the hidden-dimension matching when it awaits_hidden_matching(), else the expert
-// matching.
+// blocks): the hidden-dimension matching when it awaits_hidden_matching(), else the expert and
+// head matching (the second phase, which reads B through the recovered hidden order).
 rank_results compute_matching_share(const work_plan& plan, int rank);
 
 // Plans again with the results of the phase `plan` awaited (gathered from every rank); the

@@ -55,7 +55,7 @@ std::vector<rank_results> gather_results(const communicator& comm, const rank_re
 }
 
 // A matching phase: every rank computes its units of the phase the plan awaits (hidden dimensions,
-// then experts), rank 0 plans again with the results and shares the new plan.
+// then experts and heads), rank 0 plans again with the results and shares the new plan.
 int run_matching_phase(const communicator& comm, const compare_config& config, work_plan& plan) {
   rank_results matched;
   const outcome local = attempt([&] { matched = compute_matching_share(plan, comm.rank()); });
@@ -85,8 +85,8 @@ int compute_across_ranks(const communicator& comm, const compare_config& config,
   int status = share_plan(comm, plan, planned, plan_bytes);
   if (status != static_cast<int>(exit_status::ok)) return status;
   // The matching phases, each flagged by the plan that travels: the hidden dimensions (the
-  // embedding), then the experts of MoE models.
-  while (plan.awaits_hidden_matching() || plan.awaits_expert_matching()) {
+  // embedding), then the experts of MoE models and the attention heads.
+  while (plan.awaits_matching()) {
     status = run_matching_phase(comm, config, plan);
     if (status != static_cast<int>(exit_status::ok)) return status;
   }

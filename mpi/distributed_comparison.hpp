@@ -46,8 +46,9 @@ int agree(const communicator& comm, const outcome& mine);
 int share_root_status(const communicator& comm, const outcome& root_outcome);
 
 // One comparison: `plan` on rank 0 is the plan made from `config` for comm.size() ranks (the other
-// ranks receive it). Experts are matched first when the plan awaits it (rank 0 plans again from
-// `config` with the results). Returns the agreed status; on success rank 0 holds the final plan in
+// ranks receive it). The matching phases come first when the plan awaits them — the hidden
+// dimensions, then experts and attention heads — and rank 0 plans again from `config` with each
+// phase's results. Returns the agreed status; on success rank 0 holds the final plan in
 // `plan` and every rank's results in `per_rank`.
 int compute_across_ranks(const communicator& comm, const compare_config& config, work_plan& plan,
                          std::vector<rank_results>& per_rank);

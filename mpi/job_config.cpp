@@ -15,7 +15,8 @@ namespace {
 
 constexpr const char* allowed_keys =
     "model_a, model_b, output, block_elements, arch_dir, permutations_vector, permutations_matrix, "
-    "permutations_experts, neuron_matching, hidden_matching, permutations_neurons, seed, alpha, reference_panel, panel_reports";
+    "permutations_experts, neuron_matching, hidden_matching, permutations_neurons, head_matching, "
+    "permutations_heads, seed, alpha, reference_panel, panel_reports";
 
 std::string read_text(const std::filesystem::path& path) {
   std::ifstream stream(path, std::ios::binary);
@@ -50,6 +51,12 @@ std::uint32_t count_value(const YAML::Node& node, const std::string& file, const
       text.find_first_not_of("0123456789") != std::string::npos)
     throw usage_error(fmt::format("{}: key '{}': expected a whole number from 0 to 4294967295, got '{}'",
                                   file, key, text));
+  return value;
+}
+
+std::uint32_t positive_count(const YAML::Node& node, const std::string& file, const std::string& key) {
+  const std::uint32_t value = count_value(node, file, key);
+  if (value == 0) throw usage_error(fmt::format("{}: key '{}': expected at least 1, got 0", file, key));
   return value;
 }
 
@@ -104,6 +111,8 @@ void apply_job_file(compare_config& config, const std::string& file) {
     else if (key == "permutations_neurons") config.permutations_neurons = count_value(value, file, key);
     else if (key == "neuron_matching") config.match_neurons = boolean_value(value, file, key);
     else if (key == "hidden_matching") config.match_hidden = boolean_value(value, file, key);
+    else if (key == "head_matching") config.match_heads = boolean_value(value, file, key);
+    else if (key == "permutations_heads") config.permutations_heads = positive_count(value, file, key);
     else if (key == "alpha") config.alpha = alpha_value(value, file, key);
     else if (key == "reference_panel") config.reference_panel = path_list(value, file, key);
     else if (key == "panel_reports") config.panel_reports = path_list(value, file, key);
@@ -125,6 +134,8 @@ nlohmann::json compare_config::to_json() const {
                       {"neuron_matching", match_neurons},
                       {"hidden_matching", match_hidden},
                       {"permutations_neurons", permutations_neurons},
+                      {"head_matching", match_heads},
+                      {"permutations_heads", permutations_heads},
                       {"seed", seed},
                       {"alpha", alpha},
                       {"reference_panel", reference_panel},
@@ -157,6 +168,13 @@ compare_config resolve_compare_config(const compare_arguments& arguments) {
   if (arguments.permutations_neurons) config.permutations_neurons = *arguments.permutations_neurons;
   if (arguments.no_neuron_matching) config.match_neurons = false;
   if (arguments.no_hidden_matching) config.match_hidden = false;
+  if (arguments.permutations_heads) {
+    if (*arguments.permutations_heads == 0)
+      throw usage_error("--permutations-heads: must be at least 1 (head matching always uses a permutation null; "
+                        "--no-head-matching skips it)");
+    config.permutations_heads = *arguments.permutations_heads;
+  }
+  if (arguments.no_head_matching) config.match_heads = false;
   if (arguments.alpha) {
     if (!(*arguments.alpha > 0 && *arguments.alpha < 1))
       throw usage_error(fmt::format("--alpha: expected a level between 0 and 1 (exclusive), got {}", *arguments.alpha));

@@ -15,9 +15,11 @@ namespace lineage {
 struct compare_arguments {
   std::optional<std::string> model_a, model_b, output_dir, arch_dir, config_file;
   std::optional<std::uint64_t> block_elements, seed;
-  std::optional<std::uint32_t> permutations_vector, permutations_matrix, permutations_experts, permutations_neurons;
+  std::optional<std::uint32_t> permutations_vector, permutations_matrix, permutations_experts, permutations_neurons,
+      permutations_heads;
   bool no_neuron_matching = false;
   bool no_hidden_matching = false;
+  bool no_head_matching = false;
   std::optional<double> alpha;
   std::vector<std::string> reference_panel, panel_reports;  // empty: the job file's (if any)
 };
@@ -33,6 +35,8 @@ struct compare_config {
   bool match_neurons = true;                 // neuron matching of every MLP
   std::uint32_t permutations_neurons = 0;    // K of Spearman's exact null there (0: the closed form)
   bool match_hidden = true;                  // hidden-dimension matching on the embedding (same K)
+  bool match_heads = true;                   // attention-head matching of every layer
+  std::uint32_t permutations_heads = 1000;   // K of its Spearman permutation null (at least 1)
   std::uint64_t seed = 20260123;             // of every permutation stream
   double alpha = 0.01;                       // family-wise level of the verdict
   // Models known to be unrelated to A and B, compared with each in this job; and report.h5 files of

@@ -162,6 +162,10 @@ void assign_units(work_plan& plan, int ranks) {
   costs.clear();
   for (const auto& request : plan.expert_matches) costs.push_back(request.cost());
   plan.expert_match_rank = deal_by_cost(costs, matching_load);
+  // Head matching shares the second phase with expert matching, and so its load.
+  costs.clear();
+  for (const auto& request : plan.head_matches) costs.push_back(request.cost());
+  plan.head_match_rank = deal_by_cost(costs, matching_load);
   std::fill(matching_load.begin(), matching_load.end(), 0);
   costs.clear();
   for (const auto& request : plan.hidden_matches) costs.push_back(request.cost());
@@ -183,6 +187,7 @@ work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture
   auto views_b = map_side(b, arch_b);
   plan_hidden_matches(plan, views_a, views_b, options.nulls, options.hidden_matching);
   plan_expert_matches(plan, views_a, views_b, options.nulls);
+  plan_head_matches(plan, views_a, views_b, options.nulls, options.head_matching);
   const expert_pairing matched = options.expert_matching != nullptr
                                      ? apply_expert_matching(plan, *options.expert_matching, views_a, views_b)
                                      : expert_pairing{};
@@ -231,7 +236,7 @@ work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture
       for (const auto& v : list_b)
         plan.unpaired.push_back(unpaired('b', v, "no tensor with this key in model A"));
 
-  align_hidden_dimensions(plan);
+  align_b(plan);
   for (std::size_t p = 0; p < plan.pairs.size(); ++p) {
     auto& pair = plan.pairs[p];
     pair.first_block = plan.blocks.size();
@@ -248,7 +253,8 @@ work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture
   }
   plan_nulls(plan, options.nulls);
   plan_cross_layers(plan, views_a, views_b, options.nulls.seed);
-  if (!plan.awaits_expert_matching()) plan_neuron_matches(plan, views_a, views_b, options.nulls);
+  // Neuron matching reads B through the hidden order, and runs with the blocks after both phases.
+  if (!plan.awaits_matching()) plan_neuron_matches(plan, views_a, views_b, options.nulls);
   plan_fingerprints(plan, views_a, views_b, options.nulls);
   assign_blocks(plan, options.ranks);
   assign_units(plan, options.ranks);

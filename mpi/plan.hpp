@@ -15,6 +15,7 @@
 #include "shard/cross_layer.hpp"
 #include "shard/expert_match.hpp"
 #include "shard/fingerprint.hpp"
+#include "shard/head_match.hpp"
 #include "shard/hidden_match.hpp"
 #include "shard/neuron_match.hpp"
 #include "shard/permutation_null.hpp"
@@ -44,10 +45,12 @@ struct tensor_pair {
   // expert's null leaves out the rows [exclude_begin, exclude_end) the matching looked at.
   std::vector<std::uint32_t> rows_a, rows_b;
   std::uint64_t exclude_begin = 0, exclude_end = 0;
-  // "key" (same canonical key), or "expert matching" (B's expert or router rows chosen by it).
+  // "key" (same canonical key), or what chose B's side: "expert matching" (B's expert or router
+  // rows), "hidden matching", "head matching" (comma-separated when several did).
   std::string pairing = "key";
   // Index into work_plan::alignments when B's rows or columns are read in another order (a
-  // recovered hidden-dimension permutation; a matched router's rows then go there too), else −1.
+  // recovered hidden-dimension permutation, an applied head order; a matched router's rows then go
+  // there too), else −1.
   std::int32_t alignment = -1;
 };
 
@@ -95,6 +98,14 @@ struct work_plan {
   std::vector<hidden_match_request> hidden_matches;
   std::vector<std::uint32_t> hidden_match_rank;
   std::vector<hidden_match_result> hidden_matching;  // empty until matched; else one per request
+  // One per attention layer both models have with the same head layout, computed in the second
+  // matching phase with the expert matching (after the hidden order is known); the plan made with
+  // their results keeps them here and reads B's q/k/v/o through the head orders that pass the
+  // gate (plan_heads.cpp): head_applied[i] is 1 for those.
+  std::vector<head_match_request> head_matches;
+  std::vector<std::uint32_t> head_match_rank;
+  std::vector<head_match_result> head_matching;  // empty until matched; else one per request
+  std::vector<std::uint8_t> head_applied;
   std::vector<b_alignment> alignments;  // see tensor_pair::alignment
   // The hidden permutation applied (B dimension per A dimension), or empty (plan_hidden.cpp).
   std::vector<std::uint32_t> hidden_order;
@@ -109,6 +120,16 @@ struct work_plan {
   [[nodiscard]] bool awaits_expert_matching() const noexcept {
     return !expert_matches.empty() && expert_matching.empty();
   }
+
+  [[nodiscard]] bool awaits_head_matching() const noexcept { return !head_matches.empty() && head_matching.empty(); }
+
+  // The second phase (after the hidden dimensions): expert and head matching together.
+  [[nodiscard]] bool awaits_second_phase() const noexcept {
+    return awaits_expert_matching() || awaits_head_matching();
+  }
+
+  // Any matching phase still to run (the blocks come after all of them).
+  [[nodiscard]] bool awaits_matching() const noexcept { return awaits_hidden_matching() || awaits_second_phase(); }
 
   [[nodiscard]] int ranks() const noexcept { return static_cast<int>(rank_first_block.size()) - 1; }
   [[nodiscard]] std::uint64_t total_bytes() const noexcept {
@@ -130,6 +151,8 @@ struct null_options {
   // K of Spearman's exact permutation null in neuron matching; 0: the closed form decides.
   std::uint32_t permutations_neurons = 0;
   bool match_hidden = true;  // hidden-dimension matching on the embedding (K: permutations_neurons)
+  bool match_heads = true;   // attention-head matching of every layer
+  std::uint32_t permutations_heads = 1000;  // K of its Spearman permutation null (always one)
 };
 
 struct plan_options {
@@ -140,6 +163,8 @@ struct plan_options {
   const std::vector<expert_match_result>* expert_matching = nullptr;
   // The results of the hidden-matching unit of the plan made without them.
   const std::vector<hidden_match_result>* hidden_matching = nullptr;
+  // The results of the head-matching units of the plan made without them, in its order.
+  const std::vector<head_match_result>* head_matching = nullptr;
 };
 
 // Pairs the tensors of `a` and `b`. When both model types have rule sets, each side is mapped by
@@ -150,7 +175,7 @@ work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture
 // Deals the blocks of `plan` to `ranks` ranks as contiguous runs of about equal bytes.
 void assign_blocks(work_plan& plan, int ranks);
 
-// Deals the nulls, the cross-layer, neuron-matching and expert-matching units to ranks by cost,
+// Deals the nulls, the cross-layer, neuron-matching, expert- and head-matching units to ranks by cost,
 // largest first, each to the least loaded rank. Which rank computes a unit does not change its
 // result.
 void assign_units(work_plan& plan, int ranks);

@@ -160,11 +160,28 @@ residual_map residual_map_for(std::string_view role, std::uint64_t rows, std::ui
   return map;
 }
 
-void align_hidden_dimensions(work_plan& plan) {
-  if (plan.hidden_matching.empty() || plan.hidden_matches.empty()) return;
-  if (plan.hidden_order.empty() || plan.hidden_matches.empty()) return;
-  const auto& request = plan.hidden_matches.front();
-  const std::vector<std::uint32_t>& order = plan.hidden_order;
+namespace {
+
+std::string with_pairing(const std::string& pairing, std::string_view added) {
+  return pairing == "key" ? std::string(added) : pairing + ", " + std::string(added);
+}
+
+}  // namespace
+
+std::vector<std::uint32_t> hidden_images(const work_plan& plan, std::uint64_t begin, std::uint64_t count,
+                                         std::uint64_t hidden) {
+  const auto& order = plan.hidden_order;
+  if (order.size() != hidden || begin + count > hidden) return {};
+  return {order.begin() + static_cast<std::ptrdiff_t>(begin), order.begin() + static_cast<std::ptrdiff_t>(begin + count)};
+}
+
+void align_b(work_plan& plan) {
+  const auto heads = applied_head_orders(plan);
+  const hidden_match_request* request =
+      plan.hidden_order.empty() || plan.hidden_matches.empty() ? nullptr : &plan.hidden_matches.front();
+  if (request == nullptr && heads.empty()) return;
+  const std::vector<std::uint32_t> no_order;
+  const std::vector<std::uint32_t>& order = request != nullptr ? plan.hidden_order : no_order;
   for (auto& pair : plan.pairs) {
     const auto& shape = pair.b.shape;
     if (shape.empty() || shape.size() > 2 || (pair.rows_b.empty() && pair.a.shape != shape)) continue;
@@ -173,20 +190,31 @@ void align_hidden_dimensions(work_plan& plan) {
     alignment.rows = shape.size() == 2 ? shape[0] : 1;
     alignment.row_length = shape.back();
     residual_map map = residual_map_for(pair.key.role, alignment.rows, alignment.row_length, order);
+    residual_map head;
+    if (const auto found = heads.find({block_prefix(pair.key.role), pair.key.layer});
+        found != heads.end() && pair.rows_b.empty() && pair.key.expert < 0)
+      head = head_map_for(pair.key.role, alignment.rows, alignment.row_length, found->second);
+    const bool hidden_moves = !map.rows.empty() || !map.columns.empty();
+    const bool heads_move = !head.rows.empty() || !head.columns.empty();
     // A matched router's rows are the matched experts, in A's order (its blocks are one row each).
     if (!pair.rows_b.empty()) map.rows = pair.rows_b;
-    else if (map.rows.empty() && map.columns.empty()) continue;
+    else if (!hidden_moves && !heads_move) continue;
     if (!pair.rows_b.empty() && map.columns.empty()) continue;
+    // The head axes (q/k/v rows, o columns) are never the residual axis of the same role.
+    if (!head.rows.empty()) map.rows = std::move(head.rows);
+    if (!head.columns.empty()) map.columns = std::move(head.columns);
     alignment.row_order = std::move(map.rows);
     alignment.column_order = std::move(map.columns);
     pair.alignment = static_cast<std::int32_t>(plan.alignments.size());
     plan.alignments.push_back(std::move(alignment));
-    pair.pairing = pair.pairing == "key" ? "hidden matching" : pair.pairing + ", hidden matching";
+    if (hidden_moves) pair.pairing = with_pairing(pair.pairing, "hidden matching");
+    if (heads_move) pair.pairing = with_pairing(pair.pairing, "head matching");
     // The matching chose the permutation on these rows: under the null they are biased towards
     // agreement, so the tensor's own permutation null leaves them out.
-    if (pair.key.layer < 0 && pair.key.role == request.role && pair.exclude_end == pair.exclude_begin) {
-      pair.exclude_begin = request.row_begin;
-      pair.exclude_end = request.row_begin + request.row_count;
+    if (hidden_moves && pair.key.layer < 0 && pair.key.role == request->role &&
+        pair.exclude_end == pair.exclude_begin) {
+      pair.exclude_begin = request->row_begin;
+      pair.exclude_end = request->row_begin + request->row_count;
     }
   }
 }

@@ -37,11 +37,6 @@ std::map<std::pair<int, std::string>, mlp_tensors> mlps_of(const keyed_views& vi
   return mlps;
 }
 
-element_location location_of(const side_view& view) {
-  const planned_tensor t = plan_side(view);
-  return {t.file, t.byte_offset, t.type};
-}
-
 // [neurons, hidden] for gate and up, [hidden, neurons] for down; nullopt when they do not fit.
 std::optional<std::pair<std::uint64_t, std::uint64_t>> neurons_and_hidden(const mlp_tensors& mlp) {
   if (!mlp.gate || !mlp.up || !mlp.down) return std::nullopt;
@@ -83,10 +78,7 @@ void plan_neuron_matches(work_plan& plan, const keyed_views& views_a, const keye
     random_stream stream(options.seed, "neuron matching columns", label);
     request.column_begin = stream.below(hidden - request.column_count + 1);
     // B's images of the compared dimensions under a recovered hidden-dimension permutation.
-    if (plan.hidden_order.size() == hidden)
-      request.columns_b.assign(plan.hidden_order.begin() + static_cast<std::ptrdiff_t>(request.column_begin),
-                               plan.hidden_order.begin() +
-                                   static_cast<std::ptrdiff_t>(request.column_begin + request.column_count));
+    request.columns_b = hidden_images(plan, request.column_begin, request.column_count, hidden);
     request.permutations = options.permutations_neurons;
     request.seed = job_seed ^ fnv1a_64("neuron matching / " + label);
     plan.neuron_matches.push_back(std::move(request));

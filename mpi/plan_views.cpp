@@ -24,6 +24,11 @@ planned_tensor plan_side(const side_view& side) {
   return p;
 }
 
+element_location location_of(const side_view& side) {
+  const planned_tensor t = plan_side(side);
+  return {t.file, t.byte_offset, t.type};
+}
+
 keyed_views map_side(const checkpoint& model, const architecture* arch) {
   keyed_views by_key;
   for (const auto& tensor : model.tensors) {

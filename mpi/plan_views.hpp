@@ -27,6 +27,9 @@ using keyed_views = std::map<tensor_key, std::vector<side_view>>;
 // The planned form of a view (the whole tensor, or the rows the view selects).
 planned_tensor plan_side(const side_view& side);
 
+// Where a view's first element is (the location a matching unit reads from).
+element_location location_of(const side_view& side);
+
 // Maps every tensor of one side (generic mapping when `arch` is null); keys claimed by more than
 // one view are ambiguous and keep all of them.
 keyed_views map_side(const checkpoint& model, const architecture* arch);
@@ -93,11 +96,47 @@ struct residual_map {
 residual_map residual_map_for(std::string_view role, std::uint64_t rows, std::uint64_t row_length,
                               const std::vector<std::uint32_t>& order);
 
-// When the hidden matching the plan holds recovered a permutation (significant at z ≥ 3.09, i.e.
+// B's hidden dimensions that meet A's [begin, begin + count) under the plan's hidden order, or
+// empty when none was applied (or the width `hidden` is not the order's): the columns_b of the
+// matching units planned after the first phase.
+std::vector<std::uint32_t> hidden_images(const work_plan& plan, std::uint64_t begin, std::uint64_t count,
+                                         std::uint64_t hidden);
+
+// Reads B through what the matching phases recovered, one b_alignment per pair carrying both:
+// when the hidden matching the plan holds recovered a permutation (significant at z ≥ 3.09, i.e.
 // p ≤ 10⁻³ by the closed form, and not the identity), every pair whose role reads or writes the
-// residual stream reads B through it (tensor_pair::alignment), and the matched tensor's null
-// leaves out the rows the matching looked at. Call after the pairs are made, before the blocks.
-void align_hidden_dimensions(work_plan& plan);
+// residual stream reads B through it, and the matched tensor's null leaves out the rows the
+// matching looked at; in every layer whose head order passed the gate (applied_head_order), B's
+// q/k/v rows (and biases) and o_proj's columns are read in the matched head order. Call after the
+// pairs are made, before the blocks.
+void align_b(work_plan& plan);
+
+// One attention-head matching unit per layer (main stack and MTP blocks) where both models have
+// q/k/v/o_proj weights of equal shapes and config.json gives both the same head counts
+// (plan_heads.cpp). None when options.match_heads is false. With `results` (of the plan made
+// without them), stores them and marks the units whose head order is applied.
+void plan_head_matches(work_plan& plan, const keyed_views& views_a, const keyed_views& views_b,
+                       const null_options& options, const std::vector<head_match_result>* results);
+
+// B's rows per A row of one layer's attention: query (q_proj rows, q_proj.bias elements, o_proj
+// columns; heads·d entries) and key_value (k/v_proj rows and biases; kv_heads·d entries).
+struct head_order {
+  std::vector<std::uint32_t> query, key_value;
+};
+
+// The head order a matching recovered, or nullopt unless it passes the gate: usable, by_q == by_o
+// and by_k == by_v exactly, the query map consistent with the KV map (the KV group of by_q[h] is
+// by_k[h / G]), the conservative permutation p (1 + #{null ≥ ρ}) / (1 + K) ≤ 0.01, and not the
+// identity.
+std::optional<head_order> applied_head_order(const head_match_request& request, const head_match_result& result);
+
+// The applied head orders of the plan, by (block prefix, layer).
+std::map<std::pair<std::string, int>, head_order> applied_head_orders(const work_plan& plan);
+
+// For a tensor of `role` (with its block prefix) seen as rows × row_length, B's rows and columns
+// under a layer's head order; each empty where no head axis runs (or its extent does not fit).
+residual_map head_map_for(std::string_view role, std::uint64_t rows, std::uint64_t row_length,
+                          const head_order& order);
 
 // What the matching changes in the pairing, beyond the re-keyed views.
 struct expert_pairing {

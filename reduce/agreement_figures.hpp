@@ -1,7 +1,8 @@
 #pragma once
-// The figures both matching tests report (neuron matching per MLP, hidden matching of the
-// embedding): Spearman's test of the two matchings, how often they agree, and the combined
-// matching. `Figures` has the members set here (neuron_matching_figures, hidden_matching_figures).
+// The figures the matching tests report (neuron matching per MLP, hidden matching of the
+// embedding, head matching per attention layer): Spearman's test of the two matchings, how often
+// they agree, and the combined matching. `Figures` has the members set here
+// (neuron_matching_figures, hidden_matching_figures, head_matching_figures).
 #include <cstdint>
 #include <span>
 #include <vector>

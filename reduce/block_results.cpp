@@ -124,4 +124,9 @@ std::vector<fingerprint_result> fingerprints_in_plan_order(const work_plan& plan
   return units_in_plan_order(plan.fingerprints.size(), per_rank, &rank_results::fingerprints, "fingerprint");
 }
 
+std::vector<head_match_result> head_matches_in_plan_order(const work_plan& plan,
+                                                          const std::vector<rank_results>& per_rank) {
+  return units_in_plan_order(plan.head_matches.size(), per_rank, &rank_results::head_matches, "head-matching");
+}
+
 }  // namespace lineage

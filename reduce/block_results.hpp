@@ -27,11 +27,13 @@ struct rank_results {
   std::vector<expert_match_result> expert_matches;  // the matching phase's results
   std::vector<neuron_match_result> neuron_matches;
   std::vector<hidden_match_result> hidden_matches;  // the first matching phase's results
+  std::vector<head_match_result> head_matches;      // the second phase's, beside expert_matches
   std::vector<fingerprint_result> fingerprints;
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
-    archive & blocks & nulls & cross_layers & expert_matches & neuron_matches & hidden_matches & fingerprints;
+    archive & blocks & nulls & cross_layers & expert_matches & neuron_matches & hidden_matches & head_matches &
+        fingerprints;
   }
 };
 
@@ -62,6 +64,9 @@ std::vector<hidden_match_result> hidden_matches_in_plan_order(const work_plan& p
 // The fingerprints in plan order (same errors).
 std::vector<fingerprint_result> fingerprints_in_plan_order(const work_plan& plan,
                                                            const std::vector<rank_results>& per_rank);
+// The head-matching results in plan order (same errors).
+std::vector<head_match_result> head_matches_in_plan_order(const work_plan& plan,
+                                                          const std::vector<rank_results>& per_rank);
 
 // One pair_moments per tensor pair, each the merge of its blocks in block order. Throws
 // internal_error unless every block of the plan is present exactly once.

@@ -17,6 +17,7 @@ constexpr const char* panel_family = "reference panel";
 constexpr const char* neuron_matching_family = "neuron matching";
 constexpr const char* hidden_matching_family = "hidden matching";
 constexpr const char* fingerprint_family = "fingerprints";
+constexpr const char* head_matching_family = "head matching";
 
 bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
 bool starts_with(std::string_view text, std::string_view prefix) { return text.rfind(prefix, 0) == 0; }
@@ -112,6 +113,22 @@ std::string family_line(const group_evidence& f, const comparison_report& report
         "another index); harmonic-mean p = {} (Fisher p = {}); {}. Strongest: {} (Spearman {:.4f}, z = {:.1f}).",
         f.name, f.tensors, f.median_pearson, moved, neurons, p_text(f.harmonic.p), p_text(f.fisher.p), adjusted,
         f.strongest, f.strongest_pearson, f.strongest_z);
+  }
+  if (f.name == head_matching_family) {
+    std::size_t moved = 0, heads = 0, applied = 0;
+    for (const auto& m : report.head_matching) {
+      if (!m.available) continue;
+      moved += m.moved;
+      heads += m.heads;
+      applied += m.applied;
+    }
+    return fmt::format(
+        "{}: {} attention layers, heads matched by optimal assignment on q_proj rows and on o_proj columns; median "
+        "Spearman correlation of the two matchings {:.4f} ({} of {} A query heads matched to a B head of another "
+        "index; the head order applied to B's q/k/v/o in {} layers); harmonic-mean p = {} (Fisher p = {}); {}. "
+        "Strongest: {} (Spearman {:.4f}).",
+        f.name, f.tensors, f.median_pearson, moved, heads, applied, p_text(f.harmonic.p), p_text(f.fisher.p),
+        adjusted, f.strongest, f.strongest_pearson);
   }
   if (f.name == hidden_matching_family && !report.hidden_matching.empty()) {
     const auto& m = report.hidden_matching.front();
@@ -235,6 +252,19 @@ void add_neuron_matching(evidence_summary& summary, const comparison_report& rep
   add_test_family(summary, neuron_matching_family, tests, median(correlations));
 }
 
+// One test per attention layer: do the matchings by q_proj rows and by o_proj columns agree
+// (Spearman, against its permutation null)?
+void add_head_matching(evidence_summary& summary, const comparison_report& report) {
+  std::vector<family_test> tests;
+  std::vector<double> correlations;
+  for (const auto& m : report.head_matching) {
+    if (!m.available) continue;
+    correlations.push_back(m.spearman);
+    tests.push_back({m.p_value, "head matching of " + m.where(), m.spearman, m.z});
+  }
+  add_test_family(summary, head_matching_family, tests, median(correlations));
+}
+
 // One test: do the matchings of the hidden dimensions on two halves of the embedding agree?
 void add_hidden_matching(evidence_summary& summary, const comparison_report& report) {
   std::vector<family_test> tests;
@@ -346,6 +376,7 @@ evidence_summary assess_evidence(const comparison_report& report, double alpha) 
   add_layer_structure(summary, report);
   add_expert_matching(summary, report);
   add_neuron_matching(summary, report);
+  add_head_matching(summary, report);
   add_hidden_matching(summary, report);
   add_fingerprints(summary, report);
   add_reference_panel(summary, report);
@@ -369,8 +400,10 @@ evidence_summary assess_evidence(const comparison_report& report, double alpha) 
                                             [](const expert_matching_figures& m) { return m.moved == 0; });
   const bool hidden_in_place = std::all_of(report.hidden_matching.begin(), report.hidden_matching.end(),
                                            [](const hidden_matching_figures& m) { return m.aligned_pairs == 0; });
+  const bool heads_in_place = std::none_of(report.head_matching.begin(), report.head_matching.end(),
+                                           [](const head_matching_figures& m) { return m.applied; });
   const bool all_equal =
-      !report.tensors.empty() && report.unpaired.empty() && experts_in_place && hidden_in_place &&
+      !report.tensors.empty() && report.unpaired.empty() && experts_in_place && hidden_in_place && heads_in_place &&
       std::all_of(report.tensors.begin(), report.tensors.end(), [](const tensor_result& t) {
         return t.moments.elements == 0 || t.moments.bitwise_equal == t.moments.elements;
       });
@@ -433,9 +466,14 @@ evidence_summary assess_evidence(const comparison_report& report, double alpha) 
       "dtype changes and re-sharding (bitwise equality after conversion to a common dtype)",
       "layer order: layer-specific matches (cross-layer test) and a monotone depth alignment that "
       "allows dropped and repeated layers"};
-  verdict.invariances_not_tested = {
-      "permutation of attention heads",
-      "vocabulary changes (embedding rows of shared tokens)"};
+  verdict.invariances_not_tested = {"vocabulary changes (embedding rows of shared tokens)"};
+  const bool heads = std::any_of(report.head_matching.begin(), report.head_matching.end(),
+                                 [](const head_matching_figures& m) { return m.available; });
+  (heads ? verdict.invariances_tested : verdict.invariances_not_tested)
+      .push_back(heads ? "permutation of attention heads (query heads within their KV group, KV heads with their "
+                         "group; with the hidden dimensions aligned): matchings by q_proj rows and by o_proj columns "
+                         "compared by Spearman correlation against a permutation null"
+                       : "permutation of attention heads (no attention layer was matched)");
   const bool neurons = std::any_of(report.neuron_matching.begin(), report.neuron_matching.end(),
                                    [](const neuron_matching_figures& m) { return m.available; });
   (neurons ? verdict.invariances_tested : verdict.invariances_not_tested)

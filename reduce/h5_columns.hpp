@@ -38,5 +38,6 @@ void write_reference_panel(const h5_group& root, const comparison_report& report
 void write_neuron_matching(const h5_group& root, const comparison_report& report);
 void write_hidden_matching(const h5_group& root, const comparison_report& report);
 void write_fingerprints(const h5_group& root, const comparison_report& report);
+void write_head_matching(const h5_group& root, const comparison_report& report);
 
 }  // namespace lineage

@@ -25,7 +25,7 @@ std::vector<hidden_matching_figures> derive_hidden_matching(const work_plan& pla
       fill_agreement_figures(f, result.ranked, result.spearman, result.null, result.randomizer, result.by_first, result.by_second,
                              result.combined, result.combined_similarity);
     }
-    for (const auto& pair : plan.pairs) f.aligned_pairs += pair.alignment >= 0;
+    for (const auto& pair : plan.pairs) f.aligned_pairs += pair.pairing.find("hidden matching") != std::string::npos;
     all.push_back(std::move(f));
   }
   return all;

@@ -148,6 +148,7 @@ std::string report_h5_image(const comparison_report& report, const std::string& 
   write_neuron_matching(file, report);
   write_hidden_matching(file, report);
   write_fingerprints(file, report);
+  write_head_matching(file, report);
   write_reference_panel(file, report);
   return file.close_to_image();
 }

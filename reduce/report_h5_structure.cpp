@@ -1,4 +1,4 @@
-// The layer-order evidence and the expert matching in report.h5 (layout: docs/HDF5_SCHEMA.md).
+// The layer-order evidence and the matchings (experts, neurons, heads, hidden dimensions) in report.h5 (layout: docs/HDF5_SCHEMA.md).
 #include "reduce/h5_columns.hpp"
 
 namespace lineage {
@@ -70,6 +70,22 @@ void write_expert_matching(const h5_group& root, const comparison_report& report
   }
 }
 
+namespace {
+
+// The columns of what every matching test reports (reduce/agreement_figures.hpp).
+template <class Row>
+void write_agreement_columns(const h5_group& matching, const std::vector<Row>& rows) {
+  const std::pair<const char*, double Row::*> figures[] = {
+      {"spearman", &Row::spearman},   {"z", &Row::z},
+      {"p_closed", &Row::p_closed},   {"p_permutation", &Row::p_permutation},
+      {"p_value", &Row::p_value},     {"agreement", &Row::agreement},
+      {"combined_similarity", &Row::combined_similarity}};
+  for (const auto& [name, field] : figures)
+    matching.write_column(name, column(rows, [&](const Row& r) { return r.*field; }));
+}
+
+}  // namespace
+
 void write_neuron_matching(const h5_group& root, const comparison_report& report) {
   const h5_group matching = root.create_group("neuron_matching");
   const auto& rows = report.neuron_matching;
@@ -85,12 +101,7 @@ void write_neuron_matching(const h5_group& root, const comparison_report& report
   matching.write_column("ranked", column(rows, [](const row& r) -> u64 { return r.ranked; }));
   matching.write_column("moved", column(rows, [](const row& r) -> u64 { return r.moved; }));
   matching.write_column("permutations", column(rows, [](const row& r) -> u64 { return r.permutations; }));
-  const std::pair<const char*, double row::*> figures[] = {
-      {"spearman", &row::spearman},   {"z", &row::z},
-      {"p_closed", &row::p_closed},   {"p_permutation", &row::p_permutation},
-      {"p_value", &row::p_value},     {"agreement", &row::agreement},
-      {"combined_similarity", &row::combined_similarity}};
-  for (const auto& [name, field] : figures) matching.write_column(name, column(rows, [&](const row& r) { return r.*field; }));
+  write_agreement_columns(matching, rows);
   // The combined matchings, flat: MLP m's at [offsets[m], offsets[m + 1]).
   std::vector<std::uint64_t> offsets{0};
   std::vector<std::int32_t> combined;
@@ -100,6 +111,39 @@ void write_neuron_matching(const h5_group& root, const comparison_report& report
   }
   matching.write_column("combined_offsets", std::span<const std::uint64_t>(offsets));
   matching.write_column("combined", std::span<const std::int32_t>(combined));
+}
+
+void write_head_matching(const h5_group& root, const comparison_report& report) {
+  const h5_group matching = root.create_group("head_matching");
+  const auto& rows = report.head_matching;
+  using row = head_matching_figures;
+  using u64 = std::uint64_t;
+  matching.write_column("layer", column(rows, [](const row& r) -> std::int64_t { return r.layer; }));
+  matching.write_column("mtp", column(rows, [](const row& r) -> std::int64_t { return r.mtp; }));
+  matching.write_column("available", column(rows, [](const row& r) -> std::int64_t { return r.available; }));
+  matching.write_column("reason", column(rows, [](const row& r) { return r.reason; }));
+  matching.write_column("applied", column(rows, [](const row& r) -> std::int64_t { return r.applied; }));
+  const std::pair<const char*, u64 row::*> counts[] = {{"heads", &row::heads},       {"kv_heads", &row::kv_heads},
+                                                       {"head_dim", &row::head_dim}, {"columns", &row::columns},
+                                                       {"ranked", &row::ranked}};
+  for (const auto& [name, field] : counts) matching.write_column(name, column(rows, [&](const row& r) { return r.*field; }));
+  matching.write_column("moved", column(rows, [](const row& r) -> u64 { return r.moved; }));
+  matching.write_column("permutations", column(rows, [](const row& r) -> u64 { return r.permutations; }));
+  write_agreement_columns(matching, rows);
+  // The combined matchings, flat: layer m's query heads at [offsets[m], offsets[m + 1]), its KV
+  // heads at [kv_offsets[m], kv_offsets[m + 1]) (empty without a usable match).
+  std::vector<std::uint64_t> offsets{0}, kv_offsets{0};
+  std::vector<std::int32_t> combined, combined_kv;
+  for (const auto& r : rows) {
+    combined.insert(combined.end(), r.combined.begin(), r.combined.end());
+    offsets.push_back(combined.size());
+    combined_kv.insert(combined_kv.end(), r.combined_kv.begin(), r.combined_kv.end());
+    kv_offsets.push_back(combined_kv.size());
+  }
+  matching.write_column("combined_offsets", std::span<const std::uint64_t>(offsets));
+  matching.write_column("combined", std::span<const std::int32_t>(combined));
+  matching.write_column("combined_kv_offsets", std::span<const std::uint64_t>(kv_offsets));
+  matching.write_column("combined_kv", std::span<const std::int32_t>(combined_kv));
 }
 
 void write_hidden_matching(const h5_group& root, const comparison_report& report) {
@@ -118,12 +162,7 @@ void write_hidden_matching(const h5_group& root, const comparison_report& report
   matching.write_column("moved", column(rows, [](const row& r) -> u64 { return r.moved; }));
   matching.write_column("aligned_pairs", column(rows, [](const row& r) -> u64 { return r.aligned_pairs; }));
   matching.write_column("permutations", column(rows, [](const row& r) -> u64 { return r.permutations; }));
-  const std::pair<const char*, double row::*> figures[] = {
-      {"spearman", &row::spearman},   {"z", &row::z},
-      {"p_closed", &row::p_closed},   {"p_permutation", &row::p_permutation},
-      {"p_value", &row::p_value},     {"agreement", &row::agreement},
-      {"combined_similarity", &row::combined_similarity}};
-  for (const auto& [name, field] : figures) matching.write_column(name, column(rows, [&](const row& r) { return r.*field; }));
+  write_agreement_columns(matching, rows);
   // The estimated permutation: per A dimension its B dimension (empty without a usable match).
   std::vector<std::int32_t> combined;
   for (const auto& r : rows) combined.insert(combined.end(), r.combined.begin(), r.combined.end());

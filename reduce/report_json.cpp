@@ -173,6 +173,22 @@ json expert_matching_json(const comparison_report& report) {
   return layers;
 }
 
+// What every matching test reports (reduce/agreement_figures.hpp), for an available match.
+template <class Figures>
+json agreement_json(const Figures& m) {
+  return {{"ranked", m.ranked},
+          {"spearman", number(m.spearman)},
+          {"z", number(m.z)},
+          {"p_closed", number(m.p_closed)},
+          {"permutations", m.permutations},
+          {"p_permutation", number(m.p_permutation)},
+          {"p_value", number(m.p_value)},
+          {"agreement", number(m.agreement)},
+          {"combined_similarity", number(m.combined_similarity)},
+          {"moved", m.moved},
+          {"combined", m.combined}};
+}
+
 json neuron_matching_json(const comparison_report& report) {
   json rows = json::array();
   for (const auto& m : report.neuron_matching) {
@@ -185,17 +201,7 @@ json neuron_matching_json(const comparison_report& report) {
                 {"hidden", m.hidden},
                 {"columns", m.columns}};
     if (m.available)
-      row.update({{"ranked", m.ranked},
-                  {"spearman", number(m.spearman)},
-                  {"z", number(m.z)},
-                  {"p_closed", number(m.p_closed)},
-                  {"permutations", m.permutations},
-                  {"p_permutation", number(m.p_permutation)},
-                  {"p_value", number(m.p_value)},
-                  {"agreement", number(m.agreement)},
-                  {"combined_similarity", number(m.combined_similarity)},
-                  {"moved", m.moved},
-                  {"combined", m.combined}});
+      row.update(agreement_json(m));
     rows.push_back(std::move(row));
   }
   return rows;
@@ -208,17 +214,22 @@ json hidden_matching_json(const comparison_report& report) {
                 {"hidden", m.hidden},     {"hidden_b", m.hidden_b},   {"row_begin", m.row_begin}, {"rows", m.rows},
                 {"aligned_pairs", m.aligned_pairs}};
     if (m.available)
-      row.update({{"ranked", m.ranked},
-                  {"spearman", number(m.spearman)},
-                  {"z", number(m.z)},
-                  {"p_closed", number(m.p_closed)},
-                  {"permutations", m.permutations},
-                  {"p_permutation", number(m.p_permutation)},
-                  {"p_value", number(m.p_value)},
-                  {"agreement", number(m.agreement)},
-                  {"combined_similarity", number(m.combined_similarity)},
-                  {"moved", m.moved},
-                  {"combined", m.combined}});
+      row.update(agreement_json(m));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+json head_matching_json(const comparison_report& report) {
+  json rows = json::array();
+  for (const auto& m : report.head_matching) {
+    json row = {{"layer", m.layer},   {"mtp", m.mtp},           {"available", m.available}, {"reason", m.reason},
+                {"heads", m.heads},   {"kv_heads", m.kv_heads}, {"head_dim", m.head_dim},   {"columns", m.columns},
+                {"applied", m.applied}};
+    if (m.available) {
+      row.update(agreement_json(m));
+      row["combined_kv"] = m.combined_kv;
+    }
     rows.push_back(std::move(row));
   }
   return rows;
@@ -377,6 +388,7 @@ std::string report_json_text(const comparison_report& report) {
       {"neuron_matching", neuron_matching_json(report)},
       {"hidden_matching", hidden_matching_json(report)},
       {"fingerprints", fingerprints_json(report)},
+      {"head_matching", head_matching_json(report)},
       {"reference_panel", panel_json(report.panel)},
       {"layers", std::move(layers)},
       {"unpaired", std::move(unpaired)},

@@ -52,6 +52,7 @@ comparison_report build_report(const work_plan& plan, const std::vector<pair_mom
   report.neuron_matching = derive_neuron_matching(plan, units.neuron_matches);
   report.hidden_matching = derive_hidden_matching(plan);
   report.fingerprints = derive_fingerprints(plan, units.fingerprints, analysis.seed);
+  report.head_matching = derive_head_matching(plan);
   report.panel = assess_panel(report, analysis.panel);
   report.evidence = assess_evidence(report, alpha);
   return report;

@@ -9,6 +9,7 @@
 #include "reduce/evidence.hpp"
 #include "reduce/expert_figures.hpp"
 #include "reduce/fingerprint_figures.hpp"
+#include "reduce/head_figures.hpp"
 #include "reduce/hidden_figures.hpp"
 #include "reduce/neuron_figures.hpp"
 #include "reduce/reference_panel.hpp"
@@ -68,6 +69,7 @@ struct comparison_report {
   std::vector<neuron_matching_figures> neuron_matching;  // per MLP matched
   std::vector<hidden_matching_figures> hidden_matching;  // the embedding's hidden dimensions (none or one)
   fingerprint_figures fingerprints;                      // tensors of other shapes under one key
+  std::vector<head_matching_figures> head_matching;      // per attention layer matched
   panel_figures panel;                                   // empty without a reference panel
   evidence_summary evidence;
   // "compared", or "no tensor pairs" when the two models have nothing in common.

@@ -42,16 +42,8 @@ hidden_match_result compute_hidden_match(std::uint32_t index, const hidden_match
   result.combined_similarity = assignment_score(combined, nb, result.combined) / static_cast<double>(std::min(n, nb));
 
   random_stream stream(request.seed, "hidden matching null", request.role);
-  matching_agreement agreement = agreement_of(result.by_first, result.by_second, request.permutations, stream);
-  result.ranked = agreement.ranked;
-  result.spearman = agreement.spearman;
-  if (!std::isfinite(result.spearman)) {
-    result.reason = "fewer than two dimensions matched";
-    return result;
-  }
-  result.null = std::move(agreement.null);
-  result.randomizer = agreement.randomizer;
-  result.usable = true;
+  store_agreement(result, result.by_first, result.by_second, request.permutations, stream,
+                  "fewer than two dimensions matched");
   return result;
 }
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "core/random_stream.hpp"
@@ -55,5 +56,22 @@ struct matching_agreement {
 };
 matching_agreement agreement_of(const std::vector<std::int32_t>& first, const std::vector<std::int32_t>& second,
                                 std::uint32_t permutations, random_stream& stream);
+
+// agreement_of stored in a matching unit's result (members ranked, spearman, null, randomizer,
+// usable, reason): usable unless fewer than two objects are matched in both, which `too_few` says.
+template <class Result>
+void store_agreement(Result& result, const std::vector<std::int32_t>& first, const std::vector<std::int32_t>& second,
+                     std::uint32_t permutations, random_stream& stream, const char* too_few) {
+  matching_agreement agreement = agreement_of(first, second, permutations, stream);
+  result.ranked = agreement.ranked;
+  result.spearman = agreement.spearman;
+  if (!std::isfinite(result.spearman)) {
+    result.reason = too_few;
+    return;
+  }
+  result.null = std::move(agreement.null);
+  result.randomizer = agreement.randomizer;
+  result.usable = true;
+}
 
 }  // namespace lineage

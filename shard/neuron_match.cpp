@@ -67,16 +67,8 @@ neuron_match_result compute_neuron_match(std::uint32_t index, const neuron_match
 
   // The Spearman sample: A neurons matched in both.
   random_stream stream(request.seed, "neuron matching null", fmt::format("layer {} {}", request.layer, request.group));
-  matching_agreement agreement = agreement_of(result.by_gate, result.by_up, request.permutations, stream);
-  result.ranked = agreement.ranked;
-  result.spearman = agreement.spearman;
-  if (!std::isfinite(result.spearman)) {
-    result.reason = "fewer than two neurons matched in both";
-    return result;
-  }
-  result.null = std::move(agreement.null);
-  result.randomizer = agreement.randomizer;
-  result.usable = true;
+  store_agreement(result, result.by_gate, result.by_up, request.permutations, stream,
+                  "fewer than two neurons matched in both");
   return result;
 }
 

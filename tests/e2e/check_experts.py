@@ -11,12 +11,10 @@ usage: check_experts.py DIR [--permuted MODEL_DIR] [--identity] [--dropped N]
                significant at the verdict's alpha.
 """
 import argparse
-import json
-import os
 
 import numpy as np
 
-from reportlib import Checker, load_json, open_h5, text
+from reportlib import Checker, load_json, open_h5, recorded_provenance, text
 
 
 def pairing_of(tensor):
@@ -27,11 +25,7 @@ def pairing_of(tensor):
 
 def recorded_permutation(model_dir):
     """layer -> list (child expert j takes parent expert perm[j]), following the derivation chain."""
-    with open(os.path.join(model_dir, "config.json"), encoding="utf-8") as stream:
-        provenance = json.load(stream)["lineage_synth"]
-    while "expert_permutation" not in provenance:
-        provenance = provenance["parent"]
-    return {int(layer): perm for layer, perm in provenance["expert_permutation"].items()}
+    return {int(layer): perm for layer, perm in recorded_provenance(model_dir, "expert_permutation").items()}
 
 
 def main():

@@ -253,7 +253,8 @@ def check_evidence(c, h5, report):
     c.equal(tensor_families, sorted(tensor_families), "tensor families order")
     # Then the families of tests of their own, in this order where present.
     own = [f["name"] for f in report["families"] if f["unit"] != "tensor pairs"]
-    c.equal(own, [n for n in ("layer order", "expert matching", "neuron matching", "hidden matching", "reference panel") if n in own],
+    order = ("layer order", "expert matching", "neuron matching", "head matching", "hidden matching", "reference panel")
+    c.equal(own, [n for n in order if n in own],
             "families of tests follow the tensor families in order")
     c.check("layer order" in own, "no layer-order family")
     c.equal([f["unit"] for f in report["families"]][:len(tensor_families)], ["tensor pairs"] * len(tensor_families),

@@ -13,17 +13,12 @@ usage: check_hidden.py DIR [--permuted MODEL_DIR] [--significant | --not-signifi
 """
 import argparse
 import json
-import os
 
-from reportlib import Checker, load_json, open_h5
+from reportlib import Checker, load_json, open_h5, recorded_provenance
 
 
 def recorded(model_dir):
-    with open(os.path.join(model_dir, "config.json"), encoding="utf-8") as stream:
-        provenance = json.load(stream)["lineage_synth"]
-    while "hidden_permutation" not in provenance:
-        provenance = provenance["parent"]
-    return provenance["hidden_permutation"]
+    return recorded_provenance(model_dir, "hidden_permutation")
 
 
 def main():

@@ -10,20 +10,14 @@ usage: check_neurons.py DIR [--permuted MODEL_DIR] [--identity] [--significant |
 --blind-mlp: the element-aligned "mlp" family is not significant (the permutation hid it).
 """
 import argparse
-import json
-import os
 
 import numpy as np
 
-from reportlib import Checker, load_json, open_h5, text
+from reportlib import Checker, load_json, open_h5, recorded_provenance, text
 
 
 def recorded(model_dir):
-    with open(os.path.join(model_dir, "config.json"), encoding="utf-8") as stream:
-        provenance = json.load(stream)["lineage_synth"]
-    while "neuron_permutation" not in provenance:
-        provenance = provenance["parent"]
-    return provenance["neuron_permutation"]
+    return recorded_provenance(model_dir, "neuron_permutation")
 
 
 def mlp_name(m):

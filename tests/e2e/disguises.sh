@@ -2,11 +2,13 @@
 # has — neuron, head and hidden-dimension permutation, norm rescaling, vocabulary extension, MoE
 # upcycling, dropped and duplicated layers, and all three permutations together — is judged
 # `derived`, alone and followed by fine-tuning drift; independent models of the same shape and of
-# a different shape are not.
+# a different shape are not. Eight query heads on two KV heads: with four, no head order could pass
+# the gate of head matching (ρ = 1 has probability 1/24 under its null), so the head-permuted
+# models are checked to be read through the recovered head order (check_heads.py).
 source "$(dirname "$0")/common.sh"
 e2e_begin disguises
 
-SHAPE=(--layers 4 --hidden 64 --intermediate 160 --heads 4 --kv-heads 2 --vocab 256)
+SHAPE=(--layers 4 --hidden 64 --intermediate 160 --heads 8 --kv-heads 2 --vocab 256)
 synth independent --seed 101 "${SHAPE[@]}" -o A
 
 # name: the derive arguments of the disguise
@@ -38,11 +40,16 @@ for model in neurons heads hidden rescaled vocab upcycled dropped duplicated all
     check check_verdict.py "out-$variant" derived --max-p 1e-6
   done
 done
+for variant in heads all-permuted; do
+  check check_heads.py "out-$variant" --permuted "$variant" --applied
+  check check_heads.py "out-$variant-drifted" --permuted "$variant-drifted" --applied --min-pearson 0.8
+done
 
 note "independent, same shape: no evidence"
 synth independent --seed 102 "${SHAPE[@]}" -o same-shape
 compare 2 A same-shape -o out-same-shape "${FEW_PERMUTATIONS[@]}"
 check check_verdict.py out-same-shape no-evidence
+check check_heads.py out-same-shape --not-applied
 
 note "independent, another shape (wider, shallower): not derived"
 synth independent --seed 103 --layers 3 --hidden 96 --intermediate 192 --heads 4 --kv-heads 2 --vocab 256 -o other-shape

@@ -51,6 +51,16 @@ def load_json(directory):
         return json.load(stream, parse_constant=_reject_constant)
 
 
+def recorded_provenance(model_dir, key):
+    """What `lineage synth derive` recorded under `key` in a model's config.json, following the
+    derivation chain back to the derivation that recorded it."""
+    with open(os.path.join(model_dir, "config.json"), encoding="utf-8") as stream:
+        provenance = json.load(stream)["lineage_synth"]
+    while key not in provenance:
+        provenance = provenance["parent"]
+    return provenance[key]
+
+
 def open_h5(directory):
     return h5py.File(os.path.join(directory, "report.h5"), "r")
 

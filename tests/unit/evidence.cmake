@@ -2,7 +2,8 @@
 # permutation null and the figures drawn from it (test_permutation_null), the verdict
 # (test_evidence), the layer-order tests (test_layer_structure), expert matching
 # (test_expert_matching), neuron matching (test_neuron_matching), hidden-dimension matching
-# (test_hidden_matching) and shape-free fingerprints (test_fingerprints).
+# (test_hidden_matching), attention-head matching (test_head_matching) and shape-free
+# fingerprints (test_fingerprints).
 lineage_add_unit_test(test_evidence
   SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/stats_test_support.cpp
@@ -14,4 +15,5 @@ lineage_add_unit_test(test_evidence
     ${CMAKE_CURRENT_LIST_DIR}/test_neuron_matching.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_hidden_matching.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_fingerprints.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_head_matching.cpp
   LIBRARIES lineage_reduce lineage_plan lineage_shard)

@@ -111,6 +111,30 @@ TEST_F(JobConfig, CommandLineOverridesTheFile) {
   EXPECT_EQ(config.arch_dir, "cli_rules");
 }
 
+TEST_F(JobConfig, HeadMatchingKeysAndOptions) {
+  const compare_config defaults = resolve_file("model_a: a\nmodel_b: b\noutput: out\n");
+  EXPECT_TRUE(defaults.match_heads);
+  EXPECT_EQ(defaults.permutations_heads, 1000U);
+  compare_arguments args;
+  args.config_file = job_file("model_a: a\nmodel_b: b\noutput: out\nhead_matching: false\npermutations_heads: 250\n");
+  compare_config config = resolve_compare_config(args);
+  EXPECT_FALSE(config.match_heads);
+  EXPECT_EQ(config.permutations_heads, 250U);
+  EXPECT_EQ(config.to_json().at("head_matching"), false);
+  EXPECT_EQ(config.to_json().at("permutations_heads"), 250);
+  args.permutations_heads = 40;
+  EXPECT_EQ(resolve_compare_config(args).permutations_heads, 40U);
+  args.permutations_heads = 0;  // always a permutation null
+  EXPECT_TRUE(throws_usage_error([&] { (void)resolve_compare_config(args); }, {"--permutations-heads"}));
+  EXPECT_TRUE(file_rejected("permutations_heads: 0\n", {"permutations_heads", "at least 1"}));
+  args = {};
+  args.model_a = "a";
+  args.model_b = "b";
+  args.output_dir = "out";
+  args.no_head_matching = true;
+  EXPECT_FALSE(resolve_compare_config(args).match_heads);
+}
+
 TEST_F(JobConfig, UnknownKeyIsNamedWithTheFile) {
   EXPECT_TRUE(
       file_rejected("model_a: a\nblock_size: 100\n", {"key 'block_size'", "unknown", "block_elements"}));
