@@ -16,6 +16,7 @@
 #include "synth/model_reader.hpp"
 #include "synth/safetensors_writer.hpp"
 #include "synth/synth.hpp"
+#include "synth/tokenizer_generator.hpp"
 #include "synth/upcycle.hpp"
 #include "synth/value_codec.hpp"
 
@@ -124,6 +125,15 @@ nlohmann::json derived_config(const stored_model& parent, const std::filesystem:
   return config;
 }
 
+// The parent's tokenizer.json, with a new piece per appended embedding row for extend-vocab.
+std::string child_tokenizer(const stored_model& parent, const std::filesystem::path& from, const derivation& how,
+                            const derivation_record& record) {
+  if (how.kind != derivation_kind::extend_vocab || parent.tokenizer_json.empty()) return parent.tokenizer_json;
+  const auto old_vocab = record.provenance.at("vocab_extension").at("old").get<std::uint64_t>();
+  return extended_tokenizer_json(parent.tokenizer_json, (from / "tokenizer.json").string(), old_vocab,
+                                 how.tokens.value_or(0), how.seed);
+}
+
 }  // namespace
 
 std::string_view derivation_kind_name(derivation_kind kind) noexcept {
@@ -181,7 +191,7 @@ written_model write_derived_model(const std::filesystem::path& from,
   const std::uint32_t shards = how.shards.value_or(parent.file_count);
   return write_model_directory(
       out, derived_config(parent, from, how, strength, sources, experts, record), tensors, shards,
-      fill);
+      fill, child_tokenizer(parent, from, how, record));
 }
 
 }  // namespace lineage::synth

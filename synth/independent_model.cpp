@@ -8,6 +8,7 @@
 #include "synth/llama_layout.hpp"
 #include "synth/moe_layout.hpp"
 #include "synth/safetensors_writer.hpp"
+#include "synth/tokenizer_generator.hpp"
 #include "synth/synth.hpp"
 #include "synth/value_codec.hpp"
 
@@ -28,7 +29,10 @@ written_model write_independent_model(const model_shape& shape, std::uint64_t se
 
   nlohmann::json config = model_config(shape, options.type);
   config["lineage_synth"] = {
-      {"kind", "independent"}, {"seed", seed}, {"layer_correlation", options.layer_correlation}};
+      {"kind", "independent"},
+      {"seed", seed},
+      {"layer_correlation", options.layer_correlation},
+      {"tokenizer_seed", options.tokenizer_seed}};
 
   const independent_draw draw{seed, options.layer_correlation};
   std::vector<float> values;
@@ -37,7 +41,8 @@ written_model write_independent_model(const model_shape& shape, std::uint64_t se
     draw_independent_values(specs[index], draw, values);
     encode_values(values, tensors[index].type, bytes);
   };
-  return write_model_directory(out, config, tensors, options.shards, fill);
+  return write_model_directory(out, config, tensors, options.shards, fill,
+                               independent_tokenizer_json(shape.vocab, options.tokenizer_seed));
 }
 
 }  // namespace lineage::synth

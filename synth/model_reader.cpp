@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <set>
 
 #include "core/error.hpp"
@@ -106,6 +107,8 @@ stored_model read_stored_model(const std::filesystem::path& dir) {
   model.config = read_json_file(dir / "config.json");
   if (!model.config.is_object())
     throw input_error(fmt::format("{}: config.json is not a JSON object", dir.string()));
+  if (std::ifstream tokenizer(dir / "tokenizer.json", std::ios::binary); tokenizer)
+    model.tokenizer_json.assign(std::istreambuf_iterator<char>(tokenizer), std::istreambuf_iterator<char>());
   const auto files = model_files(dir);
   model.file_count = static_cast<std::uint32_t>(files.size());
   for (const auto& file : files) read_file_header(file, model.tensors);

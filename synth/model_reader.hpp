@@ -28,10 +28,11 @@ struct stored_model {
   nlohmann::json config;
   std::vector<stored_tensor> tensors;  // sorted by name
   std::uint32_t file_count = 0;
+  std::string tokenizer_json;  // the text of tokenizer.json; empty when the model has none
 };
 
-// Reads config.json and the header of every safetensors file (model.safetensors, or the files named
-// by model.safetensors.index.json). Throws input_error naming the file when something is missing
+// Reads config.json, tokenizer.json when present, and the header of every safetensors file
+// (model.safetensors, or the files named by model.safetensors.index.json). Throws input_error naming the file when something is missing
 // or inconsistent.
 stored_model read_stored_model(const std::filesystem::path& dir);
 

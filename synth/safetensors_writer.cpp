@@ -77,7 +77,7 @@ namespace {
 bool is_model_file_name(const std::string& name) {
   static const std::regex shard_pattern(R"(model-\d{5}-of-\d{5}\.safetensors)");
   return name == "model.safetensors" || name == "model.safetensors.index.json" ||
-         name == "config.json" || std::regex_match(name, shard_pattern);
+         name == "config.json" || name == "tokenizer.json" || std::regex_match(name, shard_pattern);
 }
 
 void remove_stale_model_files(const std::filesystem::path& dir, const std::set<std::string>& kept) {
@@ -124,7 +124,7 @@ void write_shard_file(const std::filesystem::path& path, std::span<const output_
 
 written_model write_model_directory(const std::filesystem::path& dir, const nlohmann::json& config,
                                     const std::vector<output_tensor>& tensors, std::uint32_t shards,
-                                    const tensor_filler& fill) {
+                                    const tensor_filler& fill, std::string_view tokenizer_json) {
   std::vector<std::uint64_t> byte_lengths;
   written_model summary;
   for (const auto& tensor : tensors) {
@@ -141,6 +141,7 @@ written_model write_model_directory(const std::filesystem::path& dir, const nloh
   for (std::uint32_t shard = 0; shard < shards; ++shard)
     kept.insert(shard_file_name(shard, shards));
   if (shards > 1) kept.insert("model.safetensors.index.json");
+  if (!tokenizer_json.empty()) kept.insert("tokenizer.json");
   // config.json goes too: until the new one is written last, the directory is visibly incomplete.
   remove_stale_model_files(dir, kept);
 
@@ -157,6 +158,7 @@ written_model write_model_directory(const std::filesystem::path& dir, const nloh
                                   {"weight_map", weight_map}};
     write_file_atomically(dir / "model.safetensors.index.json", index.dump(2) + "\n");
   }
+  if (!tokenizer_json.empty()) write_file_atomically(dir / "tokenizer.json", tokenizer_json);
   write_file_atomically(dir / "config.json", config.dump(2) + "\n");
   return summary;
 }

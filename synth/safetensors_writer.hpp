@@ -40,10 +40,11 @@ std::vector<std::size_t> balance_shards(std::span<const std::uint64_t> byte_leng
 std::string safetensors_header_text(std::span<const output_tensor> tensors);
 
 // Writes the whole directory: tensors (sorted by name, unique) into `shards` files, the index when
-// shards > 1, and config.json last, each through a temporary name. Earlier model files in `dir`
-// that the new layout does not overwrite are removed first, so a reader never sees a mixture.
+// shards > 1, tokenizer.json when `tokenizer_json` is not empty, and config.json last, each through
+// a temporary name. Earlier model files in `dir` that the new layout does not overwrite are removed
+// first, so a reader never sees a mixture.
 written_model write_model_directory(const std::filesystem::path& dir, const nlohmann::json& config,
                                     const std::vector<output_tensor>& tensors, std::uint32_t shards,
-                                    const tensor_filler& fill);
+                                    const tensor_filler& fill, std::string_view tokenizer_json = {});
 
 }  // namespace lineage::synth

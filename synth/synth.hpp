@@ -47,6 +47,9 @@ struct write_options {
   // Independent models only: Pearson correlation between norm weights of different layers of one
   // model (real models show 0.46-0.77). 0 draws every norm tensor independently.
   double layer_correlation = 0.0;
+  // Independent models only: the seed of the tokenizer.json written beside the model
+  // (synth/tokenizer_generator.hpp); one seed, one tokenizer, whatever the model's seed.
+  std::uint64_t tokenizer_seed = 1;
 };
 
 // drop_layers and duplicate_layers change the depth (layer pruning; depth up-scaling, as SOLAR was
@@ -116,13 +119,15 @@ struct written_model {
   std::uint32_t file_count = 0;
 };
 
-// A new model with values drawn from `seed` (see independent_values.hpp for the distributions).
+// A new model with values drawn from `seed` (see independent_values.hpp for the distributions) and
+// a byte-level BPE tokenizer.json of shape.vocab pieces from options.tokenizer_seed.
 // Creates `out` if needed; replaces an earlier model written there.
 written_model write_independent_model(const model_shape& shape, std::uint64_t seed,
                                       const std::filesystem::path& out,
                                       const write_options& options);
 
-// A model derived from the synth-written model in `from`. Throws usage_error for options that do
+// A model derived from the synth-written model in `from`. Its tokenizer.json is the parent's
+// (when the parent has one); extend_vocab appends a new piece per new embedding row. Throws usage_error for options that do
 // not fit the kind, input_error when `from` is not a readable model.
 written_model write_derived_model(const std::filesystem::path& from,
                                   const std::filesystem::path& out, const derivation& how);

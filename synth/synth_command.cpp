@@ -24,6 +24,7 @@ struct independent_options {
   std::string dtype_text = "BF16";
   std::uint32_t shards = 1;
   double layer_correlation = 0.0;
+  std::uint64_t tokenizer_seed = synth::write_options{}.tokenizer_seed;
 };
 
 struct derive_options {
@@ -136,6 +137,10 @@ void add_independent_options(CLI::App& app, independent_options& options) {
                  "Pearson correlation between norm weights of different layers")
       ->check(CLI::Range(0.0, 0.99))
       ->capture_default_str();
+  app.add_option("--tokenizer-seed", options.tokenizer_seed,
+                 "Seed of the byte-level BPE tokenizer.json written beside the model (--vocab pieces); "
+                 "models of one tokenizer seed share one tokenizer, other seeds share most pieces")
+      ->capture_default_str();
   add_moe_options(app, options.shape);
 }
 
@@ -199,6 +204,7 @@ int run_independent(const independent_options& options) {
   how.type = parse_dtype_option(options.dtype_text);
   how.shards = options.shards;
   how.layer_correlation = options.layer_correlation;
+  how.tokenizer_seed = options.tokenizer_seed;
   print_summary(options.out,
                 synth::write_independent_model(options.shape, options.seed, options.out, how));
   return 0;

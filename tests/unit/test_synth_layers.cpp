@@ -162,7 +162,7 @@ TEST(SynthLayers, OtherOptionsStillApply) {
   how.shards = 1;
   how.injections.push_back({"model.layers.10.self_attn.k_proj.weight", 3});  // child's name
   write_derived_model(parent_dir, out, how);
-  EXPECT_EQ(model_file_names(out), (std::vector<std::string>{"config.json", "model.safetensors"}));
+  EXPECT_EQ(model_file_names(out), (std::vector<std::string>{"config.json", "model.safetensors", "tokenizer.json"}));
   const auto parent = read_model(parent_dir);
   const auto child = read_model(out);
   EXPECT_EQ(child.at("model.layers.0.mlp.up_proj.weight").dtype, "F32");
