@@ -60,15 +60,15 @@ residual_axis axis_of(std::string_view role) {
       {"mlp.shared_experts.down_proj.weight", residual_axis::rows},
       {"attn.c_attn.weight", residual_axis::rows},
       {"mlp.c_fc.weight", residual_axis::rows},
-      {"input_layernorm.weight", residual_axis::elements},
-      {"input_layernorm.bias", residual_axis::elements},
-      {"post_attention_layernorm.weight", residual_axis::elements},
-      {"post_attention_layernorm.bias", residual_axis::elements},
-      {"norm.weight", residual_axis::elements},
-      {"norm.bias", residual_axis::elements},
-      {"enorm.weight", residual_axis::elements},
-      {"hnorm.weight", residual_axis::elements},
-      {"shared_head.norm.weight", residual_axis::elements},
+      {"input_layernorm.weight", residual_axis::norm_elements},
+      {"input_layernorm.bias", residual_axis::norm_elements},
+      {"post_attention_layernorm.weight", residual_axis::norm_elements},
+      {"post_attention_layernorm.bias", residual_axis::norm_elements},
+      {"norm.weight", residual_axis::norm_elements},
+      {"norm.bias", residual_axis::norm_elements},
+      {"enorm.weight", residual_axis::norm_elements},
+      {"hnorm.weight", residual_axis::norm_elements},
+      {"shared_head.norm.weight", residual_axis::norm_elements},
       {"self_attn.o_proj.bias", residual_axis::elements},
       {"mlp.down_proj.bias", residual_axis::elements},
       {"attn.c_proj.bias", residual_axis::elements},
@@ -108,8 +108,9 @@ std::string norm_read_by(std::string_view role) {
 
 namespace {
 
-// The permutation the matching recovered (B dimension per A dimension), or empty when it is not
-// significant at apply_at_z, not a permutation, or the identity.
+// The permutation the matching recovered (B dimension per A dimension, with the sign bit of an
+// entry set where B's dimension is negated), or empty when it is not significant at apply_at_z,
+// not a permutation, or the identity without flips.
 std::vector<std::uint32_t> recovered_order(const hidden_match_request& request, const hidden_match_result& result) {
   // Only a permutation can be undone: a narrower B (pruned width) keeps its test but no alignment.
   if (!result.usable || result.ranked < 2 || result.combined.size() != request.hidden ||
@@ -123,7 +124,8 @@ std::vector<std::uint32_t> recovered_order(const hidden_match_request& request, 
     const std::int32_t j = result.combined[d];
     if (j < 0 || static_cast<std::uint64_t>(j) >= request.hidden || seen[static_cast<std::size_t>(j)]) return {};
     seen[static_cast<std::size_t>(j)] = true;
-    order.push_back(static_cast<std::uint32_t>(j));
+    const bool negated = d < result.negated.size() && result.negated[d] != 0;
+    order.push_back(static_cast<std::uint32_t>(j) | (negated ? negated_entry : 0u));
     identity = identity && order.back() == d;
   }
   return identity ? std::vector<std::uint32_t>{} : order;
@@ -149,11 +151,19 @@ residual_map residual_map_for(std::string_view role, std::uint64_t rows, std::ui
       if (rows == 1 && row_length == hidden) map.columns = order;
       if (row_length == 1 && rows == hidden) map.rows = order;
       break;
+    case residual_axis::norm_elements: {  // the same, without the signs: RMSNorm does not see them
+      std::vector<std::uint32_t> unsigned_order;
+      for (const std::uint32_t j : order) unsigned_order.push_back(index_of(j));
+      if (rows == 1 && row_length == hidden) map.columns = unsigned_order;
+      if (row_length == 1 && rows == hidden) map.rows = unsigned_order;
+      break;
+    }
     case residual_axis::rows_and_both_halves:
       if (rows == hidden) map.rows = order;
       if (row_length == 2 * hidden) {
         map.columns = order;
-        for (const std::uint32_t j : order) map.columns.push_back(static_cast<std::uint32_t>(hidden + j));
+        for (const std::uint32_t j : order)
+          map.columns.push_back(static_cast<std::uint32_t>(hidden + index_of(j)) | (j & negated_entry));
       }
       break;
   }

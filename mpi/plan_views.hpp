@@ -76,9 +76,11 @@ void plan_fingerprints(work_plan& plan, const keyed_views& views_a, const keyed_
 
 // Where the residual (hidden) dimension runs in a canonical role (an MTP block's roles without
 // their "mtp." prefix): the columns of what reads the residual, the rows of what writes it, the
-// elements of norms and output biases; eh_proj writes it (rows) and reads two residual-ordered
-// halves (columns). Table in plan_hidden.cpp.
-enum class residual_axis { none, rows, columns, elements, rows_and_both_halves };
+// elements of output biases (elements) and of norm weights (norm_elements: they follow the order
+// but not a sign flip, which RMSNorm does not see); eh_proj writes it (rows) and reads two
+// residual-ordered halves (columns). Table in plan_hidden.cpp. Orders may carry negated entries
+// (shard/work_block.hpp).
+enum class residual_axis { none, rows, columns, elements, norm_elements, rows_and_both_halves };
 residual_axis axis_of(std::string_view role);
 
 // The norm weight (a role of the same layer) whose output a linear layer of `role` reads: the

@@ -489,8 +489,9 @@ evidence_summary assess_evidence(const comparison_report& report, double alpha) 
   const bool hidden = std::any_of(report.hidden_matching.begin(), report.hidden_matching.end(),
                                   [](const hidden_matching_figures& m) { return m.available; });
   (hidden ? verdict.invariances_tested : verdict.invariances_not_tested)
-      .push_back(hidden ? "permutation of the hidden dimension: the embedding's columns matched on two halves of "
-                          "the shared token rows, the matchings compared by Spearman correlation"
+      .push_back(hidden ? "permutation and sign flips of the hidden dimension: the embedding's columns matched on "
+                          "|Pearson| on two halves of the shared token rows, the matchings compared by Spearman "
+                          "correlation"
                         : "permutation of the hidden dimension (no embedding in both models)");
   const bool fingerprinted = report.fingerprints.test.available;
   if (!report.fingerprints.pairs.empty())

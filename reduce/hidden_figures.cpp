@@ -24,6 +24,8 @@ std::vector<hidden_matching_figures> derive_hidden_matching(const work_plan& pla
     if (f.available) {
       fill_agreement_figures(f, result.ranked, result.spearman, result.null, result.randomizer, result.by_first, result.by_second,
                              result.combined, result.combined_similarity);
+      for (std::size_t d = 0; d < result.negated.size(); ++d)
+        if (result.negated[d] != 0) f.negated.push_back(static_cast<std::int32_t>(d));
     }
     for (const auto& pair : plan.pairs) f.aligned_pairs += pair.pairing.find("hidden matching") != std::string::npos;
     all.push_back(std::move(f));

@@ -22,7 +22,8 @@ struct hidden_matching_figures {
   double p_permutation = NAN;
   double p_value = 1;
   double agreement = 0;            // share of dimensions both halves send to the same B dimension
-  double combined_similarity = 0;  // mean Pearson of the matched columns
+  double combined_similarity = 0;  // mean |Pearson| of the matched columns
+  std::vector<std::int32_t> negated;  // A dimensions whose matched B column correlates negatively
   std::size_t moved = 0;           // A dimensions matched to a B dimension of another index
   std::vector<std::int32_t> combined;  // per A dimension, its B dimension
   // Tensor pairs whose B side was read through the recovered permutation (0: not applied, because

@@ -165,8 +165,13 @@ void write_hidden_matching(const h5_group& root, const comparison_report& report
   write_agreement_columns(matching, rows);
   // The estimated permutation: per A dimension its B dimension (empty without a usable match).
   std::vector<std::int32_t> combined;
-  for (const auto& r : rows) combined.insert(combined.end(), r.combined.begin(), r.combined.end());
+  std::vector<std::int32_t> negated;  // A dimensions whose B column is read negated
+  for (const auto& r : rows) {
+    combined.insert(combined.end(), r.combined.begin(), r.combined.end());
+    negated.insert(negated.end(), r.negated.begin(), r.negated.end());
+  }
   matching.write_column("combined", std::span<const std::int32_t>(combined));
+  matching.write_column("negated", std::span<const std::int32_t>(negated));
 }
 
 void write_fingerprints(const h5_group& root, const comparison_report& report) {

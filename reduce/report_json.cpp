@@ -213,8 +213,10 @@ json hidden_matching_json(const comparison_report& report) {
     json row = {{"role", m.role},         {"available", m.available}, {"reason", m.reason},
                 {"hidden", m.hidden},     {"hidden_b", m.hidden_b},   {"row_begin", m.row_begin}, {"rows", m.rows},
                 {"aligned_pairs", m.aligned_pairs}};
-    if (m.available)
+    if (m.available) {
       row.update(agreement_json(m));
+      row["negated"] = m.negated;
+    }
     rows.push_back(std::move(row));
   }
   return rows;

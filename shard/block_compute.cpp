@@ -50,14 +50,17 @@ std::vector<std::byte> gather(std::span<const std::byte> b, std::size_t size, co
   for (std::uint64_t done = 0; done < count;) {
     const std::uint64_t element = first + done, q = element / length, c0 = element % length;
     const std::uint64_t take = std::min(length - c0, count - done);
-    const std::uint64_t row = reorder_rows ? alignment.row_of(q) : q;
+    const auto row_entry = static_cast<std::uint32_t>(reorder_rows ? alignment.row_of(q) : q);
+    const std::uint64_t row = index_of(row_entry);
     if (row >= alignment.rows) throw internal_error("aligned read: a row lies outside B's tensor");
     const std::byte* source = b.data() + row * length * size;
     std::byte* target = out.data() + done * size;
     for (std::uint64_t c = c0; c < c0 + take; ++c, target += size) {
-      const std::uint64_t column = alignment.column_order.empty() ? c : alignment.column_order[c];
+      const auto entry = alignment.column_order.empty() ? static_cast<std::uint32_t>(c) : alignment.column_order[c];
+      const std::uint64_t column = index_of(entry);
       if (column >= length) throw internal_error("aligned read: a column lies outside B's tensor");
       std::memcpy(target, source + column * size, size);
+      if (is_negated(row_entry) != is_negated(entry)) target[size - 1] ^= std::byte{0x80};  // the sign bit
     }
     done += take;
   }
@@ -69,32 +72,35 @@ std::vector<std::byte> gather(std::span<const std::byte> b, std::size_t size, co
 bool block_reader::read_rows(int side, const element_location& first, std::uint64_t row_length,
                              std::span<const std::uint32_t> rows, std::span<const std::uint32_t> columns, float* out) {
   if (rows.empty()) return true;
-  const auto [low, high] = std::minmax_element(rows.begin(), rows.end());
+  std::uint32_t low = index_of(rows.front()), high = low;
+  for (const std::uint32_t r : rows) low = std::min(low, index_of(r)), high = std::max(high, index_of(r));
   const std::size_t size = dtype_size(first.type);
   element_location start = first;
-  start.byte_offset += *low * row_length * size;
-  const mapped_range bytes = map(side, start, (*high - *low + 1) * row_length);
+  start.byte_offset += low * row_length * size;
+  const mapped_range bytes = map(side, start, (high - low + 1) * row_length);
   bool finite = true;
+  // A column entry with its sign bit set is ≥ 2³¹ > row_length: such lists are never contiguous.
   bool contiguous = !columns.empty() && columns.back() < row_length;
   for (std::size_t k = 1; k < columns.size() && contiguous; ++k) contiguous = columns[k] == columns[0] + k;
   std::vector<float> whole(columns.empty() || contiguous ? 0 : static_cast<std::size_t>(row_length));
   for (const std::uint32_t r : rows) {
-    const std::byte* row = bytes.bytes().data() + (r - *low) * row_length * size;
+    const std::byte* row = bytes.bytes().data() + (index_of(r) - low) * row_length * size;
+    float* const row_out = out;
     if (columns.empty()) {
       finite = decode_to_float(row, first.type, static_cast<std::size_t>(row_length), out) && finite;
       out += row_length;
-      continue;
-    }
-    if (contiguous) {  // one segment of the row: decode just that
+    } else if (contiguous) {  // one segment of the row: decode just that
       finite = decode_to_float(row + columns.front() * size, first.type, columns.size(), out) && finite;
       out += columns.size();
-      continue;
+    } else {
+      finite = decode_to_float(row, first.type, whole.size(), whole.data()) && finite;
+      for (const std::uint32_t c : columns) {
+        if (index_of(c) >= row_length) throw internal_error("read_rows: a column lies outside the tensor");
+        *out++ = is_negated(c) ? -whole[index_of(c)] : whole[index_of(c)];
+      }
     }
-    finite = decode_to_float(row, first.type, whole.size(), whole.data()) && finite;
-    for (const std::uint32_t c : columns) {
-      if (c >= row_length) throw internal_error("read_rows: a column lies outside the tensor");
-      *out++ = whole[c];
-    }
+    if (is_negated(r))
+      for (float* v = row_out; v != out; ++v) *v = -*v;
   }
   return finite;
 }

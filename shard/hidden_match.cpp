@@ -10,6 +10,16 @@
 #include "shard/matching_vectors.hpp"
 
 namespace lineage {
+namespace {
+
+// |s|: a dimension whose sign flipped (function-preserving under RMSNorm) matches as well as one
+// that kept it.
+std::vector<double> magnitudes(std::vector<double> s) {
+  for (double& v : s) v = std::abs(v);
+  return s;
+}
+
+}  // namespace
 
 hidden_match_result compute_hidden_match(std::uint32_t index, const hidden_match_request& request,
                                          block_reader& reader) {
@@ -31,15 +41,21 @@ hidden_match_result compute_hidden_match(std::uint32_t index, const hidden_match
       return result;
     }
     std::vector<double> s = pearson_matrix(a, n, b, nb);
-    (begin == request.row_begin ? result.by_first : result.by_second) = maximum_assignment(s, n, nb);
+    (begin == request.row_begin ? result.by_first : result.by_second) = maximum_assignment(magnitudes(s), n, nb);
     if (combined.empty()) {
       combined = std::move(s);
     } else {
       for (std::size_t k = 0; k < combined.size(); ++k) combined[k] = (combined[k] + s[k]) / 2;
     }
   }
-  result.combined = maximum_assignment(combined, n, nb);
-  result.combined_similarity = assignment_score(combined, nb, result.combined) / static_cast<double>(std::min(n, nb));
+  const std::vector<double> strength = magnitudes(combined);
+  result.combined = maximum_assignment(strength, n, nb);
+  result.combined_similarity = assignment_score(strength, nb, result.combined) / static_cast<double>(std::min(n, nb));
+  // A matched pair whose columns correlate negatively is a dimension whose sign flipped.
+  result.negated.assign(n, 0);
+  for (std::size_t d = 0; d < n; ++d)
+    if (const std::int32_t j = result.combined[d]; j >= 0)
+      result.negated[d] = combined[d * nb + static_cast<std::size_t>(j)] < 0;
 
   random_stream stream(request.seed, "hidden matching null", request.role);
   store_agreement(result, result.by_first, result.by_second, request.permutations, stream,

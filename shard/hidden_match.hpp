@@ -14,6 +14,10 @@
 // permutations, ρ·√(n − 1) ≈ N(0, 1). The matching on both halves together is the estimate of
 // the permutation. When B's width differs (pruned hidden dimensions), the assignment is
 // rectangular: the test stands, but the estimate is not applied to the other statistics.
+//
+// Negating a residual dimension everywhere it is read or written keeps the function too (RMSNorm
+// does not see signs), so dimensions are matched on |Pearson|, and a matched pair whose columns
+// correlate negatively is recorded as negated.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -48,14 +52,15 @@ struct hidden_match_result {
   std::vector<std::int32_t> by_first, by_second, combined;
   std::uint64_t ranked = 0;        // the Spearman sample size: A dimensions matched in both halves
   double spearman = 0;             // of by_first against by_second
-  double combined_similarity = 0;  // mean Pearson of the matched columns over both halves
+  double combined_similarity = 0;  // mean |Pearson| of the matched columns over both halves
+  std::vector<std::uint8_t> negated;  // per A dimension: 1 when its matched B column is negatively correlated
   std::vector<double> null;        // Spearman under random permutations of by_second's values
   double randomizer = 1;           // U in (0, 1], drawn after the null
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
     archive & request & usable & reason & by_first & by_second & combined & ranked & spearman &
-        combined_similarity & null & randomizer;
+        combined_similarity & negated & null & randomizer;
   }
 };
 

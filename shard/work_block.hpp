@@ -24,6 +24,14 @@ struct element_location {
 // hidden-dimension permutation, a router's rows in matched expert order): element (q, c) of A's
 // view — row q, column c of a rows × row_length matrix (a vector is one row) — meets element
 // (row_order[q], column_order[c]) of B's view, which starts at `b`. An empty order is the identity.
+// An entry of a row or column order of B (b_alignment, and the row and column lists the matching
+// units read B through) may carry a sign: bit 31 set means the value is read negated, a recovered
+// sign flip of a hidden dimension. Negating flips the sign bit, exact in every dtype lineage reads
+// (all are IEEE-style floats). Tensors have fewer than 2³¹ rows and columns.
+inline constexpr std::uint32_t negated_entry = 0x80000000u;
+[[nodiscard]] constexpr std::uint32_t index_of(std::uint32_t entry) noexcept { return entry & ~negated_entry; }
+[[nodiscard]] constexpr bool is_negated(std::uint32_t entry) noexcept { return (entry & negated_entry) != 0; }
+
 struct b_alignment {
   element_location b;
   std::uint64_t rows = 0, row_length = 0;  // B's view

@@ -1,9 +1,13 @@
 """Checks the hidden-dimension matching of one report (report.json and report.h5).
 
-usage: check_hidden.py DIR [--permuted MODEL_DIR] [--significant | --not-significant | --absent]
-                       [--same-as DIR2]
+usage: check_hidden.py DIR [--permuted MODEL_DIR] [--flipped MODEL_DIR]
+                       [--significant | --not-significant | --absent] [--same-as DIR2]
 --permuted: B's residual dimension was permuted by `synth derive --kind permute-hidden` (maybe
             followed by other kinds); the combined matching must recover what config.json records.
+--flipped: a seeded half of B's residual dimensions were negated by `synth derive --kind
+           flip-hidden` applied to A itself (before any permutation, so the recorded dimensions are
+           A's); the negated A dimensions reported must be exactly those (and, with --significant,
+           none without it);
 --significant: Spearman above 0.99, the family significant, the permutation applied to the other
                statistics, and the element-aligned families (embeddings, attention, mlp, norms)
                significant through it;
@@ -25,6 +29,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("dir")
     parser.add_argument("--permuted")
+    parser.add_argument("--flipped")
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--significant", action="store_true")
     group.add_argument("--not-significant", action="store_true")
@@ -49,6 +54,12 @@ def main():
             c.equal(float(g["spearman"][0]), m["spearman"], "HDF5 spearman")
             c.equal(list(g["combined"][()]), m["combined"], "HDF5 combined")
             c.equal(int(g["aligned_pairs"][0]), m["aligned_pairs"], "HDF5 aligned_pairs")
+            c.equal(list(g["negated"][()]), m["negated"], "HDF5 negated")
+        # Unrelated columns correlate negatively about half the time: signs mean something only
+        # for a derivative.
+        if args.flipped or args.significant:
+            c.equal(m["negated"], sorted(recorded_provenance(args.flipped, "hidden_sign_flips")) if args.flipped else [],
+                    "negated dimensions against the recorded sign flips")
         c.check(abs(m["z"] - m["spearman"] * (m["ranked"] - 1) ** 0.5) < 1e-9, "z")
         c.equal(m["ranked"], m["hidden"], "ranked dimensions")
         if args.permuted:

@@ -1,5 +1,5 @@
 # e2e.disguises: the issue-4 matrix. Each function-preserving or structural disguise the generator
-# has — neuron, head and hidden-dimension permutation, norm rescaling, vocabulary extension, MoE
+# has — neuron, head and hidden-dimension permutation, sign flips of hidden dimensions, norm rescaling, vocabulary extension, MoE
 # upcycling, dropped and duplicated layers, and all three permutations together — is judged
 # `derived`, alone and followed by fine-tuning drift; independent models of the same shape and of
 # a different shape are not. Eight query heads on two KV heads: with four, no head order could pass
@@ -16,13 +16,14 @@ declare -A DISGUISES=(
   [neurons]="--kind permute-neurons --seed 11"
   [heads]="--kind permute-heads --seed 12"
   [hidden]="--kind permute-hidden --seed 13"
+  [flipped]="--kind flip-hidden --seed 19"
   [rescaled]="--kind rescale-norms --seed 14"
   [vocab]="--kind extend-vocab --tokens 64 --seed 15"
   [upcycled]="--kind upcycle --experts 4 --seed 16"
   [dropped]="--kind drop-layers --layers 2"
   [duplicated]="--kind duplicate-layers --layers 1"
 )
-for name in neurons heads hidden rescaled vocab upcycled dropped duplicated; do
+for name in neurons heads hidden flipped rescaled vocab upcycled dropped duplicated; do
   # shellcheck disable=SC2086 # the arguments are words
   synth derive --from A -o "$name" ${DISGUISES[$name]}
   synth derive --from "$name" -o "$name-drifted" --kind drift --scale 0.3 --seed 21
@@ -32,7 +33,7 @@ synth derive --from hidden -o hidden-heads --kind permute-heads --seed 17
 synth derive --from hidden-heads -o all-permuted --kind permute-neurons --seed 18
 synth derive --from all-permuted -o all-permuted-drifted --kind drift --scale 0.3 --seed 21
 
-for model in neurons heads hidden rescaled vocab upcycled dropped duplicated all-permuted; do
+for model in neurons heads hidden flipped rescaled vocab upcycled dropped duplicated all-permuted; do
   for variant in "$model" "$model-drifted"; do
     note "$variant: derived"
     compare 2 A "$variant" -o "out-$variant" "${FEW_PERMUTATIONS[@]}"

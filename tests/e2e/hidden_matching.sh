@@ -2,7 +2,8 @@
 # (embedding and lm_head columns, the columns of every layer that reads the residual, the rows of
 # those that write it, the norm weights: the function is unchanged) and then fine-tuned hides from
 # every element-aligned statistic; the hidden matching on the embedding recovers the recorded
-# permutation and the other statistics read B through it (the same bits on 2 and 3 ranks), neuron
+# permutation, and a half of the dimensions negated (RMSNorm does not see signs), and the other
+# statistics read B through it (the same bits on 2 and 3 ranks), neuron
 # and expert matching included; an unrelated model is not flagged and nothing is applied to it.
 source "$(dirname "$0")/common.sh"
 e2e_begin hidden_matching
@@ -22,6 +23,16 @@ check check_hidden.py out-permuted --permuted permuted-drifted --significant
 note "the same on 3 ranks: the same bits"
 compare 3 A permuted-drifted -o out-permuted-3 "${FEW_PERMUTATIONS[@]}"
 check check_hidden.py out-permuted-3 --permuted permuted-drifted --significant --same-as out-permuted
+
+note "half the dimensions negated, then permuted and fine-tuned: signs and order recovered"
+synth derive --from A -o flipped --kind flip-hidden --seed 8
+synth derive --from flipped -o flipped-permuted --kind permute-hidden --seed 3
+synth derive --from flipped-permuted -o flipped-drifted --kind drift --scale 0.3 --seed 4
+compare 2 A flipped-drifted -o out-flipped "${FEW_PERMUTATIONS[@]}"
+check check_verdict.py out-flipped derived --max-p 1e-10
+check check_hidden.py out-flipped --permuted flipped-drifted --flipped flipped-drifted --significant
+compare 3 A flipped-drifted -o out-flipped-3 "${FEW_PERMUTATIONS[@]}"
+check check_hidden.py out-flipped-3 --permuted flipped-drifted --flipped flipped-drifted --significant --same-as out-flipped
 
 note "without the matching the disguise hides the derivation"
 compare 2 A permuted-drifted -o out-blind --no-hidden-matching "${FEW_PERMUTATIONS[@]}"

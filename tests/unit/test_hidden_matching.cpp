@@ -83,6 +83,30 @@ TEST(HiddenMatch, BothHalvesRecoverAPermutationOfTheResidualDimension) {
   EXPECT_NEAR(result.combined_similarity, 1 / std::sqrt(1.25), 0.05);
 }
 
+TEST(HiddenMatch, NegatedDimensionsAreMatchedAndRecordedAsNegated) {
+  test::scratch_directory dir("hidden-negated");
+  random_stream stream(4, "test", "embedding");
+  const std::size_t rows = 400, hidden = 48;
+  const auto parent = random_values(rows * hidden, stream);
+  std::vector<std::uint32_t> order(hidden);
+  random_permutation(stream, order);
+  auto child = permuted_columns(parent, rows, hidden, order, 0.3, stream);
+  // B's columns j < 24 negated: A dimension order[j] is then read negated.
+  std::vector<std::uint8_t> expected_negated(hidden, 0);
+  for (std::size_t j = 0; j < hidden / 2; ++j) {
+    for (std::size_t r = 0; r < rows; ++r) child[r * hidden + j] = -child[r * hidden + j];
+    expected_negated[order[j]] = 1;
+  }
+  const hidden_match_result result = match(parent, rows, child, rows, hidden, dir);
+  ASSERT_TRUE(result.usable) << result.reason;
+  std::vector<std::int32_t> expected(hidden);
+  for (std::size_t j = 0; j < hidden; ++j) expected[order[j]] = static_cast<std::int32_t>(j);
+  EXPECT_EQ(result.combined, expected);
+  EXPECT_DOUBLE_EQ(result.spearman, 1.0);
+  EXPECT_EQ(result.negated, expected_negated);
+  EXPECT_GT(result.combined_similarity, 0.9);  // |Pearson|
+}
+
 TEST(HiddenMatch, APrunedWidthIsMatchedRectangularly) {
   test::scratch_directory dir("hidden-pruned");
   random_stream stream(4, "test", "embedding");
@@ -158,6 +182,43 @@ TEST(HiddenMatch, AlignedReadsUndoAPermutationBitForBit) {
   // Unaligned, the same bytes are (almost surely) not equal.
   work_block whole{0, 0, rows * columns, la[0], lb[0], -1};
   EXPECT_LT(pair_moments::from_block(reader.compute(whole)).bitwise_equal, rows * columns / 2);
+}
+
+TEST(HiddenMatch, NegatedEntriesReadBackTheSignFlippedValues) {
+  test::scratch_directory dir("hidden-signs");
+  random_stream stream(5, "test", "signs");
+  const std::size_t rows = 6, columns = 8;
+  const auto parent = random_values(rows * columns, stream);
+  // B = A with rows 1, 4 and columns 0, 3, 5 negated (an element in both keeps its sign), in place.
+  const std::vector<bool> row_flip{false, true, false, false, true, false};
+  const std::vector<bool> column_flip{true, false, false, true, false, true, false, false};
+  std::vector<float> child(parent.size());
+  std::vector<std::uint32_t> row_order(rows), column_order(columns);
+  for (std::size_t q = 0; q < rows; ++q) {
+    row_order[q] = static_cast<std::uint32_t>(q) | (row_flip[q] ? negated_entry : 0u);
+    for (std::size_t c = 0; c < columns; ++c)
+      child[q * columns + c] = row_flip[q] != column_flip[c] ? -parent[q * columns + c] : parent[q * columns + c];
+  }
+  for (std::size_t c = 0; c < columns; ++c)
+    column_order[c] = static_cast<std::uint32_t>(c) | (column_flip[c] ? negated_entry : 0u);
+  const auto la = test::write_f32_safetensors(dir.path() / "a.safetensors", {{"w", {rows, columns}, parent}});
+  const auto lb = test::write_f32_safetensors(dir.path() / "b.safetensors", {{"w", {rows, columns}, child}});
+  block_reader reader({dir.path() / "a.safetensors"}, {dir.path() / "b.safetensors"});
+  // The kernel's gather (a block through the alignment) and read_rows (the matching units' reads).
+  const b_alignment alignment{lb[0], rows, columns, row_order, column_order};
+  const work_block block{0, 0, rows * columns, la[0], lb[0], 0};
+  EXPECT_EQ(pair_moments::from_block(reader.compute(block, &alignment)).bitwise_equal, rows * columns);
+  std::vector<float> read(rows * columns);
+  ASSERT_TRUE(reader.read_rows(1, lb[0], columns, row_order, column_order, read.data()));
+  EXPECT_EQ(read, parent);
+  // A contiguous column list without signs, rows with signs.
+  const std::vector<std::uint32_t> plain{2, 3, 4};
+  ASSERT_TRUE(reader.read_rows(1, lb[0], columns, row_order, plain, read.data()));
+  for (std::size_t q = 0; q < rows; ++q)
+    for (std::size_t k = 0; k < plain.size(); ++k) {
+      const float expected = column_flip[plain[k]] ? -parent[q * columns + plain[k]] : parent[q * columns + plain[k]];
+      EXPECT_EQ(read[q * plain.size() + k], expected) << q << ", " << plain[k];
+    }
 }
 
 // Fake checkpoints with a hidden size of 16: which pairs read B through a recovered permutation.
@@ -268,6 +329,18 @@ TEST(HiddenAlignment, ResidualMapsFollowTheRoles) {
   EXPECT_EQ(norm_read_by("mlp.router.weight"), "post_attention_layernorm.weight");
   EXPECT_EQ(norm_read_by("lm_head.weight"), "norm.weight");
   EXPECT_EQ(norm_read_by("self_attn.o_proj.weight"), "");
+}
+
+TEST(HiddenAlignment, SignFlipsReachReadersWritersAndBiasesButNotNorms) {
+  const std::uint32_t n = negated_entry;
+  const std::vector<std::uint32_t> order = {2 | n, 0, 3, 1 | n};
+  EXPECT_EQ(residual_map_for("self_attn.q_proj.weight", 8, 4, order).columns, order);
+  EXPECT_EQ(residual_map_for("mlp.down_proj.weight", 4, 6, order).rows, order);
+  EXPECT_EQ(residual_map_for("self_attn.o_proj.bias", 1, 4, order).columns, order);
+  EXPECT_EQ(residual_map_for("input_layernorm.weight", 1, 4, order).columns, (std::vector<std::uint32_t>{2, 0, 3, 1}));
+  EXPECT_EQ(residual_map_for("mtp.hnorm.weight", 4, 1, order).rows, (std::vector<std::uint32_t>{2, 0, 3, 1}));
+  const residual_map eh = residual_map_for("mtp.eh_proj.weight", 4, 8, order);
+  EXPECT_EQ(eh.columns, (std::vector<std::uint32_t>{2 | n, 0, 3, 1 | n, 6 | n, 4, 7, 5 | n}));
 }
 
 }  // namespace
