@@ -76,46 +76,57 @@ std::uint64_t hidden_size(const stored_model& parent, const char* option) {
       fmt::format("synth derive: {}: the parent has no model.embed_tokens.weight matrix", option));
 }
 
-// Sets each planned tensor's rows or columns to `order` (parent dimension per child dimension)
-// where the residual runs; a shorter `order` prunes, and the target shapes shrink with it.
-void select_hidden_dimensions(const stored_model& parent, std::vector<child_tensor>& planned, std::uint64_t hidden,
-                              const std::vector<std::uint64_t>& order, const char* option) {
-  const std::uint64_t kept = order.size();
+// Where the residual runs in each planned tensor, checked against `hidden`: calls
+// place(tensor, rows, columns, norm) with the lists its rows and its columns take from `dims`
+// (empty: that axis is not the residual; eh_proj's columns take `dims` for both of its halves).
+template <class Place>
+void walk_residual(const stored_model& parent, std::vector<child_tensor>& planned, std::uint64_t hidden,
+                   const std::vector<std::uint64_t>& dims, const char* option, Place place) {
+  const std::vector<std::uint64_t> none;
   for (auto& tensor : planned) {
     const auto& source = source_of(parent, tensor);
     const auto kind = classify_weight(source.name).kind;
     if (kind == weight_kind::other)
-      // An unknown tensor may read or write the residual: permuting around it would silently
-      // change the function.
+      // An unknown tensor may read or write the residual: moving around it would silently change
+      // the function.
       throw input_error(
           fmt::format("synth derive: {}: cannot tell where the hidden dimension runs in tensor {}",
                       option, source.name));
     const auto& shape = source.shape;
-    auto& target = tensor.target.shape;
     switch (axis_of(kind)) {
       case hidden_axis::none:
         break;
       case hidden_axis::rows:
         check_extent(source, shape.empty() ? 0 : shape[0], hidden, "rows", option);
-        tensor.rows = order;
-        target[0] = kept;
+        place(tensor, dims, none, is_hidden_norm(kind));
         break;
       case hidden_axis::columns:
         check_extent(source, shape.size() == 2 ? shape[1] : 0, hidden, "columns", option);
-        tensor.columns = order;
-        target[1] = kept;
+        place(tensor, none, dims, false);
         break;
-      case hidden_axis::both_halves:
+      case hidden_axis::both_halves: {
         // eh_proj reads [enorm(embedding); hnorm(hidden)]: both halves are residual-ordered.
         check_extent(source, shape.size() == 2 ? shape[0] : 0, hidden, "rows", option);
         check_extent(source, shape.size() == 2 ? shape[1] : 0, 2 * hidden, "columns", option);
-        tensor.rows = order;
-        tensor.columns = order;
-        for (const std::uint64_t j : order) tensor.columns.push_back(hidden + j);
-        target = {kept, 2 * kept};
+        std::vector<std::uint64_t> halves = dims;
+        for (const std::uint64_t j : dims) halves.push_back(hidden + j);
+        place(tensor, dims, halves, false);
         break;
+      }
     }
   }
+}
+
+// Sets each planned tensor's rows or columns to `order` (parent dimension per child dimension)
+// where the residual runs; a shorter `order` prunes, and the target shapes shrink with it.
+void select_hidden_dimensions(const stored_model& parent, std::vector<child_tensor>& planned, std::uint64_t hidden,
+                              const std::vector<std::uint64_t>& order, const char* option) {
+  walk_residual(parent, planned, hidden, order, option,
+                [](child_tensor& tensor, const auto& rows, const auto& columns, bool /*norm*/) {
+                  auto& target = tensor.target.shape;
+                  if (!rows.empty()) tensor.rows = rows, target.front() = rows.size();
+                  if (!columns.empty()) tensor.columns = columns, target.back() = columns.size();
+                });
 }
 
 }  // namespace
@@ -141,35 +152,12 @@ derivation_record plan_hidden_sign_flips(const stored_model& parent, const deriv
   std::vector<std::uint64_t> flipped = non_identity_permutation(stream, hidden);
   flipped.resize(std::max<std::uint64_t>(1, hidden / 2));
   std::sort(flipped.begin(), flipped.end());
-  for (auto& tensor : planned) {
-    const auto& source = source_of(parent, tensor);
-    const auto kind = classify_weight(source.name).kind;
-    if (kind == weight_kind::other)
-      throw input_error(
-          fmt::format("synth derive: {}: cannot tell where the hidden dimension runs in tensor {}",
-                      option, source.name));
-    if (is_hidden_norm(kind)) continue;  // RMSNorm does not see the signs
-    const auto& shape = source.shape;
-    switch (axis_of(kind)) {
-      case hidden_axis::none:
-        break;
-      case hidden_axis::rows:
-        check_extent(source, shape.empty() ? 0 : shape[0], hidden, "rows", option);
-        tensor.negated_rows = flipped;
-        break;
-      case hidden_axis::columns:
-        check_extent(source, shape.size() == 2 ? shape[1] : 0, hidden, "columns", option);
-        tensor.negated_columns = flipped;
-        break;
-      case hidden_axis::both_halves:
-        check_extent(source, shape.size() == 2 ? shape[0] : 0, hidden, "rows", option);
-        check_extent(source, shape.size() == 2 ? shape[1] : 0, 2 * hidden, "columns", option);
-        tensor.negated_rows = flipped;
-        tensor.negated_columns = flipped;
-        for (const std::uint64_t j : flipped) tensor.negated_columns.push_back(hidden + j);
-        break;
-    }
-  }
+  walk_residual(parent, planned, hidden, flipped, option,
+                [](child_tensor& tensor, const auto& rows, const auto& columns, bool norm) {
+                  if (norm) return;  // RMSNorm does not see the signs
+                  tensor.negated_rows = rows;
+                  tensor.negated_columns = columns;
+                });
   derivation_record record;
   record.provenance["hidden_sign_flips"] = flipped;  // the dimensions that changed sign
   return record;
