@@ -2,11 +2,12 @@
 # both checkpoints, `lineage compare` pairs the embedding and lm_head rows by shared token when the
 # vocabularies differ: a vocabulary-extended derivative (rows appended, old rows kept, then drifted)
 # is derived through its embedding; unrelated weights under one tokenizer or under two related ones
-# are not. A broken tokenizer.json is bad input; a missing one means no tokenizer evidence.
+# are not; a hidden-dimension permutation on top is seen through. A broken tokenizer.json is bad input; a missing one means no tokenizer evidence.
 source "$(dirname "$0")/common.sh"
 e2e_begin embeddings
 
-SHAPE=(--layers 2 --hidden 64 --intermediate 128 --heads 4 --kv-heads 2 --vocab 512)
+LAYOUT=(--layers 2 --hidden 64 --intermediate 128 --heads 4 --kv-heads 2)
+SHAPE=("${LAYOUT[@]}" --vocab 512)
 synth independent --seed 301 "${SHAPE[@]}" -o A
 synth derive --from A -o extended --kind extend-vocab --tokens 64 --seed 31
 synth derive --from extended -o child --kind drift --scale 0.3 --seed 32
@@ -19,6 +20,17 @@ check check_embeddings.py paired out-child A child --by tokens --same-ids --sign
 note "the same bits on 3 ranks"
 compare 3 A child -o out-child-3 "${FEW_PERMUTATIONS[@]}"
 check check_embeddings.py same-bits out-child out-child-3
+
+note "extended vocabulary, hidden dimensions permuted, drift: shared tokens through the hidden order"
+# A vocabulary above the 8192 rows the hidden matching compares, so that the embedding's null keeps
+# the token pairs outside them.
+synth independent --seed 304 "${LAYOUT[@]}" --vocab 9000 -o large
+synth derive --from large -o large-extended --kind extend-vocab --tokens 64 --seed 31
+synth derive --from large-extended -o large-permuted --kind permute-hidden --seed 33
+synth derive --from large-permuted -o permuted-child --kind drift --scale 0.3 --seed 34
+compare 2 large permuted-child -o out-permuted "${FEW_PERMUTATIONS[@]}"
+check check_verdict.py out-permuted derived --max-p 1e-6
+check check_embeddings.py paired out-permuted large permuted-child --by tokens --same-ids --hidden --significant
 
 note "(b) one tokenizer, independent weights: paired by id, no evidence"
 synth independent --seed 302 "${SHAPE[@]}" -o same-tokenizer
