@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "mpi/tokenizer_evidence.hpp"
 #include "shard/block_compute.hpp"
 #include "shard/checkpoint.hpp"
 #include "shard/cross_layer.hpp"
@@ -34,7 +35,11 @@ work_plan plan_comparison(const compare_config& config, int ranks, matching_so_f
   options.expert_matching = matched.experts;
   options.hidden_matching = matched.hidden;
   options.head_matching = matched.heads;
-  return make_plan(a, b, registry, options);
+  const tokenizer_evidence tokens = read_tokenizer_evidence(config.model_a, config.model_b);
+  options.tokens = &tokens.pairing;
+  work_plan plan = make_plan(a, b, registry, options);
+  plan.tokenizers = tokens.report.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return plan;
 }
 
 rank_results compute_matching_share(const work_plan& plan, int rank) {

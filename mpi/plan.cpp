@@ -53,6 +53,21 @@ void add_blocks(work_plan& plan, std::uint32_t pair_index, std::uint64_t offset_
   }
 }
 
+// Blocks over a pair's explicit row pairs: each run of pairs whose rows follow each other on both
+// sides (a kept vocabulary, experts in place) is one stretch of contiguous bytes, cut as any tensor.
+void add_row_pair_blocks(work_plan& plan, std::uint32_t pair_index) {
+  const auto& pair = plan.pairs[pair_index];
+  const std::uint64_t length = unit_shape(pair.a).second;
+  for (std::size_t first = 0, last = 1; first < pair.rows_a.size(); first = last++) {
+    while (last < pair.rows_a.size() && pair.rows_a[last] == pair.rows_a[last - 1] + 1 &&
+           pair.rows_b[last] == pair.rows_b[last - 1] + 1)
+      ++last;
+    add_blocks(plan, pair_index, pair.a.byte_offset + pair.rows_a[first] * length * dtype_size(pair.a.type),
+               pair.b.byte_offset + pair.rows_b[first] * length * dtype_size(pair.b.type), first * length,
+               (last - first) * length);
+  }
+}
+
 // A router (rows = experts) of a matched layer, paired row by row in the matching's order; nullopt
 // when the shapes do not fit that reading (then it pairs by key as any tensor).
 std::optional<tensor_pair> matched_router(const expert_pairing& matched, const tensor_key& key,
@@ -90,15 +105,22 @@ void plan_nulls(work_plan& plan, const null_options& options) {
     request.b = {pair.b.file, pair.b.byte_offset, pair.b.type};
     std::tie(request.rows, request.row_length) = unit_shape(pair.a);
     if (!pair.rows_a.empty()) {
-      // A matched router: its rows (elements of a 1-D router bias) meet in the matching's order.
+      // A matched router (its rows, or elements of a 1-D router bias, meet in the matching's order)
+      // or the rows of shared tokens. Rows the hidden matching chose its permutation on are left
+      // out on either side, as exclude_* does for element-aligned pairs.
       request.tensor_rows_a = request.rows;
       request.tensor_rows_b = unit_shape(pair.b).first;
-      request.rows_a = pair.rows_a;
-      request.rows_b = pair.rows_b;
-      request.rows = pair.rows_a.size();
+      const auto excluded = [&](std::uint64_t row) { return row >= pair.exclude_begin && row < pair.exclude_end; };
+      for (std::size_t k = 0; k < pair.rows_a.size(); ++k)
+        if (!excluded(pair.rows_a[k]) && !excluded(pair.rows_b[k])) {
+          request.rows_a.push_back(pair.rows_a[k]);
+          request.rows_b.push_back(pair.rows_b[k]);
+        }
+      request.rows = request.rows_a.size();
+    } else {
+      request.exclude_begin = pair.exclude_begin;
+      request.exclude_end = pair.exclude_end;
     }
-    request.exclude_begin = pair.exclude_begin;
-    request.exclude_end = pair.exclude_end;
     request.permutations = request.row_length > 1 ? options.permutations_matrix : options.permutations_vector;
     // Matrices: row directions too, folded with the norm the layer reads when both models have it
     // as a vector of the row length.
@@ -213,6 +235,10 @@ work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture
       plan.pairs.push_back(std::move(*router));
       continue;
     }
+    if (auto by_tokens = token_paired(options.tokens, key, side_a, side_b)) {
+      plan.pairs.push_back(std::move(*by_tokens));
+      continue;
+    }
     if (side_a.shape != side_b.shape) {
       const auto reason = fmt::format("shape {} in model A but {} in model B", shape_text(side_a.shape),
                                       shape_text(side_b.shape));
@@ -243,11 +269,7 @@ work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture
     if (pair.rows_a.empty()) {
       add_blocks(plan, static_cast<std::uint32_t>(p), pair.a.byte_offset, pair.b.byte_offset, 0, pair.a.elements);
     } else {
-      const std::uint64_t length = unit_shape(pair.a).second;
-      for (std::size_t k = 0; k < pair.rows_a.size(); ++k)
-        add_blocks(plan, static_cast<std::uint32_t>(p),
-                   pair.a.byte_offset + pair.rows_a[k] * length * dtype_size(pair.a.type),
-                   pair.b.byte_offset + pair.rows_b[k] * length * dtype_size(pair.b.type), k * length, length);
+      add_row_pair_blocks(plan, static_cast<std::uint32_t>(p));
     }
     pair.block_count = plan.blocks.size() - pair.first_block;
   }

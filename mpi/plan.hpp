@@ -45,8 +45,10 @@ struct tensor_pair {
   // expert's null leaves out the rows [exclude_begin, exclude_end) the matching looked at.
   std::vector<std::uint32_t> rows_a, rows_b;
   std::uint64_t exclude_begin = 0, exclude_end = 0;
+  // After token pairing (plan_tokens.cpp), an embedding's or output head's rows are the shared
+  // tokens: row rows_a[k] of A and row rows_b[k] of B stand for the same token.
   // "key" (same canonical key), or what chose B's side: "expert matching" (B's expert or router
-  // rows), "hidden matching", "head matching" (comma-separated when several did).
+  // rows), "shared tokens", "hidden matching", "head matching" (comma-separated when several did).
   std::string pairing = "key";
   // Index into work_plan::alignments when B's rows or columns are read in another order (a
   // recovered hidden-dimension permutation, an applied head order; a matched router's rows then go
@@ -61,6 +63,15 @@ struct unpaired_tensor {
   dtype type = dtype::f32;
   std::vector<std::uint64_t> shape;
   std::string reason;                 // one line, e.g. "no tensor with this key in model B"
+};
+
+// The tokenizers beside the two checkpoints (tokenizer.json), as the planner needs them: whether
+// both were there, whether they are the same vocabulary (the same piece at every id), and the ids of
+// the byte-normalised tokens both have (shared_token_ids, by increasing id in A).
+struct token_pairing {
+  bool available = false;
+  bool identical = false;
+  std::vector<std::uint32_t> ids_a, ids_b;
 };
 
 struct model_description {
@@ -112,6 +123,9 @@ struct work_plan {
   // One per tensor of a layer both models have with other shapes (plan_fingerprints.cpp).
   std::vector<fingerprint_request> fingerprints;
   std::vector<std::uint32_t> fingerprint_rank;
+  // The report's "tokenizers" object as JSON text, made by rank 0 where it read the tokenizer
+  // files (mpi/tokenizer_evidence.cpp); empty when no one looked.
+  std::string tokenizers;
 
   [[nodiscard]] bool awaits_hidden_matching() const noexcept {
     return !hidden_matches.empty() && hidden_matching.empty();
@@ -165,6 +179,8 @@ struct plan_options {
   const std::vector<hidden_match_result>* hidden_matching = nullptr;
   // The results of the head-matching units of the plan made without them, in its order.
   const std::vector<head_match_result>* head_matching = nullptr;
+  // The tokenizers' shared tokens: embeddings and output heads of other vocabularies pair by them.
+  const token_pairing* tokens = nullptr;
 };
 
 // Pairs the tensors of `a` and `b`. When both model types have rule sets, each side is mapped by

@@ -49,6 +49,15 @@ void plan_cross_layers(work_plan& plan, const keyed_views& views_a, const keyed_
 // Roles whose rows are the layer's experts (the router weight and its score-correction bias).
 bool is_router_role(std::string_view role) noexcept;
 
+// Roles whose rows are tokens: the embedding, the output head, an MTP block's embedding and head.
+bool is_token_row_role(std::string_view role) noexcept;
+
+// An embedding or output head paired row by row by the shared tokens (plan_tokens.cpp), or nullopt
+// (no tokenizers, the same vocabulary on tensors of one shape, other widths, under two shared rows):
+// then it pairs by key as any tensor.
+std::optional<tensor_pair> token_paired(const token_pairing* tokens, const tensor_key& key, const planned_tensor& a,
+                                        const planned_tensor& b);
+
 // "mtp." for the roles of multi-token-prediction blocks (numbered from 0, like the main layers),
 // "" for the main stack: a layer of experts is identified by (prefix, layer).
 std::string block_prefix(std::string_view role);

@@ -402,8 +402,13 @@ evidence_summary assess_evidence(const comparison_report& report, double alpha) 
                                            [](const hidden_matching_figures& m) { return m.aligned_pairs == 0; });
   const bool heads_in_place = std::none_of(report.head_matching.begin(), report.head_matching.end(),
                                            [](const head_matching_figures& m) { return m.applied; });
+  // Rows paired by shared tokens come from two vocabularies, which identical models do not have.
+  const auto token_paired = std::find_if(report.tensors.begin(), report.tensors.end(), [](const tensor_result& t) {
+    return t.pair.pairing.find("shared tokens") != std::string::npos;
+  });
   const bool all_equal =
       !report.tensors.empty() && report.unpaired.empty() && experts_in_place && hidden_in_place && heads_in_place &&
+      token_paired == report.tensors.end() &&
       std::all_of(report.tensors.begin(), report.tensors.end(), [](const tensor_result& t) {
         return t.moments.elements == 0 || t.moments.bitwise_equal == t.moments.elements;
       });
@@ -466,7 +471,14 @@ evidence_summary assess_evidence(const comparison_report& report, double alpha) 
       "dtype changes and re-sharding (bitwise equality after conversion to a common dtype)",
       "layer order: layer-specific matches (cross-layer test) and a monotone depth alignment that "
       "allows dropped and repeated layers"};
-  verdict.invariances_not_tested = {"vocabulary changes (embedding rows of shared tokens)"};
+  verdict.invariances_not_tested.clear();
+  if (token_paired != report.tensors.end())
+    verdict.invariances_tested.push_back(
+        fmt::format("vocabulary changes: embedding rows of shared tokens ({} of A's {}), against random token "
+                    "pairings",
+                    token_paired->pair.rows_a.size(), token_paired->pair.a.shape.front()));
+  else
+    verdict.invariances_not_tested.push_back("vocabulary changes (embedding rows of shared tokens)");
   const bool heads = std::any_of(report.head_matching.begin(), report.head_matching.end(),
                                  [](const head_matching_figures& m) { return m.available; });
   (heads ? verdict.invariances_tested : verdict.invariances_not_tested)

@@ -6,6 +6,7 @@
 
 #include "reduce/h5_columns.hpp"
 #include "reduce/h5_file.hpp"
+#include "reduce/report_tokenizers.hpp"
 #include "reduce/report_writers.hpp"
 
 namespace lineage {
@@ -150,6 +151,7 @@ std::string report_h5_image(const comparison_report& report, const std::string& 
   write_fingerprints(file, report);
   write_head_matching(file, report);
   write_reference_panel(file, report);
+  write_tokenizers(file, report);
   return file.close_to_image();
 }
 

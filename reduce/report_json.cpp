@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reduce/report_tokenizers.hpp"
 #include "reduce/report_writers.hpp"
 
 namespace lineage {
@@ -392,6 +393,7 @@ std::string report_json_text(const comparison_report& report) {
       {"fingerprints", fingerprints_json(report)},
       {"head_matching", head_matching_json(report)},
       {"reference_panel", panel_json(report.panel)},
+      {"tokenizers", tokenizers_object(report)},
       {"layers", std::move(layers)},
       {"unpaired", std::move(unpaired)},
   };

@@ -20,6 +20,7 @@ comparison_report build_report(const work_plan& plan, const std::vector<pair_mom
   report.model_a = plan.model_a;
   report.model_b = plan.model_b;
   report.unpaired = plan.unpaired;
+  report.tokenizers = plan.tokenizers;
   for (const auto& u : plan.unpaired) (u.side == 'a' ? report.unpaired_a : report.unpaired_b)++;
 
   // (role, layer) → merged moments; plan order is key order, so experts merge in ascending order.

@@ -71,6 +71,7 @@ struct comparison_report {
   fingerprint_figures fingerprints;                      // tensors of other shapes under one key
   std::vector<head_matching_figures> head_matching;      // per attention layer matched
   panel_figures panel;                                   // empty without a reference panel
+  std::string tokenizers;  // the "tokenizers" object as JSON text (work_plan::tokenizers)
   evidence_summary evidence;
   // "compared", or "no tensor pairs" when the two models have nothing in common.
   [[nodiscard]] std::string status() const { return tensors.empty() ? "no tensor pairs" : "compared"; }

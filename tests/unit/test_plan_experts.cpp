@@ -100,15 +100,17 @@ TEST(PlanExperts, TheMatchingRekeysExpertsAndPairsRouterRows) {
   }
   EXPECT_EQ(not_matched, 2u);  // w1 and w2 of A's expert 1
 
-  // The router [4, 8] against [3, 8]: row pairs in A's order, one block per row, explicit nulls.
+  // The router [4, 8] against [3, 8]: row pairs in A's order, one block per run of rows that follow
+  // each other on both sides ((0, 2), then (2, 0) and (3, 1)), explicit nulls.
   const tensor_pair* router = find_pair(plan, {0, "mlp.router.weight", -1});
   ASSERT_NE(router, nullptr);
   EXPECT_EQ(router->rows_a, (std::vector<std::uint32_t>{0, 2, 3}));
   EXPECT_EQ(router->rows_b, (std::vector<std::uint32_t>{2, 0, 1}));
-  EXPECT_EQ(router->block_count, 3u);
+  EXPECT_EQ(router->block_count, 2u);
   const auto router_index = static_cast<std::uint32_t>(router - plan.pairs.data());
   const work_block& second_row = plan.blocks[router->first_block + 1];
-  EXPECT_EQ(second_row.elements, 8u);
+  EXPECT_EQ(second_row.first_element, 8u);
+  EXPECT_EQ(second_row.elements, 16u);
   EXPECT_EQ(second_row.a.byte_offset, router->a.byte_offset + 2 * 8 * 4);
   EXPECT_EQ(second_row.b.byte_offset, router->b.byte_offset + 0);
   bool router_null = false, expert_null = false;
