@@ -207,7 +207,7 @@ work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture
   plan.model_b = describe(b, arch_b);
   auto views_a = map_side(a, arch_a);
   auto views_b = map_side(b, arch_b);
-  plan_hidden_matches(plan, views_a, views_b, options.nulls, options.hidden_matching);
+  plan_hidden_matches(plan, views_a, views_b, options.nulls, options.hidden_matching, options.tokens);
   plan_expert_matches(plan, views_a, views_b, options.nulls);
   plan_head_matches(plan, views_a, views_b, options.nulls, options.head_matching);
   const expert_pairing matched = options.expert_matching != nullptr

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <map>
 #include <string_view>
+#include <tuple>
 
 #include "core/error.hpp"
 #include "core/random_stream.hpp"
@@ -223,14 +224,40 @@ void align_b(work_plan& plan) {
     // agreement, so the tensor's own permutation null leaves them out.
     if (hidden_moves && pair.key.layer < 0 && pair.key.role == request->role &&
         pair.exclude_end == pair.exclude_begin) {
-      pair.exclude_begin = request->row_begin;
-      pair.exclude_end = request->row_begin + request->row_count;
+      std::tie(pair.exclude_begin, pair.exclude_end) = request->spanned_rows();
     }
   }
 }
 
+namespace {
+
+// With tokenizers of other vocabularies, the compared rows are a seeded run of the shared tokens'
+// row pairs (ids beyond either tensor left out), so that row k of A meets the row of B that stands
+// for the same token; false when there are too few.
+bool compare_shared_tokens(hidden_match_request& request, const token_pairing& tokens, const std::string& role,
+                           std::uint64_t seed) {
+  std::vector<std::uint32_t> a, b;
+  for (std::size_t k = 0; k < tokens.ids_a.size(); ++k)
+    if (tokens.ids_a[k] < request.rows_a && tokens.ids_b[k] < request.rows_b) {
+      a.push_back(tokens.ids_a[k]);
+      b.push_back(tokens.ids_b[k]);
+    }
+  if (a.size() < minimum_rows) return false;
+  request.row_count = std::min<std::uint64_t>(a.size(), compared_rows) / 2 * 2;
+  random_stream stream(seed, "hidden matching rows", role);
+  const auto first = static_cast<std::ptrdiff_t>(stream.below(a.size() - request.row_count + 1));
+  const auto last = first + static_cast<std::ptrdiff_t>(request.row_count);
+  request.compared_a.assign(a.begin() + first, a.begin() + last);
+  request.compared_b.assign(b.begin() + first, b.begin() + last);
+  request.row_begin = request.compared_a.front();
+  return true;
+}
+
+}  // namespace
+
 void plan_hidden_matches(work_plan& plan, const keyed_views& views_a, const keyed_views& views_b,
-                         const null_options& options, const std::vector<hidden_match_result>* results) {
+                         const null_options& options, const std::vector<hidden_match_result>* results,
+                         const token_pairing* tokens) {
   if (!options.match_hidden) return;
   for (const std::string role : {"embed_tokens.weight", "lm_head.weight"}) {
     const side_view* a = single_view(views_a, role);
@@ -242,7 +269,7 @@ void plan_hidden_matches(work_plan& plan, const keyed_views& views_a, const keye
     const std::uint64_t hidden = side_a.shape[1], hidden_b = side_b.shape[1];
     // Token ids below the smaller vocabulary are shared (a vocabulary extension appends rows).
     const std::uint64_t shared = std::min(side_a.shape[0], side_b.shape[0]);
-    if (hidden < 2 || hidden_b < 2 || hidden * hidden_b > max_similarity_entries || shared < minimum_rows) continue;
+    if (hidden < 2 || hidden_b < 2 || hidden * hidden_b > max_similarity_entries) continue;
     hidden_match_request request;
     request.role = role;
     request.a = {side_a.file, side_a.byte_offset, side_a.type};
@@ -251,9 +278,14 @@ void plan_hidden_matches(work_plan& plan, const keyed_views& views_a, const keye
     request.rows_b = side_b.shape[0];
     request.hidden = hidden;
     request.hidden_b = hidden_b;
-    request.row_count = std::min(shared, compared_rows) / 2 * 2;
-    random_stream stream(options.seed, "hidden matching rows", role);
-    request.row_begin = stream.below(shared - request.row_count + 1);
+    if (tokens != nullptr && tokens->available && !tokens->identical) {
+      if (!compare_shared_tokens(request, *tokens, role, options.seed)) continue;
+    } else {
+      if (shared < minimum_rows) continue;
+      request.row_count = std::min(shared, compared_rows) / 2 * 2;
+      random_stream stream(options.seed, "hidden matching rows", role);
+      request.row_begin = stream.below(shared - request.row_count + 1);
+    }
     request.permutations = options.permutations_neurons;
     request.seed = mixed_job_seed(options.seed) ^ fnv1a_64("hidden matching / " + role);
     plan.hidden_matches.push_back(std::move(request));

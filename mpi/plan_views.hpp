@@ -75,8 +75,11 @@ void plan_neuron_matches(work_plan& plan, const keyed_views& views_a, const keye
 // At most one hidden-dimension matching unit: on the embedding (else lm_head) when both models
 // have it with the same hidden size and enough shared rows (plan_hidden.cpp). None when
 // options.match_hidden is false. With `results` (of the plan made without them), stores them.
+// With `tokens` of other vocabularies, the compared rows are pairs of shared tokens' rows; else the
+// token ids below the smaller vocabulary.
 void plan_hidden_matches(work_plan& plan, const keyed_views& views_a, const keyed_views& views_b,
-                         const null_options& options, const std::vector<hidden_match_result>* results);
+                         const null_options& options, const std::vector<hidden_match_result>* results,
+                         const token_pairing* tokens = nullptr);
 
 // One fingerprint unit per tensor of a layer (routed experts aside) that both models have under
 // the same key with other shapes (plan_fingerprints.cpp).

@@ -27,21 +27,32 @@ hidden_match_result compute_hidden_match(std::uint32_t index, const hidden_match
   result.request = index;
   const auto n = static_cast<std::size_t>(request.hidden), nb = static_cast<std::size_t>(request.hidden_b);
   const std::uint64_t half = request.row_count / 2;
-  if (n < 2 || nb < 2 || half < 2 || request.row_count % 2 != 0 || request.row_begin + request.row_count > request.rows_a ||
-      request.row_begin + request.row_count > request.rows_b)
+  const bool listed = !request.compared_a.empty();
+  const bool fits = listed ? request.compared_a.size() == request.row_count &&
+                                 request.compared_b.size() == request.row_count &&
+                                 *std::max_element(request.compared_a.begin(), request.compared_a.end()) < request.rows_a &&
+                                 *std::max_element(request.compared_b.begin(), request.compared_b.end()) < request.rows_b
+                           : request.row_begin + request.row_count <= std::min(request.rows_a, request.rows_b);
+  if (n < 2 || nb < 2 || half < 2 || request.row_count % 2 != 0 || !fits)
     throw internal_error(fmt::format("hidden-dimension match on {}: malformed request", request.role));
+  // Side `side`'s rows of half `h`: listed token rows, or a range shared by both.
+  const auto rows_of = [&](int side, std::uint64_t h) {
+    if (!listed) return index_range(request.row_begin + h * half, half);
+    const auto& all = side == 0 ? request.compared_a : request.compared_b;
+    return std::vector<std::uint32_t>(all.begin() + static_cast<std::ptrdiff_t>(h * half),
+                                      all.begin() + static_cast<std::ptrdiff_t>((h + 1) * half));
+  };
   std::vector<double> combined;
-  for (const std::uint64_t begin : {request.row_begin, request.row_begin + half}) {
-    const std::vector<std::uint32_t> rows = index_range(begin, half);
-    const object_vectors a = read_column_objects(reader, 0, request.a, request.hidden, rows);
-    const object_vectors b = read_column_objects(reader, 1, request.b, request.hidden_b, rows);
+  for (const std::uint64_t h : {0, 1}) {
+    const object_vectors a = read_column_objects(reader, 0, request.a, request.hidden, rows_of(0, h));
+    const object_vectors b = read_column_objects(reader, 1, request.b, request.hidden_b, rows_of(1, h));
     if (!a.finite || !b.finite) {
       result.reason = fmt::format("non-finite values in the compared rows of {} in model {}", request.role,
                                   a.finite ? 'B' : 'A');
       return result;
     }
     std::vector<double> s = pearson_matrix(a, n, b, nb);
-    (begin == request.row_begin ? result.by_first : result.by_second) = maximum_assignment(magnitudes(s), n, nb);
+    (h == 0 ? result.by_first : result.by_second) = maximum_assignment(magnitudes(s), n, nb);
     if (combined.empty()) {
       combined = std::move(s);
     } else {

@@ -20,6 +20,7 @@
 // correlate negatively is recorded as negated.
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "shard/work_block.hpp"
@@ -32,6 +33,15 @@ struct hidden_match_request {
   std::uint64_t rows_a = 0, rows_b = 0;
   std::uint64_t hidden = 0, hidden_b = 0;  // columns of A's and of B's tensor (B's fewer: pruned width)
   std::uint64_t row_begin = 0, row_count = 0;  // the shared rows compared (two halves), row_count even
+  // With tokenizers of other vocabularies: the compared rows as pairs of token rows (row_count of
+  // each, A's ascending); row_begin is then rows_a_compared.front(). Empty: rows
+  // [row_begin, row_begin + row_count) on both sides.
+  std::vector<std::uint32_t> compared_a, compared_b;
+  // The rows of A the compared ones span, which the embedding's null leaves out.
+  [[nodiscard]] std::pair<std::uint64_t, std::uint64_t> spanned_rows() const noexcept {
+    return compared_a.empty() ? std::pair{row_begin, row_begin + row_count}
+                              : std::pair<std::uint64_t, std::uint64_t>{compared_a.front(), compared_a.back() + 1};
+  }
   std::uint32_t permutations = 0;          // Spearman's exact permutation null (0: none)
   std::uint64_t seed = 0;
 
@@ -39,7 +49,8 @@ struct hidden_match_request {
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
-    archive & role & a & b & rows_a & rows_b & hidden & hidden_b & row_begin & row_count & permutations & seed;
+    archive & role & a & b & rows_a & rows_b & hidden & hidden_b & row_begin & row_count & compared_a & compared_b &
+        permutations & seed;
   }
 };
 

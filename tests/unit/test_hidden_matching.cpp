@@ -107,6 +107,50 @@ TEST(HiddenMatch, NegatedDimensionsAreMatchedAndRecordedAsNegated) {
   EXPECT_GT(result.combined_similarity, 0.9);  // |Pearson|
 }
 
+TEST(HiddenMatch, SharedTokenRowsMeetUnderOtherIds) {
+  // B's vocabulary holds A's tokens under other ids (another tokenizer of the family): row t of A
+  // is row ids_b[t] of B. Matched on those pairs, the column permutation is found; on equal ids it
+  // is not.
+  test::scratch_directory dir("hidden-tokens");
+  random_stream stream(6, "test", "tokens");
+  const std::size_t rows = 300, hidden = 32;
+  const auto parent = random_values(rows * hidden, stream);
+  std::vector<std::uint32_t> order(hidden), ids_b(rows);
+  random_permutation(stream, order);
+  random_permutation(stream, ids_b);
+  const auto permuted = permuted_columns(parent, rows, hidden, order, 0.3, stream);
+  std::vector<float> child(parent.size());
+  for (std::size_t t = 0; t < rows; ++t)
+    std::copy_n(permuted.begin() + static_cast<std::ptrdiff_t>(t * hidden), hidden,
+                child.begin() + static_cast<std::ptrdiff_t>(ids_b[t] * hidden));
+  const auto la = test::write_f32_safetensors(dir.path() / "a.safetensors", {{"embed", {rows, hidden}, parent}});
+  const auto lb = test::write_f32_safetensors(dir.path() / "b.safetensors", {{"embed", {rows, hidden}, child}});
+  block_reader reader({dir.path() / "a.safetensors"}, {dir.path() / "b.safetensors"});
+  hidden_match_request request;
+  request.role = "embed_tokens.weight";
+  request.a = la[0];
+  request.b = lb[0];
+  request.rows_a = request.rows_b = rows;
+  request.hidden = request.hidden_b = hidden;
+  request.row_count = 200;
+  request.compared_a = index_range(50, 200);
+  request.compared_b.assign(ids_b.begin() + 50, ids_b.begin() + 250);
+  request.row_begin = 50;
+  request.seed = 3;
+  const auto by_tokens = compute_hidden_match(0, request, reader);
+  ASSERT_TRUE(by_tokens.usable) << by_tokens.reason;
+  std::vector<std::int32_t> expected(hidden);
+  for (std::size_t j = 0; j < hidden; ++j) expected[order[j]] = static_cast<std::int32_t>(j);
+  EXPECT_EQ(by_tokens.combined, expected);
+  EXPECT_DOUBLE_EQ(by_tokens.spearman, 1.0);
+  EXPECT_EQ(request.spanned_rows(), (std::pair<std::uint64_t, std::uint64_t>{50, 250}));
+  request.compared_a.clear();
+  request.compared_b.clear();
+  const auto by_ids = compute_hidden_match(0, request, reader);
+  ASSERT_TRUE(by_ids.usable) << by_ids.reason;
+  EXPECT_LT(by_ids.spearman, 0.5);
+}
+
 TEST(HiddenMatch, APrunedWidthIsMatchedRectangularly) {
   test::scratch_directory dir("hidden-pruned");
   random_stream stream(4, "test", "embedding");
