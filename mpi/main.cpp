@@ -1,4 +1,5 @@
-// The `lineage` executable: subcommands compare (MPI), tokenizers (vocabulary comparison) and synth
+// The `lineage` executable: subcommands compare (MPI), tokenizers (vocabulary comparison), plan (the
+// work plan from headers alone) and synth
 // (model generator).
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -9,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/version.hpp"
 #include "mpi/compare_command.hpp"
+#include "mpi/plan_command.hpp"
 #include "mpi/tokenizers_command.hpp"
 #include "synth/synth_command.hpp"
 
@@ -37,7 +39,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", fmt::format("lineage {} ({})", lineage::tool_version(), lineage::git_hash()));
   app.require_subcommand(1);
   const lineage::command commands[] = {lineage::add_compare_command(app, joined(argc, argv)),
-                                       lineage::add_tokenizers_command(app), lineage::add_synth_command(app)};
+                                       lineage::add_tokenizers_command(app), lineage::add_plan_command(app),
+                                       lineage::add_synth_command(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -243,14 +243,15 @@ index_contents read_index(const fs::path& index_path) {
 // --- assembling the checkpoint -----------------------------------------------------------------
 
 void add_files(const std::vector<fs::path>& paths, const index_contents* index,
-               checkpoint& result) {
+               checkpoint& result, bool header_only) {
   if (paths.size() > std::numeric_limits<std::uint32_t>::max()) {
     throw input_error(fmt::format("{}: too many files", result.root.string()));
   }
   std::unordered_map<std::string, std::uint32_t> file_of_name;
   for (const auto& path : paths) {
     const auto file_index = static_cast<std::uint32_t>(result.files.size());
-    const safetensors_header header = read_safetensors_header(path);
+    const safetensors_header header =
+        header_only ? read_safetensors_header_only(path) : read_safetensors_header(path);
     result.files.push_back({path, header.file_size});
     for (const auto& entry : header.tensors) {
       if (index != nullptr) {
@@ -290,13 +291,13 @@ void add_files(const std::vector<fs::path>& paths, const index_contents* index,
             [](const checkpoint_tensor& a, const checkpoint_tensor& b) { return a.name < b.name; });
 }
 
-void open_directory(const fs::path& directory, checkpoint& result) {
+void open_directory(const fs::path& directory, checkpoint& result, bool header_only) {
   if (const fs::path index_path = directory / index_file_name; something_at(index_path)) {
     const index_contents index = read_index(index_path);
-    add_files(index.files, &index, result);
+    add_files(index.files, &index, result, header_only);
   } else if (const fs::path single = directory / single_file_name; something_at(single)) {
     // As the Hugging Face loader does: model.safetensors is the checkpoint, other files are not.
-    add_files({single}, nullptr, result);
+    add_files({single}, nullptr, result, header_only);
   } else {
     const auto files = list_safetensors_files(directory);
     if (files.empty()) {
@@ -304,14 +305,17 @@ void open_directory(const fs::path& directory, checkpoint& result) {
                                     safetensors_extension, index_file_name));
     }
     require_complete_shard_sets(files, directory);
-    add_files(files, nullptr, result);
+    add_files(files, nullptr, result, header_only);
   }
   read_config(directory / config_file_name, result);
 }
 
 }  // namespace
 
-checkpoint open_checkpoint(const std::filesystem::path& path) {
+checkpoint open_checkpoint(const std::filesystem::path& path) { return open_checkpoint(path, {}); }
+
+checkpoint open_checkpoint(const std::filesystem::path& path, const checkpoint_open_options& options) {
+  const bool header_only = options.allow_header_only;
   checkpoint result;
   result.root = path;
   std::error_code ec;
@@ -321,14 +325,14 @@ checkpoint open_checkpoint(const std::filesystem::path& path) {
   }
   if (ec) throw input_error(fmt::format("{}: {}", path.string(), ec.message()));
   if (status.type() == fs::file_type::directory) {
-    open_directory(path, result);
+    open_directory(path, result, header_only);
   } else if (status.type() == fs::file_type::regular) {
     if (!path.filename().string().ends_with(safetensors_extension)) {
       throw input_error(
           fmt::format("{}: not a {} file (pass a .safetensors file or a checkpoint directory)",
                       path.string(), safetensors_extension));
     }
-    add_files({path}, nullptr, result);
+    add_files({path}, nullptr, result, header_only);
     read_config(path.parent_path() / config_file_name, result);
   } else {
     throw input_error(fmt::format("{}: neither a regular file nor a directory", path.string()));

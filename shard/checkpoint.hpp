@@ -52,4 +52,14 @@ struct checkpoint {
 // (see read_safetensors_header), tensors missing from or not listed in the index, duplicate names.
 checkpoint open_checkpoint(const std::filesystem::path& path);
 
+// For planning only (`lineage plan`): the safetensors files may hold just their headers (the 8-byte
+// length and the JSON, the data section cut off). Everything open_checkpoint checks is checked,
+// except that tensors' data_offsets may run past the end of the file; each checkpoint_file::size is
+// then the size the complete file would have (header plus the end of the last tensor). Such a
+// checkpoint must never be read.
+struct checkpoint_open_options {
+  bool allow_header_only = false;
+};
+checkpoint open_checkpoint(const std::filesystem::path& path, const checkpoint_open_options& options);
+
 }  // namespace lineage

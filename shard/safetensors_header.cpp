@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <limits>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -404,7 +405,8 @@ safetensors_header parse_safetensors_header(std::string_view json_text, std::uin
   return header;
 }
 
-safetensors_header read_safetensors_header(const std::filesystem::path& path) {
+namespace {
+safetensors_header read_header(const std::filesystem::path& path, bool header_only) {
   const read_only_file file(path);
   const std::string label = path.string();
   if (file.size() < 8) {
@@ -426,7 +428,27 @@ safetensors_header read_safetensors_header(const std::filesystem::path& path) {
   }
   std::string json_text(static_cast<std::size_t>(json_bytes), '\0');
   file.read_exact(8, std::as_writable_bytes(std::span<char>(json_text)));
-  return parse_safetensors_header(json_text, file.size(), label);
+  if (!header_only) return parse_safetensors_header(json_text, file.size(), label);
+  // No data section to check offsets against: an unbounded one. Every other check still applies
+  // (shape × dtype size = end − begin, no overlaps).
+  safetensors_header header =
+      parse_safetensors_header(json_text, std::numeric_limits<std::uint64_t>::max(), label);
+  std::uint64_t data_bytes = 0;
+  for (const auto& entry : header.tensors) data_bytes = std::max(data_bytes, entry.data_end);
+  if (data_bytes > std::numeric_limits<std::uint64_t>::max() - header.data_section_offset()) {
+    throw input_error(fmt::format("{}: data_offsets end at {}, beyond any file size", label, data_bytes));
+  }
+  header.file_size = header.data_section_offset() + data_bytes;
+  return header;
+}
+}  // namespace
+
+safetensors_header read_safetensors_header(const std::filesystem::path& path) {
+  return read_header(path, false);
+}
+
+safetensors_header read_safetensors_header_only(const std::filesystem::path& path) {
+  return read_header(path, true);
 }
 
 }  // namespace lineage

@@ -58,6 +58,11 @@ safetensors_header parse_safetensors_header(std::string_view json_text, std::uin
 // the file) and parses the header.
 safetensors_header read_safetensors_header(const std::filesystem::path& path);
 
+// As read_safetensors_header, but the data section may be missing or short (a header-only file for
+// planning): data_offsets are not checked against the file's length, all else is. file_size is the
+// size the complete file would have: the header plus the end of the last tensor's bytes.
+safetensors_header read_safetensors_header_only(const std::filesystem::path& path);
+
 // --- strict JSON, shared by the header, index and config readers -------------------------------
 // nlohmann::json keeps the last of two equal keys without a word; in an untrusted header that would
 // let a file say two things about one tensor. parse_json_strictly builds the DOM itself from SAX

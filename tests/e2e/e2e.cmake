@@ -41,3 +41,4 @@ lineage_add_e2e_test(bad_input.usage bad_input_usage.sh 2 TIMEOUT 240 LABELS err
 lineage_add_e2e_test(failing_rank failing_rank.sh 3 TIMEOUT 240 LABELS errors)
 lineage_add_e2e_test(output_full output_full.sh 2 TIMEOUT 240 LABELS errors)
 lineage_add_e2e_test(tokenizers tokenizers.sh 1 TIMEOUT 300 LABELS tokenizers)
+lineage_add_e2e_test(plan plan.sh 1 TIMEOUT 300 LABELS usage)

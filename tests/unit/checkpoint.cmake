@@ -5,4 +5,5 @@ lineage_add_unit_test(test_checkpoint
     ${CMAKE_CURRENT_LIST_DIR}/test_safetensors_header.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_checkpoint.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_mapped_file.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_shape_list.cpp
   LIBRARIES lineage_checkpoint)

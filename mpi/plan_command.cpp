@@ -1,0 +1,273 @@
+#include "mpi/plan_command.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/atomic_output.hpp"
+#include "core/error.hpp"
+#include "mpi/plan.hpp"
+#include "shard/shape_list.hpp"
+
+namespace lineage {
+namespace {
+
+using json = nlohmann::json;
+
+// docs/PERFORMANCE.md, "Statistics kernel against two-stream memory reads": kernel/avx2/BF16 ran at
+// 11.72 / 13.27 / 12.10 GB/s on one core of the CI machine; 12 is their round middle.
+constexpr double default_kernel_gbps = 12.0;
+constexpr const char* kernel_gbps_source =
+    "docs/PERFORMANCE.md: kernel/avx2/BF16 at 11.7-13.3 GB/s on one core (CI machine, AMD EPYC, AVX2)";
+// A conservative parallel file system's read rate into one node; pass --bandwidth for yours.
+constexpr double default_bandwidth_gbps = 5.0;
+constexpr std::uint64_t max_ranks = 1'000'000;
+
+struct plan_request {
+  std::string model_a, model_b;
+  std::uint64_t ranks = 0;           // 0: nodes × ranks per node
+  std::uint64_t nodes = 1;
+  std::uint64_t ranks_per_node = 1;
+  double bandwidth_gbps = default_bandwidth_gbps;
+  bool bandwidth_given = false;
+  double kernel_gbps = default_kernel_gbps;
+  bool kernel_given = false;
+  std::uint64_t block_elements = default_block_elements;
+  std::string output;
+  std::string arch_dir;
+};
+
+std::string decimal_count(const std::string& text) {
+  const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits || text.front() == '0' || text.size() > 18) return "must be a positive decimal integer, got '" + text + "'";
+  return {};
+}
+
+std::string positive_rate(const std::string& text) {
+  std::size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || !std::isfinite(value) || value <= 0)
+    return "must be a positive number of GB/s, got '" + text + "'";
+  return {};
+}
+
+checkpoint open_for_planning(const std::string& path) {
+  if (is_shape_list_path(path)) return read_shape_list(path);
+  return open_checkpoint(path, checkpoint_open_options{.allow_header_only = true});
+}
+
+std::uint64_t tensor_bytes(const checkpoint& model) {
+  std::uint64_t total = 0;
+  for (const auto& tensor : model.tensors) total += tensor.byte_length();
+  return total;
+}
+
+std::string gigabytes(double bytes) { return fmt::format("{:.3f} GB", bytes / 1e9); }
+
+std::string duration(double seconds) {
+  if (seconds < 120) return fmt::format("{:.2f} s", seconds);
+  if (seconds < 7200) return fmt::format("{:.1f} min", seconds / 60);
+  return fmt::format("{:.2f} h", seconds / 3600);
+}
+
+struct rank_figures {
+  std::uint64_t blocks = 0, bytes = 0, nulls = 0, peak_mapped = 0;
+};
+
+// The memory a rank maps at once: the largest unit it computes. A block maps its elements of A and
+// B (elements × (size A + size B)); an aligned block (B read through an order) maps B's whole view
+// instead and adds a gather buffer of elements × size B. A null maps both tensors whole (elements A ×
+// size A + elements B × size B), plus a gather buffer of elements B × size B when B is aligned.
+std::vector<rank_figures> per_rank(const work_plan& plan) {
+  std::vector<rank_figures> ranks(static_cast<std::size_t>(plan.ranks()));
+  for (std::size_t r = 0; r < ranks.size(); ++r) {
+    for (auto i = plan.rank_first_block[r]; i < plan.rank_first_block[r + 1]; ++i) {
+      const work_block& block = plan.blocks[i];
+      const std::uint64_t wa = dtype_size(block.a.type), wb = dtype_size(block.b.type);
+      ranks[r].blocks += 1;
+      ranks[r].bytes += block.elements * (wa + wb);
+      std::uint64_t mapped = block.elements * (wa + wb);
+      if (block.alignment >= 0) {
+        const b_alignment& alignment = plan.alignments.at(static_cast<std::size_t>(block.alignment));
+        mapped = block.elements * wa + alignment.rows * alignment.row_length * wb + block.elements * wb;
+      }
+      ranks[r].peak_mapped = std::max(ranks[r].peak_mapped, mapped);
+    }
+  }
+  for (std::size_t i = 0; i < plan.nulls.size(); ++i) {
+    const null_request& request = plan.nulls[i];
+    const std::uint64_t wb = dtype_size(request.b.type);
+    std::uint64_t mapped = request.elements_a() * dtype_size(request.a.type) + request.elements_b() * wb;
+    if (plan.pairs.at(request.pair).alignment >= 0) mapped += request.elements_b() * wb;
+    rank_figures& figures = ranks.at(plan.null_rank.at(i));
+    figures.nulls += 1;
+    figures.peak_mapped = std::max(figures.peak_mapped, mapped);
+  }
+  return ranks;
+}
+
+std::string pending_phases(const work_plan& plan) {
+  std::vector<std::string> phases;
+  if (plan.awaits_hidden_matching()) phases.emplace_back("hidden-dimension matching");
+  if (plan.awaits_expert_matching()) phases.emplace_back(fmt::format("expert matching ({} layers)", plan.expert_matches.size()));
+  if (plan.awaits_head_matching()) phases.emplace_back(fmt::format("head matching ({} layers)", plan.head_matches.size()));
+  std::string text;
+  for (const auto& phase : phases) text += (text.empty() ? "" : ", ") + phase;
+  return text;
+}
+
+int run_plan(const plan_request& request) {
+  const std::uint64_t nodes = request.ranks != 0 ? 1 : request.nodes;
+  const std::uint64_t ranks_per_node = request.ranks != 0 ? request.ranks : request.ranks_per_node;
+  if (nodes > max_ranks || ranks_per_node > max_ranks || nodes * ranks_per_node > max_ranks)
+    throw usage_error(fmt::format("--nodes × --ranks-per-node: at most {} ranks, got {} × {}", max_ranks, nodes,
+                                  ranks_per_node));
+  const auto ranks = static_cast<int>(nodes * ranks_per_node);
+
+  const auto registry = architecture_registry::load(
+      request.arch_dir.empty() ? std::nullopt : std::optional<std::filesystem::path>(request.arch_dir));
+  const checkpoint a = open_for_planning(request.model_a);
+  const checkpoint b = open_for_planning(request.model_b);
+  plan_options options;
+  options.block_elements = request.block_elements;
+  options.ranks = ranks;
+  const work_plan plan = make_plan(a, b, registry, options);
+
+  const auto figures = per_rank(plan);
+  const auto by_bytes = [](const rank_figures& x, const rank_figures& y) { return x.bytes < y.bytes; };
+  const auto by_memory = [](const rank_figures& x, const rank_figures& y) { return x.peak_mapped < y.peak_mapped; };
+  const rank_figures& least = *std::min_element(figures.begin(), figures.end(), by_bytes);
+  const rank_figures& most = *std::max_element(figures.begin(), figures.end(), by_bytes);
+  const std::uint64_t memory_min = std::min_element(figures.begin(), figures.end(), by_memory)->peak_mapped;
+  const std::uint64_t memory_max = std::max_element(figures.begin(), figures.end(), by_memory)->peak_mapped;
+  std::uint64_t unpaired_a = 0, unpaired_b = 0;
+  for (const auto& u : plan.unpaired) (u.side == 'a' ? unpaired_a : unpaired_b) += 1;
+  const double share_gbps = request.bandwidth_gbps / static_cast<double>(ranks_per_node);
+  const double rate_gbps = std::min(request.kernel_gbps, share_gbps);
+  const double seconds = static_cast<double>(most.bytes) / (rate_gbps * 1e9);
+  const std::uint64_t bytes_a = tensor_bytes(a), bytes_b = tensor_bytes(b);
+  const std::string pending = pending_phases(plan);
+  const std::string memory_formula =
+      "largest unit a rank maps: a block pair, elements x (size A + size B); an aligned block maps B's whole view "
+      "plus a gather buffer of elements x size B; a null maps both tensors whole, plus a gather buffer of B's "
+      "tensor when B is aligned";
+  const std::string time_formula = "max over ranks of rank bytes / min(kernel GB/s per rank, bandwidth per node / ranks per node); "
+                                   "blocks only: nulls and matching units are not counted";
+
+  const auto describe = [](const model_description& m, const checkpoint& c, std::uint64_t bytes) {
+    return fmt::format("{} ({}, rules {}, {} file{}, {} tensors, {})", m.path, m.model_type.empty() ? "no model_type" : m.model_type,
+                       m.architecture, c.files.size(), c.files.size() == 1 ? "" : "s", c.tensors.size(),
+                       gigabytes(static_cast<double>(bytes)));
+  };
+  fmt::print("A: {}\nB: {}\n", describe(plan.model_a, a, bytes_a), describe(plan.model_b, b, bytes_b));
+  fmt::print("pairs: {} tensor pairs; unpaired: {} of A, {} of B\n", plan.pairs.size(), unpaired_a, unpaired_b);
+  fmt::print("blocks: {} of {} elements; {} permutation nulls\n", plan.blocks.size(), plan.block_elements,
+             plan.nulls.size());
+  fmt::print("bytes compared: {} ({} of A and B's paired tensors); model bytes: A {}, B {}\n",
+             gigabytes(static_cast<double>(plan.total_bytes())), plan.total_bytes(), gigabytes(static_cast<double>(bytes_a)),
+             gigabytes(static_cast<double>(bytes_b)));
+  fmt::print("ranks: {} ({} node{} x {} rank{} per node)\n", ranks, nodes, nodes == 1 ? "" : "s", ranks_per_node,
+             ranks_per_node == 1 ? "" : "s");
+  fmt::print("bytes per rank: min {}, max {}\n", gigabytes(static_cast<double>(least.bytes)),
+             gigabytes(static_cast<double>(most.bytes)));
+  fmt::print("peak mapped memory per rank: min {}, max {} ({})\n", gigabytes(static_cast<double>(memory_min)),
+             gigabytes(static_cast<double>(memory_max)), memory_formula);
+  fmt::print("kernel: {} GB/s per rank ({}); bandwidth: {} GB/s per node ({})\n", request.kernel_gbps,
+             request.kernel_given ? "--kernel-gbps" : kernel_gbps_source, request.bandwidth_gbps,
+             request.bandwidth_given ? "--bandwidth" : "assumed default; pass --bandwidth");
+  fmt::print("estimated time on {} node{}: {} at {:.3f} GB/s per rank ({})\n", nodes, nodes == 1 ? "" : "s",
+             duration(seconds), rate_gbps, time_formula);
+  if (!pending.empty())
+    fmt::print("note: this is the first-phase plan; {} still to run: the plans after them are made from their "
+               "results and may pair some tensors differently\n",
+               pending);
+
+  if (!request.output.empty()) {
+    json document;
+    document["model_a"] = {{"path", plan.model_a.path}, {"model_type", plan.model_a.model_type},
+                           {"architecture", plan.model_a.architecture}, {"files", a.files.size()},
+                           {"tensors", a.tensors.size()}, {"bytes", bytes_a}};
+    document["model_b"] = {{"path", plan.model_b.path}, {"model_type", plan.model_b.model_type},
+                           {"architecture", plan.model_b.architecture}, {"files", b.files.size()},
+                           {"tensors", b.tensors.size()}, {"bytes", bytes_b}};
+    document["block_elements"] = plan.block_elements;
+    document["pairs"] = plan.pairs.size();
+    document["unpaired_a"] = unpaired_a;
+    document["unpaired_b"] = unpaired_b;
+    document["blocks"] = plan.blocks.size();
+    document["nulls"] = plan.nulls.size();
+    document["bytes_compared"] = plan.total_bytes();
+    document["nodes"] = nodes;
+    document["ranks_per_node"] = ranks_per_node;
+    document["ranks"] = ranks;
+    json rows = json::array();
+    for (std::size_t r = 0; r < figures.size(); ++r)
+      rows.push_back({{"rank", r}, {"blocks", figures[r].blocks}, {"bytes", figures[r].bytes},
+                      {"nulls", figures[r].nulls}, {"peak_mapped_bytes", figures[r].peak_mapped}});
+    document["per_rank"] = std::move(rows);
+    document["bytes_per_rank"] = {{"min", least.bytes}, {"max", most.bytes}};
+    document["peak_mapped_bytes_per_rank"] = {{"min", memory_min}, {"max", memory_max}, {"formula", memory_formula}};
+    document["kernel_gbps_per_rank"] = {{"value", request.kernel_gbps},
+                                        {"source", request.kernel_given ? "--kernel-gbps" : kernel_gbps_source}};
+    document["bandwidth_gbps_per_node"] = {
+        {"value", request.bandwidth_gbps},
+        {"source", request.bandwidth_given ? "--bandwidth" : "assumed default"}};
+    document["rate_gbps_per_rank"] = rate_gbps;
+    document["estimated_seconds"] = seconds;
+    document["estimate_formula"] = time_formula;
+    document["first_phase_plan"] = !pending.empty();
+    document["pending_phases"] = pending;
+    write_file_atomically(request.output, document.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+    fmt::print("plan: {}\n", request.output);
+  }
+  return 0;
+}
+
+}  // namespace
+
+command add_plan_command(CLI::App& parent) {
+  auto request = std::make_shared<plan_request>();
+  CLI::App* app = parent.add_subcommand(
+      "plan",
+      "The work plan of a comparison from headers alone: pairs, blocks, bytes and memory per rank, and an "
+      "estimated time for N nodes. No MPI needed; the safetensors files may hold only their headers");
+  app->add_option("A", request->model_a, "model A: a checkpoint directory, a .safetensors file, or a shape list (.json)")
+      ->required();
+  app->add_option("B", request->model_b, "model B: a checkpoint directory, a .safetensors file, or a shape list (.json)")
+      ->required();
+  auto* ranks = app->add_option("--ranks", request->ranks, "ranks on one node (instead of --nodes and --ranks-per-node)")
+                    ->check(decimal_count);
+  auto* nodes = app->add_option("--nodes", request->nodes, "nodes (default 1)")->check(decimal_count);
+  auto* per_node = app->add_option("--ranks-per-node", request->ranks_per_node, "ranks per node (default 1)")
+                       ->check(decimal_count);
+  ranks->excludes(nodes)->excludes(per_node);
+  app->add_option("--bandwidth", request->bandwidth_gbps,
+                  fmt::format("file-system read bandwidth per node in GB/s (default {}, assumed)", default_bandwidth_gbps))
+      ->check(positive_rate)
+      ->each([request](const std::string&) { request->bandwidth_given = true; });
+  app->add_option("--kernel-gbps", request->kernel_gbps,
+                  fmt::format("statistics-kernel speed per rank in GB/s (default {}: {})", default_kernel_gbps,
+                              kernel_gbps_source))
+      ->check(positive_rate)
+      ->each([request](const std::string&) { request->kernel_given = true; });
+  app->add_option("--block-elements", request->block_elements, "elements per work block (default 4194304)")
+      ->check(decimal_count);
+  app->add_option("-o,--output", request->output, "also write the plan figures as JSON to this file");
+  app->add_option("--arch-dir", request->arch_dir, "directory of architecture rule files to use instead of the built-in ones");
+  return {app, [request]() -> int { return run_plan(*request); }};
+}
+
+}  // namespace lineage
