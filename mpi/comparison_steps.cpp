@@ -35,10 +35,20 @@ work_plan plan_comparison(const compare_config& config, int ranks, matching_so_f
   options.expert_matching = matched.experts;
   options.hidden_matching = matched.hidden;
   options.head_matching = matched.heads;
-  const tokenizer_evidence tokens = read_tokenizer_evidence(config.model_a, config.model_b);
-  options.tokens = &tokens.pairing;
+  token_pairing pairing;
+  std::string report;
+  if (matched.earlier != nullptr) {
+    pairing = matched.earlier->token_pairs;
+    report = matched.earlier->tokenizers;
+  } else {
+    tokenizer_evidence tokens = read_tokenizer_evidence(config.model_a, config.model_b);
+    pairing = std::move(tokens.pairing);
+    report = tokens.report.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  options.tokens = &pairing;
   work_plan plan = make_plan(a, b, registry, options);
-  plan.tokenizers = tokens.report.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  plan.tokenizers = std::move(report);
+  plan.token_pairs = std::move(pairing);
   return plan;
 }
 
@@ -66,13 +76,13 @@ work_plan plan_after_matching(const compare_config& config, int ranks, const wor
                               const std::vector<rank_results>& per_rank) {
   if (plan.awaits_hidden_matching()) {
     const auto hidden = hidden_matches_in_plan_order(plan, per_rank);
-    return plan_comparison(config, ranks, {&hidden, nullptr});
+    return plan_comparison(config, ranks, {&hidden, nullptr, nullptr, &plan});
   }
   const auto experts = expert_matches_in_plan_order(plan, per_rank);
   const auto heads = head_matches_in_plan_order(plan, per_rank);
   return plan_comparison(config, ranks,
                          {plan.hidden_matches.empty() ? nullptr : &plan.hidden_matching,
-                          plan.expert_matches.empty() ? nullptr : &experts, plan.head_matches.empty() ? nullptr : &heads});
+                          plan.expert_matches.empty() ? nullptr : &experts, plan.head_matches.empty() ? nullptr : &heads, &plan});
 }
 
 null_samples compute_null(const work_plan& plan, std::size_t index, block_reader& reader) {

@@ -18,6 +18,8 @@ struct matching_so_far {
   const std::vector<hidden_match_result>* hidden = nullptr;
   const std::vector<expert_match_result>* experts = nullptr;
   const std::vector<head_match_result>* heads = nullptr;
+  // The plan these results came from (on rank 0): its tokenizers are reused, not read again.
+  const work_plan* earlier = nullptr;
 };
 
 // Reads both checkpoints' headers and plans the work for `ranks` ranks, with what the matching

@@ -126,6 +126,9 @@ struct work_plan {
   // The report's "tokenizers" object as JSON text, made by rank 0 where it read the tokenizer
   // files (mpi/tokenizer_evidence.cpp); empty when no one looked.
   std::string tokenizers;
+  // The shared tokens the plan paired by, kept on rank 0 only (not sent to the other ranks) so that
+  // the plans after the matching phases reuse them instead of reading the tokenizers again.
+  token_pairing token_pairs;
 
   [[nodiscard]] bool awaits_hidden_matching() const noexcept {
     return !hidden_matches.empty() && hidden_matching.empty();
