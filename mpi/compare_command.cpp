@@ -34,8 +34,8 @@ command add_compare_command(CLI::App& parent, std::string command_line) {
   app->add_option("B", args.model_b, "model B: a Hugging Face directory or a .safetensors file");
   app->add_option("-o,--output", args.output_dir, "output directory (created if missing)");
   app->add_option("--config", args.config_file,
-                  "YAML job file with keys model_a, model_b, output, block_elements, arch_dir; "
-                  "command-line values override it");
+                  "YAML job file (keys as in configs/demo.yaml: models, evidence, null sizes, alpha, output, "
+                  "memory_budget, io_mode); command-line values override it");
   app->add_option("--block-elements", args.block_elements,
                   "elements per work block (default 4194304; does not depend on the rank count)")
       ->check(decimal_count);
@@ -64,6 +64,17 @@ command add_compare_command(CLI::App& parent, std::string command_line) {
       ->check(decimal_count);
   app->add_flag("--no-head-matching", args.no_head_matching,
                 "do not match the attention heads of each layer (the test that survives head permutations)");
+  app->add_flag("--no-cross-layer", args.no_cross_layer,
+                "do not build the layer × layer matrices (nor their layer-label null)");
+  app->add_flag("--no-fingerprints", args.no_fingerprints,
+                "do not compare tensors of one key but another shape by shape-free fingerprints");
+  app->add_flag("--no-tokenizers", args.no_tokenizers,
+                "ignore tokenizer.json beside the models (no vocabulary comparison; embeddings pair by id)");
+  app->add_option("--memory-budget", args.memory_budget,
+                  "peak resident memory per rank, e.g. 8GiB (mapping windows and buffers stay under it)");
+  app->add_option("--io", args.io_mode,
+                  "how ranks read checkpoints: map (memory maps of bounded windows, default) or read (pread "
+                  "into buffers)");
   app->add_option("--reference", args.reference_panel,
                   "a reference model known to be unrelated to A and B (repeatable): compared with both "
                   "in this job, its scores are a further null per role");

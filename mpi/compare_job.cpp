@@ -88,6 +88,13 @@ int run_compare_job(const communicator& comm, const compare_request& request) {
   if (comm.is_root()) prepared = attempt([&] { job = prepare(comm, request); });
   int status = share_root_status(comm, prepared);
   if (status != static_cast<int>(exit_status::ok)) return status;
+  // Every rank runs with rank 0's resolved config (its memory budget, I/O mode, output directory).
+  std::string config_text = comm.is_root() ? job.config.to_json().dump() : std::string();
+  comm.broadcast(config_text);
+  status = agree(comm, attempt([&] {
+    if (!comm.is_root()) job.config = compare_config::from_json(nlohmann::json::parse(config_text));
+  }));
+  if (status != static_cast<int>(exit_status::ok)) return status;
 
   // The reference panel's comparisons run first, one after another on all ranks.
   int panel_comparisons = comm.is_root() ? static_cast<int>(2 * job.config.reference_panel.size()) : 0;

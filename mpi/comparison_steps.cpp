@@ -31,7 +31,8 @@ work_plan plan_comparison(const compare_config& config, int ranks, matching_so_f
   options.ranks = ranks;
   options.nulls = {config.permutations_vector, config.permutations_matrix, config.seed,
                    config.permutations_experts, config.match_neurons, config.permutations_neurons,
-                   config.match_hidden, config.match_heads, config.permutations_heads};
+                   config.match_hidden, config.match_heads, config.permutations_heads,
+                   config.cross_layer, config.fingerprints};
   options.expert_matching = matched.experts;
   options.hidden_matching = matched.hidden;
   options.head_matching = matched.heads;
@@ -40,10 +41,15 @@ work_plan plan_comparison(const compare_config& config, int ranks, matching_so_f
   if (matched.earlier != nullptr) {
     pairing = matched.earlier->token_pairs;
     report = matched.earlier->tokenizers;
-  } else {
+  } else if (config.tokenizers) {
     tokenizer_evidence tokens = read_tokenizer_evidence(config.model_a, config.model_b);
     pairing = std::move(tokens.pairing);
     report = tokens.report.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  } else {
+    report = nlohmann::json{{"available", false},
+                            {"reason", "tokenizers switched off (tokenizers: false or --no-tokenizers): embeddings "
+                                       "compared by token id"}}
+                 .dump();
   }
   options.tokens = &pairing;
   work_plan plan = make_plan(a, b, registry, options);

@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -16,7 +17,16 @@ namespace {
 constexpr const char* allowed_keys =
     "model_a, model_b, output, block_elements, arch_dir, permutations_vector, permutations_matrix, "
     "permutations_experts, neuron_matching, hidden_matching, permutations_neurons, head_matching, "
-    "permutations_heads, seed, alpha, reference_panel, panel_reports";
+    "permutations_heads, cross_layer, fingerprints, tokenizers, seed, alpha, reference_panel, panel_reports, "
+    "memory_budget, io_mode";
+
+constexpr const char* allowed_io_modes = "map, read";
+
+io_mode io_mode_value(const std::string& text, const std::string& what) {
+  if (text == "map") return io_mode::map;
+  if (text == "read") return io_mode::read;
+  throw usage_error(fmt::format("{}: expected one of {}, got '{}'", what, allowed_io_modes, text));
+}
 
 std::string read_text(const std::filesystem::path& path) {
   std::ifstream stream(path, std::ios::binary);
@@ -113,6 +123,15 @@ void apply_job_file(compare_config& config, const std::string& file) {
     else if (key == "hidden_matching") config.match_hidden = boolean_value(value, file, key);
     else if (key == "head_matching") config.match_heads = boolean_value(value, file, key);
     else if (key == "permutations_heads") config.permutations_heads = positive_count(value, file, key);
+    else if (key == "cross_layer") config.cross_layer = boolean_value(value, file, key);
+    else if (key == "fingerprints") config.fingerprints = boolean_value(value, file, key);
+    else if (key == "tokenizers") config.tokenizers = boolean_value(value, file, key);
+    else if (key == "memory_budget")
+      config.memory_budget = parse_byte_size(value.IsScalar() ? value.Scalar() : std::string("(not a scalar)"),
+                                             fmt::format("{}: key '{}'", file, key));
+    else if (key == "io_mode")
+      config.io = io_mode_value(value.IsScalar() ? value.Scalar() : std::string("(not a scalar)"),
+                                fmt::format("{}: key '{}'", file, key));
     else if (key == "alpha") config.alpha = alpha_value(value, file, key);
     else if (key == "reference_panel") config.reference_panel = path_list(value, file, key);
     else if (key == "panel_reports") config.panel_reports = path_list(value, file, key);
@@ -122,6 +141,40 @@ void apply_job_file(compare_config& config, const std::string& file) {
 }
 
 }  // namespace
+
+const char* io_mode_name(io_mode mode) noexcept { return mode == io_mode::read ? "read" : "map"; }
+
+std::uint64_t parse_byte_size(const std::string& text, const std::string& what) {
+  const auto bad = [&] {
+    return usage_error(fmt::format("{}: expected a size such as 8GiB, 512MiB or a byte count (units B, K, M, G, "
+                                   "T, KiB … TiB, KB … TB), got '{}'",
+                                   what, text));
+  };
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0) throw bad();
+  std::uint64_t number = 0;
+  if (std::from_chars(text.data(), text.data() + digits, number).ec != std::errc{}) throw bad();
+  std::size_t at = digits;
+  while (at < text.size() && text[at] == ' ') ++at;
+  const std::string unit = text.substr(at);
+  std::uint64_t scale = 0;
+  constexpr std::uint64_t kibi = 1024, kilo = 1000;
+  if (unit.empty() || unit == "B") scale = 1;
+  else if (unit == "K" || unit == "KiB") scale = kibi;
+  else if (unit == "M" || unit == "MiB") scale = kibi * kibi;
+  else if (unit == "G" || unit == "GiB") scale = kibi * kibi * kibi;
+  else if (unit == "T" || unit == "TiB") scale = kibi * kibi * kibi * kibi;
+  else if (unit == "KB") scale = kilo;
+  else if (unit == "MB") scale = kilo * kilo;
+  else if (unit == "GB") scale = kilo * kilo * kilo;
+  else if (unit == "TB") scale = kilo * kilo * kilo * kilo;
+  else throw bad();
+  if (number == 0) throw usage_error(fmt::format("{}: must be more than 0 bytes, got '{}'", what, text));
+  if (number > std::numeric_limits<std::uint64_t>::max() / scale)
+    throw usage_error(fmt::format("{}: '{}' is more bytes than 64 bits hold", what, text));
+  return number * scale;
+}
 
 nlohmann::json compare_config::to_json() const {
   nlohmann::json j = {{"model_a", model_a},
@@ -136,6 +189,11 @@ nlohmann::json compare_config::to_json() const {
                       {"permutations_neurons", permutations_neurons},
                       {"head_matching", match_heads},
                       {"permutations_heads", permutations_heads},
+                      {"cross_layer", cross_layer},
+                      {"fingerprints", fingerprints},
+                      {"tokenizers", tokenizers},
+                      {"memory_budget", memory_budget},
+                      {"io_mode", io_mode_name(io)},
                       {"seed", seed},
                       {"alpha", alpha},
                       {"reference_panel", reference_panel},
@@ -144,6 +202,39 @@ nlohmann::json compare_config::to_json() const {
                       {"config_file", config_file ? nlohmann::json(*config_file) : nlohmann::json(nullptr)}};
   if (!config_text.empty()) j["config_text"] = config_text;
   return j;
+}
+
+compare_config compare_config::from_json(const nlohmann::json& j) {
+  try {
+    compare_config c;
+    c.model_a = j.at("model_a").get<std::string>();
+    c.model_b = j.at("model_b").get<std::string>();
+    c.output_dir = j.at("output").get<std::string>();
+    c.block_elements = j.at("block_elements").get<std::uint64_t>();
+    c.permutations_vector = j.at("permutations_vector").get<std::uint32_t>();
+    c.permutations_matrix = j.at("permutations_matrix").get<std::uint32_t>();
+    c.permutations_experts = j.at("permutations_experts").get<std::uint32_t>();
+    c.match_neurons = j.at("neuron_matching").get<bool>();
+    c.match_hidden = j.at("hidden_matching").get<bool>();
+    c.permutations_neurons = j.at("permutations_neurons").get<std::uint32_t>();
+    c.match_heads = j.at("head_matching").get<bool>();
+    c.permutations_heads = j.at("permutations_heads").get<std::uint32_t>();
+    c.cross_layer = j.at("cross_layer").get<bool>();
+    c.fingerprints = j.at("fingerprints").get<bool>();
+    c.tokenizers = j.at("tokenizers").get<bool>();
+    c.memory_budget = j.at("memory_budget").get<std::uint64_t>();
+    c.io = io_mode_value(j.at("io_mode").get<std::string>(), "io_mode");
+    c.seed = j.at("seed").get<std::uint64_t>();
+    c.alpha = j.at("alpha").get<double>();
+    c.reference_panel = j.at("reference_panel").get<std::vector<std::string>>();
+    c.panel_reports = j.at("panel_reports").get<std::vector<std::string>>();
+    if (!j.at("arch_dir").is_null()) c.arch_dir = j.at("arch_dir").get<std::string>();
+    if (!j.at("config_file").is_null()) c.config_file = j.at("config_file").get<std::string>();
+    if (j.contains("config_text")) c.config_text = j.at("config_text").get<std::string>();
+    return c;
+  } catch (const nlohmann::json::exception& e) {
+    throw internal_error(std::string("a compare config that to_json() did not write: ") + e.what());
+  }
 }
 
 compare_config resolve_compare_config(const compare_arguments& arguments) {
@@ -175,6 +266,11 @@ compare_config resolve_compare_config(const compare_arguments& arguments) {
     config.permutations_heads = *arguments.permutations_heads;
   }
   if (arguments.no_head_matching) config.match_heads = false;
+  if (arguments.no_cross_layer) config.cross_layer = false;
+  if (arguments.no_fingerprints) config.fingerprints = false;
+  if (arguments.no_tokenizers) config.tokenizers = false;
+  if (arguments.memory_budget) config.memory_budget = parse_byte_size(*arguments.memory_budget, "--memory-budget");
+  if (arguments.io_mode) config.io = io_mode_value(*arguments.io_mode, "--io");
   if (arguments.alpha) {
     if (!(*arguments.alpha > 0 && *arguments.alpha < 1))
       throw usage_error(fmt::format("--alpha: expected a level between 0 and 1 (exclusive), got {}", *arguments.alpha));

@@ -20,9 +20,23 @@ struct compare_arguments {
   bool no_neuron_matching = false;
   bool no_hidden_matching = false;
   bool no_head_matching = false;
+  bool no_cross_layer = false;
+  bool no_fingerprints = false;
+  bool no_tokenizers = false;
+  std::optional<std::string> memory_budget;  // "8GiB", "512M", bytes
+  std::optional<std::string> io_mode;        // "map" or "read"
   std::optional<double> alpha;
   std::vector<std::string> reference_panel, panel_reports;  // empty: the job file's (if any)
 };
+
+// How a rank reads checkpoint bytes: memory maps of bounded windows, or pread() into buffers (for
+// file systems where mapping is slow or counted against the job).
+enum class io_mode : std::uint8_t { map, read };
+const char* io_mode_name(io_mode mode) noexcept;
+
+// "8GiB", "512 MiB", "2G", "1000000": bytes. Units K/M/G/T and KiB/MiB/GiB/TiB are powers of 1024,
+// KB/MB/GB/TB powers of 1000, B or none bytes. `what` names the key or option in the error.
+std::uint64_t parse_byte_size(const std::string& text, const std::string& what);
 
 struct compare_config {
   std::string model_a;
@@ -37,16 +51,24 @@ struct compare_config {
   bool match_hidden = true;                  // hidden-dimension matching on the embedding (same K)
   bool match_heads = true;                   // attention-head matching of every layer
   std::uint32_t permutations_heads = 1000;   // K of its Spearman permutation null (at least 1)
+  bool cross_layer = true;                   // layer × layer matrices and their layer-label null
+  bool fingerprints = true;                  // shape-free fingerprints of pairs of another shape
+  bool tokenizers = true;                    // tokenizer comparison and token-paired embeddings
   std::uint64_t seed = 20260123;             // of every permutation stream
   double alpha = 0.01;                       // family-wise level of the verdict
   // Models known to be unrelated to A and B, compared with each in this job; and report.h5 files of
   // such comparisons run as jobs of their own (a Slurm job array), merged into this report.
   std::vector<std::string> reference_panel, panel_reports;
+  std::uint64_t memory_budget = 0;  // peak resident bytes per rank (0: none set)
+  io_mode io = io_mode::map;
   std::optional<std::string> arch_dir;
   std::optional<std::string> config_file;
   std::string config_text;  // the job file as written ("" without one), kept for the manifest
 
   [[nodiscard]] nlohmann::json to_json() const;
+  // The inverse of to_json() (rank 0's resolved config reaching the other ranks); throws
+  // internal_error on a document to_json() did not write.
+  static compare_config from_json(const nlohmann::json& j);
 };
 
 // Merges `arguments` over the job file they name (if any) and checks the result. Throws

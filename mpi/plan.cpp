@@ -274,10 +274,10 @@ work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture
     pair.block_count = plan.blocks.size() - pair.first_block;
   }
   plan_nulls(plan, options.nulls);
-  plan_cross_layers(plan, views_a, views_b, options.nulls.seed);
+  if (options.nulls.cross_layer) plan_cross_layers(plan, views_a, views_b, options.nulls.seed);
   // Neuron matching reads B through the hidden order, and runs with the blocks after both phases.
   if (!plan.awaits_matching()) plan_neuron_matches(plan, views_a, views_b, options.nulls);
-  plan_fingerprints(plan, views_a, views_b, options.nulls);
+  if (options.nulls.fingerprints) plan_fingerprints(plan, views_a, views_b, options.nulls);
   assign_blocks(plan, options.ranks);
   assign_units(plan, options.ranks);
   return plan;

@@ -170,6 +170,8 @@ struct null_options {
   bool match_hidden = true;  // hidden-dimension matching on the embedding (K: permutations_neurons)
   bool match_heads = true;   // attention-head matching of every layer
   std::uint32_t permutations_heads = 1000;  // K of its Spearman permutation null (always one)
+  bool cross_layer = true;                  // layer × layer matrices of every per-layer role
+  bool fingerprints = true;                 // shape-free fingerprints of pairs of another shape
 };
 
 struct plan_options {
