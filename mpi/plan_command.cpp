@@ -15,6 +15,7 @@
 #include "core/atomic_output.hpp"
 #include "core/error.hpp"
 #include "mpi/plan.hpp"
+#include "mpi/plan_projection.hpp"
 #include "shard/shape_list.hpp"
 
 namespace lineage {
@@ -27,6 +28,10 @@ using json = nlohmann::json;
 constexpr double default_kernel_gbps = 12.0;
 constexpr const char* kernel_gbps_source =
     "docs/PERFORMANCE.md: kernel/avx2/BF16 at 11.7-13.3 GB/s on one core (CI machine, AMD EPYC, AVX2)";
+// docs/PERFORMANCE.md, "Permutation nulls with row directions": a 4096 × 4096 BF16 null of K = 50
+// with norm-folded directions (51 × 4096 × 4096 multiply-adds of T, and as many of the directions)
+// took 0.77-0.79 s on one core: 1.1e9 permutation multiply-adds per second.
+constexpr double null_madds_per_second = 1.1e9;
 // A conservative parallel file system's read rate into one node; pass --bandwidth for yours.
 constexpr double default_bandwidth_gbps = 5.0;
 constexpr std::uint64_t max_ranks = 1'000'000;
@@ -85,6 +90,8 @@ std::string duration(double seconds) {
 
 struct rank_figures {
   std::uint64_t blocks = 0, bytes = 0, nulls = 0, peak_mapped = 0;
+  std::uint64_t null_madds = 0;  // multiply-adds of its permutation nulls (null_request::cost)
+  std::uint64_t matching_units = 0;
 };
 
 // The memory a rank maps at once: the largest unit it computes. A block maps its elements of A and
@@ -114,19 +121,23 @@ std::vector<rank_figures> per_rank(const work_plan& plan) {
     if (plan.pairs.at(request.pair).alignment >= 0) mapped += request.elements_b() * wb;
     rank_figures& figures = ranks.at(plan.null_rank.at(i));
     figures.nulls += 1;
+    figures.null_madds += request.cost();
     figures.peak_mapped = std::max(figures.peak_mapped, mapped);
   }
+  const auto count_units = [&](const std::vector<std::uint32_t>& unit_rank) {
+    for (const std::uint32_t r : unit_rank) ranks.at(r).matching_units += 1;
+  };
+  count_units(plan.hidden_match_rank);
+  count_units(plan.expert_match_rank);
+  count_units(plan.head_match_rank);
+  count_units(plan.neuron_match_rank);
   return ranks;
 }
 
-std::string pending_phases(const work_plan& plan) {
-  std::vector<std::string> phases;
-  if (plan.awaits_hidden_matching()) phases.emplace_back("hidden-dimension matching");
-  if (plan.awaits_expert_matching()) phases.emplace_back(fmt::format("expert matching ({} layers)", plan.expert_matches.size()));
-  if (plan.awaits_head_matching()) phases.emplace_back(fmt::format("head matching ({} layers)", plan.head_matches.size()));
-  std::string text;
-  for (const auto& phase : phases) text += (text.empty() ? "" : ", ") + phase;
-  return text;
+// The matching units the projected plan holds (each taken as not run).
+std::string matching_units(const work_plan& plan) {
+  return fmt::format("{} hidden-dimension, {} expert (MoE layers), {} head, {} neuron (MLPs)", plan.hidden_matches.size(),
+                     plan.expert_matches.size(), plan.head_matches.size(), plan.neuron_matches.size());
 }
 
 int run_plan(const plan_request& request) {
@@ -144,7 +155,7 @@ int run_plan(const plan_request& request) {
   plan_options options;
   options.block_elements = request.block_elements;
   options.ranks = ranks;
-  const work_plan plan = make_plan(a, b, registry, options);
+  const work_plan plan = plan_without_matching_bytes(a, b, registry, options);
 
   const auto figures = per_rank(plan);
   const auto by_bytes = [](const rank_figures& x, const rank_figures& y) { return x.bytes < y.bytes; };
@@ -157,15 +168,27 @@ int run_plan(const plan_request& request) {
   for (const auto& u : plan.unpaired) (u.side == 'a' ? unpaired_a : unpaired_b) += 1;
   const double share_gbps = request.bandwidth_gbps / static_cast<double>(ranks_per_node);
   const double rate_gbps = std::min(request.kernel_gbps, share_gbps);
-  const double seconds = static_cast<double>(most.bytes) / (rate_gbps * 1e9);
+  // A rank's time: its blocks at the rate it can read, then its nulls at the null rate.
+  double seconds = 0, block_seconds = 0, null_seconds = 0;
+  for (const auto& f : figures) {
+    const double blocks = static_cast<double>(f.bytes) / (rate_gbps * 1e9);
+    const double nulls = static_cast<double>(f.null_madds) / null_madds_per_second;
+    if (blocks + nulls > seconds) {
+      seconds = blocks + nulls;
+      block_seconds = blocks;
+      null_seconds = nulls;
+    }
+  }
   const std::uint64_t bytes_a = tensor_bytes(a), bytes_b = tensor_bytes(b);
-  const std::string pending = pending_phases(plan);
+  const std::string units = matching_units(plan);
   const std::string memory_formula =
       "largest unit a rank maps: a block pair, elements x (size A + size B); an aligned block maps B's whole view "
       "plus a gather buffer of elements x size B; a null maps both tensors whole, plus a gather buffer of B's "
       "tensor when B is aligned";
-  const std::string time_formula = "max over ranks of rank bytes / min(kernel GB/s per rank, bandwidth per node / ranks per node); "
-                                   "blocks only: nulls and matching units are not counted";
+  const std::string time_formula =
+      "max over ranks of rank bytes / min(kernel GB/s per rank, bandwidth per node / ranks per node) + rank null "
+      "multiply-adds / 1.1e9 per s (docs/PERFORMANCE.md, permutation nulls); matching, cross-layer and fingerprint "
+      "units are not counted";
 
   const auto describe = [](const model_description& m, const checkpoint& c, std::uint64_t bytes) {
     return fmt::format("{} ({}, rules {}, {} file{}, {} tensors, {})", m.path, m.model_type.empty() ? "no model_type" : m.model_type,
@@ -188,12 +211,13 @@ int run_plan(const plan_request& request) {
   fmt::print("kernel: {} GB/s per rank ({}); bandwidth: {} GB/s per node ({})\n", request.kernel_gbps,
              request.kernel_given ? "--kernel-gbps" : kernel_gbps_source, request.bandwidth_gbps,
              request.bandwidth_given ? "--bandwidth" : "assumed default; pass --bandwidth");
-  fmt::print("estimated time on {} node{}: {} at {:.3f} GB/s per rank ({})\n", nodes, nodes == 1 ? "" : "s",
-             duration(seconds), rate_gbps, time_formula);
-  if (!pending.empty())
-    fmt::print("note: this is the first-phase plan; {} still to run: the plans after them are made from their "
-               "results and may pair some tensors differently\n",
-               pending);
+  fmt::print("estimated time on {} node{}: {} ({} reading blocks at {:.3f} GB/s per rank, {} of permutation nulls) "
+             "({})\n",
+             nodes, nodes == 1 ? "" : "s", duration(seconds), duration(block_seconds), rate_gbps, duration(null_seconds),
+             time_formula);
+  fmt::print("matching units: {}; planned as not run (hidden dimensions and heads in their order, experts by index): "
+             "the counts above are a real run's when widths and expert counts agree\n",
+             units);
 
   if (!request.output.empty()) {
     json document;
@@ -216,7 +240,8 @@ int run_plan(const plan_request& request) {
     json rows = json::array();
     for (std::size_t r = 0; r < figures.size(); ++r)
       rows.push_back({{"rank", r}, {"blocks", figures[r].blocks}, {"bytes", figures[r].bytes},
-                      {"nulls", figures[r].nulls}, {"peak_mapped_bytes", figures[r].peak_mapped}});
+                      {"nulls", figures[r].nulls}, {"null_multiply_adds", figures[r].null_madds},
+                      {"matching_units", figures[r].matching_units}, {"peak_mapped_bytes", figures[r].peak_mapped}});
     document["per_rank"] = std::move(rows);
     document["bytes_per_rank"] = {{"min", least.bytes}, {"max", most.bytes}};
     document["peak_mapped_bytes_per_rank"] = {{"min", memory_min}, {"max", memory_max}, {"formula", memory_formula}};
@@ -227,9 +252,14 @@ int run_plan(const plan_request& request) {
         {"source", request.bandwidth_given ? "--bandwidth" : "assumed default"}};
     document["rate_gbps_per_rank"] = rate_gbps;
     document["estimated_seconds"] = seconds;
+    document["estimated_block_seconds"] = block_seconds;
+    document["estimated_null_seconds"] = null_seconds;
     document["estimate_formula"] = time_formula;
-    document["first_phase_plan"] = !pending.empty();
-    document["pending_phases"] = pending;
+    document["matching_units"] = {{"hidden", plan.hidden_matches.size()},
+                                  {"experts", plan.expert_matches.size()},
+                                  {"heads", plan.head_matches.size()},
+                                  {"neurons", plan.neuron_matches.size()},
+                                  {"planned_as", "not run: orders kept, experts by index"}};
     write_file_atomically(request.output, document.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
     fmt::print("plan: {}\n", request.output);
   }

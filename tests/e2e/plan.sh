@@ -51,6 +51,26 @@ done
 RUN_NAME=refused mpi_run 1 compare M-headers N-headers -o refused-out
 ((RUN_STATUS == 2)) || { show_run; fail "lineage compare on header-only files exited $RUN_STATUS, expected 2"; }
 
+note "(a') an MoE pair plans the pairs, blocks and nulls that a real run (after its matching phases) has"
+synth independent --seed 3 --experts 4 --shared-experts 1 --dense-layers 1 -o E
+synth independent --seed 4 --experts 4 --shared-experts 1 --dense-layers 1 -o F
+plan moe E F --ranks 2 --block-elements 50000 -o moe.json
+((RUN_STATUS == 0)) || { show_run; fail "lineage plan on the MoE pair exited $RUN_STATUS"; }
+grep -q "^matching units: 1 hidden-dimension, [1-9][0-9]* expert" "$WORK/moe.out" ||
+  fail "the MoE plan lists no expert matching units: $(grep matching "$WORK/moe.out")"
+RUN_NAME=moe-compare mpi_run 2 compare E F -o moe-report --block-elements 50000 "${FEW_PERMUTATIONS[@]}"
+((RUN_STATUS == 0)) || { show_run; fail "lineage compare on the MoE pair exited $RUN_STATUS"; }
+"$PYTHON" - moe.json moe-report/report.json <<'PY' || fail "the plan does not match the real run (see above)"
+import json, sys
+plan, report = (json.load(open(p)) for p in sys.argv[1:])
+pairs = len(report["tensors"])
+unpaired_a = sum(1 for u in report["unpaired"] if u["side"] == "a")
+print(f"plan: {plan['pairs']} pairs, {plan['unpaired_a']} unpaired of A; the run: {pairs} pairs, {unpaired_a}")
+assert plan["pairs"] == pairs, (plan["pairs"], pairs)
+assert plan["unpaired_a"] == unpaired_a, (plan["unpaired_a"], unpaired_a)
+assert plan["matching_units"]["experts"] > 0 and plan["estimated_null_seconds"] > 0, plan["matching_units"]
+PY
+
 note "(b) GLM-4.5-Air vs Solar-Open-100B shapes, 1 and 8 nodes"
 shapes=$LINEAGE_SOURCE_DIR/configs/shapes
 for nodes in 1 8; do

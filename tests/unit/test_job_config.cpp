@@ -2,6 +2,7 @@
 // file, and usage errors that name the file, the key and what is wrong.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
@@ -235,6 +236,97 @@ TEST_F(JobConfig, BadPanelEntriesAreNamed) {
                             {"reference_panel", "b", "model A or B itself"}));
   EXPECT_TRUE(file_rejected("model_a: a\nmodel_b: b\noutput: o\npermutations_experts: -3\n",
                             {"permutations_experts", "whole number"}));
+}
+
+}  // namespace
+}  // namespace lineage
+
+namespace lineage {
+namespace {
+
+TEST_F(JobConfig, EvidenceSwitchesFromTheFileAndTheCommandLine) {
+  const compare_config defaults = resolve_file("model_a: a\nmodel_b: b\noutput: out\n");
+  EXPECT_TRUE(defaults.cross_layer);
+  EXPECT_TRUE(defaults.fingerprints);
+  EXPECT_TRUE(defaults.tokenizers);
+  compare_arguments args;
+  args.config_file =
+      job_file("model_a: a\nmodel_b: b\noutput: out\ncross_layer: false\nfingerprints: false\ntokenizers: true\n");
+  compare_config config = resolve_compare_config(args);
+  EXPECT_FALSE(config.cross_layer);
+  EXPECT_FALSE(config.fingerprints);
+  EXPECT_TRUE(config.tokenizers);
+  args.no_tokenizers = true;  // a --no-* flag switches off what the file switched on
+  EXPECT_FALSE(resolve_compare_config(args).tokenizers);
+  EXPECT_TRUE(file_rejected("cross_layer: maybe\n", {"key 'cross_layer'", "true or false", "maybe"}));
+  EXPECT_TRUE(file_rejected("fingerprints: [true]\n", {"key 'fingerprints'", "true or false"}));
+}
+
+TEST_F(JobConfig, MemoryBudgetTakesUnits) {
+  EXPECT_EQ(parse_byte_size("1000000", "x"), 1000000u);
+  EXPECT_EQ(parse_byte_size("512MiB", "x"), 512ull << 20);
+  EXPECT_EQ(parse_byte_size("512M", "x"), 512ull << 20);
+  EXPECT_EQ(parse_byte_size("8 GiB", "x"), 8ull << 30);
+  EXPECT_EQ(parse_byte_size("8GB", "x"), 8000000000ull);
+  EXPECT_EQ(parse_byte_size("2T", "x"), 2ull << 40);
+  EXPECT_EQ(parse_byte_size("64B", "x"), 64u);
+  for (const std::string bad : {"", "GiB", "8 gib", "8XB", "-1G", "1.5G", "0", "0GiB", "99999999999T"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_THROW((void)parse_byte_size(bad, "--memory-budget"), usage_error);
+  }
+  EXPECT_TRUE(throws_usage_error([] { (void)parse_byte_size("8 gib", "--memory-budget"); },
+                                 {"--memory-budget", "8GiB", "'8 gib'"}));
+  EXPECT_EQ(resolve_file("model_a: a\nmodel_b: b\noutput: o\nmemory_budget: 6GiB\n").memory_budget, 6ull << 30);
+  EXPECT_EQ(resolve_file("model_a: a\nmodel_b: b\noutput: o\n").memory_budget, 0u);  // none set
+  EXPECT_TRUE(file_rejected("memory_budget: lots\n", {"key 'memory_budget'", "'lots'"}));
+  compare_arguments args;
+  args.config_file = job_file("model_a: a\nmodel_b: b\noutput: o\nmemory_budget: 6GiB\n");
+  args.memory_budget = "100MiB";
+  EXPECT_EQ(resolve_compare_config(args).memory_budget, 100ull << 20);
+}
+
+TEST_F(JobConfig, IoModeIsMapOrRead) {
+  EXPECT_EQ(resolve_file("model_a: a\nmodel_b: b\noutput: o\n").io, io_mode::map);
+  EXPECT_EQ(resolve_file("model_a: a\nmodel_b: b\noutput: o\nio_mode: read\n").io, io_mode::read);
+  EXPECT_TRUE(file_rejected("io_mode: mmap\n", {"key 'io_mode'", "map, read", "'mmap'"}));
+  compare_arguments args;
+  args.model_a = "a";
+  args.model_b = "b";
+  args.output_dir = "o";
+  args.io_mode = "direct";
+  EXPECT_TRUE(throws_usage_error([&] { (void)resolve_compare_config(args); }, {"--io", "map, read", "direct"}));
+}
+
+// Rank 0's resolved config reaches the other ranks as its JSON: every field survives the trip.
+TEST_F(JobConfig, JsonRoundTripKeepsEveryField) {
+  compare_arguments args;
+  args.config_file = job_file(
+      "model_a: /m/a\nmodel_b: /m/b\noutput: /o\nblock_elements: 777\narch_dir: /rules\npermutations_vector: 11\n"
+      "permutations_matrix: 12\npermutations_experts: 13\npermutations_neurons: 14\npermutations_heads: 15\n"
+      "neuron_matching: false\nhidden_matching: false\nhead_matching: false\ncross_layer: false\n"
+      "fingerprints: false\ntokenizers: false\nseed: 99\nalpha: 0.05\nreference_panel: [r1]\n"
+      "panel_reports: [p.h5]\nmemory_budget: 3GiB\nio_mode: read\n");
+  const compare_config config = resolve_compare_config(args);
+  const compare_config back = compare_config::from_json(nlohmann::json::parse(config.to_json().dump()));
+  EXPECT_EQ(back.to_json(), config.to_json());
+  EXPECT_EQ(back.io, io_mode::read);
+  EXPECT_EQ(back.memory_budget, 3ull << 30);
+  EXPECT_EQ(back.config_text, config.config_text);
+  EXPECT_THROW((void)compare_config::from_json(nlohmann::json{{"model_a", "x"}}), internal_error);
+}
+
+// The job files shipped in configs/ are valid: a user who fills in the paths gets a runnable job.
+TEST_F(JobConfig, ShippedJobFilesResolve) {
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(LINEAGE_SOURCE_DIR) / "configs")) {
+    if (entry.path().extension() != ".yaml") continue;
+    SCOPED_TRACE(entry.path().string());
+    compare_arguments args;
+    args.config_file = entry.path().string();
+    EXPECT_NO_THROW((void)resolve_compare_config(args));
+    ++files;
+  }
+  EXPECT_GE(files, 2);
 }
 
 }  // namespace
