@@ -155,6 +155,8 @@ fingerprint_figures derive_fingerprints(const work_plan& plan, const std::vector
                              request.b.shape, results[i].a, results[i].b});
   }
   if (!figures.pairs.empty()) figures.test = shifted_layer_test(figures.pairs, seed);
+  else
+    figures.test.reason = "no fingerprinted pairs: no tensors of one key but another shape (or fingerprints: false)";
   return figures;
 }
 

@@ -37,4 +37,43 @@ expect_report out-positional
 check check_config.py out-positional job.yaml A C out-positional 70000
 check check_derived.py identical out-positional
 
+note "evidence switched off in the job file, a budget and the read I/O mode: the report says so"
+cat > switches.yaml << 'EOF2'
+model_a: A
+model_b: B
+output: out-switches
+block_elements: 50000
+permutations_matrix: 50
+permutations_vector: 200
+cross_layer: false
+fingerprints: false
+tokenizers: false
+memory_budget: 2GiB
+io_mode: read
+EOF2
+compare 2 --config switches.yaml
+expect_report out-switches
+"$PYTHON" - out-switches/report.json << 'PY' || fail "the switched-off evidence is in the report (see above)"
+import json, sys
+report = json.load(open(sys.argv[1]))
+config = report["manifest"]["config"]
+assert config["cross_layer"] is False and config["fingerprints"] is False and config["tokenizers"] is False, config
+assert config["memory_budget"] == 2 << 30 and config["io_mode"] == "read", config
+cross = report["layer_structure"]["cross_layer"]
+assert not cross, f"cross-layer matrices although cross_layer: false: {len(cross)}"
+fingerprints = report["fingerprints"]
+assert not fingerprints["pairs"] and "fingerprints: false" in fingerprints["test"]["reason"], fingerprints
+tokenizers = report["tokenizers"]
+assert tokenizers["available"] is False and "switched off" in tokenizers["reason"], tokenizers
+print("cross_layer, fingerprints and tokenizers off; budget and I/O mode recorded")
+PY
+
+note "a bad value names the file and key and the allowed values; no rank waits"
+printf 'model_a: A\nmodel_b: B\noutput: out-bad\nio_mode: mmap\n' > bad.yaml
+RUN_NAME=bad mpi_run 2 compare --config bad.yaml
+((RUN_STATUS == 2)) || { show_run; fail "a bad io_mode exited $RUN_STATUS, expected 2"; }
+line=$(expect_one_error_line "$RUN_ERR") || fail "see above"
+[[ $line == *bad.yaml* && $line == *"'io_mode'"* && $line == *"map, read"* ]] || fail "the error does not name file, key and allowed values: $line"
+[[ -e out-bad/report.h5 ]] && fail "a rejected job file left a report"
+
 e2e_done
