@@ -15,6 +15,7 @@
 #include "reduce/block_results.hpp"
 #include "reduce/reference_panel.hpp"
 #include "reduce/report_writers.hpp"
+#include "mpi/report_command.hpp"
 #include "shard/checkpoint.hpp"
 #include "shard/kernel.hpp"
 
@@ -45,7 +46,7 @@ prepared_job prepare(const communicator& comm, const compare_request& request) {
   const std::filesystem::path out = job.config.output_dir;
   ensure_writable_directory(out);
   // A report left by an earlier run must not pass for this run's result if this one fails.
-  for (const char* name : {"report.h5", "report.json"}) std::filesystem::remove(out / name);
+  for (const char* name : {"report.h5", "report.json", "report.html", "report.md"}) std::filesystem::remove(out / name);
   job.plan = plan_comparison(job.config, comm.size());
   // Bad references and panel reports are found now, before hours of work.
   for (const auto& reference : job.config.reference_panel) (void)open_checkpoint(reference);
@@ -54,14 +55,17 @@ prepared_job prepare(const communicator& comm, const compare_request& request) {
   return job;
 }
 
-// Both files are complete under temporary names before either takes its final name.
+// All files are complete under temporary names before any takes its final name. report.html and
+// report.md are rendered from the report.h5 just written, as `lineage report` renders them.
 void write_reports(const comparison_report& report, const std::filesystem::path& out) {
   atomic_output h5(out / "report.h5");
   atomic_output json(out / "report.json");
   write_file(h5.temporary_path(), report_h5_image(report, h5.final_path().string()));
   write_file(json.temporary_path(), report_json_text(report));
+  rendered_reports rendered(h5.temporary_path(), out);
   h5.commit();
   json.commit();
+  rendered.commit();
 }
 
 run_manifest make_manifest(const communicator& comm, const compare_request& request, const prepared_job& job) {
@@ -138,7 +142,9 @@ int run_compare_job(const communicator& comm, const compare_request& request) {
       write_reports(report, out);
       print_terminal_table(report, std::cout);
       std::cout << "report: " << (out / "report.h5").string() << "\n"
-                << "report: " << (out / "report.json").string() << std::endl;
+                << "report: " << (out / "report.json").string() << "\n"
+                << "report: " << (out / "report.html").string() << "\n"
+                << "report: " << (out / "report.md").string() << std::endl;
     });
   return share_root_status(comm, reported);
 }

@@ -1,5 +1,5 @@
 // The `lineage` executable: subcommands compare (MPI), tokenizers (vocabulary comparison), plan (the
-// work plan from headers alone) and synth
+// work plan from headers alone), report (report.html and report.md from a report.h5) and synth
 // (model generator).
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -11,6 +11,7 @@
 #include "core/version.hpp"
 #include "mpi/compare_command.hpp"
 #include "mpi/plan_command.hpp"
+#include "mpi/report_command.hpp"
 #include "mpi/tokenizers_command.hpp"
 #include "synth/synth_command.hpp"
 
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   const lineage::command commands[] = {lineage::add_compare_command(app, joined(argc, argv)),
                                        lineage::add_tokenizers_command(app), lineage::add_plan_command(app),
+                                       lineage::add_report_command(app),
                                        lineage::add_synth_command(app)};
   try {
     app.parse(argc, argv);

@@ -152,6 +152,8 @@ std::string report_h5_image(const comparison_report& report, const std::string& 
   write_head_matching(file, report);
   write_reference_panel(file, report);
   write_tokenizers(file, report);
+  // report.json's document verbatim: report.html and report.md are rendered from this file alone.
+  file.write_column("report_json", std::vector<std::string>{report_json_text(report)});
   return file.close_to_image();
 }
 

@@ -10,6 +10,7 @@
 
 #include "reduce/probability.hpp"
 #include "reduce/report_writers.hpp"
+#include "reduce/verdict_wording.hpp"
 
 namespace lineage {
 namespace {
@@ -80,7 +81,7 @@ void print_terminal_table(const comparison_report& report, std::ostream& out) {
                report.tensors_with_nonfinite);
   fmt::print(out, "p: permutation test of each tensor pair (rows of matrices, elements of vectors).\n");
   const auto& v = report.evidence.verdict;
-  fmt::print(out, "\nVerdict: {} (global p = {:.3g}, family-wise α = {})\n", v.label, v.p_global, v.alpha);
+  fmt::print(out, "\n{}\n", verdict_headline(v.label, v.p_global, v.alpha));
   if (!v.carried_by.empty()) fmt::print(out, "  Carried by: {}.\n", fmt::join(v.carried_by, ", "));
   for (const auto& line : v.evidence) fmt::print(out, "  - {}\n", line);
   for (const auto& note : v.notes) fmt::print(out, "  Note: {}\n", note);

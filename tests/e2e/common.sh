@@ -106,8 +106,10 @@ expect_report() {
   local dir=$1
   [[ -s $dir/report.h5 ]] || fail "$dir/report.h5 missing"
   [[ -s $dir/report.json ]] || fail "$dir/report.json missing"
+  [[ -s $dir/report.html ]] || fail "$dir/report.html missing"
+  [[ -s $dir/report.md ]] || fail "$dir/report.md missing"
   local extra
-  extra=$(find "$dir" -mindepth 1 ! -name report.h5 ! -name report.json)
+  extra=$(find "$dir" -mindepth 1 ! -name report.h5 ! -name report.json ! -name report.html ! -name report.md)
   [[ -z $extra ]] || fail "unexpected files beside the reports: $extra"
 }
 
@@ -144,7 +146,7 @@ plant_stale_reports() {
 # expect_no_report DIR: after a failed run, DIR holds neither report nor anything temporary.
 expect_no_report() {
   local dir=$1 leftovers
-  [[ -e $dir/report.h5 || -e $dir/report.json ]] && fail "a failed run left a report in $dir: $(ls -A "$dir")"
+  [[ -e $dir/report.h5 || -e $dir/report.json || -e $dir/report.html || -e $dir/report.md ]] && fail "a failed run left a report in $dir: $(ls -A "$dir")"
   if [[ -d $dir ]]; then
     leftovers=$(find "$dir" -mindepth 1)
     [[ -z $leftovers ]] || fail "a failed run left files in $dir: $leftovers"

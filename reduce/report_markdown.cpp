@@ -1,0 +1,104 @@
+// report.md: the verdict, its evidence and the key tables, in Markdown to paste into an issue.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <string>
+
+#include "reduce/report_html.hpp"
+#include "reduce/verdict_wording.hpp"
+
+namespace lineage {
+namespace {
+
+using json = nlohmann::json;
+
+const json& at(const json& j, const char* key) {
+  static const json null_value;
+  if (!j.is_object()) return null_value;
+  const auto it = j.find(key);
+  return it == j.end() ? null_value : *it;
+}
+double num(const json& j, const char* key) {
+  const json& v = at(j, key);
+  return v.is_number() ? v.get<double>() : std::nan("");
+}
+std::string str(const json& j, const char* key) {
+  const json& v = at(j, key);
+  return v.is_string() ? v.get<std::string>() : std::string();
+}
+std::string count(const json& v) { return v.is_number_integer() ? std::to_string(v.get<long long>()) : "–"; }
+std::string fixed(double v) { return std::isfinite(v) ? fmt::format("{:.4f}", v) : "–"; }
+std::string pval(double p) { return std::isfinite(p) ? (p == 0 ? std::string("0") : fmt::format("{:.3g}", p)) : "–"; }
+// Table cells must not break the row: pipes escaped, newlines folded.
+std::string cell(std::string text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') out += "\\|";
+    else if (c == '\n') out += ' ';
+    else out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string report_markdown(const report_document& document) {
+  const json& report = document.report;
+  const json& v = at(report, "verdict");
+  const json& models = at(report, "models");
+  const json& summary = at(report, "summary");
+  std::string md = "# lineage: were model B's weights derived from model A's?\n\n";
+  md += fmt::format("- A: `{}` ({})\n- B: `{}` ({})\n\n", str(at(models, "a"), "path"), str(at(models, "a"), "model_type"),
+                    str(at(models, "b"), "path"), str(at(models, "b"), "model_type"));
+  const std::string label = str(v, "label");
+  md += fmt::format("## {}\n\n{}\n\n", verdict_headline(label, num(v, "p_global"), num(v, "alpha")), verdict_meaning(label));
+  std::string carried;
+  for (const auto& c : at(v, "carried_by"))
+    if (c.is_string()) carried += (carried.empty() ? "" : ", ") + c.get<std::string>();
+  if (!carried.empty()) md += "Carried by: " + carried + ".\n\n";
+  for (const auto& line : at(v, "evidence"))
+    if (line.is_string()) md += "- " + line.get<std::string>() + "\n";
+  for (const auto& note : at(v, "notes"))
+    if (note.is_string()) md += "\n> Note: " + note.get<std::string>() + "\n";
+  std::string untested;
+  for (const auto& c : at(v, "invariances_not_tested"))
+    if (c.is_string()) untested += (untested.empty() ? "" : "; ") + c.get<std::string>();
+  if (!untested.empty()) md += "\nNot tested: " + untested + ".\n";
+
+  md += fmt::format("\n{} tensor pairs compared ({} element pairs); {} tensors of A and {} of B without a partner.\n",
+                    count(at(summary, "tensor_pairs")), count(at(summary, "compared_elements")),
+                    count(at(summary, "unpaired_a")), count(at(summary, "unpaired_b")));
+
+  md += "\n## Evidence by family\n\n| family | tests | median Pearson | mean raw cosine | mean null cosine | Holm–Šidák p "
+        "| strongest |\n|---|---:|---:|---:|---:|---:|---|\n";
+  for (const auto& f : at(report, "families"))
+    md += fmt::format("| {} | {} | {} | {} | {} | {}{} | {} |\n", cell(str(f, "name")), count(at(f, "tensors")),
+                      fixed(num(f, "median_pearson")), fixed(num(f, "mean_cosine")), fixed(num(f, "mean_null_cosine")),
+                      pval(num(f, "holm_sidak_p")), at(f, "significant").is_boolean() && at(f, "significant").get<bool>() ? " **" : "",
+                      cell(str(f, "strongest")));
+
+  md += "\n## By layer\n\n| layer | tensor pairs | median Pearson | mean raw cosine | mean null cosine | harmonic-mean p "
+        "|\n|---|---:|---:|---:|---:|---:|\n";
+  for (const auto& l : at(report, "layers"))
+    md += fmt::format("| {} | {} | {} | {} | {} | {} |\n", cell(str(l, "name")), count(at(l, "tensors")),
+                      fixed(num(l, "median_pearson")), fixed(num(l, "mean_cosine")), fixed(num(l, "mean_null_cosine")),
+                      pval(num(at(l, "harmonic_mean"), "p")));
+
+  const json& tokenizers = at(report, "tokenizers");
+  md += "\n## Tokenizers\n\n";
+  if (at(tokenizers, "available").is_boolean() && at(tokenizers, "available").get<bool>())
+    md += fmt::format("A {} tokens, B {}; {} shared (Jaccard {}), {} with the same id.\n", count(at(tokenizers, "size_a")),
+                      count(at(tokenizers, "size_b")), count(at(tokenizers, "shared")), fixed(num(tokenizers, "jaccard")),
+                      count(at(tokenizers, "same_id")));
+  else
+    md += (str(tokenizers, "reason").empty() ? std::string("No tokenizer comparison.") : str(tokenizers, "reason")) + "\n";
+
+  const json& m = at(report, "manifest");
+  md += fmt::format("\n## Manifest\n\nlineage {} ({}), {} ranks on {}, {} to {}.\n\n```\n{}\n```\n\nFull figures: "
+                    "report.html, report.json and report.h5 beside this file.\n",
+                    str(m, "tool_version"), str(m, "git_hash"), count(at(m, "ranks")), str(m, "host"),
+                    str(m, "start_time"), str(m, "end_time"), str(m, "command_line"));
+  return md;
+}
+
+}  // namespace lineage
