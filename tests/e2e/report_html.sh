@@ -52,6 +52,15 @@ print(f"    {width}x{height}: {100 * share:.1f} % non-white pixels, {colours} di
 assert (width, height) == (1280, 2400), (width, height)
 assert share > 0.03 and colours > 40, "too few drawn pixels or colours for a page of charts"
 PY
+  timeout -k 10 90 "$CHROMIUM" "${flags[@]}" --no-pdf-header-footer --print-to-pdf="$WORK/$dir.pdf" "$page" \
+    > "$dir.pdf.log" 2>&1 || { tail -20 "$dir.pdf.log"; fail "$dir: chromium --print-to-pdf failed"; }
+  "$PYTHON" - "$WORK/$dir.pdf" <<'PY' || fail "$dir: the printed report is not a PDF of several pages (see above)"
+import re, sys
+data = open(sys.argv[1], "rb").read()
+pages = len(re.findall(rb"/Type\s*/Page[^s]", data))
+print(f"    printed: {len(data)} bytes, {pages} pages")
+assert data.startswith(b"%PDF") and pages >= 2, pages
+PY
 done
 
 note "a damaged or foreign report.h5 is bad input: one line naming it, nothing written"
