@@ -80,7 +80,8 @@ def main(directory, stdout_file):
     c.check("p: permutation test of each tensor pair (rows of matrices, elements of vectors)." in rest,
             "no line saying what the p column is")
     check_verdict_block(c, report, rest)
-    c.equal(lines[-2:], [f"report: {directory}/report.h5", f"report: {directory}/report.json"], "last two lines")
+    c.equal(lines[-4:], [f"report: {directory}/report.{kind}" for kind in ("h5", "json", "html", "md")],
+            "last four lines")
     c.finish()
 
 
@@ -97,7 +98,7 @@ def check_verdict_block(c, report, rest):
         return
     c.equal(rest[starts[0] - 1], "", "blank line before the verdict")
     c.equal(rest[starts[0]: starts[0] + len(expected)], expected, "verdict block")
-    c.equal(len(rest) - (starts[0] + len(expected)), 2, "lines between the verdict block and the end")
+    c.equal(len(rest) - (starts[0] + len(expected)), 4, "lines between the verdict block and the end")
 
 
 if __name__ == "__main__":
