@@ -81,12 +81,25 @@ command add_compare_command(CLI::App& parent, std::string command_line) {
   app->add_option("--panel-report", args.panel_reports,
                   "report.h5 of A or B against a reference model, run as a job of its own (repeatable; "
                   "e.g. the tasks of a Slurm job array), merged as a reference-panel comparison");
+  app->add_option("--panel-member", args.panel_member,
+                  "run reference-panel member I (0 to 2R-1: A or B against reference I/2) of the job file alone, "
+                  "into OUTPUT/panel/I (a task of slurm/panel.sbatch's job array)")
+      ->check(decimal_count_or_zero);
+  app->add_flag("--panel-from-tasks", args.panel_from_tasks,
+                "merge OUTPUT/panel/*/report.h5 of every panel member instead of running the panel in this job");
+  app->add_flag("--panel-tasks", request->print_panel_tasks,
+                "print the number of reference-panel members (job-array tasks) of the configuration and exit "
+                "(no MPI)");
   app->add_option("--seed", args.seed, "seed of every permutation stream (default 20260123)")
       ->check(decimal_count);
   app->add_option("--alpha", args.alpha, "family-wise level of the verdict (default 0.01)");
   app->add_option("--arch-dir", args.arch_dir,
                   "directory of architecture rule files to use instead of the built-in ones");
   return {app, [request]() -> int {
+            if (request->print_panel_tasks) {
+              std::cout << panel_task_count(resolve_compare_config(request->arguments)) << std::endl;
+              return 0;
+            }
             const mpi_session session;
             const communicator world = session.world();
             try {

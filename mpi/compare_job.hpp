@@ -14,6 +14,7 @@ namespace lineage {
 struct compare_request {
   compare_arguments arguments;
   std::string command_line;
+  bool print_panel_tasks = false;  // --panel-tasks: print the panel's task count, run nothing
 };
 
 // Returns the exit status (0 done, 2 bad input or usage, 1 anything else) on every rank.

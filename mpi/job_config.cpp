@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "mpi/comparison_steps.hpp"
 #include "mpi/plan.hpp"
 
 namespace lineage {
@@ -237,6 +238,47 @@ compare_config compare_config::from_json(const nlohmann::json& j) {
   }
 }
 
+std::size_t panel_task_count(const compare_config& config) { return 2 * config.reference_panel.size(); }
+
+compare_config panel_task_config(const compare_config& config, std::size_t index) {
+  compare_config member = panel_member_config(config, index);
+  member.output_dir = (std::filesystem::path(config.output_dir) / "panel" / std::to_string(index)).string();
+  member.reference_panel.clear();
+  member.panel_reports.clear();
+  return member;
+}
+
+std::string panel_task_report(const compare_config& config, std::size_t index) {
+  return (std::filesystem::path(config.output_dir) / "panel" / std::to_string(index) / "report.h5").string();
+}
+
+namespace {
+
+// --panel-member and --panel-from-tasks: the job file's panel as a Slurm job array.
+compare_config apply_panel_tasks(compare_config config, const compare_arguments& arguments) {
+  if (!arguments.panel_member && !arguments.panel_from_tasks) return config;
+  if (arguments.panel_member && arguments.panel_from_tasks)
+    throw usage_error("--panel-member and --panel-from-tasks: give one (a panel task, or the job that merges them)");
+  const std::size_t members = panel_task_count(config);
+  const std::string source = config.config_file ? fmt::format("{}: key 'reference_panel'", *config.config_file)
+                                                : std::string("--reference");
+  if (members == 0)
+    throw usage_error(fmt::format("{}: no reference models, so there are no panel tasks ({})",
+                                  arguments.panel_member ? "--panel-member" : "--panel-from-tasks", source));
+  if (arguments.panel_member) {
+    if (*arguments.panel_member >= members)
+      throw usage_error(fmt::format("--panel-member: {} is out of range: {} lists {} reference models, so the members "
+                                    "are 0 to {}",
+                                    *arguments.panel_member, source, config.reference_panel.size(), members - 1));
+    return panel_task_config(config, *arguments.panel_member);
+  }
+  for (std::size_t i = 0; i < members; ++i) config.panel_reports.push_back(panel_task_report(config, i));
+  config.reference_panel.clear();
+  return config;
+}
+
+}  // namespace
+
 compare_config resolve_compare_config(const compare_arguments& arguments) {
   compare_config config;
   config.block_elements = default_block_elements;
@@ -291,7 +333,7 @@ compare_config resolve_compare_config(const compare_arguments& arguments) {
       throw usage_error(fmt::format("{}: {} is model A or B itself; a reference must be a third model known to "
                                     "be unrelated to both",
                                     panel_source, reference));
-  return config;
+  return apply_panel_tasks(std::move(config), arguments);
 }
 
 }  // namespace lineage

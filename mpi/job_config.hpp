@@ -27,6 +27,10 @@ struct compare_arguments {
   std::optional<std::string> io_mode;        // "map" or "read"
   std::optional<double> alpha;
   std::vector<std::string> reference_panel, panel_reports;  // empty: the job file's (if any)
+  // The reference panel as a job array (slurm/submit-panel): run panel member I of the job file
+  // alone, into <output>/panel/I; or merge every member's report instead of running the panel.
+  std::optional<std::uint32_t> panel_member;
+  bool panel_from_tasks = false;
 };
 
 // How a rank reads checkpoint bytes: memory maps of bounded windows, or pread() into buffers (for
@@ -74,5 +78,12 @@ struct compare_config {
 // Merges `arguments` over the job file they name (if any) and checks the result. Throws
 // usage_error: "<file>: key 'x': ..." for job-file problems, "--option: ..." for missing values.
 compare_config resolve_compare_config(const compare_arguments& arguments);
+
+// The reference panel as separate jobs: member `index` (0 … 2R − 1) compares model A (even) or B
+// (odd) with reference index / 2, with the settings of an in-job panel comparison, into
+// <output>/panel/<index>; panel_task_report names the report.h5 it writes.
+std::size_t panel_task_count(const compare_config& config);
+compare_config panel_task_config(const compare_config& config, std::size_t index);
+std::string panel_task_report(const compare_config& config, std::size_t index);
 
 }  // namespace lineage

@@ -331,3 +331,41 @@ TEST_F(JobConfig, ShippedJobFilesResolve) {
 
 }  // namespace
 }  // namespace lineage
+
+namespace lineage {
+namespace {
+
+// The reference panel as a job array: member I of the job file alone, or the job merging them.
+TEST_F(JobConfig, PanelTasksOfTheJobFile) {
+  compare_arguments args;
+  args.config_file = job_file("model_a: a\nmodel_b: b\noutput: out\nreference_panel: [r1, r2]\n");
+  const compare_config whole = resolve_compare_config(args);
+  EXPECT_EQ(panel_task_count(whole), 4u);
+  args.panel_member = 3;  // B against r2
+  const compare_config member = resolve_compare_config(args);
+  EXPECT_EQ(member.model_a, "b");
+  EXPECT_EQ(member.model_b, "r2");
+  EXPECT_EQ(member.output_dir, "out/panel/3");
+  EXPECT_TRUE(member.reference_panel.empty());
+  EXPECT_EQ(member.permutations_matrix, 0u);  // as a panel comparison inside the job
+  EXPECT_FALSE(member.match_hidden);
+  args.panel_member = 4;
+  EXPECT_TRUE(throws_usage_error([&] { (void)resolve_compare_config(args); },
+                                 {"--panel-member", "4", "key 'reference_panel'", "0 to 3"}));
+  args.panel_member.reset();
+  args.panel_from_tasks = true;
+  const compare_config merging = resolve_compare_config(args);
+  EXPECT_TRUE(merging.reference_panel.empty());
+  EXPECT_EQ(merging.panel_reports, (std::vector<std::string>{"out/panel/0/report.h5", "out/panel/1/report.h5",
+                                                               "out/panel/2/report.h5", "out/panel/3/report.h5"}));
+  args.panel_member = 0;
+  EXPECT_TRUE(throws_usage_error([&] { (void)resolve_compare_config(args); }, {"--panel-member", "--panel-from-tasks"}));
+  compare_arguments none;
+  none.config_file = job_file("model_a: a\nmodel_b: b\noutput: out\n", "none.yaml");
+  none.panel_from_tasks = true;
+  EXPECT_TRUE(throws_usage_error([&] { (void)resolve_compare_config(none); },
+                                 {"--panel-from-tasks", "no reference models", "none.yaml"}));
+}
+
+}  // namespace
+}  // namespace lineage
