@@ -62,6 +62,12 @@ std::string shape_text(const json& j) {
   for (const auto& d : j) s += (s.empty() ? "" : " × ") + (d.is_number() ? std::to_string(d.get<long long>()) : "?");
   return s;
 }
+std::vector<std::string> names(const json& j) {
+  std::vector<std::string> out;
+  if (j.is_array())
+    for (const auto& v : j) out.push_back(v.is_number_integer() ? std::to_string(v.get<long long>()) : std::string("?"));
+  return out;
+}
 std::vector<int> ints(const json& j) {
   std::vector<int> out;
   if (j.is_array())
@@ -276,11 +282,15 @@ std::string heatmaps_section(const json& report) {
     double extent = 0.05;
     for (double v : values)
       if (std::isfinite(v)) extent = std::max(extent, std::fabs(v));
+    // The diagonal: cells whose A and B layers have the same index.
     std::vector<std::pair<std::size_t, std::size_t>> diagonal;
-    for (std::size_t i = 0; i < std::min(rows, cols); ++i) diagonal.emplace_back(i, i);
+    const auto layers_a = ints(at(c, "layers_a")), layers_b = ints(at(c, "layers_b"));
+    for (std::size_t i = 0; i < layers_a.size() && i < rows; ++i)
+      for (std::size_t j = 0; j < layers_b.size() && j < cols; ++j)
+        if (layers_a[i] == layers_b[j]) diagonal.emplace_back(i, j);
     figures += "<figure>" +
                svg::heatmap(str(c, "role") + ": Pearson, layer of A × layer of B", values, rows, cols, "layer of A",
-                            "layer of B", -extent, extent, diagonal) +
+                            "layer of B", -extent, extent, diagonal, names(at(c, "layers_a")), names(at(c, "layers_b"))) +
                fmt::format("<figcaption>Diagonal outlined. Diagonal mean {} against off-diagonal {} (sd {}); "
                            "layer-label permutation p = {} ({} permutations).</figcaption></figure>",
                            fixed(num(c, "diagonal_mean")), fixed(num(c, "off_diagonal_mean")),
@@ -301,7 +311,8 @@ std::string heatmaps_section(const json& report) {
     if (rows > 0 && cols > 0)
       figures += "<figure>" +
                  svg::heatmap("depth alignment: mean Pearson, layer of A × layer of B", values, rows, cols, "layer of A",
-                              "layer of B", -extent, extent, marks) +
+                              "layer of B", -extent, extent, marks, names(at(depth, "layers_a")),
+                              names(at(depth, "layers_b"))) +
                  fmt::format("<figcaption>Outlined: the monotone alignment of B's layers to A's (score {}, z = {}, p = "
                              "{}; identity: {}).</figcaption></figure>",
                              fixed(num(depth, "score")), fixed(num(depth, "z"), 2), pval(num(depth, "p_value")),
@@ -389,7 +400,8 @@ std::string matching_section(const json& report) {
     if (rows > 0 && cols > 0) {
       experts += "<figure>" +
                  svg::heatmap(fmt::format("layer {}: expert similarity, A × B", layer_text(at(m, "layer"))), values, rows,
-                              cols, "expert of A", "expert of B", -extent, extent, marks) +
+                              cols, "expert of A", "expert of B", -extent, extent, marks, names(at(m, "experts_a")),
+                              names(at(m, "experts_b"))) +
                  "<figcaption>Outlined: the optimal assignment.</figcaption></figure>";
       ++drawn;
     }

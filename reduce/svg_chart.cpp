@@ -195,7 +195,8 @@ std::string line_chart(const std::string& title, const std::string& x_label, con
 
 std::string heatmap(const std::string& title, const std::vector<double>& values, std::size_t rows, std::size_t cols,
                     const std::string& row_label, const std::string& col_label, double low, double high,
-                    const std::vector<std::pair<std::size_t, std::size_t>>& marks) {
+                    const std::vector<std::pair<std::size_t, std::size_t>>& marks,
+                    const std::vector<std::string>& row_names, const std::vector<std::string>& col_names) {
   const double side = std::min(plot_w, plot_h + 60);
   const double cell = rows == 0 || cols == 0 ? 0 : std::min(side / static_cast<double>(cols), side / static_cast<double>(rows));
   const double h = top + cell * static_cast<double>(rows) + bottom;
@@ -208,6 +209,15 @@ std::string heatmap(const std::string& title, const std::vector<double>& values,
                          left + cell * static_cast<double>(c), top + cell * static_cast<double>(r), cell + 0.05, cell + 0.05,
                          colour(v, low, high), escape(row_label), r, escape(col_label), c, number(v));
     }
+  // Names along the edges where cells are large enough to carry them.
+  if (cell >= 9) {
+    for (std::size_t r = 0; r < rows && r < row_names.size(); ++r)
+      out += fmt::format("<text class=\"tick\" x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>", left - 4,
+                         top + cell * (static_cast<double>(r) + 0.5) + 4, escape(row_names[r]));
+    for (std::size_t c = 0; c < cols && c < col_names.size(); ++c)
+      out += fmt::format("<text class=\"tick\" x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+                         left + cell * (static_cast<double>(c) + 0.5), top - 3, escape(col_names[c]));
+  }
   for (const auto& [r, c] : marks)
     out += fmt::format("<rect x=\"{:.2f}\" y=\"{:.2f}\" width=\"{:.2f}\" height=\"{:.2f}\" fill=\"none\" stroke=\"#111\" "
                        "stroke-width=\"{:.2f}\"/>",

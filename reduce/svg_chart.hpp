@@ -40,7 +40,8 @@ std::string line_chart(const std::string& title, const std::string& x_label, con
 // optional marked cells (row, col) outlined.
 std::string heatmap(const std::string& title, const std::vector<double>& values, std::size_t rows, std::size_t cols,
                     const std::string& row_label, const std::string& col_label, double low, double high,
-                    const std::vector<std::pair<std::size_t, std::size_t>>& marks = {});
+                    const std::vector<std::pair<std::size_t, std::size_t>>& marks = {},
+                    const std::vector<std::string>& row_names = {}, const std::vector<std::string>& col_names = {});
 
 // A histogram of `samples` with the observed value marked (an arrow at the edge when it lies
 // beyond the drawn range, with its value written).
