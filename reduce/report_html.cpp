@@ -62,6 +62,13 @@ std::string shape_text(const json& j) {
   for (const auto& d : j) s += (s.empty() ? "" : " × ") + (d.is_number() ? std::to_string(d.get<long long>()) : "?");
   return s;
 }
+// The colour range of a heatmap: symmetric about 0, at least ±0.05 so that noise stays pale.
+double symmetric_extent(const std::vector<double>& values) {
+  double extent = 0.05;
+  for (double v : values)
+    if (std::isfinite(v)) extent = std::max(extent, std::fabs(v));
+  return extent;
+}
 std::vector<std::string> names(const json& j) {
   std::vector<std::string> out;
   if (j.is_array())
@@ -279,9 +286,7 @@ std::string heatmaps_section(const json& report) {
     std::size_t rows = 0, cols = 0;
     const auto values = flatten(at(c, "pearson"), rows, cols);
     if (rows == 0 || cols == 0) continue;
-    double extent = 0.05;
-    for (double v : values)
-      if (std::isfinite(v)) extent = std::max(extent, std::fabs(v));
+    const double extent = symmetric_extent(values);
     // The diagonal: cells whose A and B layers have the same index.
     std::vector<std::pair<std::size_t, std::size_t>> diagonal;
     const auto layers_a = ints(at(c, "layers_a")), layers_b = ints(at(c, "layers_b"));
@@ -305,9 +310,7 @@ std::string heatmaps_section(const json& report) {
     const auto matched = ints(at(depth, "matched_a"));
     for (std::size_t j = 0; j < matched.size(); ++j)
       if (matched[j] >= 0 && static_cast<std::size_t>(matched[j]) < rows) marks.emplace_back(matched[j], j);
-    double extent = 0.05;
-    for (double v : values)
-      if (std::isfinite(v)) extent = std::max(extent, std::fabs(v));
+    const double extent = symmetric_extent(values);
     if (rows > 0 && cols > 0)
       figures += "<figure>" +
                  svg::heatmap("depth alignment: mean Pearson, layer of A × layer of B", values, rows, cols, "layer of A",
@@ -393,10 +396,7 @@ std::string matching_section(const json& report) {
     const auto matched = ints(at(m, "matched_b"));
     for (std::size_t i = 0; i < matched.size(); ++i)
       if (matched[i] >= 0) marks.emplace_back(i, static_cast<std::size_t>(matched[i]));
-    double low = 0, high = 0.05;
-    for (double v : values)
-      if (std::isfinite(v)) low = std::min(low, v), high = std::max(high, v);
-    const double extent = std::max(std::fabs(low), std::fabs(high));
+    const double extent = symmetric_extent(values);
     if (rows > 0 && cols > 0) {
       experts += "<figure>" +
                  svg::heatmap(fmt::format("layer {}: expert similarity, A × B", layer_text(at(m, "layer"))), values, rows,
