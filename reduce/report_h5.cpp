@@ -128,7 +128,7 @@ void write_unpaired(const h5_group& root, const comparison_report& report) {
 
 }  // namespace
 
-std::string report_h5_image(const comparison_report& report, const std::string& label) {
+std::string report_h5_image(const comparison_report& report, const std::string& label, const std::string& json_text) {
   h5_file file = h5_file::create_in_memory(label);
   file.set_attribute("format", std::string("lineage-report"));
   file.set_attribute("format_version", format_version);
@@ -153,7 +153,7 @@ std::string report_h5_image(const comparison_report& report, const std::string& 
   write_reference_panel(file, report);
   write_tokenizers(file, report);
   // report.json's document verbatim: report.html and report.md are rendered from this file alone.
-  file.write_column("report_json", std::vector<std::string>{report_json_text(report)});
+  file.write_column("report_json", std::vector<std::string>{json_text});
   return file.close_to_image();
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "reduce/document_fields.hpp"
 #include "reduce/svg_chart.hpp"
 #include "reduce/verdict_wording.hpp"
 
@@ -16,6 +17,7 @@ namespace lineage {
 namespace {
 
 using json = nlohmann::json;
+using namespace document;  // NOLINT: the field readers every section uses
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 constexpr const char* pearson_colour = "#1f5fbf";
 constexpr const char* cosine_colour = "#d9730d";
@@ -24,38 +26,8 @@ constexpr const char* cross_colour = "#555555";
 // report.h5 and report.json in full).
 constexpr std::size_t max_histograms = 16, max_heatmaps = 24, max_expert_layers = 8, max_unpaired_rows = 2000;
 
-// A number of the document, NaN when absent or null (report.json writes non-finite values as null).
-double num(const json& j, const char* key) {
-  if (!j.is_object()) return nan;
-  const auto it = j.find(key);
-  return it != j.end() && it->is_number() ? it->get<double>() : nan;
-}
-double num(const json& j) { return j.is_number() ? j.get<double>() : nan; }
-std::string str(const json& j, const char* key) {
-  if (!j.is_object()) return {};
-  const auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-bool flag(const json& j, const char* key) {
-  if (!j.is_object()) return false;
-  const auto it = j.find(key);
-  return it != j.end() && it->is_boolean() && it->get<bool>();
-}
-const json& at(const json& j, const char* key) {
-  static const json null_value;
-  if (!j.is_object()) return null_value;
-  const auto it = j.find(key);
-  return it == j.end() ? null_value : *it;
-}
-
 std::string e(const std::string& text) { return svg::escape(text); }
-std::string fixed(double v, int digits = 4) { return std::isfinite(v) ? fmt::format("{:.{}f}", v, digits) : "–"; }
-std::string pval(double p) {
-  if (!std::isfinite(p)) return "–";
-  if (p == 0) return "0";
-  return fmt::format("{:.3g}", p);
-}
-std::string layer_text(const json& j) { return j.is_number_integer() ? std::to_string(j.get<long long>()) : "–"; }
+std::string layer_text(const json& j) { return integer_text(j); }
 std::string shape_text(const json& j) {
   if (!j.is_array()) return "–";
   std::string s;

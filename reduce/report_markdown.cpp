@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "reduce/document_fields.hpp"
 #include "reduce/report_html.hpp"
 #include "reduce/verdict_wording.hpp"
 
@@ -11,24 +12,9 @@ namespace lineage {
 namespace {
 
 using json = nlohmann::json;
+using namespace document;  // NOLINT: the field readers
 
-const json& at(const json& j, const char* key) {
-  static const json null_value;
-  if (!j.is_object()) return null_value;
-  const auto it = j.find(key);
-  return it == j.end() ? null_value : *it;
-}
-double num(const json& j, const char* key) {
-  const json& v = at(j, key);
-  return v.is_number() ? v.get<double>() : std::nan("");
-}
-std::string str(const json& j, const char* key) {
-  const json& v = at(j, key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
-std::string count(const json& v) { return v.is_number_integer() ? std::to_string(v.get<long long>()) : "–"; }
-std::string fixed(double v) { return std::isfinite(v) ? fmt::format("{:.4f}", v) : "–"; }
-std::string pval(double p) { return std::isfinite(p) ? (p == 0 ? std::string("0") : fmt::format("{:.3g}", p)) : "–"; }
+std::string count(const json& v) { return document::integer_text(v); }
 // Table cells must not break the row: pipes escaped, newlines folded.
 std::string cell(std::string text) {
   std::string out;

@@ -8,8 +8,8 @@
 namespace lineage {
 
 // The HDF5 report as the bytes of a complete file (built in memory; layout: docs/HDF5_SCHEMA.md).
-// `label` names it in error messages.
-std::string report_h5_image(const comparison_report& report, const std::string& label);
+// `label` names it in error messages; `json_text` is report_json_text(report), kept in /report_json.
+std::string report_h5_image(const comparison_report& report, const std::string& label, const std::string& json_text);
 
 // The JSON report as text (schema: docs/HDF5_SCHEMA.md, section report.json).
 std::string report_json_text(const comparison_report& report);
