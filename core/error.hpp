@@ -1,12 +1,14 @@
 #pragma once
 // The one error hierarchy of lineage. Every failure that reaches the user is one of these; the
-// exit status follows from the type: bad input or usage exits 2, anything else exits 1.
+// exit status follows from the type: bad input or usage exits 2, anything else exits 1. A job
+// stopped by a signal after saving its finished work exits 75 (EX_TEMPFAIL: try again), which
+// slurm/compare.sbatch turns into a requeue.
 #include <stdexcept>
 #include <string>
 
 namespace lineage {
 
-enum class exit_status : int { ok = 0, failure = 1, bad_input = 2 };
+enum class exit_status : int { ok = 0, failure = 1, bad_input = 2, interrupted = 75 };
 
 // Base of all lineage errors. Messages are single lines (newlines are folded) because they are
 // printed as the one-line diagnosis of a failed job.

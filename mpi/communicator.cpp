@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <climits>
+#include <thread>
 #include <cstdlib>
 
 namespace lineage {
@@ -72,6 +74,25 @@ std::vector<std::vector<char>> communicator::gather(const std::vector<char>& min
   return per_rank;
 }
 
+std::vector<char> communicator::scatter(const std::vector<std::vector<char>>& per_rank) const {
+  std::vector<int> counts, displacements;
+  std::vector<char> all;
+  if (is_root()) {
+    if (per_rank.size() != static_cast<std::size_t>(size_)) throw internal_error("scatter: one entry per rank needed");
+    for (const auto& bytes : per_rank) {
+      counts.push_back(checked_count(bytes.size(), "scattered bytes"));
+      displacements.push_back(checked_count(all.size(), "scattered bytes"));
+      all.insert(all.end(), bytes.begin(), bytes.end());
+    }
+  }
+  int my_count = 0;
+  LINEAGE_MPI_CHECK(MPI_Scatter(counts.data(), 1, MPI_INT, &my_count, 1, MPI_INT, root, comm_));
+  std::vector<char> mine(static_cast<std::size_t>(my_count));
+  LINEAGE_MPI_CHECK(MPI_Scatterv(all.data(), counts.data(), displacements.data(), MPI_CHAR, mine.data(), my_count,
+                                 MPI_CHAR, root, comm_));
+  return mine;
+}
+
 int communicator::max(int value) const {
   int result = value;
   LINEAGE_MPI_CHECK(MPI_Allreduce(&value, &result, 1, MPI_INT, MPI_MAX, comm_));
@@ -87,6 +108,29 @@ std::uint64_t communicator::sum(std::uint64_t value) const {
 void communicator::barrier() const { LINEAGE_MPI_CHECK(MPI_Barrier(comm_)); }
 
 void communicator::abort(int code) const noexcept { MPI_Abort(comm_, code); std::abort(); }
+
+pending_sum::pending_sum(const communicator& comm, std::vector<std::uint64_t> values)
+    : values_(std::move(values)), total_(values_.size()) {
+  LINEAGE_MPI_CHECK(MPI_Iallreduce(values_.data(), total_.data(), checked_count(values_.size(), "sum"),
+                                   MPI_UINT64_T, MPI_SUM, comm.get(), &request_));
+}
+
+pending_sum::~pending_sum() {
+  if (!arrived_) MPI_Wait(&request_, MPI_STATUS_IGNORE);
+}
+
+bool pending_sum::arrived() {
+  if (arrived_) return true;
+  int flag = 0;
+  LINEAGE_MPI_CHECK(MPI_Test(&request_, &flag, MPI_STATUS_IGNORE));
+  arrived_ = flag != 0;
+  return arrived_;
+}
+
+const std::vector<std::uint64_t>& pending_sum::wait() {
+  while (!arrived()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return total_;
+}
 
 mpi_session::mpi_session() {
   int provided = 0;

@@ -38,6 +38,8 @@ class communicator {
   void broadcast(int& value) const;
   // Root receives every rank's bytes in rank order; other ranks receive an empty vector.
   [[nodiscard]] std::vector<std::vector<char>> gather(const std::vector<char>& mine) const;
+  // Rank r receives per_rank[r] of root's `per_rank` (one entry per rank; ignored elsewhere).
+  [[nodiscard]] std::vector<char> scatter(const std::vector<std::vector<char>>& per_rank) const;
   // Every rank learns the largest of the values (used to agree on the worst status).
   [[nodiscard]] int max(int value) const;
   [[nodiscard]] std::uint64_t sum(std::uint64_t value) const;
@@ -48,6 +50,29 @@ class communicator {
   MPI_Comm comm_;
   int rank_ = 0;
   int size_ = 1;
+};
+
+// A sum over all ranks in flight (MPI_Iallreduce): each rank starts it with its values and goes on
+// working, testing between units whether the sum has arrived. Every rank starts the same sequence
+// of sums, so they match whatever each rank does in between.
+class pending_sum {
+ public:
+  pending_sum(const communicator& comm, std::vector<std::uint64_t> values);
+  pending_sum(const pending_sum&) = delete;
+  pending_sum& operator=(const pending_sum&) = delete;
+  ~pending_sum();  // waits for a sum still in flight: MPI owns the buffers until then
+
+  // Whether the sum has arrived (MPI_Test); then total() holds it.
+  [[nodiscard]] bool arrived();
+  // Waits for the sum, testing every millisecond rather than spinning, so that a rank with nothing
+  // left to do leaves its core to the ranks still working.
+  const std::vector<std::uint64_t>& wait();
+  [[nodiscard]] const std::vector<std::uint64_t>& total() const noexcept { return total_; }
+
+ private:
+  MPI_Request request_ = MPI_REQUEST_NULL;
+  std::vector<std::uint64_t> values_, total_;
+  bool arrived_ = false;
 };
 
 // MPI_Init_thread / MPI_Finalize for the lifetime of the object (funneled: only the main thread

@@ -92,6 +92,13 @@ command add_compare_command(CLI::App& parent, std::string command_line) {
                 "(no MPI)");
   app->add_option("--seed", args.seed, "seed of every permutation stream (default 20260123)")
       ->check(decimal_count);
+  app->add_flag("--no-resume", request->no_resume,
+               "ignore work an interrupted run of this job saved in DIR/.lineage-resume and do it all again");
+  app->add_option("--progress", request->progress,
+                  "how rank 0 shows progress on stderr: auto (a bar on a terminal, else log lines), bar, log, none")
+      ->check(CLI::IsMember({"auto", "bar", "log", "none"}));
+  app->add_option("--progress-every", request->progress_every, "seconds between progress log lines (default 60)")
+      ->check(CLI::PositiveNumber);
   app->add_option("--alpha", args.alpha, "family-wise level of the verdict (default 0.01)");
   app->add_option("--arch-dir", args.arch_dir,
                   "directory of architecture rule files to use instead of the built-in ones");

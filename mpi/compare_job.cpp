@@ -12,6 +12,9 @@
 #include "core/version.hpp"
 #include "mpi/comparison_steps.hpp"
 #include "mpi/distributed_comparison.hpp"
+#include "mpi/interrupt_signal.hpp"
+#include "mpi/progress_meter.hpp"
+#include "mpi/saved_work.hpp"
 #include "reduce/block_results.hpp"
 #include "reduce/reference_panel.hpp"
 #include "reduce/report_writers.hpp"
@@ -87,6 +90,8 @@ run_manifest make_manifest(const communicator& comm, const compare_request& requ
 }  // namespace
 
 int run_compare_job(const communicator& comm, const compare_request& request) {
+  // A signal from here on stops the job at the next unit boundary with its finished work saved.
+  install_interrupt_handlers();
   // Rank 0 resolves the config, plans the main pair and reads the panel reports.
   prepared_job job;
   outcome prepared;
@@ -100,6 +105,12 @@ int run_compare_job(const communicator& comm, const compare_request& request) {
     if (!comm.is_root()) job.config = compare_config::from_json(nlohmann::json::parse(config_text));
   }));
   if (status != static_cast<int>(exit_status::ok)) return status;
+  const saved_work saved(job.config.output_dir);
+  if (comm.is_root() && request.no_resume) saved.remove_all();
+  progress_settings progress;
+  progress.style = parse_progress_style(request.progress, "--progress");
+  progress.terminal = ::isatty(STDERR_FILENO) != 0;
+  progress.log_every_seconds = request.progress_every;
 
   // The reference panel's comparisons run first, one after another on all ranks.
   int panel_comparisons = comm.is_root() ? static_cast<int>(2 * job.config.reference_panel.size()) : 0;
@@ -116,7 +127,9 @@ int run_compare_job(const communicator& comm, const compare_request& request) {
     status = share_root_status(comm, planned);
     if (status != static_cast<int>(exit_status::ok)) return status;
     std::vector<rank_results> per_rank;
-    status = compute_across_ranks(comm, config, plan, per_rank);
+    comparison_run run{static_cast<std::size_t>(i), &saved, true, progress, {}};
+    run.progress.label = fmt::format("reference panel {} of {}", i + 1, panel_comparisons);
+    status = compute_across_ranks(comm, config, plan, per_rank, run);
     if (status != static_cast<int>(exit_status::ok)) return status;
     outcome reduced;
     if (comm.is_root())
@@ -132,15 +145,22 @@ int run_compare_job(const communicator& comm, const compare_request& request) {
 
   // The pair itself: every rank computes its share; rank 0 merges in plan order and reports.
   std::vector<rank_results> per_rank;
-  status = compute_across_ranks(comm, job.config, job.plan, per_rank);
+  comparison_run run{static_cast<std::size_t>(panel_comparisons), &saved, false, progress, {}};
+  run.progress.label = "model A vs model B";
+  status = compute_across_ranks(comm, job.config, job.plan, per_rank, run);
   if (status != static_cast<int>(exit_status::ok)) return status;
+  // Each rank's run facts, for the report's per-rank table.
+  const auto timings = comm.gather(serialize_rank_run(run.timing));
   outcome reported;
   if (comm.is_root())
     reported = attempt([&] {
-      const comparison_report report = reduce_comparison(job.plan, per_rank, make_manifest(comm, request, job),
-                                                         {job.config.alpha, job.config.seed, job.panel});
+      run_manifest manifest = make_manifest(comm, request, job);
+      for (const auto& bytes : timings) manifest.rank_runs.push_back(deserialize_rank_run(bytes));
+      const comparison_report report =
+          reduce_comparison(job.plan, per_rank, std::move(manifest), {job.config.alpha, job.config.seed, job.panel});
       const std::filesystem::path out = job.config.output_dir;
       write_reports(report, out);
+      saved.remove_all();  // the report holds it all now
       print_terminal_table(report, std::cout);
       std::cout << "report: " << (out / "report.h5").string() << "\n"
                 << "report: " << (out / "report.json").string() << "\n"

@@ -15,9 +15,13 @@ struct compare_request {
   compare_arguments arguments;
   std::string command_line;
   bool print_panel_tasks = false;  // --panel-tasks: print the panel's task count, run nothing
+  bool no_resume = false;          // --no-resume: do everything again, ignoring saved work
+  std::string progress = "auto";   // --progress auto | bar | log | none
+  double progress_every = 60;      // --progress-every: seconds between log lines
 };
 
-// Returns the exit status (0 done, 2 bad input or usage, 1 anything else) on every rank.
+// Returns the exit status (0 done, 2 bad input or usage, 75 stopped by a signal with the finished
+// work saved, 1 anything else) on every rank.
 int run_compare_job(const communicator& comm, const compare_request& request);
 
 }  // namespace lineage

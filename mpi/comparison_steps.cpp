@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "core/error.hpp"
 #include "mpi/tokenizer_evidence.hpp"
 #include "shard/block_compute.hpp"
 #include "shard/checkpoint.hpp"
@@ -107,30 +108,61 @@ null_samples compute_null(const work_plan& plan, std::size_t index, block_reader
   return reader.compute(request, alignment(plan.pairs.at(request.pair).alignment), norm ? &*norm : nullptr);
 }
 
+std::vector<share_unit> share_units(const work_plan& plan, int rank) {
+  using kind = share_unit::kind;
+  const auto r = static_cast<std::size_t>(rank);
+  std::vector<share_unit> units;
+  for (auto i = plan.rank_first_block.at(r); i < plan.rank_first_block.at(r + 1); ++i) {
+    const work_block& block = plan.blocks[i];
+    units.push_back({kind::block, i, block.elements * (dtype_size(block.a.type) + dtype_size(block.b.type))});
+  }
+  for (std::size_t i = 0; i < plan.nulls.size(); ++i)
+    if (plan.null_rank[i] == r) {
+      const null_request& request = plan.nulls[i];
+      units.push_back({kind::null, i,
+                       request.elements_a() * dtype_size(request.a.type) +
+                           request.elements_b() * dtype_size(request.b.type)});
+    }
+  const auto add = [&](kind what, const std::vector<std::uint32_t>& unit_rank) {
+    for (std::size_t i = 0; i < unit_rank.size(); ++i)
+      if (unit_rank[i] == r) units.push_back({what, i, 0});
+  };
+  add(kind::cross_layer, plan.cross_layer_rank);
+  add(kind::neuron_match, plan.neuron_match_rank);
+  add(kind::fingerprint, plan.fingerprint_rank);
+  return units;
+}
+
+void compute_unit(const work_plan& plan, const share_unit& unit, block_reader& reader, rank_results& results) {
+  const auto index = static_cast<std::uint32_t>(unit.index);
+  switch (unit.what) {
+    case share_unit::kind::block: {
+      const work_block& block = plan.blocks.at(unit.index);
+      const b_alignment* alignment =
+          block.alignment < 0 ? nullptr : &plan.alignments.at(static_cast<std::size_t>(block.alignment));
+      results.blocks.push_back({unit.index, pair_moments::from_block(reader.compute(block, alignment))});
+      return;
+    }
+    case share_unit::kind::null:
+      results.nulls.push_back(compute_null(plan, unit.index, reader));
+      return;
+    case share_unit::kind::cross_layer:
+      results.cross_layers.push_back(compute_cross_layer(index, plan.cross_layers.at(unit.index), reader));
+      return;
+    case share_unit::kind::neuron_match:
+      results.neuron_matches.push_back(compute_neuron_match(index, plan.neuron_matches.at(unit.index), reader));
+      return;
+    case share_unit::kind::fingerprint:
+      results.fingerprints.push_back(compute_fingerprint(index, plan.fingerprints.at(unit.index), reader));
+      return;
+  }
+  throw internal_error("compute_unit: unknown kind of unit");
+}
+
 rank_results compute_share(const work_plan& plan, int rank) {
   block_reader reader(as_paths(plan.model_a.files), as_paths(plan.model_b.files));
-  const auto first = plan.rank_first_block.at(static_cast<std::size_t>(rank));
-  const auto last = plan.rank_first_block.at(static_cast<std::size_t>(rank) + 1);
   rank_results results;
-  results.blocks.reserve(last - first);
-  const auto alignment = [&](std::int32_t index) -> const b_alignment* {
-    return index < 0 ? nullptr : &plan.alignments.at(static_cast<std::size_t>(index));
-  };
-  for (auto i = first; i < last; ++i)
-    results.blocks.push_back(
-        {i, pair_moments::from_block(reader.compute(plan.blocks[i], alignment(plan.blocks[i].alignment)))});
-  for (std::size_t i = 0; i < plan.nulls.size(); ++i)
-    if (plan.null_rank[i] == static_cast<std::uint32_t>(rank)) results.nulls.push_back(compute_null(plan, i, reader));
-  for (std::size_t i = 0; i < plan.cross_layers.size(); ++i)
-    if (plan.cross_layer_rank[i] == static_cast<std::uint32_t>(rank))
-      results.cross_layers.push_back(compute_cross_layer(static_cast<std::uint32_t>(i), plan.cross_layers[i], reader));
-  for (std::size_t i = 0; i < plan.neuron_matches.size(); ++i)
-    if (plan.neuron_match_rank[i] == static_cast<std::uint32_t>(rank))
-      results.neuron_matches.push_back(
-          compute_neuron_match(static_cast<std::uint32_t>(i), plan.neuron_matches[i], reader));
-  for (std::size_t i = 0; i < plan.fingerprints.size(); ++i)
-    if (plan.fingerprint_rank[i] == static_cast<std::uint32_t>(rank))
-      results.fingerprints.push_back(compute_fingerprint(static_cast<std::uint32_t>(i), plan.fingerprints[i], reader));
+  for (const share_unit& unit : share_units(plan, rank)) compute_unit(plan, unit, reader, results);
   return results;
 }
 

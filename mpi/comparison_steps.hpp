@@ -2,6 +2,7 @@
 // The three steps of a comparison, apart from how ranks share them: plan (rank 0), compute (each
 // rank its share), reduce (rank 0). compare_job.cpp runs them across MPI ranks; compare_in_process
 // runs them in one process, for tests and calibration studies, with the same results.
+#include <cstdint>
 #include <vector>
 
 #include "mpi/job_config.hpp"
@@ -40,7 +41,23 @@ work_plan plan_after_matching(const compare_config& config, int ranks, const wor
 // the request names (read through that pair's alignment).
 null_samples compute_null(const work_plan& plan, std::size_t index, block_reader& reader);
 
-// The blocks, nulls, cross-layer and neuron-matching units the plan gives to `rank`.
+// One unit of a rank's share of the statistics phase: a block, a null, a cross-layer unit, a
+// neuron-matching unit or a fingerprint, by its index in the plan's list of that kind.
+struct share_unit {
+  enum class kind : std::uint8_t { block, null, cross_layer, neuron_match, fingerprint };
+  kind what = kind::block;
+  std::size_t index = 0;
+  std::uint64_t bytes = 0;  // checkpoint bytes it reads: A's and B's (blocks and nulls; 0 otherwise)
+};
+
+// The units the plan gives to `rank`, in the order the rank computes them: its blocks, then its
+// nulls, cross-layer units, neuron-matching units and fingerprints.
+std::vector<share_unit> share_units(const work_plan& plan, int rank);
+
+// Computes `unit` and appends its result to `results`.
+void compute_unit(const work_plan& plan, const share_unit& unit, block_reader& reader, rank_results& results);
+
+// Every unit of share_units(plan, rank), in order.
 rank_results compute_share(const work_plan& plan, int rank);
 
 // Merges every rank's results in plan order and assesses the evidence.

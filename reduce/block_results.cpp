@@ -15,23 +15,34 @@
 
 namespace lineage {
 
-std::vector<char> serialize_results(const rank_results& results) {
+namespace {
+
+template <typename T>
+std::vector<char> to_bytes(const T& value) {
   std::vector<char> bytes;
   {
     boost::iostreams::stream<boost::iostreams::back_insert_device<std::vector<char>>> out(bytes);
     boost::archive::binary_oarchive archive(out, boost::archive::no_header);
-    archive << results;
+    archive << value;
   }
   return bytes;
 }
 
-rank_results deserialize_results(const std::vector<char>& bytes) {
+template <typename T>
+T from_bytes(const std::vector<char>& bytes) {
   boost::iostreams::stream<boost::iostreams::array_source> in(bytes.data(), bytes.size());
   boost::archive::binary_iarchive archive(in, boost::archive::no_header);
-  rank_results results;
-  archive >> results;
-  return results;
+  T value;
+  archive >> value;
+  return value;
 }
+
+}  // namespace
+
+std::vector<char> serialize_results(const rank_results& results) { return to_bytes(results); }
+rank_results deserialize_results(const std::vector<char>& bytes) { return from_bytes<rank_results>(bytes); }
+std::vector<char> serialize_rank_run(const rank_run& run) { return to_bytes(run); }
+rank_run deserialize_rank_run(const std::vector<char>& bytes) { return from_bytes<rank_run>(bytes); }
 
 std::vector<pair_moments> merge_in_plan_order(const work_plan& plan,
                                               const std::vector<rank_results>& per_rank) {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "mpi/plan.hpp"
+#include "reduce/report_model.hpp"
 #include "shard/block_stats.hpp"
 
 namespace lineage {
@@ -37,9 +38,14 @@ struct rank_results {
   }
 };
 
-// Boost.Serialization binary archive; only exchanged between ranks of one job.
+// Boost.Serialization binary archive; exchanged between ranks of one job, and kept by rank 0 for a
+// resumed run (mpi/saved_work.hpp, which checks them first).
 std::vector<char> serialize_results(const rank_results& results);
 rank_results deserialize_results(const std::vector<char>& bytes);
+
+// A rank's run facts on the wire (gathered to rank 0 for the report's per-rank table).
+std::vector<char> serialize_rank_run(const rank_run& run);
+rank_run deserialize_rank_run(const std::vector<char>& bytes);
 
 // The null samples of every pair, by pair index (pairs without a null keep usable = false and
 // the reason "no null planned"). Throws internal_error if a planned null is missing or repeated.

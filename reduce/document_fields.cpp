@@ -37,4 +37,23 @@ std::string pval(double p) {
 
 std::string integer_text(const json& j) { return j.is_number_integer() ? std::to_string(j.get<long long>()) : "–"; }
 
+std::vector<rank_run_row> rank_run_rows(const json& manifest) {
+  std::vector<rank_run_row> rows;
+  const json& runs = at(manifest, "rank_runs");
+  if (!runs.is_array()) return rows;
+  for (const json& r : runs) {
+    rank_run_row row;
+    row.cells[0] = integer_text(at(r, "rank"));
+    row.cells[1] = str(r, "host");
+    const char* seconds[] = {"seconds_matching", "seconds_blocks", "seconds_nulls",
+                             "seconds_other",    "seconds_waiting", "seconds_total"};
+    for (std::size_t i = 0; i < 6; ++i) row.cells[2 + i] = fixed(num(r, seconds[i]), 2);
+    row.cells[8] = fmt::format("{} ({}, {})", fixed(num(r, "bytes_read") / 1e9, 3), integer_text(at(r, "units")),
+                               integer_text(at(r, "units_resumed")));
+    row.cells[9] = fixed(num(r, "peak_resident_bytes") / (1024.0 * 1024.0 * 1024.0), 3);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
 }  // namespace lineage::document

@@ -64,6 +64,24 @@ void write_model(const h5_group& parent, const char* name, const model_descripti
   group.write_column("file_sizes", std::span<const std::uint64_t>(model.file_sizes));
 }
 
+// The per-rank table: where each rank ran, how its time went, what it read and its peak memory.
+void write_rank_runs(const h5_group& manifest, const std::vector<rank_run>& rows) {
+  const h5_group group = manifest.create_group("rank_runs");
+  using row = rank_run;
+  group.write_column("rank", column(rows, [](const row& r) -> std::int64_t { return r.rank; }));
+  group.write_column("host", column(rows, [](const row& r) { return r.host; }));
+  group.write_column("seconds_matching", column(rows, [](const row& r) { return r.seconds_matching; }));
+  group.write_column("seconds_blocks", column(rows, [](const row& r) { return r.seconds_blocks; }));
+  group.write_column("seconds_nulls", column(rows, [](const row& r) { return r.seconds_nulls; }));
+  group.write_column("seconds_other", column(rows, [](const row& r) { return r.seconds_other; }));
+  group.write_column("seconds_waiting", column(rows, [](const row& r) { return r.seconds_waiting; }));
+  group.write_column("seconds_total", column(rows, [](const row& r) { return r.seconds_total; }));
+  group.write_column("bytes_read", column(rows, [](const row& r) { return r.bytes_read; }));
+  group.write_column("units", column(rows, [](const row& r) { return r.units; }));
+  group.write_column("units_resumed", column(rows, [](const row& r) { return r.units_resumed; }));
+  group.write_column("peak_resident_bytes", column(rows, [](const row& r) { return r.peak_resident_bytes; }));
+}
+
 void write_manifest(const h5_group& root, const comparison_report& report) {
   const h5_group group = root.create_group("manifest");
   const auto& m = report.manifest;
@@ -79,6 +97,7 @@ void write_manifest(const h5_group& root, const comparison_report& report) {
   group.set_attribute("block_elements", static_cast<std::int64_t>(m.block_elements));
   write_model(group, "model_a", report.model_a);
   write_model(group, "model_b", report.model_b);
+  if (!m.rank_runs.empty()) write_rank_runs(group, m.rank_runs);
 }
 
 void write_tensors(const h5_group& root, const comparison_report& report) {

@@ -534,9 +534,22 @@ std::string manifest_section(const json& report) {
   }
   std::string rest;
   for (const auto& [key, value] : m.items())
-    if (key != "config" && rows.find("<th>" + key + "</th>") == std::string::npos)
+    if (key != "config" && key != "rank_runs" && rows.find("<th>" + key + "</th>") == std::string::npos)
       rest += fmt::format("<h3>{}</h3><pre>{}</pre>", e(key), e(value.dump(2)));
-  return "<h2 id=\"manifest\">Manifest: how this report was made</h2><table><tbody>" + rows + "</tbody></table>" +
+  std::string ranks;
+  for (const rank_run_row& row : rank_run_rows(m)) {
+    ranks += "<tr>";
+    for (std::size_t i = 0; i < std::size(row.cells); ++i)
+      ranks += (i == 1 ? "<td>" : "<td class=\"n\">") + e(row.cells[i]) + "</td>";
+    ranks += "</tr>";
+  }
+  if (!ranks.empty()) {
+    std::string head;
+    for (const char* heading : rank_run_headings) head += fmt::format("<th>{}</th>", heading);
+    ranks = "<h3 id=\"rank-runs\">Time, bytes and memory per rank</h3><div class=\"scroll\"><table><thead><tr>" +
+            head + "</tr></thead><tbody>" + ranks + "</tbody></table></div>";
+  }
+  return "<h2 id=\"manifest\">Manifest: how this report was made</h2><table><tbody>" + rows + "</tbody></table>" + ranks +
          "<details><summary>Configuration</summary><pre>" + e(at(m, "config").dump(2)) + "</pre></details>" +
          (rest.empty() ? "" : "<details><summary>More</summary>" + rest + "</details>");
 }

@@ -306,13 +306,33 @@ json model_json(const model_description& model) {
           {"config", config.is_discarded() ? json(model.config_json) : config}};
 }
 
+json rank_runs_json(const std::vector<rank_run>& rows) {
+  json out = json::array();
+  for (const rank_run& r : rows)
+    out.push_back({{"rank", r.rank},
+                   {"host", r.host},
+                   {"seconds_matching", r.seconds_matching},
+                   {"seconds_blocks", r.seconds_blocks},
+                   {"seconds_nulls", r.seconds_nulls},
+                   {"seconds_other", r.seconds_other},
+                   {"seconds_waiting", r.seconds_waiting},
+                   {"seconds_total", r.seconds_total},
+                   {"bytes_read", r.bytes_read},
+                   {"units", r.units},
+                   {"units_resumed", r.units_resumed},
+                   {"peak_resident_bytes", r.peak_resident_bytes}});
+  return out;
+}
+
 json manifest_json(const run_manifest& m) {
   json config = json::parse(m.config_json, nullptr, false);
-  return {{"tool_version", m.tool_version}, {"git_hash", m.git_hash},
+  json out = {{"tool_version", m.tool_version}, {"git_hash", m.git_hash},
           {"command_line", m.command_line},  {"config", config.is_discarded() ? json(m.config_json) : config},
           {"start_time", m.start_time},      {"end_time", m.end_time},
           {"host", m.host},                  {"kernel", m.kernel},
           {"ranks", m.ranks},                {"block_elements", m.block_elements}};
+  if (!m.rank_runs.empty()) out["rank_runs"] = rank_runs_json(m.rank_runs);
+  return out;
 }
 
 }  // namespace

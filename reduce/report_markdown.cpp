@@ -84,6 +84,19 @@ std::string report_markdown(const report_document& document) {
                     "report.html, report.json and report.h5 beside this file.\n",
                     str(m, "tool_version"), str(m, "git_hash"), count(at(m, "ranks")), str(m, "host"),
                     str(m, "start_time"), str(m, "end_time"), str(m, "command_line"));
+  const auto rank_rows = rank_run_rows(m);
+  if (!rank_rows.empty()) {
+    md += "\n### Time, bytes and memory per rank\n\n|";
+    for (const char* heading : rank_run_headings) md += fmt::format(" {} |", heading);
+    md += "\n|";
+    for (std::size_t i = 0; i < std::size(rank_run_headings); ++i) md += i == 1 ? "---|" : "---:|";
+    md += "\n";
+    for (const rank_run_row& row : rank_rows) {
+      md += "|";
+      for (const std::string& cell : row.cells) md += fmt::format(" {} |", cell);
+      md += "\n";
+    }
+  }
   return md;
 }
 

@@ -167,5 +167,35 @@ TEST(Communicator, FailedCallsBecomeMpiErrors) {
   comm.barrier();
 }
 
+TEST(Communicator, ScattersBytesOfDifferentSizesFromRankZero) {
+  const communicator comm = world();
+  std::vector<std::vector<char>> per_rank;
+  if (comm.is_root())
+    for (int r = 0; r < comm.size(); ++r) per_rank.push_back(pattern(static_cast<std::size_t>(r) * 1000, r));
+  const std::vector<char> mine = comm.scatter(per_rank);
+  EXPECT_EQ(mine, pattern(static_cast<std::size_t>(comm.rank()) * 1000, comm.rank()));
+}
+
+TEST(Communicator, PendingSumsArriveOnEveryRankWithTheSameTotals) {
+  const communicator comm = world();
+  const auto r = static_cast<std::uint64_t>(comm.rank());
+  const auto n = static_cast<std::uint64_t>(comm.size());
+  for (int round = 0; round < 50; ++round) {
+    pending_sum sum(comm, {r, 1, r * r + static_cast<std::uint64_t>(round)});
+    // Polling as the statistics rounds do: work between tests, then wait.
+    for (int polls = 0; polls < 3 && !sum.arrived(); ++polls) {
+    }
+    const std::vector<std::uint64_t>& total = sum.wait();
+    ASSERT_EQ(total.size(), 3u);
+    EXPECT_EQ(total[0], n * (n - 1) / 2);
+    EXPECT_EQ(total[1], n);
+    EXPECT_EQ(total[2], (n - 1) * n * (2 * n - 1) / 6 + n * static_cast<std::uint64_t>(round));
+    EXPECT_TRUE(sum.arrived());
+  }
+  // A sum abandoned before it arrived is completed by its destructor, never left in flight.
+  { pending_sum dropped(comm, {1}); }
+  EXPECT_EQ(comm.sum(std::uint64_t{1}), n);
+}
+
 }  // namespace
 }  // namespace lineage

@@ -1,0 +1,14 @@
+#pragma once
+// This process's resident memory, as the memory budget and the per-rank table of the report count
+// it.
+#include <cstdint>
+
+namespace lineage {
+
+// The largest resident set this process has had (getrusage RUSAGE_SELF ru_maxrss, in bytes).
+[[nodiscard]] std::uint64_t peak_resident_bytes() noexcept;
+
+// The resident set now (/proc/self/statm), or 0 where that file cannot be read.
+[[nodiscard]] std::uint64_t current_resident_bytes() noexcept;
+
+}  // namespace lineage
