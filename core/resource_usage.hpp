@@ -1,7 +1,8 @@
 #pragma once
-// This process's resident memory, as the memory budget and the per-rank table of the report count
-// it.
+// Facts about this process that the report's manifest records: its host and its resident memory
+// (as the memory budget and the per-rank table of the report count it).
 #include <cstdint>
+#include <string>
 
 namespace lineage {
 
@@ -10,5 +11,8 @@ namespace lineage {
 
 // The resident set now (/proc/self/statm), or 0 where that file cannot be read.
 [[nodiscard]] std::uint64_t current_resident_bytes() noexcept;
+
+// gethostname(), or "unknown".
+[[nodiscard]] std::string host_name();
 
 }  // namespace lineage

@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "core/atomic_output.hpp"
+#include "core/resource_usage.hpp"
 #include "core/version.hpp"
 #include "mpi/comparison_steps.hpp"
 #include "mpi/distributed_comparison.hpp"
@@ -27,11 +28,6 @@ namespace {
 
 std::string utc_now() {
   return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr)));
-}
-
-std::string host_name() {
-  char name[256] = {};
-  return ::gethostname(name, sizeof name - 1) == 0 ? std::string(name) : std::string("unknown");
 }
 
 // What rank 0 knows before any rank reads a weight.

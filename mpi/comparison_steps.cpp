@@ -16,11 +16,9 @@
 #include "shard/kernel.hpp"
 
 namespace lineage {
-namespace {
-std::vector<std::filesystem::path> as_paths(const std::vector<std::string>& files) {
-  return {files.begin(), files.end()};
+block_reader plan_reader(const work_plan& plan) {
+  return {{plan.model_a.files.begin(), plan.model_a.files.end()}, {plan.model_b.files.begin(), plan.model_b.files.end()}};
 }
-}  // namespace
 
 work_plan plan_comparison(const compare_config& config, int ranks, matching_so_far matched) {
   const auto registry = architecture_registry::load(
@@ -60,7 +58,7 @@ work_plan plan_comparison(const compare_config& config, int ranks, matching_so_f
 }
 
 rank_results compute_matching_share(const work_plan& plan, int rank) {
-  block_reader reader(as_paths(plan.model_a.files), as_paths(plan.model_b.files));
+  block_reader reader = plan_reader(plan);
   rank_results results;
   if (plan.awaits_hidden_matching()) {
     for (std::size_t i = 0; i < plan.hidden_matches.size(); ++i)
@@ -160,7 +158,7 @@ void compute_unit(const work_plan& plan, const share_unit& unit, block_reader& r
 }
 
 rank_results compute_share(const work_plan& plan, int rank) {
-  block_reader reader(as_paths(plan.model_a.files), as_paths(plan.model_b.files));
+  block_reader reader = plan_reader(plan);
   rank_results results;
   for (const share_unit& unit : share_units(plan, rank)) compute_unit(plan, unit, reader, results);
   return results;

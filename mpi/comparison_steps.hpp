@@ -41,6 +41,9 @@ work_plan plan_after_matching(const compare_config& config, int ranks, const wor
 // the request names (read through that pair's alignment).
 null_samples compute_null(const work_plan& plan, std::size_t index, block_reader& reader);
 
+// A reader of the plan's model files (A's and B's), for computing its units.
+block_reader plan_reader(const work_plan& plan);
+
 // One unit of a rank's share of the statistics phase: a block, a null, a cross-layer unit, a
 // neuron-matching unit or a fingerprint, by its index in the plan's list of that kind.
 struct share_unit {

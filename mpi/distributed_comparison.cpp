@@ -75,11 +75,6 @@ int run_matching_phase(const communicator& comm, const compare_config& config, w
 
 using clock = std::chrono::steady_clock;
 
-std::string host_name() {
-  char name[256] = {};
-  return ::gethostname(name, sizeof name - 1) == 0 ? std::string(name) : std::string("unknown");
-}
-
 // A share on the wire to or from rank 0: its unit count, then its results.
 std::vector<char> share_bytes(std::uint64_t units_done, const std::vector<char>& results) {
   std::vector<char> bytes(sizeof units_done);

@@ -18,8 +18,6 @@ double seconds_since(clock::time_point start) { return std::chrono::duration<dou
 // What each rank adds to a round's sum.
 enum slot : std::size_t { stop, failed, bytes_done, units_done, units_left, slots };
 
-std::vector<std::filesystem::path> as_paths(const std::vector<std::string>& files) { return {files.begin(), files.end()}; }
-
 }  // namespace
 
 int compute_share_in_rounds(const communicator& comm, const work_plan& plan, const progress_settings& progress,
@@ -39,7 +37,7 @@ int compute_share_in_rounds(const communicator& comm, const work_plan& plan, con
     for (int r = 0; r < comm.size(); ++r)
       for (const share_unit& unit : share_units(plan, r)) all_bytes += unit.bytes, ++all_units;
 
-  block_reader reader(as_paths(plan.model_a.files), as_paths(plan.model_b.files));
+  block_reader reader = plan_reader(plan);
   const auto contribution = [&] {
     std::vector<std::uint64_t> values(slots, 0);
     values[stop] = interrupt_signal() != 0 ? 1 : 0;
