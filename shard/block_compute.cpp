@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/content_hash.hpp"
 #include "core/error.hpp"
 #include "shard/decode.hpp"
 #include "shard/kernel.hpp"
@@ -105,10 +106,12 @@ bool block_reader::read_rows(int side, const element_location& first, std::uint6
   return finite;
 }
 
-kernel_sums block_reader::compute(const work_block& block, const b_alignment* alignment) {
+kernel_sums block_reader::compute(const work_block& block, const b_alignment* alignment, range_hashes* hashes) {
   const mapped_range range_a = map(0, block.a, block.elements);
+  if (hashes != nullptr) hashes->a = fast_hash(range_a.bytes());
   if (alignment == nullptr) {
     const mapped_range range_b = map(1, block.b, block.elements);
+    if (hashes != nullptr) hashes->b = fast_hash(range_b.bytes()), hashes->b_hashed = true;
     return compute_block_sums({range_a.bytes().data(), block.a.type},
                               {range_b.bytes().data(), block.b.type}, block.elements);
   }

@@ -21,7 +21,14 @@ class block_reader {
   // Throws input_error naming the file when it cannot be opened or has become shorter than the
   // block needs (a file changed since the plan was made).
   // `alignment` (the plan's entry for block.alignment, null for −1) says where B's elements are.
-  [[nodiscard]] kernel_sums compute(const work_block& block, const b_alignment* alignment = nullptr);
+  // `hashes`, when given, receives XXH3-64 (core/content_hash.hpp) of the bytes the block read:
+  // A's range, and B's range when B is read in place (no alignment), fused into the read.
+  struct range_hashes {
+    std::uint64_t a = 0, b = 0;
+    bool b_hashed = false;
+  };
+  [[nodiscard]] kernel_sums compute(const work_block& block, const b_alignment* alignment = nullptr,
+                                    range_hashes* hashes = nullptr);
 
   // The permutation null of a whole tensor pair (same errors as compute()). With an alignment, B
   // is read in A's order first (its columns; its rows too unless the request pairs rows
