@@ -4,6 +4,8 @@
 #include <optional>
 
 #include "core/error.hpp"
+#include "core/resource_usage.hpp"
+#include "mpi/memory_budget.hpp"
 #include "mpi/tokenizer_evidence.hpp"
 #include "shard/block_compute.hpp"
 #include "shard/checkpoint.hpp"
@@ -17,7 +19,9 @@
 
 namespace lineage {
 block_reader plan_reader(const work_plan& plan) {
-  return {{plan.model_a.files.begin(), plan.model_a.files.end()}, {plan.model_b.files.begin(), plan.model_b.files.end()}};
+  return {{plan.model_a.files.begin(), plan.model_a.files.end()},
+          {plan.model_b.files.begin(), plan.model_b.files.end()},
+          plan.reading};
 }
 
 work_plan plan_comparison(const compare_config& config, int ranks, matching_so_far matched) {
@@ -54,6 +58,9 @@ work_plan plan_comparison(const compare_config& config, int ranks, matching_so_f
   work_plan plan = make_plan(a, b, registry, options);
   plan.tokenizers = std::move(report);
   plan.token_pairs = std::move(pairing);
+  plan.reading = reading_within_budget(plan, config.memory_budget,
+                                       config.io == io_mode::read ? read_method::read : read_method::map,
+                                       current_resident_bytes());
   return plan;
 }
 

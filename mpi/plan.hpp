@@ -11,6 +11,7 @@
 
 #include "core/dtype.hpp"
 #include "mpi/architecture_map.hpp"
+#include "shard/byte_source.hpp"
 #include "shard/checkpoint.hpp"
 #include "shard/cross_layer.hpp"
 #include "shard/expert_match.hpp"
@@ -88,6 +89,9 @@ struct model_description {
 struct work_plan {
   model_description model_a, model_b;
   std::uint64_t block_elements = default_block_elements;
+  // How the units read their bytes: mapped or pread, and the window a null keeps resident per side
+  // (set by rank 0 from the memory budget, mpi/memory_budget.hpp). The figures do not depend on it.
+  read_settings reading;
   std::vector<tensor_pair> pairs;     // in plan order
   std::vector<work_block> blocks;     // in plan order
   std::vector<unpaired_tensor> unpaired;

@@ -34,7 +34,7 @@ void serialize(Archive& ar, model_description& m, unsigned /*version*/) {
 }
 template <class Archive>
 void serialize(Archive& ar, work_plan& p, unsigned /*version*/) {
-  ar & p.model_a & p.model_b & p.block_elements & p.pairs & p.blocks & p.unpaired & p.rank_first_block &
+  ar & p.model_a & p.model_b & p.block_elements & p.reading & p.pairs & p.blocks & p.unpaired & p.rank_first_block &
       p.nulls & p.null_rank & p.cross_layers & p.cross_layer_rank & p.expert_matches & p.expert_match_rank &
       p.expert_matching & p.neuron_matches & p.neuron_match_rank & p.hidden_matches & p.hidden_match_rank &
       p.hidden_matching & p.head_matches & p.head_match_rank & p.head_matching & p.head_applied & p.alignments &

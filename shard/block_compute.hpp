@@ -1,13 +1,15 @@
 #pragma once
-// A rank's reader of work: opens each model file once, maps the byte range of A and of B a unit of
-// work needs (a block, or a whole tensor pair for its null), computes, and unmaps, so resident
-// memory follows the unit being computed, not the model size.
+// A rank's reader of work: opens each model file once and reads the byte ranges of A and of B a
+// unit of work needs (a block; a whole tensor pair for its null; rows for the matching units)
+// through byte sources (mapped windows released as the unit goes, or pread), so resident memory
+// follows the unit being computed and the configured window, not the model size.
 #include <filesystem>
 #include <memory>
 #include <span>
 #include <vector>
 
 #include "shard/block_stats.hpp"
+#include "shard/byte_source.hpp"
 #include "shard/mapped_file.hpp"
 #include "shard/permutation_null.hpp"
 #include "shard/work_block.hpp"
@@ -16,7 +18,10 @@ namespace lineage {
 
 class block_reader {
  public:
-  block_reader(std::vector<std::filesystem::path> files_a, std::vector<std::filesystem::path> files_b);
+  // `settings` say how units read their bytes (mapped or pread, and the window each side of a
+  // unit may keep resident).
+  block_reader(std::vector<std::filesystem::path> files_a, std::vector<std::filesystem::path> files_b,
+               const read_settings& settings = {});
 
   // Throws input_error naming the file when it cannot be opened or has become shorter than the
   // block needs (a file changed since the plan was made).
@@ -54,11 +59,16 @@ class block_reader {
   // file size.
   [[nodiscard]] mapped_range map(int side, const element_location& location, std::uint64_t elements);
 
+  // A source of `elements` elements of side 0 (A) or 1 (B) starting at `location`, read as the
+  // settings say (same checks as map()).
+  [[nodiscard]] byte_source source(int side, const element_location& location, std::uint64_t elements);
+
  private:
   const read_only_file& open(int side, std::uint32_t index);
 
   std::vector<std::filesystem::path> paths_[2];
   std::vector<std::unique_ptr<read_only_file>> open_[2];
+  read_settings settings_;
 };
 
 }  // namespace lineage

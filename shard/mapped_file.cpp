@@ -152,6 +152,10 @@ mapped_range& mapped_range::operator=(mapped_range&& other) noexcept {
   return *this;
 }
 
+void mapped_range::release() const noexcept {
+  if (base_ != nullptr) ::madvise(base_, mapped_length_, MADV_DONTNEED);
+}
+
 mapped_range::~mapped_range() {
   if (base_ != nullptr) ::munmap(base_, mapped_length_);
 }

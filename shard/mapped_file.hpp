@@ -43,6 +43,9 @@ class mapped_range {
   ~mapped_range();
 
   [[nodiscard]] std::span<const std::byte> bytes() const noexcept { return {data_, length_}; }
+  // Drops the mapping's resident pages (MADV_DONTNEED). The bytes stay readable: the pages fault
+  // back in from the file (usually from the page cache) when touched again.
+  void release() const noexcept;
 
  private:
   void* base_ = nullptr;

@@ -7,23 +7,39 @@
 #include "core/dtype.hpp"
 #include "core/error.hpp"
 #include "core/random_stream.hpp"
+#include "shard/aligned_rows.hpp"
 #include "shard/decode.hpp"
 #include "shard/kernel.hpp"
 
 namespace lineage {
 namespace {
 
-// Tensors up to this many elements per side are decoded once; larger ones row by row.
-constexpr std::uint64_t decode_whole_limit = std::uint64_t{1} << 26;
-
-// Rows of one side, decoded once or on demand.
+// Rows of one side of a null, decoded to float: all at once when they fit in `float_limit` bytes,
+// otherwise one at a time as the permutations visit them. B's rows may come through an alignment
+// (rows in A's order unless `reorder_rows` is false, columns in A's order, sign flips); either way
+// a row decodes to the same floats.
 class row_source {
  public:
-  row_source(std::span<const std::byte> bytes, dtype type, std::uint64_t rows, std::uint64_t length)
-      : bytes_(bytes), type_(type), rows_(rows), length_(static_cast<std::size_t>(length)) {
-    if (rows * length <= decode_whole_limit) {
+  row_source(byte_source& bytes, dtype type, std::uint64_t rows, std::uint64_t length, const b_alignment* alignment,
+             bool reorder_rows, std::uint64_t float_limit)
+      : bytes_(bytes),
+        type_(type),
+        size_(dtype_size(type)),
+        rows_(rows),
+        length_(static_cast<std::size_t>(length)),
+        alignment_(alignment),
+        reorder_rows_(reorder_rows) {
+    if (rows * length * sizeof(float) <= float_limit) {
       whole_.resize(static_cast<std::size_t>(rows * length));
-      finite_ = decode_to_float(bytes_.data(), type_, whole_.size(), whole_.data());
+      // In runs of rows of about 4 MiB, so that a pread or a gather serves many rows at once.
+      const std::uint64_t run = std::max<std::uint64_t>(1, (std::uint64_t{1} << 22) / std::max<std::size_t>(1, length_ * size_));
+      for (std::uint64_t r = 0; r < rows_; r += run) {
+        const std::uint64_t count = std::min(run, rows_ - r);
+        finite_ = decode_to_float(raw_rows(r, count), type_, static_cast<std::size_t>(count) * length_,
+                                  whole_.data() + r * length_) &&
+                  finite_;
+      }
+      bytes_.release();
     } else {
       scratch_.resize(length_);
       for (std::uint64_t r = 0; r < rows_ && finite_; ++r) row(r);  // one pass to check finiteness
@@ -36,18 +52,29 @@ class row_source {
     const float* start = whole_.data() + r * length_;
     for (std::size_t j = 0; j < length_; j += 16) __builtin_prefetch(start + j);
   }
+  // Rows [r, r + count)'s bytes in the tensor's dtype (valid until the next read of this source).
+  const std::byte* raw_rows(std::uint64_t r, std::uint64_t count) {
+    if (alignment_ == nullptr) return bytes_.piece(r * length_ * size_, count * length_ * size_).data();
+    gathered_.resize(static_cast<std::size_t>(count) * length_ * size_);
+    gather_aligned(bytes_, *alignment_, r * length_, count * length_, reorder_rows_, gathered_.data());
+    return gathered_.data();
+  }
+  const std::byte* raw_row(std::uint64_t r) { return raw_rows(r, 1); }
   const float* row(std::uint64_t r) {
     if (!whole_.empty()) return whole_.data() + r * length_;
-    finite_ = decode_to_float(bytes_.data() + r * length_ * dtype_size(type_), type_, length_, scratch_.data()) &&
-              finite_;
+    finite_ = decode_to_float(raw_row(r), type_, length_, scratch_.data()) && finite_;
     return scratch_.data();
   }
 
  private:
-  std::span<const std::byte> bytes_;
+  byte_source& bytes_;
   dtype type_;
+  std::size_t size_;
   std::uint64_t rows_;
   std::size_t length_;
+  const b_alignment* alignment_;
+  bool reorder_rows_;
+  std::vector<std::byte> gathered_;
   std::vector<float> whole_, scratch_;
   bool finite_ = true;
 };
@@ -71,6 +98,13 @@ double folded_norm(const float* row, std::span<const float> fold, std::size_t le
 null_samples compute_permutation_null(const null_request& request, std::span<const std::byte> a,
                                       std::span<const std::byte> b, std::span<const float> norm_a,
                                       std::span<const float> norm_b) {
+  byte_source source_a(a), source_b(b);
+  return compute_permutation_null(request, source_a, source_b, {.norm_a = norm_a, .norm_b = norm_b});
+}
+
+null_samples compute_permutation_null(const null_request& request, byte_source& a, byte_source& b,
+                                      const null_reading& reading) {
+  const std::span<const float> norm_a = reading.norm_a, norm_b = reading.norm_b;
   null_samples out;
   out.pair = request.pair;
   const std::size_t length = static_cast<std::size_t>(request.row_length);
@@ -98,8 +132,13 @@ null_samples compute_permutation_null(const null_request& request, std::span<con
     out.reason = "fewer than two units to permute";
     return out;
   }
-  row_source rows_a(a, request.a.type, rows_a_total, request.row_length);
-  row_source rows_b(b, request.b.type, rows_b_total, request.row_length);
+  if (a.size() != request.elements_a() * dtype_size(request.a.type) ||
+      b.size() != request.elements_b() * dtype_size(request.b.type))
+    throw internal_error("permutation null: byte ranges of the wrong size");
+  const std::uint64_t limit = reading.float_limit;
+  row_source rows_a(a, request.a.type, rows_a_total, request.row_length, nullptr, false, limit);
+  row_source rows_b(b, request.b.type, rows_b_total, request.row_length, reading.alignment_b,
+                    !request.explicit_pairs(), limit);
   if (!rows_a.finite() || !rows_b.finite()) {
     out.reason = "non-finite values";
     return out;
@@ -129,10 +168,9 @@ null_samples compute_permutation_null(const null_request& request, std::span<con
 
   if (out.subset) {
     // The moments of the tested pairs, in the block kernel's own arithmetic, unit by unit in order.
-    const std::size_t size_a = dtype_size(request.a.type), size_b = dtype_size(request.b.type);
     for (std::size_t k = 0; k < n; ++k) {
-      const element_run run_a{a.data() + index_a[k] * length * size_a, request.a.type};
-      const element_run run_b{b.data() + index_b[k] * length * size_b, request.b.type};
+      const element_run run_a{rows_a.raw_row(index_a[k]), request.a.type};
+      const element_run run_b{rows_b.raw_row(index_b[k]), request.b.type};
       const pair_moments unit = pair_moments::from_block(compute_block_sums(run_a, run_b, length));
       if (k == 0)
         out.tested = unit;
@@ -147,14 +185,13 @@ null_samples compute_permutation_null(const null_request& request, std::span<con
   const auto statistics = [&](const std::vector<const std::uint32_t*>& batch, double* totals, double* directions) {
     std::fill(totals, totals + batch.size(), 0.0);
     if (out.directions) std::fill(directions, directions + batch.size(), 0.0);
-    if (length == 1 && rows_a.decoded() && rows_b.decoded()) {
-      // Vectors: one product per element, in double (exact for float inputs).
-      const float* x = rows_a.row(0);
-      const float* y = rows_b.row(0);
+    if (length == 1) {
+      // Vectors: one product per element, in double (exact for float inputs), decoded or not.
       for (std::size_t k = 0; k < batch.size(); ++k)
-        for (std::size_t i = 0; i < n; ++i)
-          totals[k] += static_cast<double>(x[index_a[i]]) *
-                       static_cast<double>(y[index_b[batch[k] ? batch[k][i] : i]]);
+        for (std::size_t i = 0; i < n; ++i) {
+          const double x = *rows_a.row(index_a[i]);
+          totals[k] += x * static_cast<double>(*rows_b.row(index_b[batch[k] ? batch[k][i] : i]));
+        }
       return;
     }
     for (std::size_t i = 0; i < n; ++i) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "shard/block_stats.hpp"
+#include "shard/byte_source.hpp"
 #include "shard/work_block.hpp"
 
 namespace lineage {
@@ -91,6 +92,23 @@ struct null_samples {
         folded & direction_observed & direction_t;
   }
 };
+
+// How a null reads its pair beyond the request: the norm weights its rows are folded with for the
+// direction statistic (row_length values each, B's in A's order; empty: not folded), B's
+// alignment (null: B's elements are in A's order), and the bytes of floats per side it may
+// decode at once (larger tensors are decoded row by row as the permutations visit them; the
+// results are the same bits either way).
+struct null_reading {
+  std::span<const float> norm_a, norm_b;
+  const b_alignment* alignment_b = nullptr;
+  std::uint64_t float_limit = std::uint64_t{1} << 28;
+};
+
+// `a` and `b` read the whole tensors' bytes (elements_a() and elements_b() elements; B's view
+// when aligned). Deterministic: the same request gives the same bits on any rank and whatever the
+// reading's limits.
+null_samples compute_permutation_null(const null_request& request, byte_source& a, byte_source& b,
+                                      const null_reading& reading);
 
 // `a` and `b` are the whole tensors' bytes (elements_a() and elements_b() elements); `norm_a` and
 // `norm_b` the norm weights the rows are folded with for the direction statistic (row_length

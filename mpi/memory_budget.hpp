@@ -1,0 +1,41 @@
+#pragma once
+// The per-rank memory budget (memory_budget / --memory-budget). A rank computes one unit at a
+// time; what it holds resident is what it held before the first unit, plus the unit's own buffers
+// (a block's bytes, a matching unit's decoded rows and similarity matrices), plus what a
+// permutation null reads of its two tensors. The last is the only part that grows with the model:
+// a null reads through windows (shard/byte_source.hpp) of at most `window_bytes` mapped bytes and
+// `window_bytes` decoded floats per side, so a null holds at most 4 windows. Rank 0 checks the
+// plan against the budget before any weight is read and picks the window, or rejects the budget
+// with the figures that make it too small.
+#include <cstdint>
+#include <string>
+
+#include "mpi/plan.hpp"
+#include "shard/byte_source.hpp"
+
+namespace lineage {
+
+// Bytes a unit holds resident beyond the windows of its reads (an upper estimate), and which unit.
+struct memory_need {
+  std::uint64_t bytes = 0;
+  std::string unit;  // "block of 'model.layers.0.mlp.up_proj.weight'", …
+};
+
+// The unit of the plan with the largest need.
+[[nodiscard]] memory_need largest_memory_need(const work_plan& plan);
+
+// Slack for the allocator, the job's results and the report rank 0 assembles at the end.
+[[nodiscard]] std::uint64_t memory_reserve(const work_plan& plan) noexcept;
+
+// Windows at least this large: a null decodes a row at a time at least.
+inline constexpr std::uint64_t smallest_window = std::uint64_t{1} << 20;
+// And never more than this (also the decode limit without a budget).
+inline constexpr std::uint64_t largest_window = std::uint64_t{1} << 28;
+
+// How the plan's units read within `budget` bytes of resident memory per rank (0: no budget, no
+// windows) when `resident` bytes are resident before the first unit. Throws usage_error naming
+// the budget, what the plan needs and the budget that would do when it is too small.
+[[nodiscard]] read_settings reading_within_budget(const work_plan& plan, std::uint64_t budget, read_method method,
+                                                  std::uint64_t resident);
+
+}  // namespace lineage

@@ -1,0 +1,41 @@
+#include "shard/byte_source.hpp"
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+
+namespace lineage {
+
+byte_source::byte_source(const read_only_file& file, std::uint64_t offset, std::uint64_t length,
+                         const read_settings& settings)
+    : file_(&file), offset_(offset), length_(length), settings_(settings) {
+  if (offset > file.size() || length > file.size() - offset)
+    throw input_error(fmt::format(
+        "{}: file is {} bytes but the plan needs bytes up to {}; was it truncated after the job started?",
+        file.path().string(), file.size(), offset + length));
+  if (settings_.method == read_method::map) mapping_.emplace(file, offset, length);
+}
+
+byte_source::byte_source(std::span<const std::byte> bytes) : length_(bytes.size()), memory_(bytes) {}
+
+std::span<const std::byte> byte_source::piece(std::uint64_t begin, std::uint64_t count) {
+  if (begin > length_ || count > length_ - begin)
+    throw internal_error(fmt::format("byte source: piece [{}, {}) outside a range of {} bytes", begin, begin + count,
+                                     length_));
+  if (file_ == nullptr) return memory_.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(count));
+  if (mapping_) {
+    if (settings_.window_bytes != 0 && handed_out_ + count > settings_.window_bytes) release();
+    handed_out_ += count;
+    return mapping_->bytes().subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(count));
+  }
+  buffer_.resize(static_cast<std::size_t>(count));
+  file_->read_exact(offset_ + begin, buffer_);
+  return buffer_;
+}
+
+void byte_source::release() noexcept {
+  if (mapping_) mapping_->release();
+  handed_out_ = 0;
+}
+
+}  // namespace lineage

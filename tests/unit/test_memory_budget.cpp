@@ -1,0 +1,93 @@
+// The memory budget check (mpi/memory_budget): the largest unit's need, the window a budget
+// leaves the nulls, and the one-line refusal of a budget too small, whose suggested budget is
+// enough.
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <string>
+
+#include "core/error.hpp"
+#include "mpi/memory_budget.hpp"
+
+namespace lineage {
+namespace {
+
+constexpr std::uint64_t mib = std::uint64_t{1} << 20;
+
+// Two pairs: a 1 Mi-element BF16 matrix in 4 blocks with its null, and an MLP whose neurons are
+// matched (`neurons` of them).
+work_plan small_plan(std::uint64_t neurons) {
+  work_plan plan;
+  for (const char* name : {"model.layers.0.self_attn.q_proj.weight", "model.layers.0.mlp.up_proj.weight"}) {
+    tensor_pair pair;
+    pair.a.name = pair.b.name = name;
+    plan.pairs.push_back(pair);
+  }
+  for (std::uint64_t k = 0; k < 4; ++k) {
+    work_block block;
+    block.pair = 0;
+    block.first_element = k << 18;
+    block.elements = 1 << 18;
+    block.a.type = block.b.type = dtype::bf16;
+    plan.blocks.push_back(block);
+  }
+  null_request null;
+  null.pair = 0;
+  null.rows = 1024;
+  null.row_length = 1024;
+  null.a.type = null.b.type = dtype::bf16;
+  plan.nulls.push_back(null);
+  neuron_match_request match;
+  match.layer = 0;
+  match.group = "mlp.";
+  match.neurons_a = match.neurons_b = neurons;
+  match.hidden = 1024;
+  match.column_count = 256;
+  plan.neuron_matches.push_back(match);
+  return plan;
+}
+
+TEST(MemoryBudget, WithoutABudgetNothingIsWindowed) {
+  const read_settings settings = reading_within_budget(small_plan(64), 0, read_method::read, 50 * mib);
+  EXPECT_EQ(settings.method, read_method::read);
+  EXPECT_EQ(settings.window_bytes, 0u);
+}
+
+TEST(MemoryBudget, TheLargestUnitIsNamed) {
+  EXPECT_NE(largest_memory_need(small_plan(64)).unit.find("q_proj"), std::string::npos);  // a block
+  const memory_need need = largest_memory_need(small_plan(4096));
+  EXPECT_EQ(need.unit, "neuron matching of layer 0 mlp.");
+  EXPECT_GE(need.bytes, 3 * 4096ull * 4096 * 8);  // its similarity matrices in FP64
+}
+
+TEST(MemoryBudget, TheWindowIsAQuarterOfWhatTheBudgetLeavesWithinLimits) {
+  const work_plan plan = small_plan(64);
+  const std::uint64_t resident = 40 * mib;
+  const std::uint64_t fixed = resident + memory_reserve(plan) + largest_memory_need(plan).bytes;
+  const read_settings settings = reading_within_budget(plan, fixed + 40 * mib, read_method::map, resident);
+  EXPECT_EQ(settings.method, read_method::map);
+  EXPECT_EQ(settings.window_bytes, 10 * mib);
+  EXPECT_EQ(reading_within_budget(plan, std::uint64_t{64} << 30, read_method::map, resident).window_bytes,
+            largest_window);
+}
+
+TEST(MemoryBudget, ABudgetTooSmallIsRefusedWithTheBudgetThatWouldDo) {
+  const work_plan plan = small_plan(2048);
+  std::string message;
+  try {
+    (void)reading_within_budget(plan, 64 * mib, read_method::map, 40 * mib);
+    FAIL() << "a 64 MiB budget was accepted for a plan needing more";
+  } catch (const usage_error& error) {
+    message = error.what();
+  }
+  EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  for (const char* part : {"memory_budget", "64 MiB", "40 MiB", "neuron matching of layer 0 mlp.", "at least"})
+    EXPECT_NE(message.find(part), std::string::npos) << part << " missing from: " << message;
+  std::smatch suggested;
+  ASSERT_TRUE(std::regex_search(message, suggested, std::regex("budget of at least ([0-9]+) MiB"))) << message;
+  const std::uint64_t enough = std::stoull(suggested[1]) * mib;
+  EXPECT_GE(reading_within_budget(plan, enough, read_method::map, 40 * mib).window_bytes, smallest_window);
+}
+
+}  // namespace
+}  // namespace lineage
