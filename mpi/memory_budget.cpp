@@ -14,71 +14,98 @@ constexpr std::uint64_t mib = std::uint64_t{1} << 20;
 
 std::string mebibytes(std::uint64_t bytes) { return fmt::format("{:.0f} MiB", static_cast<double>(bytes) / mib); }
 
-class need_tracker {
- public:
-  void offer(std::uint64_t bytes, const std::string& unit) {
-    if (bytes > largest_.bytes) largest_ = {bytes, unit};
-  }
-  [[nodiscard]] const memory_need& largest() const noexcept { return largest_; }
-
- private:
-  memory_need largest_;
-};
-
 const std::string& pair_name(const work_plan& plan, std::uint32_t pair) { return plan.pairs.at(pair).a.name; }
+
+// What a null reads resident of one side of `elements` elements of `size` bytes: the charged
+// mapped bytes (whole without a window) and the decoded floats (whole within the limit, else a row).
+std::uint64_t null_side(std::uint64_t elements, std::uint64_t size, std::uint64_t row_length,
+                        const read_settings& reading) {
+  const std::uint64_t window = reading.window_bytes;
+  const std::uint64_t limit = window != 0 ? window : largest_window;
+  const std::uint64_t mapped = reading.method == read_method::read ? row_length * size
+                               : window != 0                        ? std::min(window, elements * size)
+                                                                    : elements * size;
+  const std::uint64_t floats = elements * float_bytes <= limit ? elements * float_bytes : row_length * float_bytes;
+  return mapped + floats;
+}
 
 }  // namespace
 
-memory_need largest_memory_need(const work_plan& plan) {
-  need_tracker needs;
+std::vector<unit_memory> memory_by_unit(const work_plan& plan, const read_settings& reading) {
+  std::vector<unit_memory> units;
+  const auto add = [&](std::uint32_t rank, std::string unit, std::uint64_t fixed, std::uint64_t windows = 0) {
+    units.push_back({rank, std::move(unit), fixed, fixed + windows});
+  };
   // A block holds its bytes of A and of B, and B's gathered copy when B is aligned (plus B's rows
   // it gathers from, as many bytes again).
-  for (const work_block& block : plan.blocks) {
-    const std::uint64_t a = block.elements * dtype_size(block.a.type), b = block.elements * dtype_size(block.b.type);
-    needs.offer(block.alignment >= 0 ? a + 3 * b : a + b, fmt::format("block of '{}'", pair_name(plan, block.pair)));
+  for (std::uint32_t r = 0; r + 1 < plan.rank_first_block.size(); ++r)
+    for (auto i = plan.rank_first_block[r]; i < plan.rank_first_block[r + 1]; ++i) {
+      const work_block& block = plan.blocks.at(i);
+      const std::uint64_t a = block.elements * dtype_size(block.a.type), b = block.elements * dtype_size(block.b.type);
+      add(r, fmt::format("block of '{}'", pair_name(plan, block.pair)), block.alignment >= 0 ? a + 3 * b : a + b);
+    }
+  // A null's per-row arrays (the tested indices, the row norms of the direction statistic, a batch
+  // of eight permutations), the norm weights and B's gathered rows, then its reads of both sides.
+  for (std::size_t i = 0; i < plan.nulls.size(); ++i) {
+    const null_request& request = plan.nulls[i];
+    const std::uint64_t length = std::max<std::uint64_t>(1, request.row_length);
+    const std::uint64_t rows = std::max(request.elements_a(), request.elements_b()) / length;
+    const std::uint64_t fixed = rows * (2 * 4 + 2 * double_bytes + 8 * 4) + 6 * length * float_bytes + 4 * mib;
+    add(plan.null_rank.at(i), fmt::format("permutation null of '{}'", pair_name(plan, request.pair)), fixed,
+        null_side(request.elements_a(), dtype_size(request.a.type), length, reading) +
+            null_side(request.elements_b(), dtype_size(request.b.type), length, reading));
   }
-  // A null's per-row arrays: the tested indices, the row norms of the direction statistic, a batch
-  // of eight permutations; the norm weights; B's gathered row.
-  for (const null_request& request : plan.nulls) {
-    const std::uint64_t rows = std::max(request.elements_a(), request.elements_b()) / std::max<std::uint64_t>(1, request.row_length);
-    const std::uint64_t bytes = rows * (2 * 4 + 2 * double_bytes + 8 * 4) + 6 * request.row_length * float_bytes;
-    needs.offer(bytes, fmt::format("permutation null of '{}'", pair_name(plan, request.pair)));
+  for (std::size_t i = 0; i < plan.cross_layers.size(); ++i) {
+    const cross_layer_request& request = plan.cross_layers[i];
+    add(plan.cross_layer_rank.at(i), fmt::format("cross-layer unit of '{}'", request.role),
+        request.sample_elements() * (request.layers_a.size() + request.layers_b.size()) * (float_bytes + double_bytes));
   }
-  for (const cross_layer_request& request : plan.cross_layers)
-    needs.offer(request.sample_elements() * (request.layers_a.size() + request.layers_b.size()) * (float_bytes + double_bytes),
-                fmt::format("cross-layer unit of '{}'", request.role));
-  for (const expert_match_request& request : plan.expert_matches)
-    needs.offer(request.sample_elements() * (request.experts_a.size() + request.experts_b.size()) * float_bytes +
-                    request.experts_a.size() * request.experts_b.size() * 3 * double_bytes,
-                fmt::format("expert matching of layer {}", request.layer));
-  for (const neuron_match_request& request : plan.neuron_matches) {
+  for (std::size_t i = 0; i < plan.expert_matches.size(); ++i) {
+    const expert_match_request& request = plan.expert_matches[i];
+    add(plan.expert_match_rank.at(i), fmt::format("expert matching of layer {}", request.layer),
+        request.sample_elements() * (request.experts_a.size() + request.experts_b.size()) * float_bytes +
+            request.experts_a.size() * request.experts_b.size() * 3 * double_bytes);
+  }
+  for (std::size_t i = 0; i < plan.neuron_matches.size(); ++i) {
+    const neuron_match_request& request = plan.neuron_matches[i];
     const std::uint64_t larger = std::max(request.neurons_a, request.neurons_b);
-    needs.offer(3 * (request.neurons_a + request.neurons_b) * request.column_count * float_bytes +
-                    3 * larger * larger * double_bytes,
-                fmt::format("neuron matching of layer {} {}", request.layer, request.group));
+    add(plan.neuron_match_rank.at(i), fmt::format("neuron matching of layer {} {}", request.layer, request.group),
+        3 * (request.neurons_a + request.neurons_b) * request.column_count * float_bytes +
+            4 * larger * larger * double_bytes);
   }
-  for (const hidden_match_request& request : plan.hidden_matches)
-    needs.offer(request.row_count * (request.hidden + request.hidden_b) * float_bytes +
-                    3 * request.hidden * request.hidden_b * double_bytes,
-                fmt::format("hidden-dimension matching on '{}'", request.role));
-  for (const head_match_request& request : plan.head_matches) {
+  for (std::size_t i = 0; i < plan.hidden_matches.size(); ++i) {
+    const hidden_match_request& request = plan.hidden_matches[i];
+    add(plan.hidden_match_rank.at(i), fmt::format("hidden-dimension matching on '{}'", request.role),
+        request.row_count * (request.hidden + request.hidden_b) * float_bytes +
+            3 * request.hidden * request.hidden_b * double_bytes);
+  }
+  for (std::size_t i = 0; i < plan.head_matches.size(); ++i) {
+    const head_match_request& request = plan.head_matches[i];
     const std::uint64_t rows = 2 * (request.heads + request.kv_heads) * request.head_dim;
-    needs.offer(2 * rows * request.column_count * float_bytes +
-                    3 * (request.heads * request.heads + request.kv_heads * request.kv_heads) * double_bytes,
-                fmt::format("head matching of layer {}", request.layer));
+    add(plan.head_match_rank.at(i), fmt::format("head matching of layer {}", request.layer),
+        2 * rows * request.column_count * float_bytes +
+            3 * (request.heads * request.heads + request.kv_heads * request.kv_heads) * double_bytes);
   }
   // A fingerprint decodes 4 MiB of rows at a time and keeps an FP64 basis of its row length
   // (subspace iteration) or a Gram matrix of the exact width.
-  for (const fingerprint_request& request : plan.fingerprints) {
+  for (std::size_t i = 0; i < plan.fingerprints.size(); ++i) {
+    const fingerprint_request& request = plan.fingerprints[i];
     std::uint64_t bytes = 0;
     for (const fingerprint_side* side : {&request.a, &request.b}) {
       const std::uint64_t length = side->shape.empty() ? 0 : side->shape.back();
       bytes = std::max(bytes, 2 * 4 * mib + 4 * length * fingerprint_basis * double_bytes +
                                   3 * fingerprint_exact_width * fingerprint_exact_width * double_bytes);
     }
-    needs.offer(bytes, fmt::format("fingerprint of layer {} '{}'", request.layer, request.role));
+    add(plan.fingerprint_rank.at(i), fmt::format("fingerprint of layer {} '{}'", request.layer, request.role), bytes);
   }
-  return needs.largest();
+  return units;
+}
+
+unit_memory largest_memory_need(const work_plan& plan) {
+  unit_memory largest;
+  for (unit_memory& unit : memory_by_unit(plan, {}))
+    if (unit.fixed > largest.fixed) largest = std::move(unit);
+  return largest;
 }
 
 std::uint64_t memory_reserve(const work_plan& plan) noexcept {
@@ -91,16 +118,16 @@ read_settings reading_within_budget(const work_plan& plan, std::uint64_t budget,
   read_settings settings;
   settings.method = method;
   if (budget == 0) return settings;
-  const memory_need unit = largest_memory_need(plan);
+  const unit_memory unit = largest_memory_need(plan);
   const std::uint64_t reserve = memory_reserve(plan);
-  const std::uint64_t fixed = resident + reserve + unit.bytes;
+  const std::uint64_t fixed = resident + reserve + unit.fixed;
   const std::uint64_t needed = fixed + 4 * smallest_window;
   if (budget < needed)
     throw usage_error(fmt::format(
         "memory_budget (--memory-budget) {}: too small for this comparison: a rank holds {} before its first "
         "unit, {} in reserve for results and the report, and its largest unit ({}) needs {} more, and read windows "
         "{} more; a budget of at least {} will do",
-        mebibytes(budget), mebibytes(resident), mebibytes(reserve), unit.unit, mebibytes(unit.bytes),
+        mebibytes(budget), mebibytes(resident), mebibytes(reserve), unit.unit, mebibytes(unit.fixed),
         mebibytes(4 * smallest_window), mebibytes(needed + mib - 1)));
   settings.window_bytes = std::clamp((budget - fixed) / 4, smallest_window, largest_window);
   return settings;

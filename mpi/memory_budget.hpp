@@ -1,28 +1,37 @@
 #pragma once
-// The per-rank memory budget (memory_budget / --memory-budget). A rank computes one unit at a
-// time; what it holds resident is what it held before the first unit, plus the unit's own buffers
-// (a block's bytes, a matching unit's decoded rows and similarity matrices), plus what a
-// permutation null reads of its two tensors. The last is the only part that grows with the model:
-// a null reads through windows (shard/byte_source.hpp) of at most `window_bytes` mapped bytes and
-// `window_bytes` decoded floats per side, so a null holds at most 4 windows. Rank 0 checks the
-// plan against the budget before any weight is read and picks the window, or rejects the budget
-// with the figures that make it too small.
+// The per-rank memory budget (memory_budget / --memory-budget), and the memory model that
+// `lineage plan` reports. A rank computes one unit at a time; what it holds resident is what it
+// held before the first unit, plus the unit's own buffers (a block's bytes, a matching unit's
+// decoded rows and similarity matrices), plus what a permutation null reads of its two tensors.
+// The last is the only part that grows with the model: with a budget, a null reads through
+// windows (shard/byte_source.hpp) of at most `window_bytes` charged mapped bytes and
+// `window_bytes` decoded floats per side, so it holds at most 4 windows; without one it maps both
+// tensors whole and decodes each side whole up to largest_window bytes of floats. Rank 0 checks
+// the plan against the budget before any weight is read and picks the window, or rejects the
+// budget with the figures that make it too small.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "mpi/plan.hpp"
 #include "shard/byte_source.hpp"
 
 namespace lineage {
 
-// Bytes a unit holds resident beyond the windows of its reads (an upper estimate), and which unit.
-struct memory_need {
-  std::uint64_t bytes = 0;
+// One unit of the plan: its rank, what it is, and the bytes it holds resident (an upper
+// estimate) beyond the windows of its reads (`fixed`) and with them (`total`, for given reading
+// settings).
+struct unit_memory {
+  std::uint32_t rank = 0;
   std::string unit;  // "block of 'model.layers.0.mlp.up_proj.weight'", …
+  std::uint64_t fixed = 0, total = 0;
 };
 
-// The unit of the plan with the largest need.
-[[nodiscard]] memory_need largest_memory_need(const work_plan& plan);
+// Every unit of the plan (blocks, nulls, cross-layer, matching and fingerprint units).
+[[nodiscard]] std::vector<unit_memory> memory_by_unit(const work_plan& plan, const read_settings& reading);
+
+// The unit with the largest fixed need.
+[[nodiscard]] unit_memory largest_memory_need(const work_plan& plan);
 
 // Slack for the allocator, the job's results and the report rank 0 assembles at the end.
 [[nodiscard]] std::uint64_t memory_reserve(const work_plan& plan) noexcept;

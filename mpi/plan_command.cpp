@@ -14,6 +14,9 @@
 
 #include "core/atomic_output.hpp"
 #include "core/error.hpp"
+#include "core/resource_usage.hpp"
+#include "mpi/job_config.hpp"
+#include "mpi/memory_budget.hpp"
 #include "mpi/plan.hpp"
 #include "mpi/plan_projection.hpp"
 #include "shard/shape_list.hpp"
@@ -46,6 +49,8 @@ struct plan_request {
   double kernel_gbps = default_kernel_gbps;
   bool kernel_given = false;
   std::uint64_t block_elements = default_block_elements;
+  std::string memory_budget;  // "" for none
+  std::string io_mode = "map";
   std::string output;
   std::string arch_dir;
 };
@@ -89,40 +94,25 @@ std::string duration(double seconds) {
 }
 
 struct rank_figures {
-  std::uint64_t blocks = 0, bytes = 0, nulls = 0, peak_mapped = 0;
+  std::uint64_t blocks = 0, bytes = 0, nulls = 0;
   std::uint64_t null_madds = 0;  // multiply-adds of its permutation nulls (null_request::cost)
   std::uint64_t matching_units = 0;
+  unit_memory largest;           // its unit with the largest resident need (mpi/memory_budget.hpp)
 };
 
-// The memory a rank maps at once: the largest unit it computes. A block maps its elements of A and
-// B (elements × (size A + size B)); an aligned block (B read through an order) maps B's whole view
-// instead and adds a gather buffer of elements × size B. A null maps both tensors whole (elements A ×
-// size A + elements B × size B), plus a gather buffer of elements B × size B when B is aligned.
 std::vector<rank_figures> per_rank(const work_plan& plan) {
   std::vector<rank_figures> ranks(static_cast<std::size_t>(plan.ranks()));
   for (std::size_t r = 0; r < ranks.size(); ++r) {
     for (auto i = plan.rank_first_block[r]; i < plan.rank_first_block[r + 1]; ++i) {
       const work_block& block = plan.blocks[i];
-      const std::uint64_t wa = dtype_size(block.a.type), wb = dtype_size(block.b.type);
       ranks[r].blocks += 1;
-      ranks[r].bytes += block.elements * (wa + wb);
-      std::uint64_t mapped = block.elements * (wa + wb);
-      if (block.alignment >= 0) {
-        const b_alignment& alignment = plan.alignments.at(static_cast<std::size_t>(block.alignment));
-        mapped = block.elements * wa + alignment.rows * alignment.row_length * wb + block.elements * wb;
-      }
-      ranks[r].peak_mapped = std::max(ranks[r].peak_mapped, mapped);
+      ranks[r].bytes += block.elements * (dtype_size(block.a.type) + dtype_size(block.b.type));
     }
   }
   for (std::size_t i = 0; i < plan.nulls.size(); ++i) {
-    const null_request& request = plan.nulls[i];
-    const std::uint64_t wb = dtype_size(request.b.type);
-    std::uint64_t mapped = request.elements_a() * dtype_size(request.a.type) + request.elements_b() * wb;
-    if (plan.pairs.at(request.pair).alignment >= 0) mapped += request.elements_b() * wb;
     rank_figures& figures = ranks.at(plan.null_rank.at(i));
     figures.nulls += 1;
-    figures.null_madds += request.cost();
-    figures.peak_mapped = std::max(figures.peak_mapped, mapped);
+    figures.null_madds += plan.nulls[i].cost();
   }
   const auto count_units = [&](const std::vector<std::uint32_t>& unit_rank) {
     for (const std::uint32_t r : unit_rank) ranks.at(r).matching_units += 1;
@@ -131,6 +121,10 @@ std::vector<rank_figures> per_rank(const work_plan& plan) {
   count_units(plan.expert_match_rank);
   count_units(plan.head_match_rank);
   count_units(plan.neuron_match_rank);
+  for (unit_memory& unit : memory_by_unit(plan, plan.reading)) {
+    unit_memory& largest = ranks.at(unit.rank).largest;
+    if (unit.total > largest.total) largest = std::move(unit);
+  }
   return ranks;
 }
 
@@ -155,15 +149,23 @@ int run_plan(const plan_request& request) {
   plan_options options;
   options.block_elements = request.block_elements;
   options.ranks = ranks;
-  const work_plan plan = plan_without_matching_bytes(a, b, registry, options);
+  work_plan plan = plan_without_matching_bytes(a, b, registry, options);
+  // What this process holds now, having read the headers as rank 0 would, stands for a rank's
+  // resident memory before its first unit.
+  const std::uint64_t resident = current_resident_bytes();
+  const std::uint64_t budget = request.memory_budget.empty() ? 0 : parse_byte_size(request.memory_budget, "--memory-budget");
+  plan.reading = reading_within_budget(plan, budget, request.io_mode == "read" ? read_method::read : read_method::map,
+                                       resident);
+  const std::uint64_t base = resident + memory_reserve(plan);
 
   const auto figures = per_rank(plan);
   const auto by_bytes = [](const rank_figures& x, const rank_figures& y) { return x.bytes < y.bytes; };
-  const auto by_memory = [](const rank_figures& x, const rank_figures& y) { return x.peak_mapped < y.peak_mapped; };
+  const auto by_memory = [](const rank_figures& x, const rank_figures& y) { return x.largest.total < y.largest.total; };
   const rank_figures& least = *std::min_element(figures.begin(), figures.end(), by_bytes);
   const rank_figures& most = *std::max_element(figures.begin(), figures.end(), by_bytes);
-  const std::uint64_t memory_min = std::min_element(figures.begin(), figures.end(), by_memory)->peak_mapped;
-  const std::uint64_t memory_max = std::max_element(figures.begin(), figures.end(), by_memory)->peak_mapped;
+  const std::uint64_t memory_min = base + std::min_element(figures.begin(), figures.end(), by_memory)->largest.total;
+  const rank_figures& most_memory = *std::max_element(figures.begin(), figures.end(), by_memory);
+  const std::uint64_t memory_max = base + most_memory.largest.total;
   std::uint64_t unpaired_a = 0, unpaired_b = 0;
   for (const auto& u : plan.unpaired) (u.side == 'a' ? unpaired_a : unpaired_b) += 1;
   const double share_gbps = request.bandwidth_gbps / static_cast<double>(ranks_per_node);
@@ -181,10 +183,15 @@ int run_plan(const plan_request& request) {
   }
   const std::uint64_t bytes_a = tensor_bytes(a), bytes_b = tensor_bytes(b);
   const std::string units = matching_units(plan);
-  const std::string memory_formula =
-      "largest unit a rank maps: a block pair, elements x (size A + size B); an aligned block maps B's whole view "
-      "plus a gather buffer of elements x size B; a null maps both tensors whole, plus a gather buffer of B's "
-      "tensor when B is aligned";
+  const std::string memory_formula = fmt::format(
+      "resident before the first unit ({:.0f} MiB, as in this process) + reserve for results and the report + the "
+      "largest need of the rank's units: a block's bytes (x2 for B when aligned), a matching unit's decoded rows "
+      "and similarity matrices, a null's per-row arrays and reads ({}) (mpi/memory_budget.hpp)",
+      static_cast<double>(resident) / (1 << 20),
+      plan.reading.window_bytes == 0
+          ? std::string("both tensors mapped whole, each side decoded whole up to 256 MiB of floats")
+          : fmt::format("windows of {:.1f} MiB per side for mapped bytes and floats, from the budget",
+                        static_cast<double>(plan.reading.window_bytes) / (1 << 20)));
   const std::string time_formula =
       "max over ranks of rank bytes / min(kernel GB/s per rank, bandwidth per node / ranks per node) + rank null "
       "multiply-adds / 1.1e9 per s (docs/PERFORMANCE.md, permutation nulls); matching, cross-layer and fingerprint "
@@ -206,8 +213,11 @@ int run_plan(const plan_request& request) {
              ranks_per_node == 1 ? "" : "s");
   fmt::print("bytes per rank: min {}, max {}\n", gigabytes(static_cast<double>(least.bytes)),
              gigabytes(static_cast<double>(most.bytes)));
-  fmt::print("peak mapped memory per rank: min {}, max {} ({})\n", gigabytes(static_cast<double>(memory_min)),
-             gigabytes(static_cast<double>(memory_max)), memory_formula);
+  fmt::print("resident memory per rank: min {}, max {}, largest unit: {}{} ({})\n",
+             gigabytes(static_cast<double>(memory_min)), gigabytes(static_cast<double>(memory_max)),
+             most_memory.largest.unit,
+             budget == 0 ? std::string() : fmt::format("; within --memory-budget {}", gigabytes(static_cast<double>(budget))),
+             memory_formula);
   fmt::print("kernel: {} GB/s per rank ({}); bandwidth: {} GB/s per node ({})\n", request.kernel_gbps,
              request.kernel_given ? "--kernel-gbps" : kernel_gbps_source, request.bandwidth_gbps,
              request.bandwidth_given ? "--bandwidth" : "assumed default; pass --bandwidth");
@@ -241,10 +251,13 @@ int run_plan(const plan_request& request) {
     for (std::size_t r = 0; r < figures.size(); ++r)
       rows.push_back({{"rank", r}, {"blocks", figures[r].blocks}, {"bytes", figures[r].bytes},
                       {"nulls", figures[r].nulls}, {"null_multiply_adds", figures[r].null_madds},
-                      {"matching_units", figures[r].matching_units}, {"peak_mapped_bytes", figures[r].peak_mapped}});
+                      {"matching_units", figures[r].matching_units},
+                      {"resident_bytes", base + figures[r].largest.total}, {"largest_unit", figures[r].largest.unit}});
     document["per_rank"] = std::move(rows);
     document["bytes_per_rank"] = {{"min", least.bytes}, {"max", most.bytes}};
-    document["peak_mapped_bytes_per_rank"] = {{"min", memory_min}, {"max", memory_max}, {"formula", memory_formula}};
+    document["resident_bytes_per_rank"] = {{"min", memory_min},        {"max", memory_max},
+                                           {"formula", memory_formula}, {"memory_budget", budget},
+                                           {"io_mode", request.io_mode}, {"window_bytes", plan.reading.window_bytes}};
     document["kernel_gbps_per_rank"] = {{"value", request.kernel_gbps},
                                         {"source", request.kernel_given ? "--kernel-gbps" : kernel_gbps_source}};
     document["bandwidth_gbps_per_node"] = {
@@ -295,6 +308,10 @@ command add_plan_command(CLI::App& parent) {
       ->each([request](const std::string&) { request->kernel_given = true; });
   app->add_option("--block-elements", request->block_elements, "elements per work block (default 4194304)")
       ->check(decimal_count);
+  app->add_option("--memory-budget", request->memory_budget,
+                  "resident bytes per rank to plan within (\"8GiB\", \"512MiB\"); refused when too small");
+  app->add_option("--io", request->io_mode, "how units read their bytes: map or read (pread)")
+      ->check(CLI::IsMember({"map", "read"}));
   app->add_option("-o,--output", request->output, "also write the plan figures as JSON to this file");
   app->add_option("--arch-dir", request->arch_dir, "directory of architecture rule files to use instead of the built-in ones");
   return {app, [request]() -> int { return run_plan(*request); }};

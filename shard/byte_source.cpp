@@ -24,8 +24,15 @@ std::span<const std::byte> byte_source::piece(std::uint64_t begin, std::uint64_t
                                      length_));
   if (file_ == nullptr) return memory_.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(count));
   if (mapping_) {
-    if (settings_.window_bytes != 0 && handed_out_ + count > settings_.window_bytes) release();
-    handed_out_ += count;
+    // A page fault maps the cached pages around the one touched too (the kernel's fault-around,
+    // 64 KiB by default): charge every piece with the 64 KiB-aligned span it lies in.
+    constexpr std::uint64_t fault_around = std::uint64_t{1} << 16;
+    const std::uint64_t first = offset_ + begin, last = first + count;
+    const std::uint64_t charge = count == 0 ? 0
+                                            : (last + fault_around - 1) / fault_around * fault_around -
+                                                  first / fault_around * fault_around;
+    if (settings_.window_bytes != 0 && handed_out_ + charge > settings_.window_bytes) release();
+    handed_out_ += charge;
     return mapping_->bytes().subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(count));
   }
   buffer_.resize(static_cast<std::size_t>(count));

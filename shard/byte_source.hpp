@@ -2,8 +2,8 @@
 // How a unit of work reads a range of checkpoint bytes, piece by piece, with a bounded resident
 // footprint whatever the range's size:
 //  - map:  the range is mapped once (address space only); pieces are pointers into it, and once
-//          the pieces handed out since the last release exceed the window, the mapping's pages
-//          are released (MADV_DONTNEED: they stay in the page cache and fault back in if read
+//          the pieces handed out since the last release (each counted with the 64 KiB around it
+//          that a page fault maps in) exceed the window, the mapping's pages are released (MADV_DONTNEED: they stay in the page cache and fault back in if read
 //          again, so earlier pointers remain valid).
 //  - read: each piece is read with pread into a buffer of the source (valid until the next piece).
 //  - memory: bytes already in memory (tests, and callers holding a gathered copy).
@@ -55,7 +55,7 @@ class byte_source {
   std::span<const std::byte> memory_;
   std::optional<mapped_range> mapping_;
   std::vector<std::byte> buffer_;
-  std::uint64_t handed_out_ = 0;  // bytes of pieces since the last release (map)
+  std::uint64_t handed_out_ = 0;  // bytes charged to pieces since the last release (map)
 };
 
 }  // namespace lineage

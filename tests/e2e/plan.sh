@@ -93,8 +93,27 @@ t1, t8 = one["estimated_seconds"], eight["estimated_seconds"]
 print(f"estimate: {t1:.1f} s on 1 node, {t8:.1f} s on 8 nodes")
 assert 0 < t8 < t1 / 4, (t1, t8)
 assert eight["bytes_per_rank"]["max"] < one["bytes_per_rank"]["max"]
-assert one["peak_mapped_bytes_per_rank"]["max"] > 0
+assert one["resident_bytes_per_rank"]["max"] > one["resident_bytes_per_rank"]["min"] > 0
+assert one["resident_bytes_per_rank"]["window_bytes"] == 0  # no budget
 PY
+
+note "(b2) the same shapes within a memory budget, and a budget too small for them"
+plan budget "$shapes/glm-4.5-air.json" "$shapes/solar-open-100b.json" --nodes 1 --ranks-per-node 8 \
+  --memory-budget 8GiB --io read -o budget.json
+((RUN_STATUS == 0)) || { show_run; fail "lineage plan within an 8 GiB budget exited $RUN_STATUS"; }
+grep -q "within --memory-budget 8.590 GB" "$RUN_OUT" || { show_run; fail "the budget is not shown"; }
+"$PYTHON" - budget.json <<'PY' || fail "the budgeted plan's memory figures are wrong (see above)"
+import json, sys
+memory = json.load(open(sys.argv[1]))["resident_bytes_per_rank"]
+print(f"within 8 GiB: {memory['max'] / 2**20:.0f} MiB per rank at most, windows of {memory['window_bytes'] / 2**20:.0f} MiB")
+assert memory["memory_budget"] == 8 << 30 and memory["io_mode"] == "read", memory
+assert 0 < memory["window_bytes"] and memory["max"] <= memory["memory_budget"], memory
+PY
+plan too-small "$shapes/glm-4.5-air.json" "$shapes/solar-open-100b.json" --nodes 1 --ranks-per-node 8 \
+  --memory-budget 256MiB
+((RUN_STATUS == 2)) || { show_run; fail "a budget too small for the plan exited $RUN_STATUS, not 2"; }
+line=$(expect_one_error_line "$RUN_ERR")
+[[ $line == *"256 MiB: too small"*"hidden-dimension matching"*"will do" ]] || fail "unexpected: $line"
 
 note "(c) a bad shape list"
 printf '{"model_type": "glm4_moe", "tensors": [{"name": "w", "dtype": "BF16", "shape": "big"}]}\n' > bad-shapes.json

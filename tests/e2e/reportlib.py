@@ -190,3 +190,30 @@ def reference_figures(type_a, a, type_b, b):
         std_a=float(x.std(ddof=1)) if n > 1 else float("nan"),
         std_b=float(y.std(ddof=1)) if n > 1 else float("nan"),
     )
+
+
+def same_figures(c, reference_dir, other_dir, run_specific, config_keys):
+    """Checks that two runs of one comparison made the same report: report.json equal in every
+    section but the manifest, the manifest equal but for the `run_specific` fields and the config
+    but for `config_keys`, and every dataset of report.h5 outside /manifest and /report_json
+    bit-identical. Returns (datasets compared, reference report.json, other report.json)."""
+    reference, other = load_json(reference_dir), load_json(other_dir)
+    c.equal(sorted(other), sorted(reference), "report.json sections")
+    for section in reference:
+        if section != "manifest":
+            c.check(other.get(section) == reference[section], f"report.json '{section}' differs in {other_dir}")
+    for key in reference["manifest"]:
+        if key not in run_specific and key != "config":
+            c.check(other["manifest"].get(key) == reference["manifest"][key], f"manifest.{key} differs in {other_dir}")
+    strip = lambda config: {k: v for k, v in config.items() if k not in config_keys}
+    c.check(strip(other["manifest"]["config"]) == strip(reference["manifest"]["config"]),
+            f"manifest.config of {other_dir} differs in more than {', '.join(config_keys)}")
+    with open_h5(reference_dir) as h5_ref, open_h5(other_dir) as h5_other:
+        ref = {p: v for p, v in datasets(h5_ref).items() if not p.startswith(("manifest/", "report_json"))}
+        res = {p: v for p, v in datasets(h5_other).items() if not p.startswith(("manifest/", "report_json"))}
+        c.equal(sorted(res), sorted(ref), "report.h5 dataset paths")
+        c.check(len(ref) > 20, f"only {len(ref)} datasets compared")
+        for path, values in ref.items():
+            if path in res:
+                c.check(bitwise_equal_arrays(values, res[path]), f"/{path} of {other_dir} is not bit-identical")
+    return len(ref), reference, other

@@ -44,6 +44,9 @@ work_plan small_plan(std::uint64_t neurons) {
   match.hidden = 1024;
   match.column_count = 256;
   plan.neuron_matches.push_back(match);
+  plan.rank_first_block = {0, 4};
+  plan.null_rank = {0};
+  plan.neuron_match_rank = {0};
   return plan;
 }
 
@@ -55,15 +58,15 @@ TEST(MemoryBudget, WithoutABudgetNothingIsWindowed) {
 
 TEST(MemoryBudget, TheLargestUnitIsNamed) {
   EXPECT_NE(largest_memory_need(small_plan(64)).unit.find("q_proj"), std::string::npos);  // a block
-  const memory_need need = largest_memory_need(small_plan(4096));
+  const unit_memory need = largest_memory_need(small_plan(4096));
   EXPECT_EQ(need.unit, "neuron matching of layer 0 mlp.");
-  EXPECT_GE(need.bytes, 3 * 4096ull * 4096 * 8);  // its similarity matrices in FP64
+  EXPECT_GE(need.fixed, 3 * 4096ull * 4096 * 8);  // its similarity matrices in FP64
 }
 
 TEST(MemoryBudget, TheWindowIsAQuarterOfWhatTheBudgetLeavesWithinLimits) {
   const work_plan plan = small_plan(64);
   const std::uint64_t resident = 40 * mib;
-  const std::uint64_t fixed = resident + memory_reserve(plan) + largest_memory_need(plan).bytes;
+  const std::uint64_t fixed = resident + memory_reserve(plan) + largest_memory_need(plan).fixed;
   const read_settings settings = reading_within_budget(plan, fixed + 40 * mib, read_method::map, resident);
   EXPECT_EQ(settings.method, read_method::map);
   EXPECT_EQ(settings.window_bytes, 10 * mib);
@@ -87,6 +90,28 @@ TEST(MemoryBudget, ABudgetTooSmallIsRefusedWithTheBudgetThatWouldDo) {
   ASSERT_TRUE(std::regex_search(message, suggested, std::regex("budget of at least ([0-9]+) MiB"))) << message;
   const std::uint64_t enough = std::stoull(suggested[1]) * mib;
   EXPECT_GE(reading_within_budget(plan, enough, read_method::map, 40 * mib).window_bytes, smallest_window);
+}
+
+}  // namespace
+}  // namespace lineage
+
+namespace lineage {
+namespace {
+
+// A null's resident need with a budget is bounded by the windows, without one it grows with the
+// tensors; a block's does not depend on the reading.
+TEST(MemoryBudget, ANullsNeedIsBoundedByItsWindows) {
+  work_plan plan = small_plan(64);
+  plan.nulls[0].rows = 1 << 16;  // a 64 Mi-element BF16 pair: 128 MiB per side
+  const auto null_total = [&](const read_settings& reading) {
+    for (const unit_memory& unit : memory_by_unit(plan, reading))
+      if (unit.unit.rfind("permutation null", 0) == 0) return unit.total;
+    return std::uint64_t{0};
+  };
+  const std::uint64_t unbounded = null_total({read_method::map, 0});
+  const std::uint64_t windowed = null_total({read_method::map, 8 * mib});
+  EXPECT_GE(unbounded, 2 * (128 + 256) * mib);  // both tensors mapped and decoded whole
+  EXPECT_LE(windowed, 4 * 8 * mib + 8 * mib + (std::uint64_t{1} << 16) * 64);
 }
 
 }  // namespace
