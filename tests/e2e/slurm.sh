@@ -1,7 +1,8 @@
 # e2e.slurm: the sbatch templates on a real single-node Slurm cluster (slurmctld, slurmd, munge on
 # localhost, started and stopped by this test): a comparison with 2 tasks, the reference panel as a
-# job array merged by a dependent job (equal to the panel run inside one job), and a bad job file
-# ending the job FAILED with exit code 2.
+# job array merged by a dependent job (equal to the panel run inside one job), a job preempted by
+# USR1 that requeues itself and resumes to the report an uninterrupted run makes, and a bad job
+# file ending the job FAILED with exit code 2.
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/slurm_cluster.sh"
 e2e_begin slurm
@@ -75,6 +76,40 @@ sources = [c["source"] for c in merged["reference_panel"]["comparisons"]]
 assert all(s.endswith("/report.h5") for s in sources), sources
 print(f"    same verdict ({merged['verdict']['label']}) and {len(merged['reference_panel']['roles'])} panel roles")
 PY
+
+note "preemption: USR1 to the batch shell stops the job with its work saved, it requeues itself and resumes"
+# Many permutations make the job last seconds, so the signal lands in the middle of it.
+cat > preempt.yaml << EOF2
+model_a: $WORK/A
+model_b: $WORK/B
+output: $WORK/preempted
+block_elements: 20000
+permutations_matrix: 3000
+permutations_vector: 3000
+EOF2
+PROGRESS=(--progress log --progress-every 0.1)
+job=$(sbatch --parsable --ntasks=2 --chdir="$WORK" "$templates/compare.sbatch" preempt.yaml "${PROGRESS[@]}") ||
+  fail "sbatch failed"
+out=$WORK/lineage-lineage-compare-$job.out
+for _ in $(seq 600); do
+  grep -q "progress: model A vs model B: [0-9.]*%" "$out" 2> /dev/null && break
+  sleep 0.1
+done
+grep -q "progress: model A vs model B" "$out" || { cat "$out"; fail "job $job printed no progress within 60 s"; }
+scancel --signal=USR1 --batch "$job" || fail "scancel --signal=USR1 --batch $job failed"
+state=$(slurm_wait "$job" 300) || { cat "$out"; fail "the preempted job $job did not end: $state"; }
+[[ $state == COMPLETED ]] || { cat "$out"; fail "the preempted job $job ended $state"; }
+cat "$out" | grep -v "progress:" | sed 's/^/    /'
+grep -q "stopped by SIGUSR1: [0-9]* units of" "$out" || fail "the job did not stop at a block boundary on USR1"
+grep -q "requeueing job $job" "$out" || fail "the template did not requeue job $job"
+grep -q "job $job (restart 1)" "$out" || fail "job $job did not run again after its requeue"
+grep -q "units were finished by an earlier run" "$out" || fail "the requeued job did not resume the saved work"
+restarts=$(scontrol show job "$job" | grep -o 'Restarts=[0-9]*' | cut -d= -f2)
+[[ $restarts == 1 ]] || fail "job $job restarted $restarts times, expected 1"
+expect_report preempted
+saved=$(sed -n 's/.*stopped by SIGUSR1: \([0-9]*\) units of .*/\1/p' "$out")
+compare 2 --config preempt.yaml -o uninterrupted "${PROGRESS[@]}"
+check check_resumed.py uninterrupted preempted "$saved"
 
 note "a bad job file: the job fails with lineage's exit status 2"
 printf 'model_a: %s\nmodel_b: %s\noutput: %s\nio_mode: mmap\n' "$WORK/A" "$WORK/B" "$WORK/bad-out" > bad.yaml
