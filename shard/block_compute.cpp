@@ -40,7 +40,8 @@ mapped_range block_reader::map(int side, const element_location& location, std::
 }
 
 byte_source block_reader::source(int side, const element_location& location, std::uint64_t elements) {
-  return {open(side, location.file), location.byte_offset, elements * dtype_size(location.type), settings_};
+  return {open(side, location.file), location.byte_offset, elements * dtype_size(location.type), settings_,
+          &buffers_[side]};
 }
 
 bool block_reader::read_rows(int side, const element_location& first, std::uint64_t row_length,

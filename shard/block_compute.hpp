@@ -69,6 +69,9 @@ class block_reader {
   std::vector<std::filesystem::path> paths_[2];
   std::vector<std::unique_ptr<read_only_file>> open_[2];
   read_settings settings_;
+  // Where each side's pieces read with pread land: a reader computes one unit at a time and reads
+  // at most one range of each side at once.
+  std::vector<std::byte> buffers_[2];
 };
 
 }  // namespace lineage

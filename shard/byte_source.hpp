@@ -20,6 +20,9 @@ namespace lineage {
 
 enum class read_method : std::uint8_t { map, read };
 
+// With a window, mapped pieces are at least this large (smaller ones are read with pread).
+inline constexpr std::uint64_t smallest_mapped_piece = std::uint64_t{1} << 20;
+
 struct read_settings {
   read_method method = read_method::map;
   // Bytes of one side's range a unit may keep resident at once (0: no bound; the range stays
@@ -36,7 +39,11 @@ class byte_source {
  public:
   // Bytes [offset, offset + length) of `file`; throws input_error naming the file when it is
   // shorter.
-  byte_source(const read_only_file& file, std::uint64_t offset, std::uint64_t length, const read_settings& settings);
+  // `buffer`, when given, holds the pieces read with pread instead of a buffer of the source's own
+  // (a reader keeps one per side, so that consecutive units do not allocate afresh); it must
+  // outlive the source and serve no other source at the same time.
+  byte_source(const read_only_file& file, std::uint64_t offset, std::uint64_t length, const read_settings& settings,
+              std::vector<std::byte>* buffer = nullptr);
   explicit byte_source(std::span<const std::byte> bytes);
 
   [[nodiscard]] std::uint64_t size() const noexcept { return length_; }
@@ -54,8 +61,9 @@ class byte_source {
   read_settings settings_;
   std::span<const std::byte> memory_;
   std::optional<mapped_range> mapping_;
-  std::vector<std::byte> buffer_;
-  std::uint64_t handed_out_ = 0;  // bytes charged to pieces since the last release (map)
+  std::vector<std::byte> own_buffer_;
+  std::vector<std::byte>* shared_buffer_ = nullptr;
+  std::uint64_t handed_out_ = 0;  // bytes charged to mapped pieces since the last release
 };
 
 }  // namespace lineage
