@@ -40,6 +40,13 @@ void fast_hasher::update(std::span<const std::byte> bytes) noexcept {
 
 std::uint64_t fast_hasher::digest() const noexcept { return XXH3_64bits_digest(state_->xxh); }
 
+std::uint64_t combine_hashes(std::span<const std::uint64_t> hashes) {
+  std::vector<std::byte> words(hashes.size() * 8);
+  for (std::size_t i = 0; i < hashes.size(); ++i)
+    for (std::size_t b = 0; b < 8; ++b) words[i * 8 + b] = static_cast<std::byte>(hashes[i] >> (8 * b));
+  return fast_hash(words);
+}
+
 std::string hash_hex(std::uint64_t hash) { return fmt::format("{:016x}", hash); }
 
 namespace {

@@ -18,6 +18,7 @@ struct compare_request {
   bool no_resume = false;          // --no-resume: do everything again, ignoring saved work
   std::string progress = "auto";   // --progress auto | bar | log | none
   double progress_every = 60;      // --progress-every: seconds between log lines
+  bool sha256_files = false;       // --sha256: the manifest holds every checkpoint file's SHA-256
 };
 
 // Returns the exit status (0 done, 2 bad input or usage, 75 stopped by a signal with the finished

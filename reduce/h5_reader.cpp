@@ -117,6 +117,16 @@ std::vector<std::int64_t> h5_reader::integers(const std::string& dataset) const 
                                     fmt::format("{}: {}", label_, dataset));
 }
 
+std::vector<std::uint64_t> h5_reader::unsigned_integers(const std::string& dataset) const {
+  const std::string where = fmt::format("{}: {}", label_, dataset);
+  std::size_t count = 0;
+  const h5_id id = open_dataset(dataset, count);
+  const h5_id type(checked_input(H5Dget_type(id.get()), where), H5Tclose);
+  if (H5Tget_class(type.get()) != H5T_INTEGER || H5Tget_sign(type.get()) != H5T_SGN_NONE)
+    throw input_error(where + ": not unsigned integers");
+  return read_numbers<std::uint64_t>(id.get(), count, H5T_NATIVE_UINT64, H5T_INTEGER, where);
+}
+
 std::vector<std::string> h5_reader::strings(const std::string& dataset) const {
   const std::string where = fmt::format("{}: {}", label_, dataset);
   std::size_t count = 0;

@@ -25,6 +25,8 @@ class h5_reader {
   // A 1-D dataset, converted to the requested type (strings must be stored as strings).
   [[nodiscard]] std::vector<double> doubles(const std::string& dataset) const;
   [[nodiscard]] std::vector<std::int64_t> integers(const std::string& dataset) const;
+  // Unsigned 64-bit integers (hashes, byte counts) without a detour through int64.
+  [[nodiscard]] std::vector<std::uint64_t> unsigned_integers(const std::string& dataset) const;
   [[nodiscard]] std::vector<std::string> strings(const std::string& dataset) const;
 
  private:

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "mpi/plan.hpp"
+#include "reduce/content_manifest.hpp"
 #include "reduce/evidence.hpp"
 #include "reduce/expert_figures.hpp"
 #include "reduce/fingerprint_figures.hpp"
@@ -97,6 +98,7 @@ struct comparison_report {
   panel_figures panel;                                   // empty without a reference panel
   std::string tokenizers;  // the "tokenizers" object as JSON text (work_plan::tokenizers)
   evidence_summary evidence;
+  content_manifest content;  // the manifest's hashes of A and B (none in panel comparisons)
   // "compared", or "no tensor pairs" when the two models have nothing in common.
   [[nodiscard]] std::string status() const { return tensors.empty() ? "no tensor pairs" : "compared"; }
 };
