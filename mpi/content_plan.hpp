@@ -9,6 +9,7 @@
 // alone, so they and every hash do not depend on the rank count. With sha256, every file of the
 // checkpoint (checkpoint_files_of) is hashed whole by a unit of its own.
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -149,6 +150,10 @@ struct byte_span {
 // into pieces of at most `piece` bytes (each gap from its start; the last piece of a gap may be
 // shorter), in offset order.
 std::vector<byte_span> uncovered_pieces(std::vector<byte_span> covered, std::uint64_t size, std::uint64_t piece);
+
+// The directory a checkpoint's files are named relative to: its root, or the directory holding it
+// when the root is one .safetensors file ("." for a bare file name).
+std::filesystem::path model_directory(const checkpoint& model);
 
 // The files a manifest lists for a checkpoint, by name: its safetensors files, and those of
 // manifest_side_files() that exist in its directory.

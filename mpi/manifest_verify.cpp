@@ -72,8 +72,7 @@ void verify_tensor(const recorded_tensor& tensor, const std::vector<recorded_ran
 void verify_files(const recorded_model& recorded, checkpoint_hashes& hashes, verify_result& result) {
   const checkpoint& model = hashes.model();
   std::error_code error;
-  fs::path directory = fs::is_directory(model.root, error) ? model.root : model.root.parent_path();
-  if (directory.empty()) directory = ".";
+  const fs::path directory = model_directory(model);
   std::set<std::string> names;
   for (const recorded_file& file : recorded.files) {
     names.insert(file.name);

@@ -191,7 +191,7 @@ struct plan_options {
   // The tokenizers' shared tokens: embeddings and output heads of other vocabularies pair by them.
   const token_pairing* tokens = nullptr;
   // What the manifest hashes (plan_content.hpp).
-  content_options content;
+  content_options content = {};
 };
 
 // Pairs the tensors of `a` and `b`. When both model types have rule sets, each side is mapped by

@@ -20,10 +20,15 @@ const std::vector<std::string>& manifest_side_files() {
   return names;
 }
 
+fs::path model_directory(const checkpoint& model) {
+  std::error_code error;
+  if (!fs::is_regular_file(model.root, error)) return model.root;
+  return model.root.has_parent_path() ? model.root.parent_path() : fs::path(".");
+}
+
 std::vector<manifest_file> checkpoint_files_of(const checkpoint& model) {
   std::error_code error;
-  fs::path directory = fs::is_directory(model.root, error) ? model.root : model.root.parent_path();
-  if (directory.empty()) directory = ".";
+  const fs::path directory = model_directory(model);
   std::vector<manifest_file> files;
   for (const auto& file : model.files) {
     fs::path name = file.path.lexically_relative(directory);
