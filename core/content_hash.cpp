@@ -10,11 +10,30 @@
 #include <fstream>
 #include <vector>
 
+#include "core/content_hash_variants.hpp"
 #include "core/error.hpp"
 
 namespace lineage {
 
+namespace {
+
+// libxxhash as Debian builds it runs XXH3 with SSE2; the AVX2 build of the same code is about 1.7
+// times faster on bytes in cache (the block reads hash 4 Mi-element blocks that just arrived).
+bool has_avx2() noexcept {
+#if defined(LINEAGE_HAVE_AVX2_XXH3)
+  static const bool avx2 = __builtin_cpu_supports("avx2") != 0;
+  return avx2;
+#else
+  return false;
+#endif
+}
+
+}  // namespace
+
 std::uint64_t fast_hash(std::span<const std::byte> bytes) noexcept {
+#if defined(LINEAGE_HAVE_AVX2_XXH3)
+  if (has_avx2()) return detail::xxh3_avx2(bytes.data(), bytes.size());
+#endif
   return XXH3_64bits(bytes.data(), bytes.size());
 }
 
