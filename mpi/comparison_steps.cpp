@@ -143,13 +143,12 @@ void compute_unit(const work_plan& plan, const share_unit& unit, block_reader& r
       const work_block& block = plan.blocks.at(unit.index);
       const b_alignment* alignment =
           block.alignment < 0 ? nullptr : &plan.alignments.at(static_cast<std::size_t>(block.alignment));
-      if (!plan.content.options.digests) {
-        results.blocks.push_back({unit.index, pair_moments::from_block(reader.compute(block, alignment))});
-        return;
-      }
+      // The manifest's hashes of the block's ranges come with the read (content_units.hpp).
+      const bool hashing = plan.content.options.digests;
       block_reader::range_hashes hashes;
-      results.blocks.push_back({unit.index, pair_moments::from_block(reader.compute(block, alignment, &hashes))});
-      record_block_hashes(plan, unit.index, hashes, results);
+      results.blocks.push_back(
+          {unit.index, pair_moments::from_block(reader.compute(block, alignment, hashing ? &hashes : nullptr))});
+      if (hashing) record_block_hashes(plan, unit.index, hashes, results);
       return;
     }
     case share_unit::kind::null:
