@@ -2,9 +2,9 @@
 // blocks of the default 2²² elements) with and without block_reader::compute's XXH3 of both
 // ranges, best of several rounds, and XXH3 alone over the same bytes. Throughput counts A's and B's
 // bytes. Usage: bench_manifest_hash [--rounds N] [--dir DIR]
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <filesystem>

@@ -44,7 +44,9 @@ void verify_tensor(const recorded_tensor& tensor, const std::vector<recorded_ran
                    checkpoint_hashes& hashes, verify_result& result) {
   const checkpoint_tensor& found = hashes.model().tensors[index];
   const std::string dtype(dtype_name(found.type)), shape = shape_text(found.shape);
-  const auto line = [&](const std::string& what) { result.mismatches.push_back(fmt::format("tensor '{}': {}", tensor.name, what)); };
+  const auto line = [&](const std::string& what) {
+    result.mismatches.push_back(fmt::format("tensor '{}': {}", tensor.name, what));
+  };
   if (dtype != tensor.dtype) line(fmt::format("dtype {} in the manifest, {} here", tensor.dtype, dtype));
   if (shape != tensor.shape) line(fmt::format("shape {} in the manifest, {} here", tensor.shape, shape));
   if (dtype != tensor.dtype || shape != tensor.shape) ++result.counts.retyped;
@@ -113,9 +115,8 @@ verify_result verify_model(const recorded_model& recorded, checkpoint_hashes& ha
     const auto found = present.find(tensor.name);
     if (found == present.end()) {
       ++result.counts.missing;
-      result.mismatches.push_back(
-          fmt::format("tensor '{}': missing (the manifest records {} {}, {} bytes)", tensor.name, tensor.dtype,
-                      tensor.shape, tensor.bytes));
+      result.mismatches.push_back(fmt::format("tensor '{}': missing (the manifest records {} {}, {} bytes)",
+                                              tensor.name, tensor.dtype, tensor.shape, tensor.bytes));
       continue;
     }
     verify_tensor(tensor, recorded.ranges, found->second, hashes, result);

@@ -13,10 +13,17 @@ namespace lineage {
 namespace fs = std::filesystem;
 
 const std::vector<std::string>& manifest_side_files() {
-  static const std::vector<std::string> names{
-      "model.safetensors.index.json", "config.json",  "generation_config.json", "tokenizer.json",
-      "tokenizer_config.json",        "special_tokens_map.json", "added_tokens.json", "tokenizer.model",
-      "vocab.json",                   "vocab.txt",    "merges.txt"};
+  static const std::vector<std::string> names{"model.safetensors.index.json",
+                                              "config.json",
+                                              "generation_config.json",
+                                              "tokenizer.json",
+                                              "tokenizer_config.json",
+                                              "special_tokens_map.json",
+                                              "added_tokens.json",
+                                              "tokenizer.model",
+                                              "vocab.json",
+                                              "vocab.txt",
+                                              "merges.txt"};
   return names;
 }
 
@@ -48,8 +55,7 @@ std::vector<manifest_file> checkpoint_files_of(const checkpoint& model) {
 
 std::vector<byte_span> uncovered_pieces(std::vector<byte_span> covered, std::uint64_t size, std::uint64_t piece) {
   if (piece == 0) throw internal_error("uncovered_pieces: pieces must hold at least one byte");
-  std::sort(covered.begin(), covered.end(),
-            [](const byte_span& x, const byte_span& y) { return x.offset < y.offset; });
+  std::sort(covered.begin(), covered.end(), [](const byte_span& x, const byte_span& y) { return x.offset < y.offset; });
   std::vector<byte_span> pieces;
   const auto cut = [&](std::uint64_t begin, std::uint64_t end) {
     for (std::uint64_t at = begin; at < end; at += piece) pieces.push_back({at, std::min(piece, end - at)});
@@ -82,8 +88,7 @@ std::vector<tensor_place> places_of(const checkpoint& model) {
 }
 
 // The tensor holding `bytes` bytes from `at`; a block outside every tensor is a planner bug.
-std::uint32_t tensor_holding(const std::vector<tensor_place>& places, const element_location& at,
-                             std::uint64_t bytes) {
+std::uint32_t tensor_holding(const std::vector<tensor_place>& places, const element_location& at, std::uint64_t bytes) {
   const auto after = std::upper_bound(places.begin(), places.end(), at.file, [&](std::uint32_t file, const auto& p) {
     return std::tie(file, at.byte_offset) < std::tie(std::get<0>(p), std::get<1>(p));
   });
@@ -91,7 +96,8 @@ std::uint32_t tensor_holding(const std::vector<tensor_place>& places, const elem
     const auto& [file, begin, end, tensor] = *std::prev(after);
     if (file == at.file && at.byte_offset >= begin && at.byte_offset + bytes <= end) return tensor;
   }
-  throw internal_error(fmt::format("manifest: a block at byte {} of file {} lies in no tensor", at.byte_offset, at.file));
+  throw internal_error(
+      fmt::format("manifest: a block at byte {} of file {} lies in no tensor", at.byte_offset, at.file));
 }
 
 // One range before its index is known: the span and the block that hashes it (or none: a digest unit).
@@ -149,8 +155,8 @@ void plan_side(work_plan& plan, int side, const checkpoint& model) {
       if (sources[k].block != no_range)
         block_range[static_cast<std::size_t>(sources[k].block)] = range;
       else
-        content.units.push_back({static_cast<std::uint8_t>(side), false, static_cast<std::uint64_t>(range),
-                                 sources[k].span.length});
+        content.units.push_back(
+            {static_cast<std::uint8_t>(side), false, static_cast<std::uint64_t>(range), sources[k].span.length});
     }
     tensor.range_count = out.ranges.size() - tensor.first_range;
   }

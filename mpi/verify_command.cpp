@@ -41,8 +41,8 @@ chosen_side choose_side(const h5_reader& report, checkpoint_hashes& hashes) {
   if (!same_a) {
     const recorded_model& side = common_b > common_a ? b : a;
     return {side.side,
-            fmt::format("closest by tensor names: {} of model A's {}, {} of model B's {}", common_a,
-                        a.tensors.size(), common_b, b.tensors.size()),
+            fmt::format("closest by tensor names: {} of model A's {}, {} of model B's {}", common_a, a.tensors.size(),
+                        common_b, b.tensors.size()),
             verify_model(side, hashes)};
   }
   verify_result on_a = verify_model(a, hashes);
@@ -50,9 +50,10 @@ chosen_side choose_side(const h5_reader& report, checkpoint_hashes& hashes) {
   verify_result on_b = verify_model(b, hashes);
   const bool take_b = on_b.matches() || on_b.mismatches.size() < on_a.mismatches.size();
   const std::string why = on_b.matches() ? "both models have its tensor names; model A differs, model B matches"
-                                         : fmt::format("both models have its tensor names and neither matches; model {} "
-                                                       "differs least",
-                                                       take_b ? 'B' : 'A');
+                                         : fmt::format(
+                                               "both models have its tensor names and neither matches; model {} "
+                                               "differs least",
+                                               take_b ? 'B' : 'A');
   return {take_b ? 'b' : 'a', why, take_b ? std::move(on_b) : std::move(on_a)};
 }
 
@@ -63,10 +64,11 @@ std::string summary(const verify_request& request, char side, const verify_resul
   if (result.matches())
     return fmt::format("verify: {} matches model {} of {}: {}", request.model, side_letter(side), request.report_h5,
                        compared);
-  return fmt::format("verify: {} differs from model {} of {}: {} tensors changed, {} missing, {} not in the manifest, "
-                     "{} of another dtype or shape, {} files differ ({} compared)",
-                     request.model, side_letter(side), request.report_h5, n.changed, n.missing, n.extra, n.retyped,
-                     n.files_differing, compared);
+  return fmt::format(
+      "verify: {} differs from model {} of {}: {} tensors changed, {} missing, {} not in the manifest, "
+      "{} of another dtype or shape, {} files differ ({} compared)",
+      request.model, side_letter(side), request.report_h5, n.changed, n.missing, n.extra, n.retyped, n.files_differing,
+      compared);
 }
 
 int run_verify(const verify_request& request) {

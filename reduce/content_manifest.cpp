@@ -65,10 +65,12 @@ content_manifest content_in_plan_order(const work_plan& plan, const std::vector<
     side_content& side = s == 0 ? content.a : content.b;
     if (content.digests) {
       for (std::size_t i = 0; i < ranges[s].size(); ++i) {
-        if (!ranges[s][i]) throw internal_error(fmt::format("manifest: range {} of model {} was not hashed", i, "AB"[s]));
+        if (!ranges[s][i])
+          throw internal_error(fmt::format("manifest: range {} of model {} was not hashed", i, "AB"[s]));
         side.range_hashes.push_back(*ranges[s][i]);
       }
-      for (const manifest_tensor& tensor : side.tensors) side.tensor_digests.push_back(tensor_digest(tensor, side.range_hashes));
+      for (const manifest_tensor& tensor : side.tensors)
+        side.tensor_digests.push_back(tensor_digest(tensor, side.range_hashes));
     }
     if (content.sha256)
       for (std::size_t f = 0; f < files[s].size(); ++f) {

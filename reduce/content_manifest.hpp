@@ -15,10 +15,10 @@ struct side_content {
   std::vector<manifest_tensor> tensors;
   std::vector<std::uint64_t> tensor_digests;  // per tensor: combine_hashes of its range hashes
   std::vector<hashed_range> ranges;
-  std::vector<std::uint64_t> range_hashes;    // per range, XXH3-64
+  std::vector<std::uint64_t> range_hashes;  // per range, XXH3-64
   std::vector<manifest_file> files;
-  std::vector<std::uint32_t> weight_files;    // a tensor's file → index into `files`
-  std::vector<std::string> sha256;            // per file; "" when not hashed
+  std::vector<std::uint32_t> weight_files;  // a tensor's file → index into `files`
+  std::vector<std::string> sha256;          // per file; "" when not hashed
 };
 
 struct content_manifest {

@@ -55,10 +55,13 @@ h5_id h5_reader::open_dataset(const std::string& dataset, std::size_t& count) co
   return id;
 }
 
+bool h5_reader::has_attribute(const std::string& object, const std::string& name) const {
+  return exists(object) && H5Aexists_by_name(file_.get(), object.c_str(), name.c_str(), H5P_DEFAULT) > 0;
+}
+
 h5_id h5_reader::open_attribute(const std::string& object, const std::string& name) const {
   const std::string where = fmt::format("{}: {} attribute '{}'", label_, object, name);
-  if (!exists(object) || H5Aexists_by_name(file_.get(), object.c_str(), name.c_str(), H5P_DEFAULT) <= 0)
-    throw input_error(where + ": missing");
+  if (!has_attribute(object, name)) throw input_error(where + ": missing");
   return {checked_input(H5Aopen_by_name(file_.get(), object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
                         where + ": unreadable"),
           H5Aclose};

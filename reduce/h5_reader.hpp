@@ -19,6 +19,8 @@ class h5_reader {
   [[nodiscard]] const std::string& label() const noexcept { return label_; }
   // Whether the group or dataset `object` (an absolute path such as "/tensors/role") exists.
   [[nodiscard]] bool exists(const std::string& object) const;
+  // Whether the group or dataset `object` exists and has the attribute `name`.
+  [[nodiscard]] bool has_attribute(const std::string& object, const std::string& name) const;
   // A scalar string attribute of a group or dataset.
   [[nodiscard]] std::string string_attribute(const std::string& object, const std::string& name) const;
   [[nodiscard]] std::int64_t integer_attribute(const std::string& object, const std::string& name) const;

@@ -12,7 +12,8 @@ namespace {
 void expect_rows(const h5_reader& report, const std::string& table, std::size_t rows, std::size_t found,
                  const std::string& column) {
   if (found != rows)
-    throw input_error(fmt::format("{}: {}/{}: {} rows, but the table has {}", report.label(), table, column, found, rows));
+    throw input_error(
+        fmt::format("{}: {}/{}: {} rows, but the table has {}", report.label(), table, column, found, rows));
 }
 
 std::vector<recorded_tensor> read_tensors(const h5_reader& report, const std::string& table) {
@@ -86,11 +87,11 @@ std::vector<recorded_file> read_files(const h5_reader& report, const std::string
   for (std::size_t f = 0; f < files.size(); ++f) {
     const bool hex = sha256[f].size() == 64 && sha256[f].find_first_not_of("0123456789abcdef") == std::string::npos;
     if (!sha256[f].empty() && !hex)
-      throw input_error(fmt::format("{}: {}/sha256: row {} ('{}') is not 64 hex digits", report.label(), table, f,
-                                    names[f]));
+      throw input_error(
+          fmt::format("{}: {}/sha256: row {} ('{}') is not 64 hex digits", report.label(), table, f, names[f]));
     if (names[f].empty() || names[f].front() == '/' || names[f].find("..") != std::string::npos)
-      throw input_error(fmt::format("{}: {}/name: row {} ('{}') is not a name inside a model directory",
-                                    report.label(), table, f, names[f]));
+      throw input_error(fmt::format("{}: {}/name: row {} ('{}') is not a name inside a model directory", report.label(),
+                                    table, f, names[f]));
     files[f] = {names[f], sizes[f], sha256[f]};
   }
   return files;
@@ -100,9 +101,11 @@ std::vector<recorded_file> read_files(const h5_reader& report, const std::string
 
 recorded_model read_recorded_model(const h5_reader& report, char side) {
   if (side != 'a' && side != 'b') throw usage_error(fmt::format("--side: must be a or b, got '{}'", side));
-  if (!report.exists("/manifest") || report.integer_attribute("/manifest", "content_digests") != 1)
-    throw input_error(fmt::format("{}: /manifest holds no tensor digests (a report of an older lineage?)",
-                                  report.label()));
+  const bool digests = report.has_attribute("/manifest", "content_digests") &&
+                       report.integer_attribute("/manifest", "content_digests") == 1;
+  if (!digests)
+    throw input_error(
+        fmt::format("{}: /manifest holds no tensor digests (a report of an older lineage?)", report.label()));
   const std::string group = fmt::format("/manifest/model_{}", side);
   recorded_model model;
   model.side = side;

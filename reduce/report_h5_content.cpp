@@ -13,7 +13,8 @@ void write_content(const h5_group& model, const content_manifest& content, const
     tensors.write_column("name", column(rows, [](const row& r) { return r.name; }));
     tensors.write_column("dtype", column(rows, [](const row& r) { return std::string(dtype_name(r.type)); }));
     tensors.write_column("shape", column(rows, [](const row& r) { return shape_text(r.shape); }));
-    tensors.write_column("file", column(rows, [&](const row& r) { return side.files.at(side.weight_files.at(r.file)).name; }));
+    tensors.write_column("file",
+                         column(rows, [&](const row& r) { return side.files.at(side.weight_files.at(r.file)).name; }));
     tensors.write_column("data_offset", column(rows, [](const row& r) -> u64 { return r.byte_offset; }));
     tensors.write_column("bytes", column(rows, [](const row& r) -> u64 { return r.bytes; }));
     tensors.write_column("first_range", column(rows, [](const row& r) -> u64 { return r.first_range; }));

@@ -48,9 +48,8 @@ TEST(UncoveredPieces, CutsEveryGapFromItsStart) {
 }
 
 std::vector<tensor_spec> llama_specs(int layers) {
-  std::vector<tensor_spec> specs{{"model.embed_tokens.weight", {50, 16}},
-                                 {"model.norm.weight", {16}},
-                                 {"lm_head.weight", {50, 16}}};
+  std::vector<tensor_spec> specs{
+      {"model.embed_tokens.weight", {50, 16}}, {"model.norm.weight", {16}}, {"lm_head.weight", {50, 16}}};
   for (int l = 0; l < layers; ++l) {
     const std::string p = "model.layers." + std::to_string(l) + ".";
     specs.push_back({p + "input_layernorm.weight", {16}});
@@ -121,9 +120,9 @@ TEST(PlanContent, CoversEveryByteOfBothModelsWithBlocksAndDigestUnits) {
     EXPECT_EQ(owned.size() + units.size(), plan.content.side(s).ranges.size());
   }
   EXPECT_FALSE(plan.content.units.empty());
-  EXPECT_TRUE(std::all_of(plan.content.units.begin(), plan.content.units.end(),
-                          [](const content_unit& u) { return u.side == 0; }))
-      << "B is read in place everywhere, so only A's unpaired layer needs digest units";
+  EXPECT_TRUE(std::all_of(plan.content.units.begin(), plan.content.units.end(), [](const content_unit& u) {
+    return u.side == 0;
+  })) << "B is read in place everywhere, so only A's unpaired layer needs digest units";
 }
 
 TEST(PlanContent, BReadThroughAnAlignmentIsHashedByDigestUnits) {
@@ -231,23 +230,23 @@ TEST(RecordedModel, ReadsBackWhatTheReportWroteAndRefusesATamperedOne) {
   content_manifest tampered = content;
   tampered.b.tensor_digests[2] ^= 1;
   write_manifest_report(dir.path() / "digest.h5", tampered);
-  EXPECT_TRUE(test::throws_input_error(
-      [&] { (void)read_recorded_model(h5_reader::open(dir.path() / "digest.h5"), 'b'); },
-      {"digest.h5", "/manifest/model_b", content.b.tensors[2].name, "digest"}));
+  EXPECT_TRUE(
+      test::throws_input_error([&] { (void)read_recorded_model(h5_reader::open(dir.path() / "digest.h5"), 'b'); },
+                               {"digest.h5", "/manifest/model_b", content.b.tensors[2].name, "digest"}));
 
   tampered = content;
   const manifest_tensor& first = tampered.a.tensors[0];
   tampered.a.ranges.at(first.first_range + first.range_count - 1).length += 2;  // past the tensor's end
   write_manifest_report(dir.path() / "range.h5", tampered);
-  EXPECT_TRUE(test::throws_input_error(
-      [&] { (void)read_recorded_model(h5_reader::open(dir.path() / "range.h5"), 'a'); },
-      {"range.h5", content.a.tensors[0].name, "outside"}));
+  EXPECT_TRUE(
+      test::throws_input_error([&] { (void)read_recorded_model(h5_reader::open(dir.path() / "range.h5"), 'a'); },
+                               {"range.h5", content.a.tensors[0].name, "outside"}));
 
   content_manifest none = content;
   none.digests = false;
   write_manifest_report(dir.path() / "none.h5", none);
-  EXPECT_TRUE(test::throws_input_error(
-      [&] { (void)read_recorded_model(h5_reader::open(dir.path() / "none.h5"), 'a'); }, {"none.h5", "no tensor digests"}));
+  EXPECT_TRUE(test::throws_input_error([&] { (void)read_recorded_model(h5_reader::open(dir.path() / "none.h5"), 'a'); },
+                                       {"none.h5", "no tensor digests"}));
 }
 
 }  // namespace
