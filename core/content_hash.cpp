@@ -10,11 +10,30 @@
 #include <fstream>
 #include <vector>
 
+#include "core/content_hash_variants.hpp"
 #include "core/error.hpp"
 
 namespace lineage {
 
+namespace {
+
+// libxxhash as Debian builds it runs XXH3 with SSE2; the AVX2 build of the same code is about 1.7
+// times faster on bytes in cache (the block reads hash 4 Mi-element blocks that just arrived).
+bool has_avx2() noexcept {
+#if defined(LINEAGE_HAVE_AVX2_XXH3)
+  static const bool avx2 = __builtin_cpu_supports("avx2") != 0;
+  return avx2;
+#else
+  return false;
+#endif
+}
+
+}  // namespace
+
 std::uint64_t fast_hash(std::span<const std::byte> bytes) noexcept {
+#if defined(LINEAGE_HAVE_AVX2_XXH3)
+  if (has_avx2()) return detail::xxh3_avx2(bytes.data(), bytes.size());
+#endif
   return XXH3_64bits(bytes.data(), bytes.size());
 }
 
@@ -39,6 +58,13 @@ void fast_hasher::update(std::span<const std::byte> bytes) noexcept {
 }
 
 std::uint64_t fast_hasher::digest() const noexcept { return XXH3_64bits_digest(state_->xxh); }
+
+std::uint64_t combine_hashes(std::span<const std::uint64_t> hashes) {
+  std::vector<std::byte> words(hashes.size() * 8);
+  for (std::size_t i = 0; i < hashes.size(); ++i)
+    for (std::size_t b = 0; b < 8; ++b) words[i * 8 + b] = static_cast<std::byte>(hashes[i] >> (8 * b));
+  return fast_hash(words);
+}
 
 std::string hash_hex(std::uint64_t hash) { return fmt::format("{:016x}", hash); }
 

@@ -29,6 +29,11 @@ class fast_hasher {
   std::unique_ptr<state> state_;
 };
 
+// A digest of digests: XXH3-64 (seed 0) of `hashes` written as 8-byte little-endian words, one after
+// another in the given order. A tensor's digest in the manifest is this of its range hashes in
+// offset order (docs/HDF5_SCHEMA.md); with no hashes it is fast_hash of no bytes.
+std::uint64_t combine_hashes(std::span<const std::uint64_t> hashes);
+
 // "0123456789abcdef": 16 lower-case hex digits.
 std::string hash_hex(std::uint64_t hash);
 

@@ -8,7 +8,9 @@
 
 namespace lineage {
 
-enum class exit_status : int { ok = 0, failure = 1, bad_input = 2, interrupted = 75 };
+// `lineage verify` exits 3 (mismatch) when a model directory is not what a report's manifest
+// recorded.
+enum class exit_status : int { ok = 0, failure = 1, bad_input = 2, mismatch = 3, interrupted = 75 };
 
 // Base of all lineage errors. Messages are single lines (newlines are folded) because they are
 // printed as the one-line diagnosis of a failed job.

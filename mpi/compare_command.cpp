@@ -99,6 +99,9 @@ command add_compare_command(CLI::App& parent, std::string command_line) {
       ->check(CLI::IsMember({"auto", "bar", "log", "none"}));
   app->add_option("--progress-every", request->progress_every, "seconds between progress log lines (default 60)")
       ->check(CLI::PositiveNumber);
+  app->add_flag("--sha256", args.sha256,
+                "also record the SHA-256 of every file of both checkpoints (safetensors, index, config and "
+                "tokenizer files) in the report's manifest, hashed by the ranks file by file");
   app->add_option("--alpha", args.alpha, "family-wise level of the verdict (default 0.01)");
   app->add_option("--arch-dir", args.arch_dir,
                   "directory of architecture rule files to use instead of the built-in ones");

@@ -46,7 +46,7 @@ prepared_job prepare(const communicator& comm, const compare_request& request) {
   ensure_writable_directory(out);
   // A report left by an earlier run must not pass for this run's result if this one fails.
   for (const char* name : {"report.h5", "report.json", "report.html", "report.md"}) std::filesystem::remove(out / name);
-  job.plan = plan_comparison(job.config, comm.size());
+  job.plan = plan_comparison(job.config, comm.size(), {}, {true, job.config.sha256_files});
   // Bad references and panel reports are found now, before hours of work.
   for (const auto& reference : job.config.reference_panel) (void)open_checkpoint(reference);
   for (const auto& report : job.config.panel_reports)
@@ -118,7 +118,7 @@ int run_compare_job(const communicator& comm, const compare_request& request) {
     if (comm.is_root())
       planned = attempt([&] {
         config = panel_member_config(job.config, static_cast<std::size_t>(i));
-        plan = plan_comparison(config, comm.size());
+        plan = plan_comparison(config, comm.size(), {}, panel_content());
       });
     status = share_root_status(comm, planned);
     if (status != static_cast<int>(exit_status::ok)) return status;

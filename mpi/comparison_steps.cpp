@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "core/resource_usage.hpp"
+#include "mpi/content_units.hpp"
 #include "mpi/memory_budget.hpp"
 #include "mpi/tokenizer_evidence.hpp"
 #include "shard/block_compute.hpp"
@@ -24,7 +25,8 @@ block_reader plan_reader(const work_plan& plan) {
           plan.reading};
 }
 
-work_plan plan_comparison(const compare_config& config, int ranks, matching_so_far matched) {
+work_plan plan_comparison(const compare_config& config, int ranks, matching_so_far matched,
+                          content_options content) {
   const auto registry = architecture_registry::load(
       config.arch_dir ? std::optional<std::filesystem::path>(*config.arch_dir) : std::nullopt);
   const checkpoint a = open_checkpoint(config.model_a);
@@ -39,6 +41,7 @@ work_plan plan_comparison(const compare_config& config, int ranks, matching_so_f
   options.expert_matching = matched.experts;
   options.hidden_matching = matched.hidden;
   options.head_matching = matched.heads;
+  options.content = matched.earlier != nullptr ? matched.earlier->content.options : content;
   token_pairing pairing;
   std::string report;
   if (matched.earlier != nullptr) {
@@ -135,6 +138,8 @@ std::vector<share_unit> share_units(const work_plan& plan, int rank) {
   add(kind::cross_layer, plan.cross_layer_rank);
   add(kind::neuron_match, plan.neuron_match_rank);
   add(kind::fingerprint, plan.fingerprint_rank);
+  for (std::size_t i = 0; i < plan.content.units.size(); ++i)
+    if (plan.content.unit_rank[i] == r) units.push_back({kind::content, i, plan.content.units[i].bytes});
   return units;
 }
 
@@ -145,7 +150,12 @@ void compute_unit(const work_plan& plan, const share_unit& unit, block_reader& r
       const work_block& block = plan.blocks.at(unit.index);
       const b_alignment* alignment =
           block.alignment < 0 ? nullptr : &plan.alignments.at(static_cast<std::size_t>(block.alignment));
-      results.blocks.push_back({unit.index, pair_moments::from_block(reader.compute(block, alignment))});
+      // The manifest's hashes of the block's ranges come with the read (content_units.hpp).
+      const bool hashing = plan.content.options.digests;
+      block_reader::range_hashes hashes;
+      results.blocks.push_back(
+          {unit.index, pair_moments::from_block(reader.compute(block, alignment, hashing ? &hashes : nullptr))});
+      if (hashing) record_block_hashes(plan, unit.index, hashes, results);
       return;
     }
     case share_unit::kind::null:
@@ -160,6 +170,9 @@ void compute_unit(const work_plan& plan, const share_unit& unit, block_reader& r
     case share_unit::kind::fingerprint:
       results.fingerprints.push_back(compute_fingerprint(index, plan.fingerprints.at(unit.index), reader));
       return;
+    case share_unit::kind::content:
+      compute_content_unit(plan, unit.index, reader, results);
+      return;
   }
   throw internal_error("compute_unit: unknown kind of unit");
 }
@@ -173,17 +186,21 @@ rank_results compute_share(const work_plan& plan, int rank) {
 
 comparison_report reduce_comparison(const work_plan& plan, const std::vector<rank_results>& per_rank,
                                     run_manifest manifest, const analysis_options& analysis) {
-  return build_report(plan, merge_in_plan_order(plan, per_rank), nulls_by_pair(plan, per_rank),
-                      {cross_layers_in_plan_order(plan, per_rank), neuron_matches_in_plan_order(plan, per_rank),
-                       fingerprints_in_plan_order(plan, per_rank)},
-                      std::move(manifest), analysis);
+  comparison_report report = build_report(
+      plan, merge_in_plan_order(plan, per_rank), nulls_by_pair(plan, per_rank),
+      {cross_layers_in_plan_order(plan, per_rank), neuron_matches_in_plan_order(plan, per_rank),
+       fingerprints_in_plan_order(plan, per_rank)},
+      std::move(manifest), analysis);
+  report.content = content_in_plan_order(plan, per_rank);
+  return report;
 }
 
 namespace {
 
 // Plan, match experts, compute and merge in this process.
-std::pair<work_plan, std::vector<rank_results>> compute_in_process(const compare_config& config) {
-  work_plan plan = plan_comparison(config, 1);
+std::pair<work_plan, std::vector<rank_results>> compute_in_process(const compare_config& config,
+                                                                    content_options content) {
+  work_plan plan = plan_comparison(config, 1, {}, content);
   while (plan.awaits_matching())
     plan = plan_after_matching(config, 1, plan, {compute_matching_share(plan, 0)});
   std::vector<rank_results> results{compute_share(plan, 0)};
@@ -191,6 +208,8 @@ std::pair<work_plan, std::vector<rank_results>> compute_in_process(const compare
 }
 
 }  // namespace
+
+content_options panel_content() { return {false, false}; }
 
 compare_config panel_member_config(const compare_config& main, std::size_t index) {
   compare_config member = main;
@@ -210,14 +229,14 @@ panel_comparison panel_member(const compare_config& member, std::size_t index, c
 }
 
 comparison_report compare_in_process(const compare_config& config) {
-  const auto [plan, results] = compute_in_process(config);
+  const auto [plan, results] = compute_in_process(config, {});
   // The same order as the MPI job: panel reports, then the job's own panel comparisons.
   analysis_options analysis{config.alpha, config.seed, {}};
   for (const auto& report : config.panel_reports)
     analysis.panel.push_back(read_panel_report(report, plan.model_a, plan.model_b));
   for (std::size_t i = 0; i < 2 * config.reference_panel.size(); ++i) {
     const compare_config member = panel_member_config(config, i);
-    const auto [member_plan, member_results] = compute_in_process(member);
+    const auto [member_plan, member_results] = compute_in_process(member, panel_content());
     analysis.panel.push_back(panel_member(member, i, member_plan, member_results));
   }
   run_manifest manifest;

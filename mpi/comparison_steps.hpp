@@ -24,8 +24,10 @@ struct matching_so_far {
 };
 
 // Reads both checkpoints' headers and plans the work for `ranks` ranks, with what the matching
-// phases found so far (experts paired by their matching).
-work_plan plan_comparison(const compare_config& config, int ranks, matching_so_far matched = {});
+// phases found so far (experts paired by their matching). `content` says what the manifest hashes;
+// a plan made again after a matching phase (matched.earlier) keeps the earlier plan's.
+work_plan plan_comparison(const compare_config& config, int ranks, matching_so_far matched = {},
+                          content_options content = {});
 
 // The matching units the plan gives to `rank` in the phase it awaits (the phases come before the
 // blocks): the hidden-dimension matching when it awaits_hidden_matching(), else the expert and
@@ -45,16 +47,19 @@ null_samples compute_null(const work_plan& plan, std::size_t index, block_reader
 block_reader plan_reader(const work_plan& plan);
 
 // One unit of a rank's share of the statistics phase: a block, a null, a cross-layer unit, a
-// neuron-matching unit or a fingerprint, by its index in the plan's list of that kind.
+// neuron-matching unit, a fingerprint or a content unit (the manifest's hashes), by its index in
+// the plan's list of that kind.
 struct share_unit {
-  enum class kind : std::uint8_t { block, null, cross_layer, neuron_match, fingerprint };
+  enum class kind : std::uint8_t { block, null, cross_layer, neuron_match, fingerprint, content };
   kind what = kind::block;
   std::size_t index = 0;
-  std::uint64_t bytes = 0;  // checkpoint bytes it reads: A's and B's (blocks and nulls; 0 otherwise)
+  // Checkpoint bytes it reads: A's and B's (blocks and nulls), what it hashes (content units); 0
+  // otherwise.
+  std::uint64_t bytes = 0;
 };
 
 // The units the plan gives to `rank`, in the order the rank computes them: its blocks, then its
-// nulls, cross-layer units, neuron-matching units and fingerprints.
+// nulls, cross-layer units, neuron-matching units, fingerprints and content units.
 std::vector<share_unit> share_units(const work_plan& plan, int rank);
 
 // Computes `unit` and appends its result to `results`.
@@ -70,6 +75,9 @@ comparison_report reduce_comparison(const work_plan& plan, const std::vector<ran
 // Panel comparison `index` of `main`: model A (even) or B (odd) against reference index / 2, with
 // the same settings but no per-tensor nulls (the panel is itself a null).
 compare_config panel_member_config(const compare_config& main, std::size_t index);
+
+// What the manifest hashes in a panel comparison: nothing (the report's manifest is of A and B).
+content_options panel_content();
 
 // What a panel comparison contributes, from its merged results.
 panel_comparison panel_member(const compare_config& member, std::size_t index, const work_plan& plan,

@@ -19,7 +19,7 @@ constexpr const char* allowed_keys =
     "model_a, model_b, output, block_elements, arch_dir, permutations_vector, permutations_matrix, "
     "permutations_experts, neuron_matching, hidden_matching, permutations_neurons, head_matching, "
     "permutations_heads, cross_layer, fingerprints, tokenizers, seed, alpha, reference_panel, panel_reports, "
-    "memory_budget, io_mode";
+    "memory_budget, io_mode, sha256_files";
 
 constexpr const char* allowed_io_modes = "map, read";
 
@@ -127,6 +127,7 @@ void apply_job_file(compare_config& config, const std::string& file) {
     else if (key == "cross_layer") config.cross_layer = boolean_value(value, file, key);
     else if (key == "fingerprints") config.fingerprints = boolean_value(value, file, key);
     else if (key == "tokenizers") config.tokenizers = boolean_value(value, file, key);
+    else if (key == "sha256_files") config.sha256_files = boolean_value(value, file, key);
     else if (key == "memory_budget")
       config.memory_budget = parse_byte_size(value.IsScalar() ? value.Scalar() : std::string("(not a scalar)"),
                                              fmt::format("{}: key '{}'", file, key));
@@ -195,6 +196,7 @@ nlohmann::json compare_config::to_json() const {
                       {"tokenizers", tokenizers},
                       {"memory_budget", memory_budget},
                       {"io_mode", io_mode_name(io)},
+                      {"sha256_files", sha256_files},
                       {"seed", seed},
                       {"alpha", alpha},
                       {"reference_panel", reference_panel},
@@ -225,6 +227,7 @@ compare_config compare_config::from_json(const nlohmann::json& j) {
     c.tokenizers = j.at("tokenizers").get<bool>();
     c.memory_budget = j.at("memory_budget").get<std::uint64_t>();
     c.io = io_mode_value(j.at("io_mode").get<std::string>(), "io_mode");
+    c.sha256_files = j.at("sha256_files").get<bool>();
     c.seed = j.at("seed").get<std::uint64_t>();
     c.alpha = j.at("alpha").get<double>();
     c.reference_panel = j.at("reference_panel").get<std::vector<std::string>>();
@@ -313,6 +316,7 @@ compare_config resolve_compare_config(const compare_arguments& arguments) {
   if (arguments.no_tokenizers) config.tokenizers = false;
   if (arguments.memory_budget) config.memory_budget = parse_byte_size(*arguments.memory_budget, "--memory-budget");
   if (arguments.io_mode) config.io = io_mode_value(*arguments.io_mode, "--io");
+  if (arguments.sha256) config.sha256_files = true;
   if (arguments.alpha) {
     if (!(*arguments.alpha > 0 && *arguments.alpha < 1))
       throw usage_error(fmt::format("--alpha: expected a level between 0 and 1 (exclusive), got {}", *arguments.alpha));

@@ -23,6 +23,7 @@ struct compare_arguments {
   bool no_cross_layer = false;
   bool no_fingerprints = false;
   bool no_tokenizers = false;
+  bool sha256 = false;  // --sha256
   std::optional<std::string> memory_budget;  // "8GiB", "512M", bytes
   std::optional<std::string> io_mode;        // "map" or "read"
   std::optional<double> alpha;
@@ -65,6 +66,7 @@ struct compare_config {
   std::vector<std::string> reference_panel, panel_reports;
   std::uint64_t memory_budget = 0;  // peak resident bytes per rank (0: none set)
   io_mode io = io_mode::map;
+  bool sha256_files = false;  // SHA-256 of every checkpoint file in the manifest (key sha256_files, --sha256)
   std::optional<std::string> arch_dir;
   std::optional<std::string> config_file;
   std::string config_text;  // the job file as written ("" without one), kept for the manifest

@@ -1,6 +1,6 @@
 // The `lineage` executable: subcommands compare (MPI), tokenizers (vocabulary comparison), plan (the
-// work plan from headers alone), report (report.html and report.md from a report.h5) and synth
-// (model generator).
+// work plan from headers alone), report (report.html and report.md from a report.h5), verify (a
+// model directory against a report's manifest) and synth (model generator).
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -13,6 +13,7 @@
 #include "mpi/plan_command.hpp"
 #include "mpi/report_command.hpp"
 #include "mpi/tokenizers_command.hpp"
+#include "mpi/verify_command.hpp"
 #include "synth/synth_command.hpp"
 
 namespace {
@@ -41,7 +42,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   const lineage::command commands[] = {lineage::add_compare_command(app, joined(argc, argv)),
                                        lineage::add_tokenizers_command(app), lineage::add_plan_command(app),
-                                       lineage::add_report_command(app),
+                                       lineage::add_report_command(app), lineage::add_verify_command(app),
                                        lineage::add_synth_command(app)};
   try {
     app.parse(argc, argv);

@@ -98,6 +98,15 @@ std::vector<unit_memory> memory_by_unit(const work_plan& plan, const read_settin
     }
     add(plan.fingerprint_rank.at(i), fmt::format("fingerprint of layer {} '{}'", request.layer, request.role), bytes);
   }
+  // A content unit maps the range it hashes (at most a block's elements); a file's SHA-256 streams
+  // it through a small buffer.
+  for (std::size_t i = 0; i < plan.content.units.size(); ++i) {
+    const content_unit& unit = plan.content.units[i];
+    add(plan.content.unit_rank.at(i),
+        fmt::format("{} of model {}", unit.whole_file ? "SHA-256 of a file" : "content hash of a range",
+                    unit.side == 0 ? 'A' : 'B'),
+        unit.whole_file ? 4 * mib : unit.bytes);
+  }
   return units;
 }
 

@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/random_stream.hpp"
+#include "mpi/plan_content.hpp"
 #include "mpi/plan_views.hpp"
 
 namespace lineage {
@@ -192,6 +193,11 @@ void assign_units(work_plan& plan, int ranks) {
   costs.clear();
   for (const auto& request : plan.hidden_matches) costs.push_back(request.cost());
   plan.hidden_match_rank = deal_by_cost(costs, matching_load);
+  // The manifest's hashing units read bytes only: balanced by bytes on their own.
+  std::vector<std::uint64_t> byte_load(static_cast<std::size_t>(ranks), 0);
+  costs.clear();
+  for (const auto& unit : plan.content.units) costs.push_back(unit.bytes);
+  plan.content.unit_rank = deal_by_cost(costs, byte_load);
 }
 
 work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture_registry& registry,
@@ -278,6 +284,7 @@ work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture
   // Neuron matching reads B through the hidden order, and runs with the blocks after both phases.
   if (!plan.awaits_matching()) plan_neuron_matches(plan, views_a, views_b, options.nulls);
   if (options.nulls.fingerprints) plan_fingerprints(plan, views_a, views_b, options.nulls);
+  plan_content(plan, a, b, options.content);
   assign_blocks(plan, options.ranks);
   assign_units(plan, options.ranks);
   return plan;

@@ -11,6 +11,7 @@
 
 #include "core/dtype.hpp"
 #include "mpi/architecture_map.hpp"
+#include "mpi/content_plan.hpp"
 #include "shard/byte_source.hpp"
 #include "shard/checkpoint.hpp"
 #include "shard/cross_layer.hpp"
@@ -133,6 +134,9 @@ struct work_plan {
   // The shared tokens the plan paired by, kept on rank 0 only (not sent to the other ranks) so that
   // the plans after the matching phases reuse them instead of reading the tokenizers again.
   token_pairing token_pairs;
+  // The manifest's hashes of both models: ranges, tensors, files and the units that hash what no
+  // block reads (mpi/content_plan.hpp).
+  content_plan content;
 
   [[nodiscard]] bool awaits_hidden_matching() const noexcept {
     return !hidden_matches.empty() && hidden_matching.empty();
@@ -190,6 +194,8 @@ struct plan_options {
   const std::vector<head_match_result>* head_matching = nullptr;
   // The tokenizers' shared tokens: embeddings and output heads of other vocabularies pair by them.
   const token_pairing* tokens = nullptr;
+  // What the manifest hashes (plan_content.hpp).
+  content_options content = {};
 };
 
 // Pairs the tensors of `a` and `b`. When both model types have rule sets, each side is mapped by

@@ -109,6 +109,10 @@ std::vector<rank_figures> per_rank(const work_plan& plan) {
       ranks[r].bytes += block.elements * (dtype_size(block.a.type) + dtype_size(block.b.type));
     }
   }
+  // The manifest's content units read what no block does (unpaired tensors, B read through an
+  // alignment) and, with --sha256, whole files.
+  for (std::size_t i = 0; i < plan.content.units.size(); ++i)
+    ranks.at(plan.content.unit_rank.at(i)).bytes += plan.content.units[i].bytes;
   for (std::size_t i = 0; i < plan.nulls.size(); ++i) {
     rank_figures& figures = ranks.at(plan.null_rank.at(i));
     figures.nulls += 1;

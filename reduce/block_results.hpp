@@ -30,11 +30,13 @@ struct rank_results {
   std::vector<hidden_match_result> hidden_matches;  // the first matching phase's results
   std::vector<head_match_result> head_matches;      // the second phase's, beside expert_matches
   std::vector<fingerprint_result> fingerprints;
+  std::vector<range_hash> range_hashes;  // the manifest's: blocks' ranges and digest units
+  std::vector<file_hash> file_hashes;    // SHA-256 of whole files (--sha256)
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
     archive & blocks & nulls & cross_layers & expert_matches & neuron_matches & hidden_matches & head_matches &
-        fingerprints;
+        fingerprints & range_hashes & file_hashes;
   }
 };
 

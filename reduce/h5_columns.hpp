@@ -40,4 +40,7 @@ void write_hidden_matching(const h5_group& root, const comparison_report& report
 void write_fingerprints(const h5_group& root, const comparison_report& report);
 void write_head_matching(const h5_group& root, const comparison_report& report);
 
+// Written by report_h5_content.cpp: one model's tensor, range and file tables under `model`.
+void write_content(const h5_group& model, const content_manifest& content, const side_content& side);
+
 }  // namespace lineage

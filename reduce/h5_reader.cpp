@@ -55,10 +55,13 @@ h5_id h5_reader::open_dataset(const std::string& dataset, std::size_t& count) co
   return id;
 }
 
+bool h5_reader::has_attribute(const std::string& object, const std::string& name) const {
+  return exists(object) && H5Aexists_by_name(file_.get(), object.c_str(), name.c_str(), H5P_DEFAULT) > 0;
+}
+
 h5_id h5_reader::open_attribute(const std::string& object, const std::string& name) const {
   const std::string where = fmt::format("{}: {} attribute '{}'", label_, object, name);
-  if (!exists(object) || H5Aexists_by_name(file_.get(), object.c_str(), name.c_str(), H5P_DEFAULT) <= 0)
-    throw input_error(where + ": missing");
+  if (!has_attribute(object, name)) throw input_error(where + ": missing");
   return {checked_input(H5Aopen_by_name(file_.get(), object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
                         where + ": unreadable"),
           H5Aclose};
@@ -115,6 +118,16 @@ std::vector<std::int64_t> h5_reader::integers(const std::string& dataset) const 
   const h5_id id = open_dataset(dataset, count);
   return read_numbers<std::int64_t>(id.get(), count, H5T_NATIVE_INT64, H5T_INTEGER,
                                     fmt::format("{}: {}", label_, dataset));
+}
+
+std::vector<std::uint64_t> h5_reader::unsigned_integers(const std::string& dataset) const {
+  const std::string where = fmt::format("{}: {}", label_, dataset);
+  std::size_t count = 0;
+  const h5_id id = open_dataset(dataset, count);
+  const h5_id type(checked_input(H5Dget_type(id.get()), where), H5Tclose);
+  if (H5Tget_class(type.get()) != H5T_INTEGER || H5Tget_sign(type.get()) != H5T_SGN_NONE)
+    throw input_error(where + ": not unsigned integers");
+  return read_numbers<std::uint64_t>(id.get(), count, H5T_NATIVE_UINT64, H5T_INTEGER, where);
 }
 
 std::vector<std::string> h5_reader::strings(const std::string& dataset) const {

@@ -19,12 +19,16 @@ class h5_reader {
   [[nodiscard]] const std::string& label() const noexcept { return label_; }
   // Whether the group or dataset `object` (an absolute path such as "/tensors/role") exists.
   [[nodiscard]] bool exists(const std::string& object) const;
+  // Whether the group or dataset `object` exists and has the attribute `name`.
+  [[nodiscard]] bool has_attribute(const std::string& object, const std::string& name) const;
   // A scalar string attribute of a group or dataset.
   [[nodiscard]] std::string string_attribute(const std::string& object, const std::string& name) const;
   [[nodiscard]] std::int64_t integer_attribute(const std::string& object, const std::string& name) const;
   // A 1-D dataset, converted to the requested type (strings must be stored as strings).
   [[nodiscard]] std::vector<double> doubles(const std::string& dataset) const;
   [[nodiscard]] std::vector<std::int64_t> integers(const std::string& dataset) const;
+  // Unsigned 64-bit integers (hashes, byte counts) without a detour through int64.
+  [[nodiscard]] std::vector<std::uint64_t> unsigned_integers(const std::string& dataset) const;
   [[nodiscard]] std::vector<std::string> strings(const std::string& dataset) const;
 
  private:

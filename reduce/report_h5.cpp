@@ -52,7 +52,8 @@ void write_figures(const h5_group& group, const std::vector<Row>& rows) {
   for (const auto& [name, extract] : doubles) group.write_column(name, column(rows, extract));
 }
 
-void write_model(const h5_group& parent, const char* name, const model_description& model) {
+void write_model(const h5_group& parent, const char* name, const model_description& model,
+                 const content_manifest& content, const side_content& side) {
   const h5_group group = parent.create_group(name);
   group.set_attribute("path", model.path);
   group.set_attribute("model_type", model.model_type);
@@ -62,6 +63,7 @@ void write_model(const h5_group& parent, const char* name, const model_descripti
   group.set_attribute("config_json", model.config_json);
   group.write_column("files", model.files);
   group.write_column("file_sizes", std::span<const std::uint64_t>(model.file_sizes));
+  write_content(group, content, side);
 }
 
 // The per-rank table: where each rank ran, how its time went, what it read and its peak memory.
@@ -95,8 +97,10 @@ void write_manifest(const h5_group& root, const comparison_report& report) {
   group.set_attribute("kernel", m.kernel);
   group.set_attribute("ranks", static_cast<std::int64_t>(m.ranks));
   group.set_attribute("block_elements", static_cast<std::int64_t>(m.block_elements));
-  write_model(group, "model_a", report.model_a);
-  write_model(group, "model_b", report.model_b);
+  group.set_attribute("content_digests", static_cast<std::int64_t>(report.content.digests ? 1 : 0));
+  group.set_attribute("sha256_files", static_cast<std::int64_t>(report.content.sha256 ? 1 : 0));
+  write_model(group, "model_a", report.model_a, report.content, report.content.a);
+  write_model(group, "model_b", report.model_b, report.content, report.content.b);
   if (!m.rank_runs.empty()) write_rank_runs(group, m.rank_runs);
 }
 

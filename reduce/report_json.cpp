@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/content_hash.hpp"
+
 #include "reduce/report_tokenizers.hpp"
 #include "reduce/report_writers.hpp"
 
@@ -294,9 +296,34 @@ json panel_json(const panel_figures& panel) {
   return {{"comparisons", std::move(comparisons)}, {"roles", std::move(roles)}};
 }
 
-json model_json(const model_description& model) {
+// The manifest's per-tensor digests and per-file hashes of one model (the ranges are in report.h5).
+void add_content(json& model, const content_manifest& content, const side_content& side) {
+  if (content.digests) {
+    json tensors = json::array();
+    for (std::size_t t = 0; t < side.tensors.size(); ++t) {
+      const manifest_tensor& tensor = side.tensors[t];
+      tensors.push_back({{"name", tensor.name},
+                         {"dtype", dtype_name(tensor.type)},
+                         {"shape", tensor.shape},
+                         {"file", side.files.at(side.weight_files.at(tensor.file)).name},
+                         {"data_offset", tensor.byte_offset},
+                         {"bytes", tensor.bytes},
+                         {"ranges", tensor.range_count},
+                         {"xxh3", hash_hex(side.tensor_digests.at(t))}});
+    }
+    model["tensors"] = std::move(tensors);
+  }
+  json files = json::array();
+  for (std::size_t f = 0; f < side.files.size(); ++f)
+    files.push_back({{"name", side.files[f].name},
+                     {"size", side.files[f].size},
+                     {"sha256", content.sha256 ? json(side.sha256.at(f)) : json(nullptr)}});
+  model["checkpoint_files"] = std::move(files);
+}
+
+json model_json(const model_description& model, const content_manifest& content, const side_content& side) {
   json config = json::parse(model.config_json, nullptr, false);
-  return {{"path", model.path},
+  json out = {{"path", model.path},
           {"model_type", model.model_type},
           {"architecture", model.architecture},
           {"tensor_count", model.tensor_count},
@@ -304,6 +331,8 @@ json model_json(const model_description& model) {
           {"files", model.files},
           {"file_sizes", model.file_sizes},
           {"config", config.is_discarded() ? json(model.config_json) : config}};
+  add_content(out, content, side);
+  return out;
 }
 
 json rank_runs_json(const std::vector<rank_run>& rows) {
@@ -324,13 +353,15 @@ json rank_runs_json(const std::vector<rank_run>& rows) {
   return out;
 }
 
-json manifest_json(const run_manifest& m) {
+json manifest_json(const run_manifest& m, const content_manifest& content) {
   json config = json::parse(m.config_json, nullptr, false);
   json out = {{"tool_version", m.tool_version}, {"git_hash", m.git_hash},
           {"command_line", m.command_line},  {"config", config.is_discarded() ? json(m.config_json) : config},
           {"start_time", m.start_time},      {"end_time", m.end_time},
           {"host", m.host},                  {"kernel", m.kernel},
           {"ranks", m.ranks},                {"block_elements", m.block_elements}};
+  out["content_digests"] = content.digests;
+  out["sha256_files"] = content.sha256;
   if (!m.rank_runs.empty()) out["rank_runs"] = rank_runs_json(m.rank_runs);
   return out;
 }
@@ -401,8 +432,10 @@ std::string report_json_text(const comparison_report& report) {
         {"unpaired_b", report.unpaired_b},
         {"tensors_with_nonfinite", report.tensors_with_nonfinite},
         {"compared_elements", report.compared_elements}}},
-      {"manifest", manifest_json(report.manifest)},
-      {"models", {{"a", model_json(report.model_a)}, {"b", model_json(report.model_b)}}},
+      {"manifest", manifest_json(report.manifest, report.content)},
+      {"models",
+       {{"a", model_json(report.model_a, report.content, report.content.a)},
+        {"b", model_json(report.model_b, report.content, report.content.b)}}},
       {"tensors", std::move(tensors)},
       {"roles", std::move(roles)},
       {"families", std::move(families)},

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "mpi/plan.hpp"
+#include "reduce/content_manifest.hpp"
 #include "reduce/evidence.hpp"
 #include "reduce/expert_figures.hpp"
 #include "reduce/fingerprint_figures.hpp"
@@ -29,10 +30,10 @@ struct rank_run {
   double seconds_matching = 0;  // the matching phases' units
   double seconds_blocks = 0;    // the statistics phase: blocks
   double seconds_nulls = 0;     // permutation nulls
-  double seconds_other = 0;     // cross-layer, neuron-matching and fingerprint units
+  double seconds_other = 0;     // cross-layer, neuron-matching, fingerprint and content-manifest units
   double seconds_waiting = 0;   // for the other ranks, once its own units were done
   double seconds_total = 0;     // from its first plan to its results gathered
-  std::uint64_t bytes_read = 0;     // checkpoint bytes of the blocks and nulls it computed
+  std::uint64_t bytes_read = 0;     // checkpoint bytes of the blocks, nulls and content units it computed
   std::uint64_t units = 0;          // statistics units it computed in this run
   std::uint64_t units_resumed = 0;  // its units an earlier, interrupted run had finished
   std::uint64_t peak_resident_bytes = 0;  // getrusage's maximum resident set, at the end
@@ -97,6 +98,7 @@ struct comparison_report {
   panel_figures panel;                                   // empty without a reference panel
   std::string tokenizers;  // the "tokenizers" object as JSON text (work_plan::tokenizers)
   evidence_summary evidence;
+  content_manifest content;  // the manifest's hashes of A and B (none in panel comparisons)
   // "compared", or "no tensor pairs" when the two models have nothing in common.
   [[nodiscard]] std::string status() const { return tensors.empty() ? "no tensor pairs" : "compared"; }
 };

@@ -8,7 +8,7 @@ lineage_build=${LINEAGE_BUILD_DIR:-$lineage_root/build}
 lineage_build_packages=(cmake g++ make pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev
   libeigen3-dev libboost-serialization-dev libgtest-dev libbenchmark-dev nlohmann-json3-dev
   libcli11-dev libyaml-cpp-dev libfmt-dev libspdlog-dev libxxhash-dev libssl-dev)
-lineage_test_packages=(python3-numpy python3-h5py util-linux chromium slurmctld slurmd slurm-client munge)
+lineage_test_packages=(python3-numpy python3-h5py python3-xxhash util-linux chromium slurmctld slurmd slurm-client munge)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

@@ -3,7 +3,8 @@
 usage: check_rank_independence.py [--any-fixture] BLOCK_ELEMENTS DIR:RANKS DIR:RANKS ...
 The first directory is the reference; every other must hold exactly the same report.json sections
 and bit-identical datasets under /tensors, /roles, /unpaired, /nulls, /evidence, /verdict,
-/cross_layer, /depth_alignment, /expert_matching and /reference_panel of report.h5 (and the same
+/cross_layer, /depth_alignment, /expert_matching, /reference_panel and the manifest's per-model tables
+(/manifest/model_a, /manifest/model_b: files, tensor digests, range hashes) of report.h5 (and the same
 /verdict attributes and root attribute verdict). Without --any-fixture the reports must also be
 those of e2e.rank_independence's fixture (many blocks, undefined figures, many nulls).
 """
@@ -17,7 +18,7 @@ from reportlib import Checker, bitwise_equal_arrays, datasets, load_json, open_h
 COMPARED_SECTIONS = ("status", "verdict", "summary", "tensors", "roles", "families", "layers", "unpaired", "models",
                      "layer_structure", "expert_matching", "reference_panel")
 GROUPS = ("tensors", "roles", "unpaired", "nulls", "evidence", "verdict", "cross_layer", "depth_alignment",
-          "expert_matching", "reference_panel")
+          "expert_matching", "reference_panel", "manifest/model_a", "manifest/model_b")
 
 
 def main(block_elements, runs, fixture_checks):
@@ -78,6 +79,11 @@ def check_fixture(c, first, first_dir, reference, block_elements):
                  "evidence/layers/hmp_p", "verdict/evidence"):
         c.check(path in reference and len(reference[path]) > 0, f"{first_dir}: /{path} missing or empty")
     c.check(len(reference.get("nulls/cosine", [])) >= 1000, "fewer than 1000 null samples")
+    # The manifest's hashes: B lives in 3 files, so its tensors' ranges come from several blocks.
+    for side in ("a", "b"):
+        c.check(len(reference.get(f"manifest/model_{side}/ranges/xxh3", [])) >= 50,
+                f"{first_dir}: fewer than 50 range hashes of model {side.upper()}")
+        c.check(len(first["models"][side].get("tensors", [])) > 0, f"{first_dir}: no tensor digests of model {side.upper()}")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ usage: check_resumed.py REFERENCE_DIR RESUMED_DIR [RESUMED_UNITS]
 report.json must be equal in every section but the manifest, whose run-specific fields (times, the
 command line, the per-rank table; the rank count where the rerun had more ranks) differ by nature; its config (but for the output directory), version and block_elements must be
 equal too. Every dataset of report.h5 outside /manifest and /report_json (the JSON text, manifest
-included) must be bit-identical. With RESUMED_UNITS, the resumed run's per-rank table must say that
+included) must be bit-identical, and so must the manifest's per-model tables (/manifest/model_a and
+/manifest/model_b: files, tensor digests, range hashes), which do not depend on the run. With RESUMED_UNITS, the resumed run's per-rank table must say that
 so many units came from the earlier run in all (at least one: the run really resumed).
 """
 import sys

@@ -35,6 +35,7 @@ lineage_add_e2e_test(rank_independence rank_independence.sh 3 LABELS reproducibi
 lineage_add_e2e_test(resume resume.sh 3 TIMEOUT 240 LABELS reproducibility)
 lineage_add_e2e_test(memory_budget memory_budget.sh 2 TIMEOUT 300 LABELS resources)
 lineage_add_e2e_test(h5_readback h5_readback.sh 2 LABELS report)
+lineage_add_e2e_test(manifest manifest.sh 3 TIMEOUT 240 LABELS reproducibility)
 lineage_add_e2e_test(terminal_table terminal_table.sh 3 LABELS report)
 lineage_add_e2e_test(nothing_in_common nothing_in_common.sh 2 LABELS report)
 lineage_add_e2e_test(config_file config_file.sh 2 LABELS usage)

@@ -1,12 +1,16 @@
 # e2e.resume: a run stopped by SIGUSR1 (sent to mpirun, which forwards it to every rank, as Slurm's
 # --signal does) exits 75 with its finished units saved; the same command then computes only the
-# rest, and its report is bit-identical to an uninterrupted run's. A damaged saved state, or one
-# made with another rank count, is refused with a warning and the work is done again in full.
+# rest, and its report is bit-identical to an uninterrupted run's (the manifest's hashes included).
+# A damaged saved state, or one made with another rank count, is refused with a warning and the
+# work is done again in full.
 source "$(dirname "$0")/common.sh"
 e2e_begin resume
 
 synth independent --seed 31 -o A
-synth derive --from A -o B --kind drift --scale 0.05 --shards 3
+synth derive --from A -o drifted --kind drift --scale 0.05 --shards 3
+# A layer fewer: A's unpaired layer is hashed by the manifest's content units, the last units of each
+# share, which a resumed run computes after the saved ones.
+synth derive --from drifted -o B --kind drop-layers --layers 1
 # Many permutations make the run last seconds, so the signal lands in the middle of it. With a
 # memory budget, the read windows follow rank 0's resident memory, which differs between the runs:
 # the saved work must still be recognised (the windows change no figure).

@@ -7,7 +7,10 @@
 #include <string>
 #include <vector>
 
+#include <xxhash.h>
+
 #include "core/content_hash.hpp"
+#include "core/content_hash_variants.hpp"
 #include "core/error.hpp"
 #include "stats_test_support.hpp"
 
@@ -35,6 +38,18 @@ TEST(ContentHash, StreamingEqualsOneShotWhateverThePieces) {
   }
   data[50000] ^= std::byte{1};
   EXPECT_NE(fast_hash(data), whole);
+}
+
+TEST(ContentHash, TheAvx2BuildOfXxh3GivesLibxxhashsValues) {
+  if (__builtin_cpu_supports("avx2") == 0) GTEST_SKIP() << "this CPU has no AVX2";
+  std::vector<std::byte> data(1 << 20);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::byte>((i * 2654435761u) >> 11);
+  // Every length class of XXH3 (0–16, 17–128, 129–240, long inputs with a partial stripe and block).
+  for (std::size_t length : {0u, 1u, 3u, 8u, 16u, 17u, 100u, 128u, 129u, 240u, 241u, 1000u, 1024u, 4097u, 1000003u}) {
+    const std::uint64_t library = XXH3_64bits(data.data(), length);
+    EXPECT_EQ(detail::xxh3_avx2(data.data(), length), library) << length << " bytes";
+    EXPECT_EQ(fast_hash(std::span(data).first(length)), library) << length << " bytes";
+  }
 }
 
 TEST(ContentHash, Sha256OfKnownMessages) {

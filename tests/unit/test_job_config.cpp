@@ -297,6 +297,16 @@ TEST_F(JobConfig, IoModeIsMapOrRead) {
   EXPECT_TRUE(throws_usage_error([&] { (void)resolve_compare_config(args); }, {"--io", "map, read", "direct"}));
 }
 
+TEST_F(JobConfig, Sha256FilesIsAKeyAndAFlag) {
+  EXPECT_FALSE(resolve_file("model_a: a\nmodel_b: b\noutput: o\n").sha256_files);
+  EXPECT_TRUE(resolve_file("model_a: a\nmodel_b: b\noutput: o\nsha256_files: true\n").sha256_files);
+  EXPECT_TRUE(file_rejected("sha256_files: maybe\n", {"key 'sha256_files'", "'maybe'"}));
+  compare_arguments args;
+  args.config_file = job_file("model_a: a\nmodel_b: b\noutput: o\nsha256_files: false\n");
+  args.sha256 = true;
+  EXPECT_TRUE(resolve_compare_config(args).sha256_files);
+}
+
 // Rank 0's resolved config reaches the other ranks as its JSON: every field survives the trip.
 TEST_F(JobConfig, JsonRoundTripKeepsEveryField) {
   compare_arguments args;
@@ -305,12 +315,13 @@ TEST_F(JobConfig, JsonRoundTripKeepsEveryField) {
       "permutations_matrix: 12\npermutations_experts: 13\npermutations_neurons: 14\npermutations_heads: 15\n"
       "neuron_matching: false\nhidden_matching: false\nhead_matching: false\ncross_layer: false\n"
       "fingerprints: false\ntokenizers: false\nseed: 99\nalpha: 0.05\nreference_panel: [r1]\n"
-      "panel_reports: [p.h5]\nmemory_budget: 3GiB\nio_mode: read\n");
+      "panel_reports: [p.h5]\nmemory_budget: 3GiB\nio_mode: read\nsha256_files: true\n");
   const compare_config config = resolve_compare_config(args);
   const compare_config back = compare_config::from_json(nlohmann::json::parse(config.to_json().dump()));
   EXPECT_EQ(back.to_json(), config.to_json());
   EXPECT_EQ(back.io, io_mode::read);
   EXPECT_EQ(back.memory_budget, 3ull << 30);
+  EXPECT_TRUE(back.sha256_files);
   EXPECT_EQ(back.config_text, config.config_text);
   EXPECT_THROW((void)compare_config::from_json(nlohmann::json{{"model_a", "x"}}), internal_error);
 }
