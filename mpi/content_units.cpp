@@ -28,9 +28,10 @@ void compute_content_unit(const work_plan& plan, std::size_t index, block_reader
   const std::size_t size = dtype_size(tensor.type);
   if (range.offset % size != 0 || range.length % size != 0)
     throw internal_error("manifest: a digest range does not hold whole elements");
-  const mapped_range bytes =
-      reader.map(unit.side, {tensor.file, tensor.byte_offset + range.offset, tensor.type}, range.length / size);
-  results.range_hashes.push_back({unit.side, unit.index, fast_hash(bytes.bytes())});
+  // Read as the plan's reading says (mapped or pread), like the blocks.
+  byte_source bytes =
+      reader.source(unit.side, {tensor.file, tensor.byte_offset + range.offset, tensor.type}, range.length / size);
+  results.range_hashes.push_back({unit.side, unit.index, fast_hash(bytes.piece(0, bytes.size()))});
 }
 
 }  // namespace lineage

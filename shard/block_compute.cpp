@@ -28,17 +28,6 @@ const read_only_file& block_reader::open(int side, std::uint32_t index) {
   return *slot;
 }
 
-mapped_range block_reader::map(int side, const element_location& location, std::uint64_t elements) {
-  const read_only_file& file = open(side, location.file);
-  const std::uint64_t bytes = elements * dtype_size(location.type);
-  if (location.byte_offset + bytes > file.size())
-    throw input_error(fmt::format(
-        "{}: file is {} bytes but the plan needs bytes up to {}; was it truncated after the job "
-        "started?",
-        file.path().string(), file.size(), location.byte_offset + bytes));
-  return mapped_range(file, location.byte_offset, bytes);
-}
-
 byte_source block_reader::source(int side, const element_location& location, std::uint64_t elements) {
   return {open(side, location.file), location.byte_offset, elements * dtype_size(location.type), settings_,
           &buffers_[side]};

@@ -55,12 +55,9 @@ class block_reader {
   bool read_rows(int side, const element_location& first, std::uint64_t row_length,
                  std::span<const std::uint32_t> rows, std::span<const std::uint32_t> columns, float* out);
 
-  // Maps `elements` elements of side 0 (A) or 1 (B) starting at `location`, after checking the
-  // file size.
-  [[nodiscard]] mapped_range map(int side, const element_location& location, std::uint64_t elements);
-
   // A source of `elements` elements of side 0 (A) or 1 (B) starting at `location`, read as the
-  // settings say (same checks as map()).
+  // settings say. Throws input_error naming the file when it is shorter than that (a file changed
+  // since the plan was made).
   [[nodiscard]] byte_source source(int side, const element_location& location, std::uint64_t elements);
 
  private:
