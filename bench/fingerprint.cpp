@@ -7,13 +7,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <bit>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <vector>
 
+#include "core/dtype.hpp"
 #include "core/random_stream.hpp"
 #include "shard/block_compute.hpp"
 #include "shard/fingerprint.hpp"
@@ -37,10 +37,7 @@ lineage::element_location write_matrix(const std::filesystem::path& path, std::u
   lineage::random_stream stream(1, "bench", "fingerprint");
   std::vector<std::uint16_t> row(columns);
   for (std::uint64_t r = 0; r < rows; ++r) {
-    for (auto& v : row) {
-      const auto bits = std::bit_cast<std::uint32_t>(static_cast<float>(stream.normal()));
-      v = static_cast<std::uint16_t>((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
-    }
+    for (auto& v : row) v = lineage::float_to_bf16(static_cast<float>(stream.normal()));
     out.write(reinterpret_cast<const char*>(row.data()), static_cast<std::streamsize>(columns * 2));
   }
   return {0, 8 + length, lineage::dtype::bf16};

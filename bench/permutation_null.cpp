@@ -7,11 +7,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <bit>
 #include <chrono>
 #include <cstring>
 #include <vector>
 
+#include "core/dtype.hpp"
 #include "core/random_stream.hpp"
 #include "shard/permutation_null.hpp"
 
@@ -23,8 +23,7 @@ using clock_type = std::chrono::steady_clock;
 std::vector<std::byte> random_bf16(std::size_t count, lineage::random_stream& stream) {
   std::vector<std::byte> bytes(count * 2);
   for (std::size_t i = 0; i < count; ++i) {
-    const auto bits = std::bit_cast<std::uint32_t>(static_cast<float>(stream.normal()));
-    const auto rounded = static_cast<std::uint16_t>((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+    const std::uint16_t rounded = lineage::float_to_bf16(static_cast<float>(stream.normal()));
     std::memcpy(bytes.data() + 2 * i, &rounded, 2);
   }
   return bytes;
