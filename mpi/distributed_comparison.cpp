@@ -2,12 +2,12 @@
 
 #include <fmt/format.h>
 
-#include <unistd.h>
 
 #include <chrono>
 #include <cstring>
 #include <iostream>
 #include <optional>
+#include <utility>
 
 #include "mpi/comparison_steps.hpp"
 #include "core/resource_usage.hpp"
@@ -111,9 +111,9 @@ int plan_and_match(const communicator& comm, const compare_config& config, work_
     if (run.saved == nullptr) return;
     // The read windows follow rank 0's resident memory at planning time, which differs from run to
     // run and changes no figure: the fingerprint is of the plan without them.
-    work_plan without_windows = plan;
-    without_windows.reading = {};
-    fingerprint = comparison_fingerprint(serialize_plan(without_windows), plan, config.to_json().dump());
+    const read_settings reading = std::exchange(plan.reading, {});
+    fingerprint = comparison_fingerprint(serialize_plan(plan), plan, config.to_json().dump());
+    plan.reading = reading;
     state = saved_state(run, fingerprint, comm.size());
     if (!state) return;
     plan = deserialize_plan(state->plan);

@@ -38,8 +38,8 @@ struct unit_memory {
 
 // Windows at least this large: a null decodes a row at a time at least.
 inline constexpr std::uint64_t smallest_window = std::uint64_t{1} << 20;
-// And never more than this (also the decode limit without a budget).
-inline constexpr std::uint64_t largest_window = std::uint64_t{1} << 28;
+// And never more than what a null decodes whole without a budget.
+inline constexpr std::uint64_t largest_window = unbounded_float_limit;
 
 // How the plan's units read within `budget` bytes of resident memory per rank (0: no budget, no
 // windows) when `resident` bytes are resident before the first unit. Throws usage_error naming

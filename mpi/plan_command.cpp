@@ -193,7 +193,8 @@ int run_plan(const plan_request& request) {
       "and similarity matrices, a null's per-row arrays and reads ({}) (mpi/memory_budget.hpp)",
       static_cast<double>(resident) / (1 << 20),
       plan.reading.window_bytes == 0
-          ? std::string("both tensors mapped whole, each side decoded whole up to 256 MiB of floats")
+          ? fmt::format("both tensors mapped whole, each side decoded whole up to {} MiB of floats",
+                        unbounded_float_limit >> 20)
           : fmt::format("windows of {:.1f} MiB per side for mapped bytes and floats, from the budget",
                         static_cast<double>(plan.reading.window_bytes) / (1 << 20)));
   const std::string time_formula =

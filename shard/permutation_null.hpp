@@ -98,10 +98,13 @@ struct null_samples {
 // alignment (null: B's elements are in A's order), and the bytes of floats per side it may
 // decode at once (larger tensors are decoded row by row as the permutations visit them; the
 // results are the same bits either way).
+// Bytes of floats per side a null decodes whole when nothing bounds it (no memory budget).
+inline constexpr std::uint64_t unbounded_float_limit = std::uint64_t{1} << 28;
+
 struct null_reading {
   std::span<const float> norm_a, norm_b;
   const b_alignment* alignment_b = nullptr;
-  std::uint64_t float_limit = std::uint64_t{1} << 28;
+  std::uint64_t float_limit = unbounded_float_limit;
 };
 
 // `a` and `b` read the whole tensors' bytes (elements_a() and elements_b() elements; B's view
