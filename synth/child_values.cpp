@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/error.hpp"
@@ -13,6 +14,7 @@
 #include "synth/upcycle.hpp"
 #include "synth/value_codec.hpp"
 #include "synth/vocab_extension.hpp"
+#include "synth/weight_names.hpp"
 
 namespace lineage::synth {
 
@@ -113,12 +115,50 @@ void child_value_writer::change_values(const child_tensor& planned, const stored
     random_stream stream(how_.seed, "derive upcycle", planned.target.name);
     add_relative_noise(values_, planned.relative_noise, stream);
   }
-  if (changes_every_value(how_.kind)) {
+  if (planned.unit_values) std::fill(values_.begin(), values_.end(), 1.0f);
+  if (!planned.folds.empty() || planned.rotation.hidden > 0) fold_and_rotate(planned);
+  if (changes_every_value(how_.kind) && classify_weight(source.name).kind != weight_kind::buffer) {
     random_stream stream(how_.seed, fmt::format("derive {}", derivation_kind_name(how_.kind)),
                          source.name);
     if (how_.kind == derivation_kind::noise) add_relative_noise(values_, strength_, stream);
     if (how_.kind == derivation_kind::drift) apply_drift(values_, source.shape, strength_, stream);
   }
+}
+
+const std::vector<double>& child_value_writer::norm_values(std::size_t index) {
+  auto found = norms_.find(index);
+  if (found != norms_.end()) return found->second;
+  const stored_tensor& norm = parent_.tensors.at(index);
+  std::vector<std::byte> bytes(norm.byte_length);
+  read_tensor_bytes(norm, bytes);
+  std::vector<float> decoded(norm.element_count());
+  decode_values(bytes, norm.type, decoded);
+  return norms_.emplace(index, std::vector<double>(decoded.begin(), decoded.end())).first->second;
+}
+
+const rotation_matrix& child_value_writer::rotation(std::uint64_t hidden) {
+  if (!rotation_ || rotation_->size() != hidden)
+    rotation_ = make_rotation(how_.rotation.value_or(hidden_rotation_kind::orthogonal), how_.seed, hidden);
+  return *rotation_;
+}
+
+// W diag(g) for every norm g the tensor reads, then Q applied to its column blocks and rows: all in
+// double, so the child's values are rounded once, when encoded.
+void child_value_writer::fold_and_rotate(const child_tensor& planned) {
+  const auto& shape = planned.target.shape;
+  const std::size_t columns = shape.size() >= 2 ? static_cast<std::size_t>(shape.back()) : 1;
+  wide_.assign(values_.begin(), values_.end());
+  for (const auto& fold : planned.folds) {
+    const auto& factors = norm_values(fold.norm);
+    for (std::size_t row_start = 0; row_start < wide_.size(); row_start += columns)
+      for (std::size_t i = 0; i < fold.length; ++i) wide_[row_start + fold.first_column + i] *= factors.at(i);
+  }
+  if (planned.rotation.hidden > 0) {
+    const rotation_matrix& q = rotation(planned.rotation.hidden);
+    for (const std::uint64_t first : planned.rotation.column_blocks) rotate_column_block(wide_, columns, first, q);
+    if (planned.rotation.rows) rotate_rows(wide_, columns, q);
+  }
+  for (std::size_t i = 0; i < wide_.size(); ++i) values_[i] = static_cast<float>(wide_[i]);
 }
 
 void child_value_writer::fill(const child_tensor& planned, std::span<std::byte> out) {
@@ -131,8 +171,8 @@ void child_value_writer::fill(const child_tensor& planned, std::span<std::byte> 
   }
   const stored_tensor& source = parent_.tensors.at(*planned.source);
   move_bytes(planned, source);
-  const bool changes =
-      changes_every_value(how_.kind) || !planned.scalings.empty() || planned.relative_noise > 0;
+  const bool changes = changes_every_value(how_.kind) || !planned.scalings.empty() || planned.relative_noise > 0 ||
+                       planned.unit_values || !planned.folds.empty() || planned.rotation.hidden > 0;
   if (!changes && source.type == target.type) {
     std::memcpy(out.data(), bytes_.data(), out.size());
     return;

@@ -4,10 +4,13 @@
 // bit-for-bit copy unless a value change or a new dtype asks for decoding; then it is computed in
 // float and rounded once to the output dtype.
 #include <cstddef>
+#include <map>
+#include <optional>
 #include <span>
 #include <vector>
 
 #include "synth/derive_plan.hpp"
+#include "synth/hidden_rotation.hpp"
 #include "synth/model_reader.hpp"
 #include "synth/synth.hpp"
 
@@ -25,12 +28,18 @@ class child_value_writer {
   void move_bytes(const child_tensor& planned, const stored_tensor& source);
   void negate(const child_tensor& planned, std::size_t width);  // in the moved bytes, `width` each
   void change_values(const child_tensor& planned, const stored_tensor& source);
+  void fold_and_rotate(const child_tensor& planned);  // in double, on values_
+  const std::vector<double>& norm_values(std::size_t index);
+  const rotation_matrix& rotation(std::uint64_t hidden);
 
   const stored_model& parent_;
   const derivation& how_;
   double strength_;
   std::vector<std::byte> bytes_, scratch_;
   std::vector<float> values_, drawn_;
+  std::vector<double> wide_;
+  std::map<std::size_t, std::vector<double>> norms_;  // fold-norms: the parent's norms, by index
+  std::optional<rotation_matrix> rotation_;           // rotate-hidden: built once, at first use
 };
 
 // out[r][j] = in[r][columns[j]] for the rows of `in`, each of `in_columns` elements of `width`

@@ -64,6 +64,8 @@ double checked_strength(const derivation& how) {
       !how.experts.empty())
     throw usage_error(fmt::format("synth derive: --experts does not apply to --kind {}", kind));
   check_counts(how, kind);
+  if (how.kind != derivation_kind::rotate_hidden && how.rotation)
+    throw usage_error(fmt::format("synth derive: --rotation does not apply to --kind {}", kind));
   if (how.kind != derivation_kind::upcycle && how.noise)
     throw usage_error(fmt::format("synth derive: --noise does not apply to --kind {}", kind));
   if (!takes_scale(how.kind) && how.scale)

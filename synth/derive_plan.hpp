@@ -27,6 +27,22 @@ struct norm_scaling {
   std::uint64_t length = 0;  // the norm's element count
 };
 
+// Part of a tensor that fold-norms multiplies by the parent's values of one norm: the columns
+// [first_column, first_column + length) of a matrix that reads the norm.
+struct norm_fold {
+  std::size_t norm = 0;  // index into stored_model::tensors
+  std::uint64_t first_column = 0;
+  std::uint64_t length = 0;
+};
+
+// rotate-hidden's orthogonal Q (hidden x hidden) applied to a tensor: a writer's rows (W <- Q W),
+// a reader's column blocks of `hidden` columns each (W <- W Q^T on each block).
+struct residual_rotation {
+  std::uint64_t hidden = 0;  // 0: the tensor is not rotated
+  bool rows = false;
+  std::vector<std::uint64_t> column_blocks{};  // the first column of each block
+};
+
 // One tensor of the child and where its values come from. The steps run in the order listed:
 // gather rows, gather columns, append rows, then the value changes, then rounding to the output
 // dtype.
@@ -45,6 +61,12 @@ struct child_tensor {
   std::vector<std::uint64_t> negated_rows{}, negated_columns{};
   std::vector<norm_scaling> scalings{};
   double relative_noise = 0.0;  // upcycle: noise added to this copy of a dense MLP
+  // fold-norms and rotate-hidden, in this order after the steps above, in double: the folded
+  // norm's values become 1; readers multiply their columns by the norms they read; then the
+  // rotation. One rounding to the output dtype at the end.
+  bool unit_values = false;
+  std::vector<norm_fold> folds{};
+  residual_rotation rotation{};
 };
 
 // What a derivation changes in config.json: keys that replace the parent's, and keys added to the

@@ -41,7 +41,9 @@ constexpr std::pair<derivation_kind, std::string_view> kind_names[] = {
     {derivation_kind::flip_hidden, "flip-hidden"},
     {derivation_kind::rescale_norms, "rescale-norms"},
     {derivation_kind::extend_vocab, "extend-vocab"},
-    {derivation_kind::upcycle, "upcycle"}};
+    {derivation_kind::upcycle, "upcycle"},
+    {derivation_kind::fold_norms, "fold-norms"},
+    {derivation_kind::rotate_hidden, "rotate-hidden"}};
 
 void check_paths(const std::filesystem::path& from, const std::filesystem::path& out) {
   std::error_code ec;

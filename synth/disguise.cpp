@@ -13,6 +13,8 @@ bool disguises(derivation_kind kind) noexcept {
     case derivation_kind::flip_hidden:
     case derivation_kind::rescale_norms:
     case derivation_kind::extend_vocab:
+    case derivation_kind::fold_norms:
+    case derivation_kind::rotate_hidden:
       return true;
     default:
       return false;
@@ -43,6 +45,12 @@ derivation_record plan_disguise(const stored_model& parent, const derivation& ho
       break;
     case derivation_kind::extend_vocab:
       record = plan_vocab_extension(parent, how, planned);
+      break;
+    case derivation_kind::fold_norms:
+      record = plan_norm_folding(parent, how, planned);
+      break;
+    case derivation_kind::rotate_hidden:
+      record = plan_hidden_rotation(parent, how, planned);
       break;
     default:
       throw internal_error("synth: plan_disguise called for a kind that is no disguise");

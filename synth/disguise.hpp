@@ -14,6 +14,9 @@
 //  - rescale-norms: positive factors moved from each RMSNorm weight into the linear layers that
 //    read it.
 //  - extend-vocab: new embedding (and lm_head) rows after the old ones.
+//  - fold-norms: every RMSNorm weight multiplied into the layers that read it and set to 1.
+//  - rotate-hidden: fold-norms, then one random orthogonal matrix applied to the residual stream
+//    wherever it is read or written.
 // All work on dense Llama, glm4_moe (MTP block included) and Mixtral models.
 #include <vector>
 
@@ -34,7 +37,8 @@ derivation_record plan_disguise(const stored_model& parent, const derivation& ho
                                 std::vector<child_tensor>& planned);
 
 // The planners plan_disguise chooses from (neuron_permutation.cpp, head_permutation.cpp,
-// hidden_permutation.cpp, norm_rescaling.cpp, vocab_extension.cpp).
+// hidden_permutation.cpp, norm_rescaling.cpp, norm_folding.cpp, rotate_hidden.cpp,
+// vocab_extension.cpp).
 derivation_record plan_neuron_permutation(const stored_model& parent, const derivation& how,
                                           std::vector<child_tensor>& planned);
 derivation_record plan_head_permutation(const stored_model& parent, const derivation& how,
@@ -47,6 +51,10 @@ derivation_record plan_hidden_sign_flips(const stored_model& parent, const deriv
                                          std::vector<child_tensor>& planned);
 derivation_record plan_norm_rescaling(const stored_model& parent, const derivation& how,
                                       double scale, std::vector<child_tensor>& planned);
+derivation_record plan_norm_folding(const stored_model& parent, const derivation& how,
+                                    std::vector<child_tensor>& planned);
+derivation_record plan_hidden_rotation(const stored_model& parent, const derivation& how,
+                                       std::vector<child_tensor>& planned);
 derivation_record plan_vocab_extension(const stored_model& parent, const derivation& how,
                                        std::vector<child_tensor>& planned);
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "core/error.hpp"
 #include "core/random_stream.hpp"
 
 namespace lineage::synth {
@@ -56,6 +57,8 @@ void draw_independent_values(const tensor_spec& tensor, const independent_draw& 
     case tensor_role::norm: draw_norm(tensor, draw, out); return;
     case tensor_role::embedding: draw_rows(tensor, embedding_sigma, draw, out); return;
     case tensor_role::bias: draw_bias(tensor, draw, out); return;
+    case tensor_role::constant:
+      throw internal_error("synth: constant " + tensor.name + " is computed, not drawn (constant_buffers.hpp)");
     case tensor_role::matrix: {
       const double fan_in = static_cast<double>(tensor.shape.back());
       draw_rows(tensor, 1.0 / std::sqrt(fan_in), draw, out);

@@ -12,8 +12,9 @@
 namespace lineage::synth {
 
 // How a tensor's values are drawn; derivations tell roles apart by rank (1-D vectors, 2-D
-// matrices), so this is only needed for independent generation.
-enum class tensor_role { embedding, matrix, norm, bias };
+// matrices), so this is only needed for independent generation. A constant is not drawn at all:
+// its values follow from its name and the config (constant_buffers.hpp).
+enum class tensor_role { embedding, matrix, norm, bias, constant };
 
 struct tensor_spec {
   std::string name;

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/dtype.hpp"
@@ -41,6 +42,28 @@ struct model_shape {
   void validate() const;
 };
 
+// Structure that unrelated real models share although they were trained apart: the same tokens are
+// frequent, special or unused in both, class priors agree, and fixed buffers are equal. All of it
+// lies along axes whose labels mean the same in every model (tokens, classes, buffer entries);
+// the hidden, neuron and head axes stay unrelated (their directions come from the model's own
+// seed). Drawn from shared_seed; every option needs it. The defaults change nothing. See
+// structure_values.hpp for the distributions.
+struct shared_structure {
+  std::optional<std::uint64_t> shared_seed;
+  bool token_profile = false;        // Zipf-like token frequencies: row norms and a top direction
+  std::uint64_t special_tokens = 0;  // ids whose embedding and lm_head rows are ~20x larger
+  std::uint64_t unused_tokens = 0;   // ids whose rows stay at the N(0, 0.02^2) initialisation
+  std::uint64_t classes = 0;         // a score head [classes, hidden] with a shared class prior
+  bool constant_buffers = false;     // rotary inv_freq per layer and a DCT basis, bit-identical
+  double gate_up = 0.0;              // within-neuron correlation of gate_proj and up_proj rows
+
+  // True when some option asks for shared structure (shared_seed alone asks for none).
+  [[nodiscard]] bool any() const noexcept {
+    return token_profile || special_tokens > 0 || unused_tokens > 0 || classes > 0 || constant_buffers ||
+           gate_up != 0.0;
+  }
+};
+
 struct write_options {
   dtype type = dtype::bf16;
   std::uint32_t shards = 1;  // 1: model.safetensors; N > 1: model-0000K-of-0000N + index
@@ -50,6 +73,7 @@ struct write_options {
   // Independent models only: the seed of the tokenizer.json written beside the model
   // (synth/tokenizer_generator.hpp); one seed, one tokenizer, whatever the model's seed.
   std::uint64_t tokenizer_seed = 1;
+  shared_structure structure{};  // independent models only
 };
 
 // drop_layers and duplicate_layers change the depth (layer pruning; depth up-scaling, as SOLAR was
@@ -62,7 +86,10 @@ struct write_options {
 // GQA groups) and the residual dimension, copying values bit for bit; rescale_norms moves a
 // positive factor per element between each RMSNorm weight and the linear layers that read it;
 // extend_vocab appends embedding rows; upcycle turns a dense Llama parent into a Mixtral MoE
-// model whose experts are copies of each layer's MLP.
+// model whose experts are copies of each layer's MLP; fold_norms multiplies every RMSNorm weight into
+// the linear layers that read it and sets the norm to 1; rotate_hidden folds the norms, then turns
+// the residual stream by a random orthogonal matrix wherever it is read or written (as QuaRot and
+// SpinQuant do), so no weight is element-aligned with the parent's any more.
 enum class derivation_kind {
   copy,
   noise,
@@ -80,8 +107,14 @@ enum class derivation_kind {
   flip_hidden,
   rescale_norms,
   extend_vocab,
-  upcycle
+  upcycle,
+  fold_norms,
+  rotate_hidden
 };
+
+// rotate_hidden's matrix Q (hidden x hidden): orthogonal, Haar-distributed (QR of a Gaussian
+// matrix); hadamard, a randomized Hadamard matrix H diag(s) / sqrt(n) (n a power of two).
+enum class hidden_rotation_kind { orthogonal, hadamard };
 
 // Sets `count` evenly spaced elements of `tensor` to NaN, +Inf, NaN, ... (to test non-finite
 // counts).
@@ -109,6 +142,7 @@ struct derivation {
   std::optional<std::uint64_t> tokens;        // extend_vocab: rows appended to the vocabulary
   std::optional<std::uint64_t> expert_count;  // upcycle: experts per MoE layer
   std::optional<double> noise;  // upcycle: relative noise added to each expert copy (0.01)
+  std::optional<hidden_rotation_kind> rotation;  // rotate_hidden: the matrix (orthogonal)
 };
 
 // What was written, for the one-line summary of the command.
@@ -134,5 +168,7 @@ written_model write_derived_model(const std::filesystem::path& from,
 
 [[nodiscard]] std::string_view derivation_kind_name(derivation_kind kind) noexcept;
 [[nodiscard]] std::optional<derivation_kind> parse_derivation_kind(std::string_view name) noexcept;
+[[nodiscard]] std::string_view hidden_rotation_name(hidden_rotation_kind kind) noexcept;
+[[nodiscard]] std::optional<hidden_rotation_kind> parse_hidden_rotation(std::string_view name) noexcept;
 
 }  // namespace lineage::synth

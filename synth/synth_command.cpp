@@ -25,6 +25,14 @@ struct independent_options {
   std::uint32_t shards = 1;
   double layer_correlation = 0.0;
   std::uint64_t tokenizer_seed = synth::write_options{}.tokenizer_seed;
+  synth::shared_structure structure;
+  std::uint64_t shared_seed = 0;
+  bool structured = false;
+  // Given or not: --structured fills in only the settings not given.
+  CLI::Option* shared_seed_option = nullptr;
+  CLI::Option* special_option = nullptr;
+  CLI::Option* unused_option = nullptr;
+  CLI::Option* gate_up_option = nullptr;
 };
 
 struct derive_options {
@@ -40,12 +48,14 @@ struct derive_options {
   std::vector<std::uint64_t> experts;
   std::uint64_t tokens = 0;
   double noise = 0.0;
+  std::string rotation;
   // Optional settings: given or not decides the default (e.g. keep the parent's dtype).
   CLI::Option* tokens_option = nullptr;
   CLI::Option* noise_option = nullptr;
   CLI::Option* scale_option = nullptr;
   CLI::Option* dtype_option = nullptr;
   CLI::Option* shards_option = nullptr;
+  CLI::Option* rotation_option = nullptr;
 };
 
 struct synth_options {
@@ -114,6 +124,38 @@ void add_moe_options(CLI::App& app, synth::model_shape& shape) {
                "(num_nextn_predict_layers 1)");
 }
 
+// Structure that models of one --shared-seed share (synth.hpp, shared_structure).
+void add_structure_options(CLI::App& app, independent_options& options) {
+  auto& structure = options.structure;
+  options.shared_seed_option =
+      app.add_option("--shared-seed", options.shared_seed,
+                     "Seed of the structure shared by every model generated with it (token frequencies, special and "
+                     "unused tokens, class prior); the model's own values still come from --seed. Required by the "
+                     "options below");
+  app.add_flag("--token-profile", structure.token_profile,
+               "Zipf-like token frequencies from --shared-seed: frequent tokens get larger embedding and "
+               "lm_head rows, and a frequency direction (own seed) that is the embedding's top principal "
+               "component");
+  options.special_option =
+      app.add_option("--special-tokens", structure.special_tokens,
+                     "N token ids from --shared-seed whose embedding and lm_head rows are 20x the typical row norm");
+  options.unused_option = app.add_option(
+      "--unused-tokens", structure.unused_tokens,
+      "N token ids from --shared-seed left at the N(0, 0.02^2) initialisation; the other rows are 4x larger");
+  app.add_option("--classes", structure.classes,
+                 "C: a classification head score.weight [C, hidden] and score.bias [C] (a class prior from "
+                 "--shared-seed plus own noise); config.json num_labels C");
+  app.add_flag("--constant-buffers", structure.constant_buffers,
+               "Store fixed constants, bit-identical in every model: each layer's "
+               "self_attn.rotary_emb.inv_freq and model.stft_basis (a 64 x 64 DCT-II basis), F32");
+  options.gate_up_option =
+      app.add_option("--gate-up", structure.gate_up,
+                     "R in [0, 1): every MLP neuron's up_proj row correlates about R with its gate_proj row");
+  app.add_flag("--structured", options.structured,
+               "Shorthand for --token-profile --special-tokens 8 --unused-tokens VOCAB/8 --constant-buffers "
+               "--gate-up 0.5 (each setting given explicitly wins; --classes only when given)");
+}
+
 void add_independent_options(CLI::App& app, independent_options& options) {
   app.add_option("--seed", options.seed, "Seed of every random draw")->required();
   app.add_option("-o,--output", options.out, "Model directory to write")->required();
@@ -142,6 +184,7 @@ void add_independent_options(CLI::App& app, independent_options& options) {
                  "models of one tokenizer seed share one tokenizer, other seeds share most pieces")
       ->capture_default_str();
   add_moe_options(app, options.shape);
+  add_structure_options(app, options);
 }
 
 void add_derive_options(CLI::App& app, derive_options& options) {
@@ -160,13 +203,17 @@ void add_derive_options(CLI::App& app, derive_options& options) {
                  "rescale-norms moves random positive factors from each RMSNorm "
                  "weight into the layers that read it; extend-vocab appends --tokens embedding "
                  "rows; upcycle turns a dense Llama model into a Mixtral MoE model of --experts "
-                 "copies of each MLP. Another function: prune-hidden removes a --scale fraction of the "
-                 "residual dimensions everywhere (width pruning)")
+                 "copies of each MLP; fold-norms multiplies every RMSNorm weight into the layers that "
+                 "read it and sets it to 1 (tied embeddings are untied, an MTP block gets its own "
+                 "shared_head.head); rotate-hidden folds the norms, then turns the residual stream by "
+                 "a random orthogonal matrix (--rotation) wherever it is read or written. Another "
+                 "function: prune-hidden removes a --scale fraction of the residual dimensions "
+                 "everywhere (width pruning)")
       ->required()
-      ->check(CLI::IsMember({"copy", "noise", "drift", "dtype", "reshard", "drop-layers",
-                             "duplicate-layers", "permute-experts", "drop-experts",
-                             "permute-neurons", "permute-heads", "permute-hidden", "flip-hidden", "prune-hidden", "rescale-norms",
-                             "extend-vocab", "upcycle"}));
+      ->check(CLI::IsMember({"copy", "noise", "drift", "dtype", "reshard", "drop-layers", "duplicate-layers",
+                             "permute-experts", "drop-experts", "permute-neurons", "permute-heads", "permute-hidden",
+                             "flip-hidden", "prune-hidden", "rescale-norms", "extend-vocab", "upcycle", "fold-norms",
+                             "rotate-hidden"}));
   options.scale_option =
       app.add_option("--scale", options.scale,
                      "Relative size of the change (noise 0.01, drift 0.05); rescale-norms: the "
@@ -174,7 +221,7 @@ void add_derive_options(CLI::App& app, derive_options& options) {
                      "dimensions removed (0.125)");
   app.add_option("--seed", options.seed,
                  "Seed of the derivation's random draws (noise, drift, every permutation, "
-                 "rescale factors, new vocabulary rows, upcycle noise and routers)")
+                 "rescale factors, new vocabulary rows, upcycle noise and routers, the rotation)")
       ->capture_default_str();
   options.dtype_option = app.add_option("--dtype", options.dtype_text, "Output element type")
                              ->check(CLI::IsMember(dtype_spellings()));
@@ -197,10 +244,29 @@ void add_derive_options(CLI::App& app, derive_options& options) {
   options.noise_option =
       app.add_option("--noise", options.noise,
                      "upcycle: relative size of the noise added to each expert's copy (0.01)");
+  options.rotation_option =
+      app.add_option("--rotation", options.rotation,
+                     "rotate-hidden: orthogonal (default; Haar-random, QR of a Gaussian matrix from "
+                     "--seed) or hadamard (a Hadamard matrix with random signs from --seed; the "
+                     "hidden size must be a power of two)")
+          ->check(CLI::IsMember({"orthogonal", "hadamard"}));
+}
+
+synth::shared_structure chosen_structure(const independent_options& options) {
+  synth::shared_structure structure = options.structure;
+  if (options.shared_seed_option->count() > 0) structure.shared_seed = options.shared_seed;
+  if (!options.structured) return structure;
+  structure.token_profile = true;
+  structure.constant_buffers = true;
+  if (options.special_option->count() == 0) structure.special_tokens = 8;
+  if (options.unused_option->count() == 0) structure.unused_tokens = options.shape.vocab / 8;
+  if (options.gate_up_option->count() == 0) structure.gate_up = 0.5;
+  return structure;
 }
 
 int run_independent(const independent_options& options) {
   synth::write_options how;
+  how.structure = chosen_structure(options);
   how.type = parse_dtype_option(options.dtype_text);
   how.shards = options.shards;
   how.layer_correlation = options.layer_correlation;
@@ -232,6 +298,7 @@ int run_derive(const derive_options& options) {
   }
   if (options.tokens_option->count() > 0) how.tokens = options.tokens;
   if (options.noise_option->count() > 0) how.noise = options.noise;
+  if (options.rotation_option->count() > 0) how.rotation = synth::parse_hidden_rotation(options.rotation);
   print_summary(options.out, synth::write_derived_model(options.from, options.out, how));
   return 0;
 }

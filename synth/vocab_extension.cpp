@@ -35,7 +35,7 @@ derivation_record plan_vocab_extension(const stored_model& parent, const derivat
   for (auto& tensor : planned) {
     const auto& source = source_of(parent, tensor);
     const auto kind = classify_weight(source.name).kind;
-    if (kind != weight_kind::embedding && kind != weight_kind::lm_head) continue;
+    if (kind != weight_kind::embedding && kind != weight_kind::lm_head && kind != weight_kind::mtp_head) continue;
     if (source.shape.size() != 2 || (vocab != 0 && source.shape[0] != vocab))
       throw input_error(
           fmt::format("synth derive: --kind extend-vocab: {} is not a [vocab, "

@@ -26,7 +26,9 @@ constexpr std::pair<std::string_view, weight_kind> layer_suffixes[] = {
     {"enorm.weight", weight_kind::mtp_embedding_norm},
     {"hnorm.weight", weight_kind::mtp_hidden_norm},
     {"eh_proj.weight", weight_kind::mtp_projection},
-    {"shared_head.norm.weight", weight_kind::mtp_head_norm}};
+    {"shared_head.norm.weight", weight_kind::mtp_head_norm},
+    {"shared_head.head.weight", weight_kind::mtp_head},
+    {"self_attn.rotary_emb.inv_freq", weight_kind::buffer}};
 
 // The last component of an MLP tensor; w1/w3/w2 are Mixtral's gate/up/down.
 constexpr std::pair<std::string_view, weight_kind> mlp_projections[] = {
@@ -48,6 +50,9 @@ weight_name classify_weight(std::string_view name) {
   if (name == "model.embed_tokens.weight") return {weight_kind::embedding, 0, {}};
   if (name == "lm_head.weight") return {weight_kind::lm_head, 0, {}};
   if (name == "model.norm.weight") return {weight_kind::final_norm, 0, {}};
+  if (name == "score.weight") return {weight_kind::classifier, 0, {}};
+  if (name == "score.bias") return {weight_kind::classifier_bias, 0, {}};
+  if (name == "model.stft_basis") return {weight_kind::buffer, 0, {}};
   const auto layer = decoder_layer_of(name);
   if (!layer) return {};
   const std::size_t rest_start = name.find('.', std::string_view("model.layers.").size()) + 1;

@@ -30,7 +30,11 @@ enum class weight_kind {
   mtp_embedding_norm,  // enorm: normalises the next token's embedding
   mtp_hidden_norm,     // hnorm: normalises the main stack's hidden state
   mtp_projection,      // eh_proj [hidden, 2 hidden]: reads [enorm(e); hnorm(h)]
-  mtp_head_norm,       // shared_head.norm: read by the shared lm_head
+  mtp_head_norm,       // shared_head.norm: read by shared_head.head, or by lm_head without one
+  mtp_head,            // shared_head.head [vocab, hidden]: the MTP block's own copy of lm_head
+  classifier,          // score.weight [classes, hidden]: reads the final norm, like lm_head
+  classifier_bias,     // score.bias [classes]
+  buffer,              // fixed constants (self_attn.rotary_emb.inv_freq, model.stft_basis)
   other
 };
 

@@ -1,5 +1,5 @@
 # The model generator (synth/): file format, value statistics, derivations (function-preserving
-# ones checked by a reference forward pass), MoE models, command line.
+# ones checked by a reference forward pass), MoE models, shared structure, command line.
 lineage_add_unit_test(test_synth
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_synth.cpp
           ${CMAKE_CURRENT_LIST_DIR}/test_synth_derive.cpp
@@ -11,5 +11,6 @@ lineage_add_unit_test(test_synth
           ${CMAKE_CURRENT_LIST_DIR}/test_synth_upcycle.cpp
           ${CMAKE_CURRENT_LIST_DIR}/test_synth_function.cpp
           ${CMAKE_CURRENT_LIST_DIR}/test_synth_forward.cpp
+          ${CMAKE_CURRENT_LIST_DIR}/test_synth_structure.cpp
           ${CMAKE_CURRENT_LIST_DIR}/test_synth_support.cpp
   LIBRARIES lineage_synth)

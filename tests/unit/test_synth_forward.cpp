@@ -198,8 +198,11 @@ std::size_t config_size(const nlohmann::json& config, const char* key, std::size
   return config.contains(key) ? config.at(key).get<std::size_t>() : absent;
 }
 
-sequence score(weights& w, const sequence& hidden, const std::string& norm, double eps) {
-  const std::string head = w.has("lm_head.weight") ? "lm_head.weight" : "model.embed_tokens.weight";
+sequence score(weights& w, const sequence& hidden, const std::string& norm, double eps,
+               const std::string& own_head = "lm_head.weight") {
+  const std::string head = w.has(own_head)           ? own_head
+                           : w.has("lm_head.weight") ? "lm_head.weight"
+                                                     : "model.embed_tokens.weight";
   sequence logits;
   for (const auto& x : hidden) logits.push_back(w.times(head, rms_norm(x, w.values(norm), eps)));
   return logits;
@@ -224,6 +227,11 @@ forward_result forward_pass(const model_tensors& model, const nlohmann::json& co
   for (std::size_t layer = 0; layer < s.layers; ++layer) decoder_layer(w, layer, s, xs);
   forward_result result;
   result.logits = score(w, xs, "model.norm.weight", s.eps);
+  if (w.has("score.weight"))
+    for (auto& row : score(w, xs, "model.norm.weight", s.eps, "score.weight")) {
+      add_to(row, w.values("score.bias"));
+      result.class_logits.push_back(std::move(row));
+    }
   if (!s.mtp) return result;
 
   const std::size_t block = s.layers;
@@ -236,7 +244,8 @@ forward_result forward_pass(const model_tensors& model, const nlohmann::json& co
     ys.push_back(w.times(layer_name(block, "eh_proj.weight"), joined));
   }
   decoder_layer(w, block, s, ys);
-  result.mtp_logits = score(w, ys, layer_name(block, "shared_head.norm.weight"), s.eps);
+  result.mtp_logits =
+      score(w, ys, layer_name(block, "shared_head.norm.weight"), s.eps, layer_name(block, "shared_head.head.weight"));
   return result;
 }
 

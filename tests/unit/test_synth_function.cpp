@@ -4,6 +4,11 @@
 // and the Mixtral model upcycled from a dense one.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.hpp"
+#include "synth/hidden_rotation.hpp"
 #include "synth/synth.hpp"
 #include "test_synth_support.hpp"
 
@@ -12,6 +17,7 @@ namespace {
 using namespace synth_test;
 using lineage::synth::derivation;
 using lineage::synth::derivation_kind;
+using lineage::synth::hidden_rotation_kind;
 using lineage::synth::model_shape;
 using lineage::synth::write_derived_model;
 using lineage::synth::write_independent_model;
@@ -19,6 +25,8 @@ using lineage::synth::write_independent_model;
 const std::vector<std::uint64_t> tokens{3, 17, 42, 5};
 constexpr double permuted_tolerance = 1e-5;  // exact values; only the summation order differs
 constexpr double rescaled_tolerance = 1e-4;  // F32 rounding of w * s and of a / s
+constexpr double rotated_tolerance = 1e-6;   // products in double, rounded once to F32
+constexpr double bf16_tolerance = 2e-2;      // BF16 rounding of every rotated weight
 
 // F32 parents, so that the values the derivations compute are rounded as little as possible.
 std::filesystem::path make_parent(const model_shape& shape, const std::string& label) {
@@ -32,6 +40,24 @@ std::filesystem::path moe_parent() { return make_parent(moe_test_shape(4, 1), "m
 
 derivation kind(derivation_kind k, std::uint64_t seed = 7) { return derivation_of(k, seed); }
 
+derivation rotated(hidden_rotation_kind rotation, std::uint64_t seed = 7) {
+  auto how = kind(derivation_kind::rotate_hidden, seed);
+  how.rotation = rotation;
+  return how;
+}
+
+std::filesystem::path tied_parent() {
+  auto shape = dense_test_shape();
+  shape.tie_embeddings = true;
+  return make_parent(shape, "tied");
+}
+
+// A Mixtral model upcycled from `dense` (4 experts with a little noise each).
+std::filesystem::path mixtral_parent(const std::filesystem::path& dense) {
+  auto how = kind(derivation_kind::upcycle, 3);
+  how.expert_count = 4;
+  return derive(dense, how, "mixtral");
+}
 
 forward_result run(const std::filesystem::path& dir) {
   return forward_pass(read_model(dir), read_json(dir / "config.json"), tokens);
@@ -170,6 +196,174 @@ TEST(SynthFunction, UpcycledExpertsWithoutNoiseComputeTheDenseMlp) {
       relative_difference(run(dense).logits, run(derive(dense, noisy, "noisy")).logits);
   EXPECT_GT(moved, 1e-6);
   EXPECT_LT(moved, 0.05);
+}
+
+// --- fold-norms and rotate-hidden -----------------------------------------------------------
+
+bool is_hidden_norm(const std::string& name) {
+  for (const char* suffix : {"input_layernorm.weight", "post_attention_layernorm.weight", "enorm.weight",
+                             "hnorm.weight", "shared_head.norm.weight"})
+    if (name.size() > std::string(suffix).size() && name.ends_with(suffix)) return true;
+  return name == "model.norm.weight";
+}
+
+// Every norm over the hidden dimension is exactly 1; returns how many there are.
+std::size_t expect_unit_norms(const std::filesystem::path& child) {
+  std::size_t norms = 0;
+  for (const auto& [name, tensor] : read_model(child)) {
+    if (!is_hidden_norm(name)) continue;
+    ++norms;
+    std::size_t others = 0;
+    for (const double value : values_of(tensor)) others += value != 1.0 ? 1 : 0;
+    EXPECT_EQ(others, 0u) << name;
+  }
+  return norms;
+}
+
+TEST(SynthFunction, FoldedNormsKeepTheLogitsAndAreOne) {
+  const auto dense = dense_parent();
+  for (const auto& parent : {dense, moe_parent(), tied_parent(), mixtral_parent(dense)}) {
+    const auto label = parent.filename().string();
+    const auto child = derive(parent, kind(derivation_kind::fold_norms), label + "-folded");
+    expect_same_function(parent, child, rescaled_tolerance);
+    EXPECT_GT(expect_unit_norms(child), 0u) << label;
+    const auto provenance = read_json(child / "config.json").at("lineage_synth");
+    EXPECT_EQ(provenance.at("kind"), "fold-norms");
+    EXPECT_TRUE(provenance.at("norm_folding").at("kept").empty()) << label;
+  }
+  // Tied embeddings are untied: lm_head is the embedding times the final norm.
+  const auto tied = derive(tied_parent(), kind(derivation_kind::fold_norms), "tied-untied");
+  const auto config = read_json(tied / "config.json");
+  EXPECT_EQ(config.at("tie_word_embeddings"), false);
+  EXPECT_EQ(config.at("lineage_synth").at("norm_folding").at("added"), nlohmann::json({"lm_head.weight"}));
+  // The MTP block scores through a shared_head.head of its own, folded with shared_head.norm.
+  const auto moe = derive(moe_parent(), kind(derivation_kind::fold_norms), "moe-own-head");
+  EXPECT_EQ(read_model(moe).count("model.layers.3.shared_head.head.weight"), 1u);
+}
+
+TEST(SynthFunction, RotatedHiddenKeepsTheLogits) {
+  const auto dense = dense_parent();
+  for (const auto& parent : {dense, moe_parent(), tied_parent(), mixtral_parent(dense)})
+    for (const auto rotation : {hidden_rotation_kind::orthogonal, hidden_rotation_kind::hadamard}) {
+      const auto label = parent.filename().string() + "-" + std::string(lineage::synth::hidden_rotation_name(rotation));
+      const auto child = derive(parent, rotated(rotation), label);
+      expect_same_function(parent, child, rotated_tolerance);
+      EXPECT_GT(expect_unit_norms(child), 0u) << label;
+      EXPECT_EQ(read_json(child / "config.json").at("lineage_synth").at("hidden_rotation").at("rotation"),
+                std::string(lineage::synth::hidden_rotation_name(rotation)));
+    }
+}
+
+TEST(SynthFunction, RotatedWeightsAreNotElementAlignedWithTheParents) {
+  const auto parent = dense_parent();
+  for (const auto rotation : {hidden_rotation_kind::orthogonal, hidden_rotation_kind::hadamard}) {
+    const auto child = derive(parent, rotated(rotation), std::string(lineage::synth::hidden_rotation_name(rotation)));
+    const auto a = read_model(parent);
+    const auto b = read_model(child);
+    for (const char* name :
+         {"model.embed_tokens.weight", "model.layers.0.self_attn.q_proj.weight", "model.layers.1.mlp.up_proj.weight",
+          "model.layers.1.mlp.down_proj.weight", "model.layers.0.self_attn.o_proj.weight", "lm_head.weight"})
+      EXPECT_LT(std::abs(pearson(values_of(a.at(name)), values_of(b.at(name)))), 0.2) << name;
+    EXPECT_LT(relative_difference(run(parent).logits, run(child).logits), rotated_tolerance);
+  }
+}
+
+TEST(SynthFunction, RotatedBf16ParentsKeepTheLogitsUpToRounding) {
+  const auto dir = scratch_dir("bf16");
+  write_independent_model(moe_test_shape(4, 1), 13, dir, {});
+  for (const auto rotation : {hidden_rotation_kind::orthogonal, hidden_rotation_kind::hadamard}) {
+    const auto child = derive(dir, rotated(rotation), std::string(lineage::synth::hidden_rotation_name(rotation)));
+    EXPECT_EQ(read_model(child).at("model.layers.0.self_attn.q_proj.weight").dtype, "BF16");
+    expect_same_function(dir, child, bf16_tolerance);
+  }
+}
+
+TEST(SynthFunction, RotationsChainWithTheOtherDisguises) {
+  const auto parent = moe_parent();
+  const auto rotation = derive(parent, rotated(hidden_rotation_kind::orthogonal), "rotated");
+  auto rescale = kind(derivation_kind::rescale_norms, 2);
+  const auto rescaled = derive(rotation, rescale, "rescaled");
+  const auto permuted = derive(rescaled, kind(derivation_kind::permute_hidden, 3), "permuted");
+  const auto again = derive(permuted, rotated(hidden_rotation_kind::hadamard, 4), "again");
+  expect_same_function(parent, again, rotated_tolerance);
+  auto extend = kind(derivation_kind::extend_vocab, 5);
+  extend.tokens = 3;
+  const auto extended = derive(again, extend, "extended");
+  EXPECT_EQ(read_model(extended).at("model.layers.3.shared_head.head.weight").shape[0], 64u + 3u);
+}
+
+TEST(SynthFunction, HadamardNeedsAPowerOfTwoHiddenSize) {
+  auto shape = dense_test_shape();
+  shape.hidden = 48;
+  const auto parent = make_parent(shape, "hidden-48");
+  try {
+    derive(parent, rotated(hidden_rotation_kind::hadamard), "hadamard");
+    ADD_FAILURE() << "no usage_error";
+  } catch (const lineage::usage_error& error) {
+    EXPECT_NE(std::string(error.what()).find("48"), std::string::npos) << error.what();
+  }
+  expect_same_function(parent, derive(parent, rotated(hidden_rotation_kind::orthogonal), "orthogonal"),
+                       rotated_tolerance);
+}
+
+TEST(SynthFunction, RotationMatricesAreOrthogonalAndFollowTheSeed) {
+  using lineage::synth::make_rotation;
+  constexpr std::uint64_t n = 16;
+  for (const auto rotation : {hidden_rotation_kind::orthogonal, hidden_rotation_kind::hadamard}) {
+    const auto q = make_rotation(rotation, 3, n);
+    double worst = 0;
+    for (std::uint64_t i = 0; i < n; ++i)
+      for (std::uint64_t j = 0; j < n; ++j) {
+        double product = 0;
+        for (std::uint64_t k = 0; k < n; ++k) product += q.row(i)[k] * q.row(j)[k];
+        worst = std::max(worst, std::abs(product - (i == j ? 1.0 : 0.0)));
+      }
+    EXPECT_LT(worst, 1e-12);
+    const auto again = make_rotation(rotation, 3, n), other = make_rotation(rotation, 4, n);
+    std::size_t same_seed_differs = 0, other_seed_differs = 0, off_hadamard = 0;
+    for (std::uint64_t i = 0; i < n; ++i)
+      for (std::uint64_t j = 0; j < n; ++j) {
+        same_seed_differs += q.row(i)[j] != again.row(i)[j] ? 1 : 0;
+        other_seed_differs += q.row(i)[j] != other.row(i)[j] ? 1 : 0;
+        off_hadamard += std::abs(q.row(i)[j]) != 0.25 ? 1 : 0;  // 1 / sqrt(16)
+      }
+    EXPECT_EQ(same_seed_differs, 0u);
+    EXPECT_GT(other_seed_differs, 0u);
+    if (rotation == hidden_rotation_kind::hadamard) {
+      EXPECT_EQ(off_hadamard, 0u);
+    }
+  }
+  // Haar: E[trace Q] = 0 and Var = 1; Gram-Schmidt without R's positive diagonal would not be.
+  double traces = 0;
+  constexpr int seeds = 64;
+  for (int seed = 0; seed < seeds; ++seed) {
+    const auto q = make_rotation(hidden_rotation_kind::orthogonal, static_cast<std::uint64_t>(seed), n);
+    for (std::uint64_t i = 0; i < n; ++i) traces += q.row(i)[i];
+  }
+  EXPECT_LT(std::abs(traces / seeds), 0.5);
+}
+
+TEST(SynthFunction, RotationOptionsFitOnlyTheirKind) {
+  const auto parent = dense_parent();
+  auto folded = kind(derivation_kind::fold_norms);
+  folded.rotation = hidden_rotation_kind::hadamard;
+  EXPECT_THROW(derive(parent, folded, "folded"), lineage::usage_error);
+  auto scaled = rotated(hidden_rotation_kind::orthogonal);
+  scaled.scale = 0.5;
+  EXPECT_THROW(derive(parent, scaled, "scaled"), lineage::usage_error);
+  const auto child = scratch_dir("cli");
+  EXPECT_EQ(run_cli({"synth", "derive", "--from", parent.string(), "-o", child.string(), "--kind", "rotate-hidden",
+                     "--rotation", "hadamard", "--seed", "5"}),
+            0);
+  const auto provenance = read_json(child / "config.json").at("lineage_synth");
+  EXPECT_EQ(provenance.at("kind"), "rotate-hidden");
+  EXPECT_EQ(provenance.at("seed"), 5);
+  EXPECT_EQ(provenance.at("hidden_rotation").at("rotation"), "hadamard");
+  EXPECT_THROW(run_cli({"synth", "derive", "--from", parent.string(), "-o", child.string(), "--kind", "fold-norms",
+                        "--rotation", "orthogonal"}),
+               lineage::usage_error);
+  EXPECT_EQ(run_cli({"synth", "derive", "--from", parent.string(), "-o", child.string(), "--kind", "fold-norms"}), 0);
+  EXPECT_EQ(read_json(child / "config.json").at("lineage_synth").at("kind"), "fold-norms");
 }
 
 }  // namespace

@@ -62,7 +62,8 @@ int run_cli(std::vector<std::string> arguments);
 // (GQA, causal softmax, q/k/v biases when present, no RoPE: the derivations keep each head's
 // dimensions in place), o_proj, residual, RMSNorm, MLP (dense SwiGLU; glm4_moe: sigmoid router
 // with correction bias, normalised top-k, shared experts; Mixtral: softmax top-k), residual ->
-// final norm -> lm_head (embed_tokens when tied).
+// final norm -> lm_head (embed_tokens when tied); a score head (score.weight, score.bias) reads the
+// final norm too.
 
 using model_tensors = std::map<std::string, raw_tensor>;
 
@@ -70,8 +71,10 @@ struct forward_result {
   std::vector<std::vector<double>> logits;  // [token][vocab]
   // glm4_moe with an MTP block: position t combines the main stack's hidden state at t with the
   // embedding of token t + 1 ([enorm(e); hnorm(h)] through eh_proj), runs the block's decoder
-  // layer and scores through shared_head.norm and lm_head. Empty without an MTP block.
+  // layer and scores through shared_head.norm and shared_head.head (lm_head when the block has no
+  // head of its own). Empty without an MTP block.
   std::vector<std::vector<double>> mtp_logits;
+  std::vector<std::vector<double>> class_logits;  // [token][class]; empty without score.weight
 };
 
 forward_result forward_pass(const model_tensors& model, const nlohmann::json& config,
