@@ -37,10 +37,23 @@ int main(int argc, char** argv) {
   app.add_option("--permutations-experts", options.permutations_experts, "K of the expert-matching null");
   app.add_flag("--permute-experts", options.permute_experts, "derived pairs: experts permuted before the drift");
   app.add_option("--first-seed", options.first_seed, "seed of the first generated model");
+  app.add_option("--permutations-matrix", options.permutations_matrix, "K of units computed directly");
+  app.add_option("--permutations-products", options.permutations_products, "K of units from cross products");
+  bool structured = false;
+  app.add_flag("--structured", structured,
+               "independent pairs share structure as unrelated trained models do (token profile, 8 special and "
+               "vocab/8 unused tokens, fixed buffers, gate-up alignment 0.5)");
+  app.add_option("--classes", options.structure.classes, "independent pairs share a classifier head of C classes");
   app.add_option("--work", work, "scratch directory for the models");
   CLI11_PARSE(app, argc, argv);
   options.work_dir = work;
   std::filesystem::create_directories(options.work_dir);
+  if (structured) {
+    options.structure.token_profile = options.structure.constant_buffers = true;
+    options.structure.special_tokens = 8;
+    options.structure.unused_tokens = options.shape.vocab / 8;
+    options.structure.gate_up = 0.5;
+  }
 
   const auto start = std::chrono::steady_clock::now();
   const auto result = lineage::run_calibration(options);
@@ -66,7 +79,12 @@ int main(int argc, char** argv) {
                                                             static_cast<double>(result.independent_p.size());
     fmt::print("  P(global p ≤ {:<4}) = {:.4f}\n", a, share);
   }
-  fmt::print("  per family (harmonic-mean p before Holm–Šidák):\n");
+  if (options.structure.any())
+    fmt::print("independent pairs share: token profile, {} special and {} unused tokens, {} classes, fixed buffers "
+               "{}, gate-up {}\n",
+               options.structure.special_tokens, options.structure.unused_tokens, options.structure.classes,
+               options.structure.constant_buffers, options.structure.gate_up);
+  fmt::print("  per family (Fisher over its units, before Holm–Šidák):\n");
   for (const auto& [family, p_values] : result.family_p) {
     std::size_t below = 0;
     for (const double p : p_values) below += p <= 0.01;

@@ -130,6 +130,16 @@ architecture::~architecture() = default;
 
 const std::string& architecture::name() const noexcept { return rules_->name; }
 
+std::vector<axis_kind> architecture::axes(std::string_view role, std::size_t rank) const {
+  auto found = rules_->axes.find(role);
+  if (found == rules_->axes.end() && rules_->mtp_layers && role.starts_with(rules_->mtp_layers->role_prefix))
+    found = rules_->axes.find(role.substr(rules_->mtp_layers->role_prefix.size()));
+  if (found == rules_->axes.end() || found->second.size() != rank) return std::vector<axis_kind>(rank);
+  return found->second;
+}
+
+bool architecture::rope() const noexcept { return rules_->rope; }
+
 std::vector<tensor_view> architecture::map(std::string_view name, std::span<const std::uint64_t> shape,
                                            const nlohmann::json& config) const {
   for (const name_rule& rule : rules_->name_rules) {

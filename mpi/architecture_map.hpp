@@ -19,6 +19,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mpi/architecture_axes.hpp"
+
 namespace lineage {
 
 struct tensor_key {
@@ -71,6 +73,12 @@ class architecture {
   [[nodiscard]] std::vector<tensor_view> map(std::string_view name,
                                              std::span<const std::uint64_t> shape,
                                              const nlohmann::json& config) const;
+  // The kinds of the axes of a tensor of `role` with `rank` dimensions (a role with the MTP prefix
+  // falls back to the role without it): the file's `axes:` entry, or all unknown when it has none or
+  // one of another rank (a vector stored as [1, n], say, is never guessed at).
+  [[nodiscard]] std::vector<axis_kind> axes(std::string_view role, std::size_t rank) const;
+  // Whether q/k dimensions inside a head are paired by rotary position embedding (`rope:`).
+  [[nodiscard]] bool rope() const noexcept;
 
   struct rules;  // parsed YAML (architecture_rules.cpp)
   explicit architecture(std::unique_ptr<rules> parsed);

@@ -309,6 +309,40 @@ trailing_layers parse_mtp_layers(const rule_file_reader& reader, const YAML::Nod
   return trailing_layers{std::move(*first), std::move(prefix)};
 }
 
+// `axes:` maps a role to the kinds of its axes, dimension 0 first.
+std::map<std::string, std::vector<axis_kind>, std::less<>> parse_axes(const rule_file_reader& reader,
+                                                                     const YAML::Node& node) {
+  if (!node.IsMap()) reader.fail("axes", node, "expected a mapping from role to a list of axis kinds");
+  std::map<std::string, std::vector<axis_kind>, std::less<>> axes;
+  for (const auto& entry : node) {
+    const std::string key = entry.first.IsScalar() ? entry.first.Scalar() : std::string();
+    const std::string key_path = rule_file_reader::child("axes", key);
+    const std::string role = reader.role(entry.first, key_path);
+    if (axes.count(role) != 0) reader.fail(key_path, entry.first, "role given twice");
+    if (!entry.second.IsSequence() || entry.second.size() == 0)
+      reader.fail(key_path, entry.second, "expected a non-empty list of axis kinds, e.g. [neuron, hidden]");
+    std::vector<axis_kind> kinds;
+    for (std::size_t index = 0; index < entry.second.size(); ++index) {
+      const std::string item_path = rule_file_reader::item(key_path, index);
+      const std::string name = reader.scalar(entry.second[index], item_path);
+      const auto kind = parse_axis_kind(name);
+      if (!kind)
+        reader.fail(item_path, entry.second[index],
+                    fmt::format("unknown axis kind '{}' (configs/architectures/README.md lists them)", name));
+      kinds.push_back(*kind);
+    }
+    axes.emplace(role, std::move(kinds));
+  }
+  return axes;
+}
+
+bool parse_flag(const rule_file_reader& reader, const YAML::Node& node, std::string_view key_path) {
+  const std::string text = reader.scalar(node, key_path);
+  if (text == "true") return true;
+  if (text == "false") return false;
+  reader.fail(key_path, node, fmt::format("expected true or false, not '{}'", text));
+}
+
 std::string file_stem(std::string_view file) {
   const std::size_t slash = file.find_last_of('/');
   std::string_view stem = slash == std::string_view::npos ? file : file.substr(slash + 1);
@@ -334,7 +368,8 @@ std::unique_ptr<architecture::rules> parse_architecture_rules(std::string_view f
   bool has_model_types = false;
   bool has_rules = false;
   try {
-    for (const auto& [key, value] : reader.entries(document, "top level", {"model_types", "rules", "derived", "mtp_layers"})) {
+    for (const auto& [key, value] : reader.entries(document, "top level",
+                                                      {"model_types", "rules", "derived", "mtp_layers", "axes", "rope"})) {
       if (key == "model_types") {
         parsed->model_types = parse_model_types(reader, value);
         has_model_types = true;
@@ -343,6 +378,10 @@ std::unique_ptr<architecture::rules> parse_architecture_rules(std::string_view f
         has_rules = true;
       } else if (key == "derived") {
         parsed->derived = parse_derived(reader, value);
+      } else if (key == "axes") {
+        parsed->axes = parse_axes(reader, value);
+      } else if (key == "rope") {
+        parsed->rope = parse_flag(reader, value, "rope");
       } else {
         parsed->mtp_layers = parse_mtp_layers(reader, value);
       }

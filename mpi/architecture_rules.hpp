@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mpi/architecture_axes.hpp"
 #include "mpi/architecture_expression.hpp"
 #include "mpi/architecture_map.hpp"
 #include "mpi/architecture_pattern.hpp"
@@ -43,6 +44,10 @@ struct architecture::rules {
   // Values used when config.json lacks the key (e.g. head_dim).
   std::map<std::string, row_expression, std::less<>> derived;
   std::optional<trailing_layers> mtp_layers;
+  // What each axis of a role's tensors means (`axes:`), and whether q/k dimensions inside a head are
+  // paired by rotary position embedding (`rope:`, default true), which makes them non-exchangeable.
+  std::map<std::string, std::vector<axis_kind>, std::less<>> axes;
+  bool rope = true;
 };
 
 // Parses and validates one rule file. Throws input_error naming `file` and the offending key.

@@ -40,10 +40,16 @@ command add_compare_command(CLI::App& parent, std::string command_line) {
                   "elements per work block (default 4194304; does not depend on the rank count)")
       ->check(decimal_count);
   app->add_option("--permutations-vector", args.permutations_vector,
-                  "permutations in the null of each vector (elements permuted; default 1000, 0 = none)")
+                  "draws of the symmetry null of a test unit of vectors only, computed directly (default "
+                  "1000, 0 = none)")
       ->check(decimal_count_or_zero);
   app->add_option("--permutations-matrix", args.permutations_matrix,
-                  "permutations in the null of each matrix (rows permuted; default 200, 0 = none)")
+                  "draws of the symmetry null of a test unit with matrices, computed directly (default 200, "
+                  "0 = none)")
+      ->check(decimal_count_or_zero);
+  app->add_option("--permutations-products", args.permutations_products,
+                  "draws of a test unit whose null is computed from cross products, where a draw costs "
+                  "O(units) (default 10000; never fewer than the direct count)")
       ->check(decimal_count_or_zero);
   app->add_option("--permutations-experts", args.permutations_experts,
                   "permutations in the null of each MoE layer's expert matching (default 100; 0 = pair "

@@ -34,10 +34,18 @@ work_plan plan_comparison(const compare_config& config, int ranks, matching_so_f
   plan_options options;
   options.block_elements = config.block_elements;
   options.ranks = ranks;
-  options.nulls = {config.permutations_vector, config.permutations_matrix, config.seed,
-                   config.permutations_experts, config.match_neurons, config.permutations_neurons,
-                   config.match_hidden, config.match_heads, config.permutations_heads,
-                   config.cross_layer, config.fingerprints};
+  options.nulls = {.permutations_vector = config.permutations_vector,
+                   .permutations_matrix = config.permutations_matrix,
+                   .seed = config.seed,
+                   .permutations_experts = config.permutations_experts,
+                   .match_neurons = config.match_neurons,
+                   .permutations_neurons = config.permutations_neurons,
+                   .match_hidden = config.match_hidden,
+                   .match_heads = config.match_heads,
+                   .permutations_heads = config.permutations_heads,
+                   .cross_layer = config.cross_layer,
+                   .fingerprints = config.fingerprints,
+                   .permutations_products = config.permutations_products};
   options.expert_matching = matched.experts;
   options.hidden_matching = matched.hidden;
   options.head_matching = matched.heads;
@@ -105,15 +113,20 @@ null_samples compute_null(const work_plan& plan, std::size_t index, block_reader
   const auto alignment = [&](std::int32_t at) -> const b_alignment* {
     return at < 0 ? nullptr : &plan.alignments.at(static_cast<std::size_t>(at));
   };
+  const b_alignment* reader_alignment = alignment(plan.pairs.at(request.pair).alignment);
   std::optional<block_reader::norm_source> norm;
   if (request.norm_pair != null_request::no_norm) {
     const tensor_pair& pair = plan.pairs.at(request.norm_pair);
     norm = block_reader::norm_source{{pair.a.file, pair.a.byte_offset, pair.a.type},
                                      {pair.b.file, pair.b.byte_offset, pair.b.type},
                                      pair.a.elements,
-                                     alignment(pair.alignment)};
+                                     {}};
+    // B's norm in the order the reader's columns are read (the hidden order), without the signs.
+    if (reader_alignment != nullptr)
+      for (const std::uint32_t c : reader_alignment->column_order) norm->columns_b.push_back(index_of(c));
   }
-  return reader.compute(request, alignment(plan.pairs.at(request.pair).alignment), norm ? &*norm : nullptr);
+  return reader.compute(request, reader_alignment, norm ? &*norm : nullptr,
+                        request.rotate != 0 ? std::span<const float>(plan.hidden_rotation) : std::span<const float>{});
 }
 
 std::vector<share_unit> share_units(const work_plan& plan, int rank) {
@@ -216,6 +229,7 @@ compare_config panel_member_config(const compare_config& main, std::size_t index
   member.model_a = index % 2 == 0 ? main.model_a : main.model_b;
   member.model_b = main.reference_panel.at(index / 2);
   member.permutations_vector = 0;
+  member.permutations_products = 0;
   member.permutations_matrix = 0;
   member.match_hidden = false;  // the panel needs the statistics of the roles only
   member.match_heads = false;

@@ -16,7 +16,7 @@ namespace lineage {
 namespace {
 
 constexpr const char* allowed_keys =
-    "model_a, model_b, output, block_elements, arch_dir, permutations_vector, permutations_matrix, "
+    "model_a, model_b, output, block_elements, arch_dir, permutations_vector, permutations_matrix, permutations_products, "
     "permutations_experts, neuron_matching, hidden_matching, permutations_neurons, head_matching, "
     "permutations_heads, cross_layer, fingerprints, tokenizers, seed, alpha, reference_panel, panel_reports, "
     "memory_budget, io_mode, sha256_files";
@@ -118,6 +118,7 @@ void apply_job_file(compare_config& config, const std::string& file) {
     else if (key == "seed") config.seed = positive_integer(value, file, key);
     else if (key == "permutations_vector") config.permutations_vector = count_value(value, file, key);
     else if (key == "permutations_matrix") config.permutations_matrix = count_value(value, file, key);
+    else if (key == "permutations_products") config.permutations_products = count_value(value, file, key);
     else if (key == "permutations_experts") config.permutations_experts = count_value(value, file, key);
     else if (key == "permutations_neurons") config.permutations_neurons = count_value(value, file, key);
     else if (key == "neuron_matching") config.match_neurons = boolean_value(value, file, key);
@@ -185,6 +186,7 @@ nlohmann::json compare_config::to_json() const {
                       {"block_elements", block_elements},
                       {"permutations_vector", permutations_vector},
                       {"permutations_matrix", permutations_matrix},
+                      {"permutations_products", permutations_products},
                       {"permutations_experts", permutations_experts},
                       {"neuron_matching", match_neurons},
                       {"hidden_matching", match_hidden},
@@ -216,6 +218,7 @@ compare_config compare_config::from_json(const nlohmann::json& j) {
     c.block_elements = j.at("block_elements").get<std::uint64_t>();
     c.permutations_vector = j.at("permutations_vector").get<std::uint32_t>();
     c.permutations_matrix = j.at("permutations_matrix").get<std::uint32_t>();
+    c.permutations_products = j.at("permutations_products").get<std::uint32_t>();
     c.permutations_experts = j.at("permutations_experts").get<std::uint32_t>();
     c.match_neurons = j.at("neuron_matching").get<bool>();
     c.match_hidden = j.at("hidden_matching").get<bool>();
@@ -300,6 +303,7 @@ compare_config resolve_compare_config(const compare_arguments& arguments) {
   if (arguments.seed) config.seed = *arguments.seed;
   if (arguments.permutations_vector) config.permutations_vector = *arguments.permutations_vector;
   if (arguments.permutations_matrix) config.permutations_matrix = *arguments.permutations_matrix;
+  if (arguments.permutations_products) config.permutations_products = *arguments.permutations_products;
   if (arguments.permutations_experts) config.permutations_experts = *arguments.permutations_experts;
   if (arguments.permutations_neurons) config.permutations_neurons = *arguments.permutations_neurons;
   if (arguments.no_neuron_matching) config.match_neurons = false;

@@ -15,8 +15,8 @@ namespace lineage {
 struct compare_arguments {
   std::optional<std::string> model_a, model_b, output_dir, arch_dir, config_file;
   std::optional<std::uint64_t> block_elements, seed;
-  std::optional<std::uint32_t> permutations_vector, permutations_matrix, permutations_experts, permutations_neurons,
-      permutations_heads;
+  std::optional<std::uint32_t> permutations_vector, permutations_matrix, permutations_products, permutations_experts,
+      permutations_neurons, permutations_heads;
   bool no_neuron_matching = false;
   bool no_hidden_matching = false;
   bool no_head_matching = false;
@@ -48,8 +48,9 @@ struct compare_config {
   std::string model_b;
   std::string output_dir;
   std::uint64_t block_elements = 0;
-  std::uint32_t permutations_vector = 1000;  // K for vectors (elements permuted)
-  std::uint32_t permutations_matrix = 200;   // K for matrices (rows permuted)
+  std::uint32_t permutations_vector = 1000;  // K of a test unit of vectors only, computed directly
+  std::uint32_t permutations_matrix = 200;   // K of a test unit with matrices, computed directly
+  std::uint32_t permutations_products = 10000;  // K of a test unit computed from cross products
   std::uint32_t permutations_experts = 100;  // K of each MoE layer's expert-matching null (0: no matching)
   bool match_neurons = true;                 // neuron matching of every MLP
   std::uint32_t permutations_neurons = 0;    // K of Spearman's exact null there (0: the closed form)

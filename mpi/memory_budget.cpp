@@ -31,6 +31,25 @@ std::uint64_t null_side(std::uint64_t elements, std::uint64_t size, std::uint64_
 
 }  // namespace
 
+std::uint64_t null_fixed_bytes(const null_request& request) {
+  const std::uint64_t length = std::max<std::uint64_t>(1, request.row_length);
+  const std::uint64_t units = std::max<std::uint64_t>(1, request.units()), k = request.permutations;
+  // Per-unit arrays (tested indices, slice norms, a batch of eight draws), norm weights, B's
+  // gathered rows and the chunk buffers of the column paths.
+  std::uint64_t bytes = units * (2 * 4 + 2 * double_bytes + 8 * 4) + 6 * length * float_bytes + 4 * mib +
+                        2 * 64 * length * float_bytes;
+  if (request.from_products) {
+    // Two double entries per cross product, and the gathered slices of a cell (all units at worst)
+    // on both sides: whole rows (and a folded copy) on axis 0, a chunk of 64 rows on axis 1.
+    const std::uint64_t slice = request.axis == 0 ? 3 * length : 2 * 64 * request.inner;
+    bytes += 2 * product_entries(request) * double_bytes + request.tested_units() * slice * float_bytes;
+  } else if (request.axis == 1) {
+    // The column path keeps every draw: K + 1 offsets and partial dots per unit, K permutations.
+    bytes += (k + 1) * units * (8 + double_bytes) + k * units * 4;
+  }
+  return bytes;
+}
+
 std::vector<unit_memory> memory_by_unit(const work_plan& plan, const read_settings& reading) {
   std::vector<unit_memory> units;
   const auto add = [&](std::uint32_t rank, std::string unit, std::uint64_t fixed, std::uint64_t windows = 0) {
@@ -44,14 +63,11 @@ std::vector<unit_memory> memory_by_unit(const work_plan& plan, const read_settin
       const std::uint64_t a = block.elements * dtype_size(block.a.type), b = block.elements * dtype_size(block.b.type);
       add(r, fmt::format("block of '{}'", pair_name(plan, block.pair)), block.alignment >= 0 ? a + 3 * b : a + b);
     }
-  // A null's per-row arrays (the tested indices, the row norms of the direction statistic, a batch
-  // of eight permutations), the norm weights and B's gathered rows, then its reads of both sides.
   for (std::size_t i = 0; i < plan.nulls.size(); ++i) {
     const null_request& request = plan.nulls[i];
     const std::uint64_t length = std::max<std::uint64_t>(1, request.row_length);
-    const std::uint64_t rows = std::max(request.elements_a(), request.elements_b()) / length;
-    const std::uint64_t fixed = rows * (2 * 4 + 2 * double_bytes + 8 * 4) + 6 * length * float_bytes + 4 * mib;
-    add(plan.null_rank.at(i), fmt::format("permutation null of '{}'", pair_name(plan, request.pair)), fixed,
+    add(plan.null_rank.at(i), fmt::format("permutation null of '{}'", pair_name(plan, request.pair)),
+        null_fixed_bytes(request),
         null_side(request.elements_a(), dtype_size(request.a.type), length, reading) +
             null_side(request.elements_b(), dtype_size(request.b.type), length, reading));
   }

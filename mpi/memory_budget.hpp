@@ -30,6 +30,10 @@ struct unit_memory {
 // Every unit of the plan (blocks, nulls, cross-layer, matching and fingerprint units).
 [[nodiscard]] std::vector<unit_memory> memory_by_unit(const work_plan& plan, const read_settings& reading);
 
+// What a null holds beyond its reads of the two tensors: per-unit arrays, the draws the column
+// path keeps, the cross products of a null from products.
+[[nodiscard]] std::uint64_t null_fixed_bytes(const null_request& request);
+
 // The unit with the largest fixed need.
 [[nodiscard]] unit_memory largest_memory_need(const work_plan& plan);
 

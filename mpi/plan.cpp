@@ -69,75 +69,6 @@ void add_row_pair_blocks(work_plan& plan, std::uint32_t pair_index) {
   }
 }
 
-// A router (rows = experts) of a matched layer, paired row by row in the matching's order; nullopt
-// when the shapes do not fit that reading (then it pairs by key as any tensor).
-std::optional<tensor_pair> matched_router(const expert_pairing& matched, const tensor_key& key,
-                                          const planned_tensor& a, const planned_tensor& b) {
-  if (!is_router_role(key.role) || key.expert >= 0) return std::nullopt;
-  const auto found = matched.router_rows.find({block_prefix(key.role), key.layer});
-  if (found == matched.router_rows.end() || found->second.first.empty()) return std::nullopt;
-  const auto& [rows_a, rows_b] = found->second;
-  if (a.shape.empty() || a.shape.size() != b.shape.size() ||
-      !std::equal(a.shape.begin() + 1, a.shape.end(), b.shape.begin() + 1))
-    return std::nullopt;
-  const std::uint32_t last_a = *std::max_element(rows_a.begin(), rows_a.end());
-  const std::uint32_t last_b = *std::max_element(rows_b.begin(), rows_b.end());
-  if (last_a >= a.shape[0] || last_b >= b.shape[0]) return std::nullopt;
-  tensor_pair pair;
-  pair.key = key;
-  pair.a = a;
-  pair.b = b;
-  pair.rows_a = rows_a;
-  pair.rows_b = rows_b;
-  pair.pairing = "expert matching";
-  return pair;
-}
-
-// One null per pair with at least two units to permute.
-void plan_nulls(work_plan& plan, const null_options& options) {
-  const std::uint64_t job_seed = mixed_job_seed(options.seed);
-  std::map<tensor_key, std::uint32_t> pair_of;
-  for (std::size_t p = 0; p < plan.pairs.size(); ++p) pair_of[plan.pairs[p].key] = static_cast<std::uint32_t>(p);
-  for (std::size_t p = 0; p < plan.pairs.size(); ++p) {
-    const auto& pair = plan.pairs[p];
-    null_request request;
-    request.pair = static_cast<std::uint32_t>(p);
-    request.a = {pair.a.file, pair.a.byte_offset, pair.a.type};
-    request.b = {pair.b.file, pair.b.byte_offset, pair.b.type};
-    std::tie(request.rows, request.row_length) = unit_shape(pair.a);
-    if (!pair.rows_a.empty()) {
-      // A matched router (its rows, or elements of a 1-D router bias, meet in the matching's order)
-      // or the rows of shared tokens. Rows the hidden matching chose its permutation on are left
-      // out on either side, as exclude_* does for element-aligned pairs.
-      request.tensor_rows_a = request.rows;
-      request.tensor_rows_b = unit_shape(pair.b).first;
-      const auto excluded = [&](std::uint64_t row) { return row >= pair.exclude_begin && row < pair.exclude_end; };
-      for (std::size_t k = 0; k < pair.rows_a.size(); ++k)
-        if (!excluded(pair.rows_a[k]) && !excluded(pair.rows_b[k])) {
-          request.rows_a.push_back(pair.rows_a[k]);
-          request.rows_b.push_back(pair.rows_b[k]);
-        }
-      request.rows = request.rows_a.size();
-    } else {
-      request.exclude_begin = pair.exclude_begin;
-      request.exclude_end = pair.exclude_end;
-    }
-    request.permutations = request.row_length > 1 ? options.permutations_matrix : options.permutations_vector;
-    // Matrices: row directions too, folded with the norm the layer reads when both models have it
-    // as a vector of the row length.
-    request.directions = request.row_length > 1;
-    if (const std::string norm = norm_read_by(pair.key.role); request.directions && !norm.empty())
-      if (const auto found = pair_of.find({pair.key.layer, norm, -1}); found != pair_of.end()) {
-        const auto& norm_pair = plan.pairs[found->second];
-        const std::vector<std::uint64_t> vector_shape{request.row_length};
-        if (norm_pair.a.shape == vector_shape && norm_pair.b.shape == vector_shape) request.norm_pair = found->second;
-      }
-    request.seed = job_seed ^ fnv1a_64(key_text(pair.key));
-    if (request.tested_units() < 2 || request.row_length == 0 || request.permutations == 0) continue;
-    plan.nulls.push_back(request);
-  }
-}
-
 }  // namespace
 
 std::string key_text(const tensor_key& key) {
@@ -237,10 +168,6 @@ work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture
     }
     const planned_tensor side_a = plan_side(list_a.front());
     const planned_tensor side_b = plan_side(found->second.front());
-    if (auto router = matched_router(matched, key, side_a, side_b)) {
-      plan.pairs.push_back(std::move(*router));
-      continue;
-    }
     if (auto by_tokens = token_paired(options.tokens, key, side_a, side_b)) {
       plan.pairs.push_back(std::move(*by_tokens));
       continue;
@@ -268,18 +195,22 @@ work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture
       for (const auto& v : list_b)
         plan.unpaired.push_back(unpaired('b', v, "no tensor with this key in model A"));
 
+  assign_axes(plan, arch_a, arch_b, views_a, views_b);
+  choose_tests(plan);
   align_b(plan);
   for (std::size_t p = 0; p < plan.pairs.size(); ++p) {
     auto& pair = plan.pairs[p];
     pair.first_block = plan.blocks.size();
-    if (pair.rows_a.empty()) {
+    if (pair.rotated) {
+      // B's bytes cannot be read in A's frame: the null turns them and sums the pair's moments.
+    } else if (pair.rows_a.empty()) {
       add_blocks(plan, static_cast<std::uint32_t>(p), pair.a.byte_offset, pair.b.byte_offset, 0, pair.a.elements);
     } else {
       add_row_pair_blocks(plan, static_cast<std::uint32_t>(p));
     }
     pair.block_count = plan.blocks.size() - pair.first_block;
   }
-  plan_nulls(plan, options.nulls);
+  plan_symmetry_nulls(plan, options.nulls, arch_a == nullptr || arch_a->rope());
   if (options.nulls.cross_layer) plan_cross_layers(plan, views_a, views_b, options.nulls.seed);
   // Neuron matching reads B through the hidden order, and runs with the blocks after both phases.
   if (!plan.awaits_matching()) plan_neuron_matches(plan, views_a, views_b, options.nulls);

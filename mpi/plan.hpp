@@ -52,10 +52,38 @@ struct tensor_pair {
   // "key" (same canonical key), or what chose B's side: "expert matching" (B's expert or router
   // rows), "shared tokens", "hidden matching", "head matching" (comma-separated when several did).
   std::string pairing = "key";
+  // What A's view's axes mean (mpi/architecture_axes.hpp), and how the pair is tested: the axis its
+  // null permutes (−1: none, `untested` says why) in the unit `test_unit` (work_plan::units).
+  std::vector<axis_kind> axes;
+  // B read through the plan's hidden rotation: its residual axis turned into A's frame (its norm
+  // folded in first), computed by the null alone (no blocks; the null sums the pair's moments).
+  bool rotated = false;
+  std::int32_t test_axis = -1;
+  std::int32_t test_unit = -1;
+  std::string untested;
   // Index into work_plan::alignments when B's rows or columns are read in another order (a
   // recovered hidden-dimension permutation, an applied head order; a matched router's rows then go
   // there too), else −1.
   std::int32_t alignment = -1;
+};
+
+// One test unit: the tensors one component of the architecture's symmetry group permutes, tested
+// together by one statistic under one draw per sample (mpi/plan_symmetry.cpp). Units are ordered
+// so that no unit's tensors move under a later unit's component, which makes their p-values
+// independent under the null (docs/CALIBRATION.md).
+struct symmetry_unit {
+  std::string kind;    // hidden, channels, latent, experts, heads, values, neurons
+  std::string label;   // e.g. "layer 3 mlp neurons"
+  int layer = -1;      // −1: the whole model, or outside the layer stack
+  symmetry_group group;
+  std::uint32_t permutations = 0;  // K
+  std::uint64_t seed = 0;          // of the draws every member shares
+  std::vector<std::uint32_t> members;  // indices into work_plan::nulls, in plan order
+
+  template <class Archive>
+  void serialize(Archive& archive, unsigned /*version*/) {
+    archive & kind & label & layer & group & permutations & seed & members;
+  }
 };
 
 struct unpaired_tensor {
@@ -97,8 +125,9 @@ struct work_plan {
   std::vector<work_block> blocks;     // in plan order
   std::vector<unpaired_tensor> unpaired;
   std::vector<std::uint64_t> rank_first_block;  // size ranks + 1: rank r does [v[r], v[r+1])
-  std::vector<null_request> nulls;    // permutation nulls, in pair order (pairs with ≥ 2 units)
+  std::vector<null_request> nulls;    // permutation nulls, in pair order (pairs with a test)
   std::vector<std::uint32_t> null_rank;  // the rank computing each null
+  std::vector<symmetry_unit> units;      // in the order that makes their tests independent
   std::vector<cross_layer_request> cross_layers;  // one per role with ≥ 2 layers on each side
   std::vector<std::uint32_t> cross_layer_rank;
   // One per layer with routed experts in both models. A plan made without their results pairs
@@ -125,6 +154,8 @@ struct work_plan {
   std::vector<b_alignment> alignments;  // see tensor_pair::alignment
   // The hidden permutation applied (B dimension per A dimension), or empty (plan_hidden.cpp).
   std::vector<std::uint32_t> hidden_order;
+  // Or the rotation of the residual stream applied (B's dimensions by A's, row-major), or empty.
+  std::vector<float> hidden_rotation;
   // One per tensor of a layer both models have with other shapes (plan_fingerprints.cpp).
   std::vector<fingerprint_request> fingerprints;
   std::vector<std::uint32_t> fingerprint_rank;
@@ -180,6 +211,8 @@ struct null_options {
   std::uint32_t permutations_heads = 1000;  // K of its Spearman permutation null (always one)
   bool cross_layer = true;                  // layer × layer matrices of every per-layer role
   bool fingerprints = true;                 // shape-free fingerprints of pairs of another shape
+  // K of a unit whose every null is computed from cross products (then a draw costs O(units)).
+  std::uint32_t permutations_products = 10000;
 };
 
 struct plan_options {

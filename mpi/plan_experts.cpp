@@ -12,10 +12,15 @@
 namespace lineage {
 namespace {
 
-// Elements each role contributes to an expert's sample, and the most rows they span. At most a
-// quarter of a role's rows is sampled, so the matched pairs keep three quarters for their own test.
+// Elements each role contributes to an expert's sample, and the most neurons they span. The sample
+// is one run of neurons, the same in every role (rows of gate/up, columns of down) and expert: the
+// matched experts' own tests then permute the other neurons only, a symmetry the matching never
+// looked at, so they stay exact. At most a quarter of the neurons is sampled.
 constexpr std::uint64_t sample_elements_per_role = 4096;
 constexpr std::uint64_t max_sampled_rows = 64;
+
+// down_proj holds its neurons in columns; the other expert roles in rows.
+bool neurons_in_columns(std::string_view role) { return role.ends_with("down_proj.weight"); }
 
 // One side of one layer: role → expert → its single view.
 using layer_roles = std::map<std::string, std::map<int, const side_view*>>;
@@ -63,12 +68,6 @@ void add_unpaired_experts(work_plan& plan, keyed_views& views, char side, const 
   }
 }
 
-bool contiguous_from_zero(const std::vector<std::int32_t>& experts) {
-  for (std::size_t i = 0; i < experts.size(); ++i)
-    if (experts[i] != static_cast<std::int32_t>(i)) return false;
-  return true;
-}
-
 }  // namespace
 
 bool is_router_role(std::string_view role) noexcept { return role.find("mlp.router.") != std::string_view::npos; }
@@ -94,21 +93,34 @@ void plan_expert_matches(work_plan& plan, const keyed_views& views_a, const keye
     request.layer = layer;
     request.role_prefix = prefix;
     std::vector<std::string> usable;
+    // The sampled neurons: one run, from the layer's seed, in every role.
+    std::uint64_t neurons = 0;
+    for (const auto& [role, experts_a] : roles_a) {
+      const auto shape = plan_side(*experts_a.begin()->second).shape;
+      if (shape.size() == 2) neurons = neurons == 0 ? shape[neurons_in_columns(role) ? 1 : 0] : neurons;
+    }
+    const std::uint64_t sampled = std::min(max_sampled_rows, neurons / 4);
+    random_stream neuron_stream(options.seed, "expert sample", block_text(prefix, layer));
+    const std::uint64_t first_neuron = sampled < 2 ? 0 : neuron_stream.below(neurons - sampled + 1);
     for (const auto& [role, experts_a] : roles_a) {
       const auto other = roles_b.find(role);
-      if (other == roles_b.end()) continue;
+      if (other == roles_b.end() || sampled < 2) continue;
       const auto shape = plan_side(*experts_a.begin()->second).shape;
-      if (shape.size() != 2 || shape[0] / 4 < 2 || shape[1] == 0) continue;
+      const bool columns = neurons_in_columns(role);
+      if (shape.size() != 2 || shape[columns ? 1 : 0] != neurons || shape[columns ? 0 : 1] == 0) continue;
       if (!same_matrix_shape(experts_a, shape) || !same_matrix_shape(other->second, shape)) continue;
       expert_sample_block block;
       block.role = role;
       block.rows = shape[0];
       block.row_length = shape[1];
-      block.row_count = std::min(max_sampled_rows, shape[0] / 4);
-      block.column_count = std::min(shape[1], std::max<std::uint64_t>(1, sample_elements_per_role / block.row_count));
+      const std::uint64_t hidden = shape[columns ? 0 : 1];
+      const std::uint64_t hidden_count = std::min(hidden, std::max<std::uint64_t>(1, sample_elements_per_role / sampled));
       random_stream stream(options.seed, "expert sample", fmt::format("{} / {}", block_text(prefix, layer), role));
-      block.row_begin = stream.below(block.rows - block.row_count + 1);
-      block.column_begin = stream.below(block.row_length - block.column_count + 1);
+      const std::uint64_t hidden_begin = stream.below(hidden - hidden_count + 1);
+      block.row_begin = columns ? hidden_begin : first_neuron;
+      block.row_count = columns ? hidden_count : sampled;
+      block.column_begin = columns ? first_neuron : hidden_begin;
+      block.column_count = columns ? sampled : hidden_count;
       // B read through a recovered hidden-dimension permutation, as the blocks are.
       const residual_map map = residual_map_for(role, block.rows, block.row_length, plan.hidden_order);
       if (!map.rows.empty())
@@ -190,17 +202,11 @@ expert_pairing apply_expert_matching(work_plan& plan, const std::vector<expert_m
       }
     }
     for (auto& [key, list] : moved) views_b[key] = std::move(list);
-    for (const auto& block : request.blocks)
-      pairing.excluded_rows[{request.layer, block.role}] = {block.row_begin, block.row_begin + block.row_count};
-    // Router rows are experts by index: they can follow the matching when both sides number their
-    // experts 0..E−1.
-    if (contiguous_from_zero(request.experts_a) && contiguous_from_zero(request.experts_b)) {
-      auto& rows = pairing.router_rows[{request.role_prefix, request.layer}];
-      for (std::size_t e = 0; e < request.experts_a.size(); ++e)
-        if (result.matched_b[e] >= 0) {
-          rows.first.push_back(static_cast<std::uint32_t>(e));
-          rows.second.push_back(static_cast<std::uint32_t>(result.matched_b[e]));
-        }
+    // The sampled neurons (units of each role's neuron axis) stay out of the matched pairs' tests.
+    for (const auto& block : request.blocks) {
+      const bool columns = neurons_in_columns(block.role);
+      const std::uint64_t begin = columns ? block.column_begin : block.row_begin;
+      pairing.excluded_rows[{request.layer, block.role}] = {begin, begin + (columns ? block.column_count : block.row_count)};
     }
   }
   return pairing;

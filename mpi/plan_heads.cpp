@@ -15,16 +15,6 @@ namespace {
 
 constexpr std::uint64_t compared_columns = 1024;  // hidden dimensions compared per head row
 
-// Selection bias: the head order is chosen by the very q/k/v/o weights whose statistics are then
-// computed through it, so for unrelated models those statistics would be biased upwards. The gate
-// makes that case rare: all four matchings must agree exactly (by_q == by_o, by_k == by_v, and the
-// query map inside the KV map) and the conservative permutation p of Spearman's ρ must be at most
-// this. The conservative p, (1 + #{null ≥ ρ}) / (1 + K), is never below the exact probability of
-// ρ = 1 under the null, 1/heads!: with heads ≤ 4 (1/24) the gate can never pass for unrelated
-// models, and with more heads only with probability ≤ 0.01 from the Spearman test alone, before
-// the exact agreement of the other three matchings, which unrelated models almost never show.
-constexpr double apply_at_p = 0.01;
-
 struct attention_tensors {
   const side_view *q = nullptr, *k = nullptr, *v = nullptr, *o = nullptr;
 };
@@ -50,8 +40,8 @@ std::map<std::pair<std::string, int>, attention_tensors> attention_of(const keye
   return layers;
 }
 
-// num_attention_heads and num_key_value_heads (absent: the former) of a config.json; 0 when absent
-// or not a positive count.
+}  // namespace
+
 std::pair<std::uint64_t, std::uint64_t> head_counts(const std::string& config_json) {
   const nlohmann::json config = nlohmann::json::parse(config_json, nullptr, false);
   const auto count = [&](const char* key) -> std::uint64_t {
@@ -63,6 +53,8 @@ std::pair<std::uint64_t, std::uint64_t> head_counts(const std::string& config_js
   const bool has_kv = config.is_object() && config.contains("num_key_value_heads");
   return {heads, has_kv ? count("num_key_value_heads") : heads};
 }
+
+namespace {
 
 // The layout of one layer, when every shape fits heads·d rows of q, kv_heads·d of k and v, and
 // o_proj [hidden, heads·d]: {head_dim, hidden}, else nullopt.
@@ -136,22 +128,21 @@ void add_head_units(work_plan& plan, const keyed_views& views_a, const keyed_vie
 
 std::optional<head_order> applied_head_order(const head_match_request& request, const head_match_result& result) {
   const std::size_t heads = request.heads, kv = request.kv_heads;
-  if (!result.usable || result.null.empty() || kv == 0 || heads % kv != 0 || result.by_q.size() != heads ||
-      result.by_k.size() != kv || result.by_q != result.by_o || result.by_k != result.by_v)
+  if (!result.usable || kv == 0 || heads % kv != 0 || result.by_q.size() != heads || result.by_k.size() != kv)
     return std::nullopt;
-  const std::size_t group = heads / kv;
+  const auto is_permutation = [](const std::vector<std::int32_t>& map) {
+    std::vector<bool> seen(map.size(), false);
+    for (const std::int32_t b : map) {
+      if (b < 0 || static_cast<std::size_t>(b) >= map.size() || seen[static_cast<std::size_t>(b)]) return false;
+      seen[static_cast<std::size_t>(b)] = true;
+    }
+    return true;
+  };
+  if (!is_permutation(result.by_q) || !is_permutation(result.by_k)) return std::nullopt;
   bool identity = true;
-  for (std::size_t h = 0; h < heads; ++h) {
-    const std::int32_t b = result.by_q[h], g = result.by_k[h / group];
-    if (b < 0 || g < 0 || static_cast<std::size_t>(b) / group != static_cast<std::size_t>(g)) return std::nullopt;
-    identity = identity && static_cast<std::size_t>(b) == h;
-  }
+  for (std::size_t h = 0; h < heads; ++h) identity = identity && static_cast<std::size_t>(result.by_q[h]) == h;
+  for (std::size_t j = 0; j < kv; ++j) identity = identity && static_cast<std::size_t>(result.by_k[j]) == j;
   if (identity) return std::nullopt;
-  const auto at_least = std::count_if(result.null.begin(), result.null.end(),
-                                      [&](double rho) { return rho >= result.spearman; });
-  const double conservative_p =
-      (1 + static_cast<double>(at_least)) / (1 + static_cast<double>(result.null.size()));
-  if (conservative_p > apply_at_p) return std::nullopt;
   return head_order{expand(result.by_q, request.head_dim), expand(result.by_k, request.head_dim)};
 }
 
@@ -172,13 +163,14 @@ residual_map head_map_for(std::string_view role, std::uint64_t rows, std::uint64
   role.remove_prefix(block_prefix(role).size());
   if (!role.starts_with(attention_stem)) return map;
   role.remove_prefix(attention_stem.size());
-  const bool query = role.starts_with("q_proj."), key_value = role.starts_with("k_proj.") || role.starts_with("v_proj.");
-  const std::vector<std::uint32_t>& heads = query ? order.query : order.key_value;
+  // Only the values unit's tensors: q and k chose the order, and their own test (the heads unit)
+  // permutes whole heads, which an order chosen on them would defeat.
+  const std::vector<std::uint32_t>& heads = order.key_value;
   if (role == "o_proj.weight") {
     if (row_length == order.query.size()) map.columns = order.query;
-  } else if ((query || key_value) && role.ends_with(".weight")) {
+  } else if (role == "v_proj.weight") {
     if (rows == heads.size()) map.rows = heads;
-  } else if ((query || key_value) && role.ends_with(".bias")) {  // a vector: one row
+  } else if (role == "v_proj.bias") {  // a vector: one row
     if (rows == 1 && row_length == heads.size()) map.columns = heads;
   }
   return map;

@@ -31,6 +31,15 @@ const side_view* single_view(const keyed_views& views, const std::string& role) 
 // this z (upper tail 10⁻³): weaker matchings leave B as it is.
 constexpr double apply_at_z = 3.090232306167813;
 
+// A rotation is applied when, on the rows it was not estimated on, it explains A's embedding
+// clearly better than B as it is. Which reading of B the later units use changes their power, never
+// their validity (the rotation comes from the embedding alone), so this only keeps a rotation that
+// adds nothing from blurring an element-aligned derivative.
+bool applies_rotation(const hidden_match_request& request, const hidden_match_result& result) {
+  return result.usable && request.hidden == request.hidden_b && result.rotation.size() == request.hidden * request.hidden &&
+         result.rotation_fit >= 0.2 && result.rotation_fit >= result.identity_fit + 0.1;
+}
+
 }  // namespace
 
 residual_axis axis_of(std::string_view role) {
@@ -187,15 +196,25 @@ std::vector<std::uint32_t> hidden_images(const work_plan& plan, std::uint64_t be
 }
 
 void align_b(work_plan& plan) {
-  const auto heads = applied_head_orders(plan);
-  const hidden_match_request* request =
-      plan.hidden_order.empty() || plan.hidden_matches.empty() ? nullptr : &plan.hidden_matches.front();
-  if (request == nullptr && heads.empty()) return;
-  const std::vector<std::uint32_t> no_order;
-  const std::vector<std::uint32_t>& order = request != nullptr ? plan.hidden_order : no_order;
+  // A head order was found in B's own frame: under a rotation it means nothing.
+  const auto heads = plan.hidden_rotation.empty() ? applied_head_orders(plan)
+                                                  : std::map<std::pair<std::string, int>, head_order>{};
+  const std::vector<std::uint32_t>& order = plan.hidden_matches.empty() ? std::vector<std::uint32_t>{} : plan.hidden_order;
+  if (order.empty() && heads.empty() && plan.hidden_rotation.empty()) return;
   for (auto& pair : plan.pairs) {
     const auto& shape = pair.b.shape;
-    if (shape.empty() || shape.size() > 2 || (pair.rows_b.empty() && pair.a.shape != shape)) continue;
+    // Only tensors tested after the hidden unit: the order was chosen on the hidden unit's tensors,
+    // so reading them through it would make their own test see what the matching chose.
+    const bool later = pair.test_unit >= 0 && plan.units.at(static_cast<std::size_t>(pair.test_unit)).kind != "hidden";
+    if (!later || shape.empty() || shape.size() > 2 || !pair.rows_b.empty() || pair.a.shape != shape) continue;
+    if (!plan.hidden_rotation.empty()) {
+      const std::uint64_t width = static_cast<std::uint64_t>(std::sqrt(static_cast<double>(plan.hidden_rotation.size())));
+      const residual_axis axis = axis_of(pair.key.role);
+      pair.rotated = shape.size() == 2 && ((axis == residual_axis::columns && shape[1] == width) ||
+                                           (axis == residual_axis::rows && shape[0] == width));
+      if (pair.rotated) pair.pairing = with_pairing(pair.pairing, "hidden rotation");
+      continue;
+    }
     b_alignment alignment;
     alignment.b = {pair.b.file, pair.b.byte_offset, pair.b.type};
     alignment.rows = shape.size() == 2 ? shape[0] : 1;
@@ -203,15 +222,12 @@ void align_b(work_plan& plan) {
     residual_map map = residual_map_for(pair.key.role, alignment.rows, alignment.row_length, order);
     residual_map head;
     if (const auto found = heads.find({block_prefix(pair.key.role), pair.key.layer});
-        found != heads.end() && pair.rows_b.empty() && pair.key.expert < 0)
+        found != heads.end() && pair.key.expert < 0)
       head = head_map_for(pair.key.role, alignment.rows, alignment.row_length, found->second);
     const bool hidden_moves = !map.rows.empty() || !map.columns.empty();
     const bool heads_move = !head.rows.empty() || !head.columns.empty();
-    // A matched router's rows are the matched experts, in A's order (its blocks are one row each).
-    if (!pair.rows_b.empty()) map.rows = pair.rows_b;
-    else if (!hidden_moves && !heads_move) continue;
-    if (!pair.rows_b.empty() && map.columns.empty()) continue;
-    // The head axes (q/k/v rows, o columns) are never the residual axis of the same role.
+    if (!hidden_moves && !heads_move) continue;
+    // The head axes (v rows, o columns) are never the residual axis of the same role.
     if (!head.rows.empty()) map.rows = std::move(head.rows);
     if (!head.columns.empty()) map.columns = std::move(head.columns);
     alignment.row_order = std::move(map.rows);
@@ -220,12 +236,6 @@ void align_b(work_plan& plan) {
     plan.alignments.push_back(std::move(alignment));
     if (hidden_moves) pair.pairing = with_pairing(pair.pairing, "hidden matching");
     if (heads_move) pair.pairing = with_pairing(pair.pairing, "head matching");
-    // The matching chose the permutation on these rows: under the null they are biased towards
-    // agreement, so the tensor's own permutation null leaves them out.
-    if (hidden_moves && pair.key.layer < 0 && pair.key.role == request->role &&
-        pair.exclude_end == pair.exclude_begin) {
-      std::tie(pair.exclude_begin, pair.exclude_end) = request->spanned_rows();
-    }
   }
 }
 
@@ -295,7 +305,10 @@ void plan_hidden_matches(work_plan& plan, const keyed_views& views_a, const keye
   if (results->size() != plan.hidden_matches.size())
     throw internal_error("plan_hidden_matches: one result per planned unit expected");
   plan.hidden_matching = *results;
-  if (!plan.hidden_matches.empty()) plan.hidden_order = recovered_order(plan.hidden_matches.front(), results->front());
+  if (plan.hidden_matches.empty()) return;
+  plan.hidden_order = recovered_order(plan.hidden_matches.front(), results->front());
+  if (plan.hidden_order.empty() && applies_rotation(plan.hidden_matches.front(), results->front()))
+    plan.hidden_rotation = results->front().rotation;
 }
 
 }  // namespace lineage

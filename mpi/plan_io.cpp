@@ -21,7 +21,7 @@ void serialize(Archive& ar, planned_tensor& t, unsigned /*version*/) {
 template <class Archive>
 void serialize(Archive& ar, tensor_pair& p, unsigned /*version*/) {
   ar & p.key & p.a & p.b & p.first_block & p.block_count & p.rows_a & p.rows_b & p.exclude_begin & p.exclude_end &
-      p.pairing & p.alignment;
+      p.pairing & p.alignment & p.axes & p.rotated & p.test_axis & p.test_unit & p.untested;
 }
 template <class Archive>
 void serialize(Archive& ar, unpaired_tensor& u, unsigned /*version*/) {
@@ -35,10 +35,10 @@ void serialize(Archive& ar, model_description& m, unsigned /*version*/) {
 template <class Archive>
 void serialize(Archive& ar, work_plan& p, unsigned /*version*/) {
   ar & p.model_a & p.model_b & p.block_elements & p.reading & p.pairs & p.blocks & p.unpaired & p.rank_first_block &
-      p.nulls & p.null_rank & p.cross_layers & p.cross_layer_rank & p.expert_matches & p.expert_match_rank &
+      p.nulls & p.null_rank & p.units & p.cross_layers & p.cross_layer_rank & p.expert_matches & p.expert_match_rank &
       p.expert_matching & p.neuron_matches & p.neuron_match_rank & p.hidden_matches & p.hidden_match_rank &
       p.hidden_matching & p.head_matches & p.head_match_rank & p.head_matching & p.head_applied & p.alignments &
-      p.hidden_order & p.fingerprints & p.fingerprint_rank & p.tokenizers & p.content;
+      p.hidden_order & p.hidden_rotation & p.fingerprints & p.fingerprint_rank & p.tokenizers & p.content;
 }
 
 std::vector<char> serialize_plan(const work_plan& plan) {

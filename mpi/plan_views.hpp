@@ -117,12 +117,11 @@ std::vector<std::uint32_t> hidden_images(const work_plan& plan, std::uint64_t be
                                          std::uint64_t hidden);
 
 // Reads B through what the matching phases recovered, one b_alignment per pair carrying both:
-// when the hidden matching the plan holds recovered a permutation (significant at z ≥ 3.09, i.e.
-// p ≤ 10⁻³ by the closed form, and not the identity), every pair whose role reads or writes the
-// residual stream reads B through it, and the matched tensor's null leaves out the rows the
-// matching looked at; in every layer whose head order passed the gate (applied_head_order), B's
-// q/k/v rows (and biases) and o_proj's columns are read in the matched head order. Call after the
-// pairs are made, before the blocks.
+// when the hidden matching recovered a permutation (significant at z ≥ 3.09 by its closed form and
+// not the identity), every pair whose role reads or writes the residual stream and that is tested
+// in a unit after the hidden one reads B through it (the hidden unit's own tensors never do: the
+// order was chosen on them); in every layer with a usable head order, B's v rows (and bias) and
+// o_proj's columns are read in it. Call after choose_tests, before the blocks.
 void align_b(work_plan& plan);
 
 // One attention-head matching unit per layer (main stack and MTP blocks) where both models have
@@ -138,10 +137,10 @@ struct head_order {
   std::vector<std::uint32_t> query, key_value;
 };
 
-// The head order a matching recovered, or nullopt unless it passes the gate: usable, by_q == by_o
-// and by_k == by_v exactly, the query map consistent with the KV map (the KV group of by_q[h] is
-// by_k[h / G]), the conservative permutation p (1 + #{null ≥ ρ}) / (1 + K) ≤ 0.01, and not the
-// identity.
+// The head order a matching recovered from q_proj and k_proj alone (by_q, by_k), or nullopt when
+// it is unusable or the identity. v_proj and o_proj are read in it: their test (the values unit)
+// permutes the dimensions inside heads, which the order, chosen from other tensors, does not see,
+// so applying it keeps that test exact whatever the order is.
 std::optional<head_order> applied_head_order(const head_match_request& request, const head_match_result& result);
 
 // The applied head orders of the plan, by (block prefix, layer).
@@ -152,13 +151,29 @@ std::map<std::pair<std::string, int>, head_order> applied_head_orders(const work
 residual_map head_map_for(std::string_view role, std::uint64_t rows, std::uint64_t row_length,
                           const head_order& order);
 
+// num_attention_heads and num_key_value_heads (absent: the former) of a config.json; 0 when absent
+// or not a positive count.
+std::pair<std::uint64_t, std::uint64_t> head_counts(const std::string& config_json);
+
+// Each pair's axes (plan.pairs[i].axes): the architectures' `axes:` where both models have rules,
+// else inferred from shapes (plan_axes.cpp).
+void assign_axes(work_plan& plan, const architecture* arch_a, const architecture* arch_b, const keyed_views& views_a,
+                 const keyed_views& views_b);
+
+// Each pair's test: the axis its null permutes and its unit (plan.units, without groups yet), or
+// why it has none (plan_symmetry.cpp). Call after assign_axes, before align_b.
+void choose_tests(work_plan& plan);
+
+// The units' groups, draws and null requests (plan_units.cpp); units no pair could join go. `rope`:
+// q/k dimensions inside a head are paired by rotary embedding (not permuted). Call after align_b.
+void plan_symmetry_nulls(work_plan& plan, const null_options& options, bool rope);
+
 // What the matching changes in the pairing, beyond the re-keyed views.
 struct expert_pairing {
-  // (layer, role) → the rows [first, second) the matching sampled, left out of the pairs' nulls.
+  // (layer, role) → the neurons [first, second) the matching sampled (rows of gate/up, columns of
+  // down), left out of the matched pairs' tests. Routers keep their key: a router read in the
+  // matched order would be tested on a pairing the matching chose.
   std::map<std::pair<int, std::string>, std::pair<std::uint64_t, std::uint64_t>> excluded_rows;
-  // (block prefix, layer) → the router rows (experts) of A and of B that meet, in A's order.
-  std::map<std::pair<std::string, int>, std::pair<std::vector<std::uint32_t>, std::vector<std::uint32_t>>>
-      router_rows;
 };
 
 // Stores `results` in the plan and, in every layer whose matching is usable, re-keys B's expert

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <numbers>
 
 #include "reduce/probability.hpp"
 #include "reduce/tensor_stats.hpp"
@@ -56,6 +55,7 @@ null_figures finish_closed_form(null_figures& f, const pair_moments& moments, do
 
 sum_test test_sum(double observed, const std::vector<double>& null, double u) {
   sum_test test;
+  if (null.empty()) return test;
   std::size_t above = 0, equal = 0;
   double largest = -INFINITY;
   for (const double t : null) {
@@ -64,29 +64,21 @@ sum_test test_sum(double observed, const std::vector<double>& null, double u) {
     largest = std::max(largest, t);
   }
   const double k = static_cast<double>(null.size());
+  test.p_floor = 1 / (1 + k);
   test.p_permutation = (1 + static_cast<double>(above + equal)) / (1 + k);
-  test.p_value = (static_cast<double>(above) + u * (1 + static_cast<double>(equal))) / (1 + k);
-  const statistic_null summary = summarise(null);
-  test.beyond_all = observed > largest;
+  const double randomized = (static_cast<double>(above) + u * (1 + static_cast<double>(equal))) / (1 + k);
+  test.p_value = std::max(randomized, test.p_floor);
   test.log10_p_value = std::log10(test.p_value);
-  if (summary.sd > 0) {
-    test.z = (observed - summary.mean) / summary.sd;
-    test.p_tail = normal_upper_tail(test.z);
-    if (test.beyond_all) {
-      // In logarithms: the tail of a z of several hundred underflows a double.
-      test.log10_p_value = (log_normal_upper_tail(test.z) -
-                            log_normal_upper_tail((largest - summary.mean) / summary.sd) - std::log(1 + k)) /
-                           std::numbers::ln10;
-      test.p_value = std::max(std::pow(10.0, test.log10_p_value), std::numeric_limits<double>::denorm_min());
-    }
-  }
+  test.beyond_all = observed > largest;
+  const statistic_null summary = summarise(null);
+  if (summary.sd > 0) test.z = (observed - summary.mean) / summary.sd;
   return test;
 }
 
 null_figures derive_null_figures(const null_samples& samples, const pair_moments& pair_moments_all,
-                                 double pair_pearson, double alpha, bool rows) {
+                                 double pair_pearson, double alpha, std::string unit) {
   null_figures f;
-  f.unit = rows ? "rows" : "elements";
+  f.unit = std::move(unit);
   const bool subset = samples.usable && samples.subset;
   const pair_moments& moments = subset ? samples.tested : pair_moments_all;
   double observed_pearson = pair_pearson;
@@ -128,12 +120,14 @@ null_figures derive_null_figures(const null_samples& samples, const pair_moments
   f.pearson = summarise(f.pearson_samples);
   f.rel_l2 = summarise(f.rel_l2_samples);
 
+  f.test_observed = samples.observed;
+  f.test_samples = samples.t;
   const sum_test on_t = test_sum(samples.observed, samples.t, samples.randomizer);
   f.p_permutation = on_t.p_permutation;
   f.p_value = on_t.p_value;
+  f.p_floor = on_t.p_floor;
   f.log10_p_value = on_t.log10_p_value;
   f.z = on_t.z;
-  f.p_tail = on_t.p_tail;
   f.beyond_all = on_t.beyond_all;
   if (samples.directions && samples.direction_t.size() == samples.t.size() && samples.tested_units > 0) {
     const double rows_tested = static_cast<double>(samples.tested_units);
@@ -144,22 +138,21 @@ null_figures derive_null_figures(const null_samples& samples, const pair_moments
     for (const double d : samples.direction_t) means.push_back(d / rows_tested);
     f.direction_null = summarise(means);
     f.direction_samples = std::move(means);
-    // The same permutations and randomizer as T: for a folded matrix the direction test replaces
-    // T's as the tensor's one test (one p per tensor, never two correlated ones).
+    // The same draws and randomizer as T: for a matrix the direction test replaces T's as the
+    // tensor's one test (one p per tensor, never two correlated ones).
     const sum_test on_d = test_sum(samples.direction_observed, samples.direction_t, samples.randomizer);
     f.direction_z = on_d.z;
     f.direction_p = on_d.p_value;
     f.products_p_value = f.p_value;
     f.products_z = f.z;
-    if (f.folded) {
-      f.test = "row directions";
-      f.p_permutation = on_d.p_permutation;
-      f.p_value = on_d.p_value;
-      f.log10_p_value = on_d.log10_p_value;
-      f.z = on_d.z;
-      f.p_tail = on_d.p_tail;
-      f.beyond_all = on_d.beyond_all;
-    }
+    f.test = "slice directions";
+    f.test_observed = samples.direction_observed;
+    f.test_samples = samples.direction_t;
+    f.p_permutation = on_d.p_permutation;
+    f.p_value = on_d.p_value;
+    f.log10_p_value = on_d.log10_p_value;
+    f.z = on_d.z;
+    f.beyond_all = on_d.beyond_all;
   }
   return finish_closed_form(f, moments, alpha);
 }

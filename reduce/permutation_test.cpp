@@ -25,7 +25,8 @@ randomized_test permutation_test(double observed, std::span<const double> null, 
   for (const double v : null) squares += (v - mean) * (v - mean);
   const double sd = null.size() > 1 ? std::sqrt(squares / (k - 1)) : 0;
   t.z = sd > 0 ? (observed - mean) / sd : 0;
-  t.p = (static_cast<double>(above) + u * (1 + static_cast<double>(equal))) / (1 + k);
+  // Never below what K draws can resolve (reduce/null_figures.hpp, sum_test).
+  t.p = std::max((static_cast<double>(above) + u * (1 + static_cast<double>(equal))) / (1 + k), 1 / (1 + k));
   return t;
 }
 

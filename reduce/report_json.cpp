@@ -46,16 +46,18 @@ json null_json(const null_figures& f) {
     };
     out.update({{"permutations", f.permutations},
                 {"unit", f.unit},
+                {"test_unit", f.test_unit},
+                {"p_floor", number(f.p_floor)},
                 {"cosine", summary(f.cosine)},
                 {"pearson", summary(f.pearson)},
                 {"rel_l2", summary(f.rel_l2)},
                 {"p_permutation", number(f.p_permutation)},
                 {"log10_p_value", number(f.log10_p_value)},
                 {"z", number(f.z)},
-                {"p_tail", number(f.p_tail)},
                 {"beyond_all", f.beyond_all},
                 {"subset", f.subset}});
     out["test"] = f.test;
+    out["test_observed"] = number(f.test_observed);
     if (f.directions)
       out["directions"] = {{"folded", f.folded},
                            {"cosine", number(f.direction_cosine)},
@@ -76,10 +78,41 @@ json null_json(const null_figures& f) {
   return out;
 }
 
+json unit_json(const unit_figures& u) {
+  return {{"kind", u.kind},
+          {"label", u.label},
+          {"layer", optional_index(u.layer)},
+          {"group", u.group},
+          {"group_spec",
+           {{"form", u.spec.kind == symmetry_group::form::plain   ? "plain"
+                     : u.spec.kind == symmetry_group::form::heads ? "heads"
+                                                                  : "within"},
+            {"units", u.spec.units},
+            {"kv_heads", u.spec.kv_heads},
+            {"group", u.spec.group},
+            {"within", u.spec.within}}},
+          {"log10_group_size", number(u.log10_group_size)},
+          {"permutations", u.permutations},
+          {"from_products", u.from_products},
+          {"members", u.members},
+          {"used", u.used},
+          {"available", u.available},
+          {"reason", u.reason},
+          {"statistic", u.available ? number(u.statistic) : json(nullptr)},
+          {"z", u.available ? number(u.z) : json(nullptr)},
+          {"p", u.available ? number(u.p) : json(nullptr)},
+          {"p_floor", number(u.p_floor)},
+          {"strongest", u.strongest},
+          {"strongest_z", number(u.strongest_z)},
+          {"left_out", u.left_out}};
+}
+
 json group_json(const group_evidence& g, bool family) {
   json out = {{"name", g.name},
               {"tensors", g.tensors},
               {"unit", g.unit},
+              {"p", number(g.p)},
+              {"method", g.method},
               {"fisher", {{"statistic", number(g.fisher.statistic)}, {"p", number(g.fisher.p)}}},
               {"harmonic_mean", {{"hmp", number(g.harmonic.statistic)}, {"p", number(g.harmonic.p)}}},
               {"median_pearson", number(g.median_pearson)},
@@ -90,6 +123,7 @@ json group_json(const group_evidence& g, bool family) {
               {"strongest_pearson", number(g.strongest_pearson)},
               {"strongest_z", number(g.strongest_z)}};
   if (family) {
+    out["descriptive"] = g.descriptive;
     out["holm_sidak_p"] = number(g.adjusted_p);
     out["significant"] = g.significant;
   } else {
@@ -380,7 +414,8 @@ std::string report_json_text(const comparison_report& report) {
                 {"dtype_b", dtype_name(t.pair.b.type)},
                 {"shape", t.pair.a.shape},
                 {"shape_b", t.pair.b.shape},
-                {"pairing", t.pair.pairing}};
+                {"pairing", t.pair.pairing},
+                {"axes", axes_text(t.pair.axes)}};
     if (!t.pair.rows_a.empty()) row["rows"] = {{"a", t.pair.rows_a}, {"b", t.pair.rows_b}};
     if (t.pair.exclude_end > t.pair.exclude_begin)
       row["excluded_rows"] = {t.pair.exclude_begin, t.pair.exclude_end};
@@ -413,8 +448,12 @@ std::string report_json_text(const comparison_report& report) {
   for (const auto& f : report.evidence.families) families.push_back(group_json(f, true));
   for (const auto& l : report.evidence.layers) layers.push_back(group_json(l, false));
   const auto& v = report.evidence.verdict;
+  json units = json::array();
+  for (const auto& u : report.units) units.push_back(unit_json(u));
   const json verdict = {{"label", v.label},
                         {"p_global", number(v.p_global)},
+                        {"p_floor", number(v.p_floor)},
+                        {"units", v.units},
                         {"alpha", v.alpha},
                         {"evidence", v.evidence},
                         {"notes", v.notes},
@@ -437,6 +476,7 @@ std::string report_json_text(const comparison_report& report) {
        {{"a", model_json(report.model_a, report.content, report.content.a)},
         {"b", model_json(report.model_b, report.content, report.content.b)}}},
       {"tensors", std::move(tensors)},
+      {"units", std::move(units)},
       {"roles", std::move(roles)},
       {"families", std::move(families)},
       {"layer_structure", layer_structure_json(report)},

@@ -2,9 +2,42 @@
 
 #include <map>
 
+#include <fmt/format.h>
+
 #include "core/error.hpp"
 
 namespace lineage {
+namespace {
+
+// The expert matching of each MoE layer is a test unit of its own: its null permutes the sampled
+// neurons of every B expert, a symmetry the matched experts' own tests do not use.
+void add_expert_matching_units(comparison_report& report) {
+  for (const auto& m : report.expert_matching) {
+    unit_figures f;
+    f.kind = "expert matching";
+    f.label = m.where() + " expert matching";
+    f.layer = m.layer;
+    f.group = "the sampled neurons of every expert of B, permuted";
+    f.permutations = m.permutations;
+    f.members = m.roles.size();
+    f.available = m.available && m.permutations > 0;
+    f.used = f.available ? f.members : 0;
+    f.reason = m.available ? (m.permutations > 0 ? "" : "no permutations drawn") : m.reason;
+    f.statistic = m.score;
+    f.z = m.z;
+    f.p = m.p_value;
+    f.p_floor = 1 / (1 + static_cast<double>(m.permutations));
+    report.units.push_back(std::move(f));
+  }
+}
+
+}  // namespace
+
+std::string permuted_axis_text(const tensor_pair& pair) {
+  if (pair.test_axis < 0 || static_cast<std::size_t>(pair.test_axis) >= pair.axes.size()) return "";
+  const char* where = pair.a.shape.size() == 1 ? "elements" : pair.test_axis == 0 ? "rows" : "columns";
+  return fmt::format("{} ({})", where, axis_kind_name(pair.axes[static_cast<std::size_t>(pair.test_axis)]));
+}
 
 comparison_report build_report(const work_plan& plan, const std::vector<pair_moments>& merged,
                                const std::vector<null_samples>& nulls, const unit_results& units,
@@ -27,11 +60,14 @@ comparison_report build_report(const work_plan& plan, const std::vector<pair_mom
   std::map<std::string, std::map<int, role_layer>> by_role;
   for (std::size_t p = 0; p < plan.pairs.size(); ++p) {
     const auto& pair = plan.pairs[p];
-    const auto& moments = merged[p];
+    // A pair read through a hidden rotation has no blocks: its null summed its moments.
+    const bool from_null = pair.block_count == 0 && nulls[p].usable && nulls[p].subset;
+    const pair_moments& moments = from_null ? nulls[p].tested : merged[p];
     const similarity figures = derive_similarity(moments);
-    const bool rows = pair.a.shape.size() >= 2 && pair.a.shape[0] >= 2;
-    report.tensors.push_back(
-        {pair, moments, figures, derive_null_figures(nulls[p], moments, figures.pearson, alpha, rows)});
+    null_figures null = derive_null_figures(nulls[p], moments, figures.pearson, alpha, permuted_axis_text(pair));
+    if (pair.test_unit >= 0) null.test_unit = plan.units.at(static_cast<std::size_t>(pair.test_unit)).label;
+    if (!null.available && !pair.untested.empty()) null.reason = pair.untested;
+    report.tensors.push_back({pair, moments, figures, std::move(null)});
     report.compared_elements += moments.elements;
     if (moments.nonfinite_a + moments.nonfinite_b > 0) ++report.tensors_with_nonfinite;
     auto& row = by_role[pair.key.role][pair.key.layer];
@@ -50,6 +86,8 @@ comparison_report build_report(const work_plan& plan, const std::vector<pair_mom
   report.cross_layers = derive_cross_layer(plan, cross_layers, analysis.seed);
   report.depth = align_depth(report.cross_layers, analysis.seed);
   report.expert_matching = derive_expert_matching(plan);
+  report.units = derive_unit_figures(plan, nulls, report.tensors);
+  add_expert_matching_units(report);
   report.neuron_matching = derive_neuron_matching(plan, units.neuron_matches);
   report.hidden_matching = derive_hidden_matching(plan);
   report.fingerprints = derive_fingerprints(plan, units.fingerprints, analysis.seed);

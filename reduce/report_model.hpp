@@ -17,6 +17,7 @@
 #include "reduce/layer_structure.hpp"
 #include "reduce/null_figures.hpp"
 #include "reduce/tensor_stats.hpp"
+#include "reduce/unit_figures.hpp"
 #include "shard/block_stats.hpp"
 
 namespace lineage {
@@ -83,6 +84,7 @@ struct comparison_report {
   run_manifest manifest;
   model_description model_a, model_b;
   std::vector<tensor_result> tensors;  // plan order
+  std::vector<unit_figures> units;     // the tests that carry the verdict, in plan order
   std::vector<role_table> roles;       // sorted by role
   std::vector<unpaired_tensor> unpaired;
   std::uint64_t unpaired_a = 0, unpaired_b = 0;
@@ -116,6 +118,10 @@ struct unit_results {
   std::vector<neuron_match_result> neuron_matches;
   std::vector<fingerprint_result> fingerprints;
 };
+
+// What a pair's null permutes, e.g. "rows (neuron)", "columns (hidden)", "elements (hidden)"; "" when
+// the pair has no test.
+std::string permuted_axis_text(const tensor_pair& pair);
 
 // `nulls` holds one entry per pair (nulls_by_pair); `units` one result per planned cross-layer,
 // neuron-matching and fingerprint unit, or none.

@@ -87,24 +87,24 @@ kernel_sums block_reader::compute(const work_block& block, const b_alignment* al
 }
 
 null_samples block_reader::compute(const null_request& request, const b_alignment* alignment,
-                                   const norm_source* norm) {
-  std::vector<float> norm_a, norm_b;
+                                   const norm_source* norm, std::span<const float> rotation) {
+  std::vector<float> norm_a, norm_b, norm_b_own;
   if (norm != nullptr) {
     norm_a.resize(static_cast<std::size_t>(norm->elements));
     norm_b.resize(norm_a.size());
+    norm_b_own.resize(norm_a.size());
     const std::vector<std::uint32_t> first_row{0};
     const std::span<const std::uint32_t> in_order;
     bool finite = read_rows(0, norm->a, norm->elements, first_row, in_order, norm_a.data());
-    finite = read_rows(1, norm->b, norm->elements, first_row,
-                       norm->alignment != nullptr ? std::span<const std::uint32_t>(norm->alignment->column_order)
-                                                  : in_order,
-                       norm_b.data()) &&
-             finite;
-    if (!finite) norm_a.clear(), norm_b.clear();  // a non-finite norm: directions unfolded
+    finite = read_rows(1, norm->b, norm->elements, first_row, norm->columns_b, norm_b.data()) && finite;
+    finite = read_rows(1, norm->b, norm->elements, first_row, in_order, norm_b_own.data()) && finite;
+    if (!finite) norm_a.clear(), norm_b.clear(), norm_b_own.clear();  // a non-finite norm: directions unfolded
   }
   byte_source bytes_a = source(0, request.a, request.elements_a());
   byte_source bytes_b = source(1, request.b, request.elements_b());
   null_reading reading{.norm_a = norm_a, .norm_b = norm_b, .alignment_b = alignment};
+  reading.rotation = rotation;
+  reading.norm_b_own = norm_b_own;
   if (settings_.window_bytes != 0) reading.float_limit = settings_.window_bytes;
   return compute_permutation_null(request, bytes_a, bytes_b, reading);
 }

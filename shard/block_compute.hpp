@@ -38,15 +38,17 @@ class block_reader {
   // The permutation null of a whole tensor pair (same errors as compute()). With an alignment, B
   // is read in A's order first (its columns; its rows too unless the request pairs rows
   // explicitly, as a matched router does).
-  // `norm` (the pair named by request.norm_pair, with its alignment) supplies the norm weights the
-  // direction statistic folds the rows with.
+  // `norm` (the pair named by request.norm_pair) supplies the norm weights the direction statistic
+  // folds the rows with: B's read in the order of `columns_b` (the reader's hidden order without
+  // signs, which RMSNorm does not see; empty: as stored). `rotation` (request.rotate) is the plan's
+  // hidden rotation; B's norm then folds in B's own order before B is turned.
   struct norm_source {
     element_location a, b;
     std::uint64_t elements = 0;
-    const b_alignment* alignment = nullptr;
+    std::vector<std::uint32_t> columns_b;
   };
   [[nodiscard]] null_samples compute(const null_request& request, const b_alignment* alignment = nullptr,
-                                     const norm_source* norm = nullptr);
+                                     const norm_source* norm = nullptr, std::span<const float> rotation = {});
 
   // Decodes rows `rows` of the [*, row_length] tensor of side 0 (A) or 1 (B) at `first` to float,
   // each row's columns picked by `columns` (all, in order, when empty), into `out`:

@@ -95,7 +95,8 @@ expert_match_result compute_expert_match(std::uint32_t index, const expert_match
   similarity_matrix(a, experts_a, b.values.data(), experts_b, result.similarity);
   result.score = mean_matched(result.similarity, experts_a, experts_b, &result.matched_b);
 
-  // The null: every B expert's sampled rows shuffled, per role, then matched again.
+  // The null: the sampled neurons of every B expert permuted (one permutation per expert, applied to
+  // every role: rows of gate/up, columns of down), which is a symmetry of B, then matched again.
   random_stream stream(request.seed, "expert matching null", fmt::format("{}layer {}", request.role_prefix, request.layer));
   std::vector<float> shuffled(b.values.size());
   std::vector<std::uint32_t> order;
@@ -104,14 +105,21 @@ expert_match_result compute_expert_match(std::uint32_t index, const expert_match
   for (std::uint32_t k = 0; k < request.permutations; ++k) {
     for (std::size_t f = 0; f < experts_b; ++f) {
       std::size_t offset = f * b.length;
+      const bool down_first = request.blocks.front().role.ends_with("down_proj.weight");
+      order.resize(static_cast<std::size_t>(down_first ? request.blocks.front().column_count
+                                                      : request.blocks.front().row_count));
+      random_permutation(stream, order);
       for (const auto& block : request.blocks) {
-        order.resize(static_cast<std::size_t>(block.row_count));
-        random_permutation(stream, order);
-        const auto width = static_cast<std::size_t>(block.column_count);
-        for (std::size_t i = 0; i < order.size(); ++i)
-          std::copy_n(b.values.begin() + static_cast<std::ptrdiff_t>(offset + order[i] * width), width,
-                      shuffled.begin() + static_cast<std::ptrdiff_t>(offset + i * width));
-        offset += order.size() * width;
+        const auto rows = static_cast<std::size_t>(block.row_count), width = static_cast<std::size_t>(block.column_count);
+        const bool columns = block.role.ends_with("down_proj.weight");
+        if ((columns ? width : rows) != order.size())
+          throw internal_error("expert match: roles sample different numbers of neurons");
+        for (std::size_t i = 0; i < rows; ++i)
+          for (std::size_t j = 0; j < width; ++j) {
+            const std::size_t from = columns ? i * width + order[j] : order[i] * width + j;
+            shuffled[offset + i * width + j] = b.values[offset + from];
+          }
+        offset += rows * width;
       }
     }
     similarity_matrix(a, experts_a, shuffled.data(), experts_b, similarity);

@@ -7,6 +7,8 @@
 
 #include "core/assignment.hpp"
 #include "core/error.hpp"
+#include "shard/block_compute.hpp"
+#include "shard/hidden_rotation.hpp"
 #include "shard/matching_vectors.hpp"
 
 namespace lineage {
@@ -17,6 +19,29 @@ namespace {
 std::vector<double> magnitudes(std::vector<double> s) {
   for (double& v : s) v = std::abs(v);
   return s;
+}
+
+// The compared rows of both sides, raw, and the rotation estimated from them.
+template <typename Rows>
+void add_rotation(hidden_match_result& result, const hidden_match_request& request, block_reader& reader,
+                  const Rows& rows_of) {
+  const std::uint64_t width = request.hidden, half = request.row_count / 2;
+  std::vector<float> a(2 * half * width), b(a.size());
+  bool finite = true;
+  for (const std::uint64_t h : {0, 1}) {
+    finite = reader.read_rows(0, request.a, width, rows_of(0, h), {}, a.data() + h * half * width) && finite;
+    finite = reader.read_rows(1, request.b, width, rows_of(1, h), {}, b.data() + h * half * width) && finite;
+  }
+  if (!finite) return;
+  std::vector<std::uint32_t> order;
+  for (std::size_t d = 0; d < result.combined.size(); ++d)
+    if (result.combined[d] >= 0)
+      order.push_back(static_cast<std::uint32_t>(result.combined[d]) | (result.negated[d] ? negated_entry : 0u));
+  hidden_rotation_estimate estimate = estimate_hidden_rotation(a, b, 2 * half, width, order);
+  result.rotation = std::move(estimate.rotation);
+  result.rotation_fit = estimate.rotation_fit;
+  result.identity_fit = estimate.identity_fit;
+  result.permutation_fit = estimate.permutation_fit;
 }
 
 }  // namespace
@@ -71,6 +96,8 @@ hidden_match_result compute_hidden_match(std::uint32_t index, const hidden_match
   random_stream stream(request.seed, "hidden matching null", request.role);
   store_agreement(result, result.by_first, result.by_second, request.permutations, stream,
                   "fewer than two dimensions matched");
+  if (result.usable && n == nb && result.spearman * std::sqrt(static_cast<double>(result.ranked) - 1) < 3.090232306167813)
+    add_rotation(result, request, reader, rows_of);
   return result;
 }
 

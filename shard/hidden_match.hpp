@@ -67,11 +67,16 @@ struct hidden_match_result {
   std::vector<std::uint8_t> negated;  // per A dimension: 1 when its matched B column is negatively correlated
   std::vector<double> null;        // Spearman under random permutations of by_second's values
   double randomizer = 1;           // U in (0, 1], drawn after the null
+  // When the two halves do not agree on a permutation (and the widths are equal): a rotation of
+  // the residual stream estimated from the same rows (shard/hidden_rotation.hpp), B's dimensions by
+  // A's, and the held-out fits that decide whether to read B through it.
+  std::vector<float> rotation;
+  double rotation_fit = 0, identity_fit = 0, permutation_fit = 0;
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
     archive & request & usable & reason & by_first & by_second & combined & ranked & spearman &
-        combined_similarity & negated & null & randomizer;
+        combined_similarity & negated & null & randomizer & rotation & rotation_fit & identity_fit & permutation_fit;
   }
 };
 

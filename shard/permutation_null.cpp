@@ -7,83 +7,33 @@
 #include "core/dtype.hpp"
 #include "core/error.hpp"
 #include "core/random_stream.hpp"
-#include "shard/aligned_rows.hpp"
 #include "shard/decode.hpp"
 #include "shard/kernel.hpp"
+#include "shard/null_columns.hpp"
 
 namespace lineage {
+
+std::uint64_t null_request::cost() const noexcept {
+  const std::uint64_t pass = pass_cost();
+  if (!from_products) return (permutations + 1ull) * pass;
+  // One pass per entry's share of the slices, then O(units) per draw.
+  const std::uint64_t units = std::max<std::uint64_t>(1, tested_units());
+  return product_entries(*this) * (pass / units) + (permutations + 1ull) * units;
+}
+
 namespace {
 
-// Rows of one side of a null, decoded to float: all at once when they fit in `float_limit` bytes,
-// otherwise one at a time as the permutations visit them. B's rows may come through an alignment
-// (rows in A's order unless `reorder_rows` is false, columns in A's order, sign flips); either way
-// a row decodes to the same floats.
-class row_source {
- public:
-  row_source(byte_source& bytes, dtype type, std::uint64_t rows, std::uint64_t length, const b_alignment* alignment,
-             bool reorder_rows, std::uint64_t float_limit)
-      : bytes_(bytes),
-        type_(type),
-        size_(dtype_size(type)),
-        rows_(rows),
-        length_(static_cast<std::size_t>(length)),
-        alignment_(alignment),
-        reorder_rows_(reorder_rows) {
-    if (rows * length * sizeof(float) <= float_limit) {
-      whole_.resize(static_cast<std::size_t>(rows * length));
-      // In runs of rows of about 4 MiB, so that a pread or a gather serves many rows at once.
-      const std::uint64_t run = std::max<std::uint64_t>(1, (std::uint64_t{1} << 22) / std::max<std::size_t>(1, length_ * size_));
-      for (std::uint64_t r = 0; r < rows_; r += run) {
-        const std::uint64_t count = std::min(run, rows_ - r);
-        finite_ = decode_to_float(raw_rows(r, count), type_, static_cast<std::size_t>(count) * length_,
-                                  whole_.data() + r * length_) &&
-                  finite_;
-      }
-      bytes_.release();
-    } else {
-      scratch_.resize(length_);
-      for (std::uint64_t r = 0; r < rows_ && finite_; ++r) row(r);  // one pass to check finiteness
-    }
-  }
-  [[nodiscard]] bool finite() const noexcept { return finite_; }
-  [[nodiscard]] bool decoded() const noexcept { return !whole_.empty(); }
-  void prefetch(std::uint64_t r) const {
-    if (whole_.empty()) return;
-    const float* start = whole_.data() + r * length_;
-    for (std::size_t j = 0; j < length_; j += 16) __builtin_prefetch(start + j);
-  }
-  // Rows [r, r + count)'s bytes in the tensor's dtype (valid until the next read of this source).
-  const std::byte* raw_rows(std::uint64_t r, std::uint64_t count) {
-    if (alignment_ == nullptr) return bytes_.piece(r * length_ * size_, count * length_ * size_).data();
-    gathered_.resize(static_cast<std::size_t>(count) * length_ * size_);
-    gather_aligned(bytes_, *alignment_, r * length_, count * length_, reorder_rows_, gathered_.data());
-    return gathered_.data();
-  }
-  const std::byte* raw_row(std::uint64_t r) { return raw_rows(r, 1); }
-  const float* row(std::uint64_t r) {
-    if (!whole_.empty()) return whole_.data() + r * length_;
-    finite_ = decode_to_float(raw_row(r), type_, length_, scratch_.data()) && finite_;
-    return scratch_.data();
-  }
-
- private:
-  byte_source& bytes_;
-  dtype type_;
-  std::size_t size_;
-  std::uint64_t rows_;
-  std::size_t length_;
-  const b_alignment* alignment_;
-  bool reorder_rows_;
-  std::vector<std::byte> gathered_;
-  std::vector<float> whole_, scratch_;
-  bool finite_ = true;
+// What every path shares: the tested units, both sides' rows, the fold, and the results.
+struct null_pass {
+  const null_request& request;
+  std::vector<std::uint32_t> units;  // tested unit → unit index on the axis
+  null_rows& a;
+  null_rows& b;
+  std::span<const float> norm_a, norm_b;
+  std::vector<float> both_norms;  // g_A ∘ g_B: ⟨a ∘ g_A ∘ g_B, b⟩ = ⟨a ∘ g_A, b ∘ g_B⟩
+  null_samples& out;
 };
 
-}  // namespace
-
-namespace {
-
-// ‖row ∘ fold‖ (fold empty: ‖row‖), in double.
 double folded_norm(const float* row, std::span<const float> fold, std::size_t length) {
   double squares = 0;
   for (std::size_t j = 0; j < length; ++j) {
@@ -91,6 +41,155 @@ double folded_norm(const float* row, std::span<const float> fold, std::size_t le
     squares += v * v;
   }
   return std::sqrt(squares);
+}
+
+// Axis 0, every draw a pass: rows of A read once per batch of draws, B's rows in the drawn order.
+void rows_direct(null_pass& pass) {
+  const std::size_t n = pass.units.size(), length = pass.a.length();
+  const row_dot_function row_dot = best_kernel().row_dot;
+  auto& out = pass.out;
+  std::vector<double> norm_a(n), norm_b(n);
+  std::vector<float> folded(out.folded ? length : 0);
+  const std::span<const float> none;
+  if (out.directions)
+    for (std::size_t i = 0; i < n; ++i) {
+      norm_a[i] = folded_norm(pass.a.row(pass.units[i]), out.folded ? pass.norm_a : none, length);
+      norm_b[i] = folded_norm(pass.b.row(pass.units[i]), out.folded ? pass.norm_b : none, length);
+    }
+  const auto statistics = [&](const std::vector<const std::uint32_t*>& batch, double* totals, double* directions) {
+    std::fill(totals, totals + batch.size(), 0.0);
+    std::fill(directions, directions + batch.size(), 0.0);
+    for (std::size_t i = 0; i < n; ++i) {
+      const float* x = pass.a.row(pass.units[i]);
+      if (out.folded)
+        for (std::size_t j = 0; j < length; ++j) folded[j] = x[j] * pass.both_norms[j];
+      for (std::size_t k = 0; k < batch.size(); ++k) {
+        if (batch[k] && k + 1 < batch.size() && batch[k + 1]) pass.b.prefetch(pass.units[batch[k + 1][i]]);
+        const std::size_t j = batch[k] ? batch[k][i] : i;
+        const float* y = pass.b.row(pass.units[j]);
+        const double dot = row_dot(x, y, length);
+        totals[k] += dot;
+        const double scale = norm_a[i] * norm_b[j];
+        if (out.directions && scale > 0) directions[k] += (out.folded ? row_dot(folded.data(), y, length) : dot) / scale;
+      }
+    }
+  };
+  statistics({nullptr}, &out.observed, &out.direction_observed);
+  constexpr std::uint32_t batch_size = 8;
+  symmetry_draws draws(pass.request.group, pass.request.seed);
+  std::vector<std::vector<std::uint32_t>> perms(batch_size, std::vector<std::uint32_t>(n));
+  std::vector<double> direction_batch(batch_size);
+  for (std::uint32_t first = 0; first < pass.request.permutations; first += batch_size) {
+    const std::uint32_t count = std::min(batch_size, pass.request.permutations - first);
+    std::vector<const std::uint32_t*> batch;
+    for (std::uint32_t k = 0; k < count; ++k) {
+      draws.next(pass.request.layout, perms[k]);
+      batch.push_back(perms[k].data());
+    }
+    statistics(batch, out.t.data() + first, direction_batch.data());
+    if (out.directions) std::copy_n(direction_batch.begin(), count, out.direction_t.begin() + first);
+  }
+}
+
+// Rows of `side` listed by `members` (tested-unit indices) into one row-major matrix, each row
+// multiplied by `fold` when it is not empty.
+std::vector<float> gather_rows(null_pass& pass, bool side_b, const std::vector<std::uint32_t>& members,
+                               std::span<const float> fold) {
+  const std::size_t length = pass.a.length();
+  std::vector<float> matrix(members.size() * length);
+  for (std::size_t k = 0; k < members.size(); ++k) {
+    const float* row = (side_b ? pass.b : pass.a).row(pass.units[members[k]]);
+    float* to = matrix.data() + k * length;
+    for (std::size_t j = 0; j < length; ++j) to[j] = fold.empty() ? row[j] : row[j] * fold[j];
+  }
+  return matrix;
+}
+
+// Axis 0 from products: each cell's rows against each other, once.
+void rows_products(null_pass& pass, product_table& table) {
+  const std::size_t length = pass.a.length();
+  const auto& kernel = best_kernel();
+  auto& out = pass.out;
+  const std::span<const float> none;
+  for (auto& cell : table.cells()) {
+    const auto rows_a = gather_rows(pass, false, cell.units_a, none);
+    const auto rows_b = gather_rows(pass, true, cell.units_b, none);
+    const std::size_t na = cell.units_a.size(), nb = cell.units_b.size();
+    kernel.dot_matrix(rows_a.data(), na, rows_b.data(), nb, length, cell.products.data());
+    if (!out.directions) continue;
+    std::vector<double> norms_a(na), norms_b(nb);
+    for (std::size_t i = 0; i < na; ++i)
+      norms_a[i] = folded_norm(rows_a.data() + i * length, out.folded ? pass.norm_a : none, length);
+    for (std::size_t j = 0; j < nb; ++j)
+      norms_b[j] = folded_norm(rows_b.data() + j * length, out.folded ? pass.norm_b : none, length);
+    if (out.folded) {
+      const auto folded = gather_rows(pass, false, cell.units_a, pass.both_norms);
+      kernel.dot_matrix(folded.data(), na, rows_b.data(), nb, length, cell.directions.data());
+    } else {
+      cell.directions = cell.products;
+    }
+    for (std::size_t i = 0; i < na; ++i)
+      for (std::size_t j = 0; j < nb; ++j) {
+        const double scale = norms_a[i] * norms_b[j];
+        double& value = cell.directions[i * nb + j];
+        value = scale > 0 ? value / scale : 0.0;
+      }
+  }
+}
+
+}  // namespace
+
+std::vector<std::vector<std::uint32_t>> unit_draws(const null_request& request, std::size_t n) {
+  symmetry_draws draws(request.group, request.seed);
+  std::vector<std::vector<std::uint32_t>> perms(request.permutations, std::vector<std::uint32_t>(n));
+  for (auto& perm : perms) draws.next(request.layout, perm);
+  return perms;
+}
+
+namespace {
+
+// One draw at a time: K can be large here, and the draws are not needed again.
+void sample_products(const null_request& request, const product_table& table, null_samples& out) {
+  table.sample(nullptr, out.observed, out.direction_observed);
+  symmetry_draws draws(request.group, request.seed);
+  std::vector<std::uint32_t> perm(out.tested_units);
+  for (std::uint32_t k = 0; k < request.permutations; ++k) {
+    draws.next(request.layout, perm);
+    double d = 0;
+    table.sample(perm.data(), out.t[k], d);
+    if (out.directions) out.direction_t[k] = d;
+  }
+}
+
+// The moments of the tested rows, in the block kernel's own arithmetic, row by row in order.
+pair_moments rows_tested_moments(null_pass& pass) {
+  pair_moments tested;
+  const std::size_t length = pass.a.length();
+  for (std::size_t k = 0; k < pass.units.size(); ++k) {
+    const element_run run_a{pass.a.raw_rows(pass.units[k], 1), pass.a.type()};
+    const element_run run_b{pass.b.raw_rows(pass.units[k], 1), pass.b.type()};
+    const pair_moments unit = pair_moments::from_block(compute_block_sums(run_a, run_b, length));
+    if (k == 0)
+      tested = unit;
+    else
+      tested.merge(unit);
+  }
+  return tested;
+}
+
+void check_request(const null_request& request, const byte_source& a, const byte_source& b) {
+  if (request.axis > 1 || request.inner == 0 || (request.axis == 1 && request.row_length % request.inner != 0))
+    throw internal_error("permutation null: the permuted axis does not fit the tensor");
+  if (request.explicit_pairs() && (request.axis != 1 || request.rows_a.size() != request.rows_b.size()))
+    throw internal_error("permutation null: row pairs need axis 1 and equal lengths");
+  for (std::size_t k = 0; k < request.rows_a.size(); ++k)
+    if (request.rows_a[k] >= request.tensor_rows_a || request.rows_b[k] >= request.tensor_rows_b)
+      throw internal_error("permutation null: a row pair lies outside its tensor");
+  if (request.exclude_end > request.units() || request.exclude_begin > request.exclude_end)
+    throw internal_error("permutation null: excluded units outside the axis");
+  if (a.size() != request.elements_a() * dtype_size(request.a.type) ||
+      b.size() != request.elements_b() * dtype_size(request.b.type))
+    throw internal_error("permutation null: byte ranges of the wrong size");
 }
 
 }  // namespace
@@ -102,138 +201,120 @@ null_samples compute_permutation_null(const null_request& request, std::span<con
   return compute_permutation_null(request, source_a, source_b, {.norm_a = norm_a, .norm_b = norm_b});
 }
 
+// B's tensor turned into A's frame as F32 bytes (permutation_null.hpp, null_request::rotate).
+std::vector<std::byte> rotated_b(const null_request& request, byte_source& b, const null_reading& reading) {
+  const std::uint64_t rows = request.rows, length = request.row_length;
+  const auto width = static_cast<std::uint64_t>(std::llround(std::sqrt(static_cast<double>(reading.rotation.size()))));
+  if (width * width != reading.rotation.size() || (request.rotate == 1 ? length : rows) != width)
+    throw internal_error("permutation null: the hidden rotation does not fit the tensor");
+  std::vector<float> source(rows * length), turned(rows * length, 0.0f);
+  byte_source& bytes = b;
+  if (!decode_to_float(bytes.piece(0, rows * length * dtype_size(request.b.type)).data(), request.b.type,
+                       static_cast<std::size_t>(rows * length), source.data()))
+    source.assign(source.size(), NAN);  // kept non-finite: the null reports it
+  const bool fold = request.rotate == 1 && reading.norm_b_own.size() == width;
+  for (std::uint64_t r = 0; r < rows; ++r)
+    for (std::uint64_t k = 0; k < (request.rotate == 1 ? length : rows); ++k) {
+      double sum = 0;
+      if (request.rotate == 1) {  // row r of B·R, column k
+        for (std::uint64_t j = 0; j < width; ++j)
+          sum += static_cast<double>(source[r * length + j]) * (fold ? reading.norm_b_own[j] : 1.0f) *
+                 reading.rotation[j * width + k];
+      } else if (k == 0) {        // row r of Rᵀ·B, all columns at once
+        for (std::uint64_t j = 0; j < width; ++j) {
+          const float weight = reading.rotation[j * width + r];
+          for (std::uint64_t c = 0; c < length; ++c) turned[r * length + c] += weight * source[j * length + c];
+        }
+        continue;
+      } else {
+        continue;
+      }
+      turned[r * length + k] = static_cast<float>(sum);
+    }
+  std::vector<std::byte> out(turned.size() * sizeof(float));
+  std::memcpy(out.data(), turned.data(), out.size());
+  return out;
+}
+
 null_samples compute_permutation_null(const null_request& request, byte_source& a, byte_source& b,
                                       const null_reading& reading) {
-  const std::span<const float> norm_a = reading.norm_a, norm_b = reading.norm_b;
+  if (request.rotate != 0) {
+    // Compute on B turned into A's frame: F32, no alignment, its norm already folded in.
+    const std::vector<std::byte> turned = rotated_b(request, b, reading);
+    null_request in_frame = request;
+    in_frame.b.type = dtype::f32;
+    in_frame.rotate = 0;
+    byte_source turned_source{std::span<const std::byte>(turned)};
+    const std::vector<float> ones(reading.norm_a.empty() ? 0 : reading.norm_a.size(), 1.0f);
+    null_reading plain = reading;
+    plain.alignment_b = nullptr;
+    plain.norm_b = ones;
+    plain.rotation = {};
+    null_samples out = compute_permutation_null(in_frame, a, turned_source, plain);
+    if (out.usable && !out.subset) {
+      // No block read this pair: the null's moments over every element are its figures.
+      const auto bytes_a = a.piece(0, request.elements_a() * dtype_size(request.a.type));
+      out.tested = pair_moments::from_block(compute_block_sums({bytes_a.data(), request.a.type},
+                                                               {turned.data(), dtype::f32}, request.elements_a()));
+      out.subset = true;
+    }
+    return out;
+  }
   null_samples out;
   out.pair = request.pair;
-  const std::size_t length = static_cast<std::size_t>(request.row_length);
-  const std::uint64_t rows_a_total = request.elements_a() / std::max<std::uint64_t>(1, request.row_length);
-  const std::uint64_t rows_b_total = request.elements_b() / std::max<std::uint64_t>(1, request.row_length);
-
-  // The tested units: unit index_a[k] of A meets unit index_b[k] of B.
-  std::vector<std::uint32_t> index_a, index_b;
-  if (request.explicit_pairs()) {
-    if (request.rows_b.size() != request.rows_a.size())
-      throw internal_error("permutation null: row pairs of unequal length");
-    for (std::size_t k = 0; k < request.rows_a.size(); ++k)
-      if (request.rows_a[k] >= rows_a_total || request.rows_b[k] >= rows_b_total)
-        throw internal_error("permutation null: a row pair lies outside its tensor");
-    index_a = request.rows_a;
-    index_b = request.rows_b;
-  } else {
-    for (std::uint64_t i = 0; i < request.rows; ++i)
-      if (i < request.exclude_begin || i >= request.exclude_end) index_a.push_back(static_cast<std::uint32_t>(i));
-    index_b = index_a;
-  }
+  check_request(request, a, b);
+  std::vector<std::uint32_t> units;
+  for (std::uint64_t u = 0; u < request.units(); ++u)
+    if (u < request.exclude_begin || u >= request.exclude_end) units.push_back(static_cast<std::uint32_t>(u));
   out.subset = request.tests_subset();
-  out.tested_units = index_a.size();
-  if (index_a.size() < 2 || length == 0) {
+  out.tested_units = units.size();
+  if (request.permutations == 0) {
+    out.reason = "no permutations drawn";
+    return out;
+  }
+  if (units.size() < 2 || request.row_length == 0) {
     out.reason = "fewer than two units to permute";
     return out;
   }
-  if (a.size() != request.elements_a() * dtype_size(request.a.type) ||
-      b.size() != request.elements_b() * dtype_size(request.b.type))
-    throw internal_error("permutation null: byte ranges of the wrong size");
-  const std::uint64_t limit = reading.float_limit;
-  row_source rows_a(a, request.a.type, rows_a_total, request.row_length, nullptr, false, limit);
-  row_source rows_b(b, request.b.type, rows_b_total, request.row_length, reading.alignment_b,
-                    !request.explicit_pairs(), limit);
-  if (!rows_a.finite() || !rows_b.finite()) {
+  if (!fits(request.group, request.layout, units.size()))
+    throw internal_error("permutation null: the axis does not fit its unit's group");
+  const std::uint64_t rows_a = request.explicit_pairs() ? request.tensor_rows_a : request.rows;
+  const std::uint64_t rows_b = request.explicit_pairs() ? request.tensor_rows_b : request.rows;
+  null_rows side_a(a, request.a.type, rows_a, request.row_length, nullptr, false, reading.float_limit);
+  null_rows side_b(b, request.b.type, rows_b, request.row_length, reading.alignment_b, !request.explicit_pairs(),
+                   reading.float_limit);
+  if (!side_a.finite() || !side_b.finite()) {
     out.reason = "non-finite values";
     return out;
   }
-  const std::size_t n = index_a.size();
-  const row_dot_function row_dot = best_kernel().row_dot;
-
-  // Row directions: norms of the (folded) rows, and A's rows folded with g_A ∘ g_B, so that
-  // ⟨a ∘ g_A ∘ g_B, b⟩ = ⟨a ∘ g_A, b ∘ g_B⟩. Without a fold the dot of T serves D too.
-  out.directions = request.directions && length > 1;
-  out.folded = out.directions && norm_a.size() == length && norm_b.size() == length;
-  if (out.directions && (!norm_a.empty() || !norm_b.empty()) && !out.folded)
-    throw internal_error("permutation null: norm weights of the wrong length");
-  std::vector<double> direction_norm_a, direction_norm_b;
-  std::vector<float> both_norms;
-  if (out.directions) {
-    const std::span<const float> no_fold;
-    for (std::size_t i = 0; i < n; ++i)
-      direction_norm_a.push_back(folded_norm(rows_a.row(index_a[i]), out.folded ? norm_a : no_fold, length));
-    direction_norm_b.assign(static_cast<std::size_t>(rows_b_total), 0.0);
-    for (std::size_t i = 0; i < n; ++i)
-      direction_norm_b[index_b[i]] = folded_norm(rows_b.row(index_b[i]), out.folded ? norm_b : no_fold, length);
-    if (out.folded)
-      for (std::size_t j = 0; j < length; ++j) both_norms.push_back(norm_a[j] * norm_b[j]);
-  }
-  std::vector<float> folded_row(out.folded ? length : 0);
-
-  if (out.subset) {
-    // The moments of the tested pairs, in the block kernel's own arithmetic, unit by unit in order.
-    for (std::size_t k = 0; k < n; ++k) {
-      const element_run run_a{rows_a.raw_row(index_a[k]), request.a.type};
-      const element_run run_b{rows_b.raw_row(index_b[k]), request.b.type};
-      const pair_moments unit = pair_moments::from_block(compute_block_sums(run_a, run_b, length));
-      if (k == 0)
-        out.tested = unit;
-      else
-        out.tested.merge(unit);
-    }
-  }
-
-  // T for a batch of permutations at once, so that each row of A is read once per batch (B's rows
-  // come in random order either way). Every T still sums its rows in order 0..n−1: batching does
-  // not change a bit. A null pointer stands for the identity.
-  const auto statistics = [&](const std::vector<const std::uint32_t*>& batch, double* totals, double* directions) {
-    std::fill(totals, totals + batch.size(), 0.0);
-    if (out.directions) std::fill(directions, directions + batch.size(), 0.0);
-    if (length == 1) {
-      // Vectors: one product per element, in double (exact for float inputs), decoded or not.
-      for (std::size_t k = 0; k < batch.size(); ++k)
-        for (std::size_t i = 0; i < n; ++i) {
-          const double x = *rows_a.row(index_a[i]);
-          totals[k] += x * static_cast<double>(*rows_b.row(index_b[batch[k] ? batch[k][i] : i]));
-        }
-      return;
-    }
-    for (std::size_t i = 0; i < n; ++i) {
-      const float* x = rows_a.row(index_a[i]);
-      if (out.folded)
-        for (std::size_t j = 0; j < length; ++j) folded_row[j] = x[j] * both_norms[j];
-      for (std::size_t k = 0; k < batch.size(); ++k) {
-        const std::uint32_t* permutation = batch[k];
-        // B's rows come in random order: fetch the next one while this one is summed.
-        if (permutation && k + 1 < batch.size() && batch[k + 1]) rows_b.prefetch(index_b[batch[k + 1][i]]);
-        const std::uint32_t row_b = index_b[permutation ? permutation[i] : i];
-        const float* y = rows_b.row(row_b);
-        const double dot = row_dot(x, y, length);
-        totals[k] += dot;
-        if (!out.directions) continue;
-        const double scale = direction_norm_a[i] * direction_norm_b[row_b];
-        if (scale > 0) directions[k] += (out.folded ? row_dot(folded_row.data(), y, length) : dot) / scale;
-      }
-    }
-  };
-
-  double observed = 0, direction_observed = 0;
-  statistics({nullptr}, &observed, &direction_observed);
-  out.observed = observed;
-  out.direction_observed = direction_observed;
-  constexpr std::uint32_t batch_size = 8;
-  random_stream stream(request.seed, "permutation null", "rows");
-  std::vector<std::vector<std::uint32_t>> permutations(batch_size, std::vector<std::uint32_t>(n));
+  out.directions = request.slice_elements() > 1;
+  out.folded = out.directions && request.axis == 0 && reading.norm_a.size() == request.row_length &&
+               reading.norm_b.size() == request.row_length;
   out.t.resize(request.permutations);
   if (out.directions) out.direction_t.resize(request.permutations);
-  std::vector<double> direction_batch(batch_size);
-  for (std::uint32_t first = 0; first < request.permutations; first += batch_size) {
-    const std::uint32_t count = std::min(batch_size, request.permutations - first);
-    std::vector<const std::uint32_t*> batch;
-    for (std::uint32_t k = 0; k < count; ++k) {
-      random_permutation(stream, permutations[k]);
-      batch.push_back(permutations[k].data());
+  out.randomizer = 1 - random_stream(request.seed, "symmetry null", "randomizer").uniform();
+  if (request.axis == 0) {
+    null_pass pass{request, units, side_a, side_b, reading.norm_a, reading.norm_b, {}, out};
+    if (out.folded)
+      for (std::size_t j = 0; j < request.row_length; ++j) pass.both_norms.push_back(reading.norm_a[j] * reading.norm_b[j]);
+    if (request.from_products) {
+      product_table table(request, units.size());
+      rows_products(pass, table);
+      sample_products(request, table, out);
+    } else {
+      rows_direct(pass);
     }
-    statistics(batch, out.t.data() + first, direction_batch.data());
-    if (out.directions) std::copy_n(direction_batch.begin(), count, out.direction_t.begin() + first);
+    if (out.subset) out.tested = rows_tested_moments(pass);
+  } else {
+    if (request.from_products) {
+      product_table table(request, units.size());
+      columns_products(request, units, side_a, side_b, table, out);
+      sample_products(request, table, out);
+    } else {
+      columns_direct(request, units, side_a, side_b, out);
+    }
+    if (out.subset) out.tested = columns_tested_moments(request, units, side_a, side_b);
   }
-  out.randomizer = 1 - stream.uniform();
   out.usable = true;
   return out;
 }

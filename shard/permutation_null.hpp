@@ -1,11 +1,18 @@
 #pragma once
-// The permutation null of one tensor pair, computed where the pair's bytes are.
+// The null distribution of one tensor pair under its unit's symmetry group, computed where the
+// pair's bytes are.
 //
-// For a matrix (rows of B permuted against A) or a vector (elements permuted), raw cosine,
-// Pearson and relative L2 all depend on the permutation π only through T_π = Σᵢ⟨aᵢ, b_π(i)⟩: the
-// norms, sums and element counts are the same for every π. So a null sample is one T_π, and the
-// three statistics' null distributions (and their p-values, which coincide) follow on rank 0
-// from the merged moments (reduce/null_figures.hpp).
+// The pair is A's view as rows × row_length (a vector is one row), with B read in A's geometry
+// (through the plan's alignment, if any). One axis is permuted: its units are the rows (`axis` 0:
+// a unit is a row), or blocks of `inner` consecutive columns (`axis` 1: unit i of every row). For a
+// permutation π drawn from the unit's group (shard/symmetry_draw.hpp), raw cosine, Pearson and
+// relative L2 depend on π only through T_π = Σᵢ⟨Aᵢ, B_π(i)⟩ over the units' slices, and the
+// scale-free statistic of slice directions through D_π = Σᵢ cos(Âᵢ, B̂_π(i)). A null sample is
+// one (T_π, D_π); rank 0 turns them into the test (reduce/null_figures.hpp, reduce/unit_figures.hpp).
+//
+// Two ways compute the same samples: directly (every draw a pass over the pair), or from the cross
+// products of the slices the group can bring together (one pass, then O(units) per draw), which the
+// plan picks when it is cheaper; the latter lets a unit take many draws.
 #include <cstdint>
 #include <span>
 #include <string>
@@ -13,6 +20,7 @@
 
 #include "shard/block_stats.hpp"
 #include "shard/byte_source.hpp"
+#include "shard/symmetry_draw.hpp"
 #include "shard/work_block.hpp"
 
 namespace lineage {
@@ -20,31 +28,43 @@ namespace lineage {
 struct null_request {
   std::uint32_t pair = 0;          // index of the tensor pair in the plan
   element_location a, b;           // first element of each side
-  std::uint64_t rows = 0;          // permuted units: rows of a matrix, elements of a vector
-  std::uint64_t row_length = 0;    // elements per unit (1 for a vector)
-  std::uint32_t permutations = 0;  // K
-  std::uint64_t seed = 0;          // the pair's own stream (job seed and canonical key)
-  // Which units enter T. By default unit i of A meets unit i of B, all of them. After expert
-  // matching, either the rows [exclude_begin, exclude_end) are left out (the block the matching
-  // looked at, so that its selection does not inflate the test), or `rows_a`/`rows_b` pair the
-  // rows explicitly (a router's rows in matched expert order; tensor_rows_* give each side's
-  // tensor). Then the unit also sums the moments of exactly the pairs it tests.
+  std::uint64_t rows = 0;          // A's view: rows × row_length (a vector: 1 × n)
+  std::uint64_t row_length = 0;
+  std::uint8_t axis = 0;           // 0: units are rows; 1: units are column blocks of `inner`
+  std::uint64_t inner = 1;         // axis 1: columns per unit (row_length = units × inner)
+  // Units left out of the test and of the permutations (plain groups only): the rows or column
+  // blocks [exclude_begin, exclude_end) a matching looked at, so that its selection does not
+  // inflate the test. Then the null also sums the moments of exactly the elements it tests.
   std::uint64_t exclude_begin = 0, exclude_end = 0;
+  // Axis 1 only: explicit row pairs (an embedding's rows of shared tokens): row rows_a[k] of A
+  // meets row rows_b[k] of B's view (tensor_rows_* rows each); empty: row r meets row r.
   std::vector<std::uint32_t> rows_a, rows_b;
   std::uint64_t tensor_rows_a = 0, tensor_rows_b = 0;
-  // Matrices: also the scale-invariant statistic of row directions (see null_samples::direction_*),
-  // on rows folded with the norm weight that the tensor reads when `norm_pair` names that norm's
-  // pair (the layer's input or post-attention norm; no_norm otherwise).
+  std::uint32_t permutations = 0;  // K, the unit's
+  std::uint64_t seed = 0;          // the unit's stream: every tensor of a unit draws the same elements
+  symmetry_group group;            // the unit's group
+  axis_layout layout;              // where this tensor's permuted axis sits in it
+  bool from_products = false;      // computed from the slices' cross products (else directly)
+  // B turned by the plan's hidden rotation R (B's dimensions by A's) before anything else: 1 when the
+  // residual runs along B's columns (B·R, rows first folded with B's norm when one is read), 2 when
+  // along its rows (Rᵀ·B). The null then also sums the pair's moments (there are no blocks).
+  std::uint8_t rotate = 0;
+  // Axis 0 matrices: slices folded with the norm weight they read (`norm_pair`, the layer's input or
+  // post-attention norm) for the direction statistic.
   static constexpr std::uint32_t no_norm = 0xffffffffu;
-  bool directions = false;
   std::uint32_t norm_pair = no_norm;
 
   [[nodiscard]] bool explicit_pairs() const noexcept { return !rows_a.empty(); }
-  [[nodiscard]] bool tests_subset() const noexcept { return explicit_pairs() || exclude_end > exclude_begin; }
-  // Units entering T.
-  [[nodiscard]] std::uint64_t tested_units() const noexcept {
-    return explicit_pairs() ? rows_a.size() : rows - (exclude_end - exclude_begin);
+  [[nodiscard]] std::uint64_t units() const noexcept {
+    return axis == 0 ? rows : (inner == 0 ? 0 : row_length / inner);
   }
+  [[nodiscard]] bool tests_subset() const noexcept { return exclude_end > exclude_begin; }
+  // Units entering T.
+  [[nodiscard]] std::uint64_t tested_units() const noexcept { return units() - (exclude_end - exclude_begin); }
+  // Rows each slice runs over (axis 1).
+  [[nodiscard]] std::uint64_t outer_rows() const noexcept { return explicit_pairs() ? rows_a.size() : rows; }
+  // Elements per unit slice.
+  [[nodiscard]] std::uint64_t slice_elements() const noexcept { return axis == 0 ? row_length : outer_rows() * inner; }
   // Elements of each side's tensor, as mapped.
   [[nodiscard]] std::uint64_t elements_a() const noexcept {
     return (explicit_pairs() ? tensor_rows_a : rows) * row_length;
@@ -52,37 +72,43 @@ struct null_request {
   [[nodiscard]] std::uint64_t elements_b() const noexcept {
     return (explicit_pairs() ? tensor_rows_b : rows) * row_length;
   }
+  // Multiply-adds of one pass over the tested elements.
+  [[nodiscard]] std::uint64_t pass_cost() const noexcept { return tested_units() * slice_elements(); }
   // Multiply-adds the null costs, for balancing ranks.
-  [[nodiscard]] std::uint64_t cost() const noexcept {
-    return (permutations + 1ull) * tested_units() * row_length;
-  }
+  [[nodiscard]] std::uint64_t cost() const noexcept;
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
-    archive & pair & a & b & rows & row_length & permutations & seed & exclude_begin & exclude_end & rows_a &
-        rows_b & tensor_rows_a & tensor_rows_b & directions & norm_pair;
+    archive & pair & a & b & rows & row_length & axis & inner & exclude_begin & exclude_end & rows_a & rows_b &
+        tensor_rows_a & tensor_rows_b & permutations & seed & group & layout & from_products & rotate &
+        norm_pair;
   }
 };
+
+// The cross products a null from products needs for its group: all pairs of units, the traces of
+// pairs of head blocks (heads moved whole), or the pairs inside each block (dimensions moved
+// inside their head); and how many entries that is.
+enum class product_form : std::uint8_t { all_pairs, block_traces, within_blocks };
+[[nodiscard]] product_form products_needed(const symmetry_group& group) noexcept;
+[[nodiscard]] std::uint64_t product_entries(const null_request& request) noexcept;
 
 struct null_samples {
   std::uint32_t pair = 0;
   bool usable = false;
   std::string reason;          // why not usable, e.g. "non-finite values"
   double observed = 0;         // T for the identity, computed exactly like the samples
-  std::vector<double> t;       // T_π for the K permutations, in stream order
-  double randomizer = 1;       // U in (0, 1], drawn after the permutations, for the randomized p
-  // When the request tests a subset of the pairs (null_request::tests_subset): their moments,
-  // summed by the block kernel row by row in order, for turning T into the other statistics.
+  std::vector<double> t;       // T_π for the K draws, in draw order
+  double randomizer = 1;       // U in (0, 1], for the tensor's own randomized p
+  // When the request tests a subset (null_request::tests_subset): the moments of the tested
+  // elements, for turning T into the other statistics.
   bool subset = false;
   pair_moments tested;
   std::uint64_t tested_units = 0;
-  // Row directions (requests with `directions`): D = Σᵢ cos(âᵢ, b̂ᵢ) over the tested rows, where a
-  // row is folded with its norm weight (aᵢ ∘ g_A) when the request names one. D does not change
-  // when B's rows are rescaled (v against o, up against down) or a norm weight is rescaled against
-  // the columns that read it, both of which leave the function unchanged; D_π under the same
-  // permutations as T.
+  // Matrices: D = Σᵢ cos(Âᵢ, B̂ᵢ) over the tested slices (rows folded with their norm weight when
+  // the request names one), which does not change when slices are rescaled (a norm against the
+  // columns that read it, v against o, up against down); D_π under the same draws as T.
   bool directions = false;
-  bool folded = false;             // rows folded with the norm weight
+  bool folded = false;
   double direction_observed = 0;
   std::vector<double> direction_t;
 
@@ -93,18 +119,19 @@ struct null_samples {
   }
 };
 
-// How a null reads its pair beyond the request: the norm weights its rows are folded with for the
-// direction statistic (row_length values each, B's in A's order; empty: not folded), B's
-// alignment (null: B's elements are in A's order), and the bytes of floats per side it may
-// decode at once (larger tensors are decoded row by row as the permutations visit them; the
-// results are the same bits either way).
 // Bytes of floats per side a null decodes whole when nothing bounds it (no memory budget).
 inline constexpr std::uint64_t unbounded_float_limit = std::uint64_t{1} << 28;
 
+// How a null reads its pair beyond the request: the norm weights its rows are folded with for the
+// direction statistic (row_length values each, B's in A's order; empty: not folded), B's
+// alignment (null: B's elements are in A's order), and the bytes of floats per side it may decode
+// at once (larger tensors are decoded row by row; the results are the same bits either way).
 struct null_reading {
   std::span<const float> norm_a, norm_b;
   const b_alignment* alignment_b = nullptr;
   std::uint64_t float_limit = unbounded_float_limit;
+  // request.rotate: the rotation (width × width) and B's norm weight in B's own order (may be empty).
+  std::span<const float> rotation, norm_b_own;
 };
 
 // `a` and `b` read the whole tensors' bytes (elements_a() and elements_b() elements; B's view
@@ -113,10 +140,7 @@ struct null_reading {
 null_samples compute_permutation_null(const null_request& request, byte_source& a, byte_source& b,
                                       const null_reading& reading);
 
-// `a` and `b` are the whole tensors' bytes (elements_a() and elements_b() elements); `norm_a` and
-// `norm_b` the norm weights the rows are folded with for the direction statistic (row_length
-// values each, B's in A's order; empty: not folded). Deterministic: the same request gives the
-// same bits on any rank.
+// The same from bytes in memory.
 null_samples compute_permutation_null(const null_request& request, std::span<const std::byte> a,
                                       std::span<const std::byte> b, std::span<const float> norm_a = {},
                                       std::span<const float> norm_b = {});

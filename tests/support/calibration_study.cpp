@@ -17,6 +17,7 @@ comparison_report compare_pair(const calibration_options& options, const std::fi
   config.permutations_vector = options.permutations_vector;
   config.permutations_matrix = options.permutations_matrix;
   config.permutations_experts = options.permutations_experts;
+  config.permutations_products = options.permutations_products;
   config.seed = seed;
   config.alpha = options.alpha;
   return compare_in_process(config);
@@ -38,13 +39,17 @@ calibration_result run_calibration(const calibration_options& options) {
   std::uint32_t false_positives = 0;
   for (std::uint32_t i = 0; i < options.independent_pairs; ++i) {
     const std::uint64_t seed = options.first_seed + 2 * i;
+    if (options.structure.any()) {
+      write.structure = options.structure;
+      write.structure.shared_seed = 77'000'000 + seed;
+    }
     synth::write_independent_model(options.shape, seed, a, write);
     synth::write_independent_model(options.shape, seed + 1, b, write);
     const comparison_report report = compare_pair(options, a, b, seed);
     const auto& verdict = report.evidence.verdict;
     result.independent_p.push_back(verdict.p_global);
     result.independent_labels.push_back(verdict.label);
-    for (const auto& family : report.evidence.families) result.family_p[family.name].push_back(family.harmonic.p);
+    for (const auto& family : report.evidence.families) result.family_p[family.name].push_back(family.p);
     false_positives += verdict.label == "derived" || verdict.label == "identical";
   }
   result.false_positive_rate =

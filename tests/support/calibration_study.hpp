@@ -22,6 +22,10 @@ struct calibration_options {
   std::uint32_t permutations_vector = 1000;
   std::uint32_t permutations_matrix = 200;
   std::uint32_t permutations_experts = 100;  // MoE shapes: K of the expert-matching null
+  std::uint32_t permutations_products = 10000;  // K of units computed from cross products
+  // Structure the two models of each independent pair share (synth independent --shared-seed ...):
+  // each pair gets its own shared seed, so pairs differ and the two models of one pair agree.
+  synth::shared_structure structure;
   // Derived pairs: the experts permuted (synth permute-experts) before the drift, so that only
   // expert matching can pair them (MoE shapes only).
   bool permute_experts = false;
@@ -43,8 +47,8 @@ struct detection_rate {
 struct calibration_result {
   std::vector<double> independent_p;      // global p of each independent pair
   std::vector<std::string> independent_labels;
-  // Each family's harmonic-mean p (before the Holm–Šidák step) over the independent pairs: a
-  // finer check than the global p, family by family.
+  // Each family's p (Fisher over its units; before the Holm–Šidák step) over the independent
+  // pairs: a finer check than the global p, family by family.
   std::map<std::string, std::vector<double>> family_p;
   combined_p uniformity;                  // Kolmogorov–Smirnov of independent_p against U(0, 1)
   double false_positive_rate = 0;         // share of independent pairs called derived at α

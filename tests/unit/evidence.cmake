@@ -1,14 +1,15 @@
 # The evidence layer: distribution functions and p-value combinations (test_probability), the
-# permutation null and the figures drawn from it (test_permutation_null), the verdict
-# (test_evidence), the layer-order tests (test_layer_structure), expert matching
-# (test_expert_matching), neuron matching (test_neuron_matching), hidden-dimension matching
-# (test_hidden_matching), attention-head matching (test_head_matching) and shape-free
-# fingerprints (test_fingerprints).
+# permutation null and the figures drawn from it (test_permutation_null), the symmetry groups its
+# draws come from (test_symmetry_draw), the verdict (test_evidence), the layer-order tests
+# (test_layer_structure), expert matching (test_expert_matching), neuron matching
+# (test_neuron_matching), hidden-dimension matching (test_hidden_matching), attention-head matching
+# (test_head_matching) and shape-free fingerprints (test_fingerprints).
 lineage_add_unit_test(test_evidence
   SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/stats_test_support.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_probability.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_permutation_null.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_symmetry_draw.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_evidence.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_layer_structure.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_expert_matching.cpp

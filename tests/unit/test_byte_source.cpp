@@ -180,8 +180,9 @@ TEST(ByteSource, NullsHaveTheSameBitsDecodedWholeOrRowByRowMappedOrRead) {
   plain.row_length = length;
   plain.permutations = 37;
   plain.seed = 99;
-  plain.directions = true;
+  plain.group = {symmetry_group::form::plain, rows, 0, 1, 0};
   null_request subset = plain;
+  subset.group.units = rows - 12;
   subset.exclude_begin = 5;
   subset.exclude_end = 17;
   b_alignment alignment;
@@ -209,9 +210,10 @@ TEST(ByteSource, NullsHaveTheSameBitsDecodedWholeOrRowByRowMappedOrRead) {
   }
   // A vector (elements permuted) read element by element.
   null_request vector = plain;
-  vector.rows = rows * length;
-  vector.row_length = 1;
-  vector.directions = false;
+  vector.rows = 1;
+  vector.row_length = rows * length;
+  vector.axis = 1;
+  vector.group.units = rows * length;
   byte_source memory_a{std::span<const std::byte>(a)}, memory_b{std::span<const std::byte>(b)};
   const null_samples reference = compute_permutation_null(vector, memory_a, memory_b, {});
   byte_source source_a(opened, 0, a.size(), {read_method::read, 0});

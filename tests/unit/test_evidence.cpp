@@ -1,6 +1,6 @@
-// From per-tensor p-values to the verdict (reduce/evidence): the family of each canonical role,
-// grouping by layer and family, Holm–Šidák across families, and the four labels with the lines and
-// notes that carry them, on comparison reports built by hand.
+// From test units to the verdict (reduce/evidence): the family of each canonical role, Fisher's
+// method over independent units, families by kind and layers, descriptive families that never carry
+// the verdict, and the four labels with the lines and notes that carry them, on reports built by hand.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -60,44 +60,59 @@ TEST(Evidence, RoleFamiliesOfCanonicalRoles) {
 
 // --- reports built by hand --------------------------------------------------------------------------
 
-struct tensor_spec {
+// A test unit of a hand-made report: its kind, layer and p (NaN: not available).
+struct unit_spec {
+  const char* kind;
   int layer;
-  std::string role;
-  double p;                   // the tensor's p-value (NaN: no usable null)
-  double cosine = 0.01;
-  double pearson = 0.0;
-  bool bitwise_equal = false;
-  std::uint64_t elements = 1000;
+  double p;
+  std::uint32_t permutations = 10000;
 };
 
-tensor_result make_tensor(const tensor_spec& s) {
-  tensor_result t;
-  t.pair.key = {s.layer, s.role, -1};
-  t.pair.a.name = t.pair.b.name =
-      (s.layer < 0 ? std::string("model.") : "model.layers." + std::to_string(s.layer) + ".") + s.role;
-  t.pair.a.elements = t.pair.b.elements = s.elements;
-  t.moments.elements = t.moments.count = s.elements;
-  t.moments.bitwise_equal = s.bitwise_equal ? s.elements : 0;
-  t.figures.cosine = s.cosine;
-  t.figures.pearson = s.pearson;
+unit_figures make_unit(const unit_spec& s) {
+  unit_figures u;
+  u.kind = s.kind;
+  u.layer = s.layer;
+  u.label = s.layer < 0 ? std::string(s.kind) : "layer " + std::to_string(s.layer) + " " + s.kind;
+  u.group = "any permutation of 64 units";
+  u.permutations = s.permutations;
+  u.p_floor = 1 / (1.0 + s.permutations);
+  u.members = u.used = 2;
   if (std::isnan(s.p)) {
-    t.null.reason = "non-finite values";
-    return t;
+    u.used = 0;
+    u.reason = "no member with a usable null";
+    return u;
   }
-  t.null.available = true;
-  t.null.permutations = 200;
-  t.null.p_value = t.null.p_permutation = s.p;
-  t.null.z = -std::log(s.p);
-  t.null.cosine.mean = s.cosine > 0.9 ? s.cosine - 0.001 : 0.0;
+  u.available = true;
+  u.p = std::max(s.p, u.p_floor);
+  u.z = -std::log(u.p);
+  return u;
+}
+
+// One tensor per unit (tested in it, with the unit's p), of `elements` each.
+tensor_result tensor_of(const unit_figures& u, std::uint64_t elements, double cosine = 0.01) {
+  tensor_result t;
+  t.pair.key = {u.layer, u.kind, -1};
+  t.pair.a.name = t.pair.b.name = u.label + ".weight";
+  t.pair.a.elements = t.pair.b.elements = elements;
+  t.moments.elements = t.moments.count = elements;
+  t.figures.cosine = cosine;
+  t.figures.pearson = 0;
+  t.null.available = u.available;
+  t.null.test_unit = u.available ? u.label : "";
+  t.null.reason = u.available ? "" : "non-finite values";
+  t.null.permutations = u.permutations;
+  t.null.p_value = u.available ? u.p : 1;
+  t.null.cosine.mean = cosine > 0.9 ? cosine - 0.001 : 0.0;
   return t;
 }
 
-// A report over `specs` whose models have `coverage` of their parameters compared.
-comparison_report make_report(const std::vector<tensor_spec>& specs, double coverage = 1.0) {
+// A report over `units` whose models have `coverage` of their parameters in tested tensors.
+comparison_report make_report(const std::vector<unit_spec>& units, double coverage = 1.0) {
   comparison_report report;
-  for (const auto& s : specs) {
-    report.tensors.push_back(make_tensor(s));
-    report.compared_elements += s.elements;
+  for (const auto& s : units) {
+    report.units.push_back(make_unit(s));
+    report.tensors.push_back(tensor_of(report.units.back(), 1000));
+    report.compared_elements += 1000;
   }
   report.model_a.parameter_count =
       static_cast<std::uint64_t>(std::llround(static_cast<double>(report.compared_elements) / coverage));
@@ -106,19 +121,14 @@ comparison_report make_report(const std::vector<tensor_spec>& specs, double cove
   return report;
 }
 
-const char* const roles[] = {"input_layernorm.weight", "self_attn.q_proj.weight", "mlp.up_proj.weight",
-                             "mlp.router.weight"};
-
-// Every role in `layers` layers, with p-values spread evenly over (0, 1) in a scrambled order.
-std::vector<tensor_spec> uniform_specs(int layers, double cosine = 0.01) {
-  std::vector<tensor_spec> specs;
-  const int count = layers * 4;
+// The hidden unit and, per layer, heads, values and neurons, with p-values spread evenly over (0, 1).
+std::vector<unit_spec> uniform_units(int layers) {
+  std::vector<unit_spec> units{{"hidden", -1, 0.5}};
+  const char* kinds[] = {"heads", "values", "neurons"};
+  const int count = layers * 3;
   for (int l = 0; l < layers; ++l)
-    for (int r = 0; r < 4; ++r) {
-      const int index = (l * 4 + r) * 7 % count;  // a permutation while 7 does not divide layers
-      specs.push_back({l, roles[r], (index + 0.5) / count, cosine, 0.0});
-    }
-  return specs;
+    for (int k = 0; k < 3; ++k) units.push_back({kinds[k], l, ((l * 3 + k) * 7 % count + 0.5) / count});
+  return units;
 }
 
 bool any_contains(const std::vector<std::string>& lines, const std::string& part) {
@@ -126,79 +136,71 @@ bool any_contains(const std::vector<std::string>& lines, const std::string& part
                      [&](const std::string& line) { return line.find(part) != std::string::npos; });
 }
 
+const group_evidence& family(const evidence_summary& evidence, const std::string& name) {
+  const auto found = std::find_if(evidence.families.begin(), evidence.families.end(),
+                                  [&](const group_evidence& f) { return f.name == name; });
+  if (found == evidence.families.end()) throw std::runtime_error("no family " + name);
+  return *found;
+}
+
 TEST(Evidence, BitwiseEqualPairsWithNothingUnpairedAreIdentical) {
-  std::vector<tensor_spec> specs;
-  for (int l = 0; l < 3; ++l)
-    for (const char* role : roles) specs.push_back({l, role, 1e-6, 1.0, 1.0, true});
-  comparison_report report = make_report(specs);
-  EXPECT_EQ(report.evidence.verdict.label, "identical");
-  ASSERT_FALSE(report.evidence.verdict.evidence.empty());
-  EXPECT_NE(report.evidence.verdict.evidence[0].find("equal bit for bit"), std::string::npos);
+  std::vector<unit_spec> units = uniform_units(3);
+  for (auto& u : units) u.p = 1e-4;
+  comparison_report report = make_report(units);
+  for (auto& t : report.tensors) t.moments.bitwise_equal = t.moments.elements;
+  EXPECT_EQ(assess_evidence(report, alpha).verdict.label, "identical");
+  EXPECT_NE(assess_evidence(report, alpha).verdict.evidence[0].find("equal bit for bit"), std::string::npos);
   // A tensor the other model lacks: no longer identical (but derived).
   report.unpaired.push_back({'b', "extra.weight", {-1, "extra.weight", -1}, dtype::bf16, {4}, "no pair"});
   EXPECT_EQ(assess_evidence(report, alpha).verdict.label, "derived");
-  // One pair that differs in a single element: not identical either.
-  specs.back().bitwise_equal = false;
-  EXPECT_EQ(make_report(specs).evidence.verdict.label, "derived");
 }
 
-TEST(Evidence, SmallPValuesAreDerivedWithHolmSidakAcrossFamilies) {
-  std::vector<tensor_spec> specs = uniform_specs(5);
-  for (auto& s : specs)
-    if (s.role == "mlp.up_proj.weight") s.p = 1e-9, s.pearson = 0.8;
-  const comparison_report report = make_report(specs);
+TEST(Evidence, UnitsCombineByFishersMethodAndFamiliesAreTheirKinds) {
+  std::vector<unit_spec> units = uniform_units(5);
+  for (auto& u : units)
+    if (std::string(u.kind) == "neurons") u.p = 1e-4;
+  const comparison_report report = make_report(units);
   const auto& evidence = report.evidence;
   EXPECT_EQ(evidence.verdict.label, "derived");
-  EXPECT_LE(evidence.verdict.p_global, alpha);
-  EXPECT_EQ(evidence.verdict.alpha, alpha);
-
-  // Families: norms, attention, mlp, router; each with its own harmonic-mean p, adjusted together.
+  EXPECT_EQ(evidence.verdict.units, units.size());
+  std::vector<double> all_p, floors;
+  for (const auto& u : report.units) all_p.push_back(u.p), floors.push_back(u.p_floor);
+  EXPECT_EQ(evidence.verdict.p_global, fisher_combination(all_p).p);
+  EXPECT_EQ(evidence.verdict.p_floor, fisher_combination(floors).p);
+  EXPECT_LT(evidence.verdict.p_floor, evidence.verdict.p_global);
+  // Families: one per kind, Fisher within, Holm–Šidák across for where the evidence sits.
   ASSERT_EQ(evidence.families.size(), 4U);
   std::vector<double> family_p;
   for (const auto& f : evidence.families) {
-    EXPECT_EQ(f.tensors, 5U) << f.name;
-    EXPECT_EQ(f.layer, -1);
-    family_p.push_back(f.harmonic.p);
+    EXPECT_FALSE(f.descriptive);
+    EXPECT_EQ(f.method, "Fisher");
+    family_p.push_back(f.p);
   }
   const std::vector<double> adjusted = holm_sidak(family_p);
-  double smallest = 1;
   for (std::size_t i = 0; i < evidence.families.size(); ++i) {
-    const auto& f = evidence.families[i];
-    EXPECT_EQ(f.adjusted_p, adjusted[i]) << f.name;
-    EXPECT_EQ(f.significant, adjusted[i] <= alpha) << f.name;
-    EXPECT_EQ(f.significant, f.name == "mlp") << f.name;
-    smallest = std::min(smallest, adjusted[i]);
+    EXPECT_EQ(evidence.families[i].adjusted_p, adjusted[i]);
+    EXPECT_EQ(evidence.families[i].significant, evidence.families[i].name == "neurons") << evidence.families[i].name;
   }
-  EXPECT_EQ(evidence.verdict.p_global, smallest);
-  const auto mlp = std::find_if(evidence.families.begin(), evidence.families.end(),
-                                [](const group_evidence& f) { return f.name == "mlp"; });
-  ASSERT_NE(mlp, evidence.families.end());
-  EXPECT_EQ(mlp->min_p, 1e-9);
-  EXPECT_EQ(mlp->median_pearson, 0.8);
-  EXPECT_NE(mlp->strongest.find("mlp.up_proj.weight"), std::string::npos);
-  std::vector<double> mlp_p(5, 1e-9);
-  EXPECT_EQ(mlp->fisher.p, fisher_combination(mlp_p).p);
-  EXPECT_EQ(mlp->harmonic.p, harmonic_mean_combination(mlp_p).p);
-
-  // The evidence lines: the global p, then the families strongest first.
+  const auto& neurons = family(evidence, "neurons");
+  EXPECT_EQ(neurons.tensors, 5U);
+  EXPECT_EQ(neurons.p, fisher_combination(std::vector<double>(5, 1e-4)).p);
+  EXPECT_EQ(evidence.verdict.carried_by, std::vector<std::string>{"neurons"});
+  // The evidence lines: the global p with its floor, then the families strongest first.
   const auto& lines = evidence.verdict.evidence;
-  ASSERT_EQ(lines.size(), 1 + evidence.families.size());
-  EXPECT_NE(lines[0].find("Global p"), std::string::npos);
-  EXPECT_EQ(lines[1].rfind("mlp:", 0), 0U) << lines[1];
-  EXPECT_NE(lines[1].find("significant"), std::string::npos);
-  EXPECT_FALSE(any_contains(evidence.verdict.notes, "not proof of independence"));
-
-  // Layers: one group per layer, each with one tensor of each role.
-  ASSERT_EQ(evidence.layers.size(), 5U);
-  for (std::size_t l = 0; l < 5; ++l) {
-    EXPECT_EQ(evidence.layers[l].layer, static_cast<int>(l));
-    EXPECT_EQ(evidence.layers[l].name, "layer " + std::to_string(l));
-    EXPECT_EQ(evidence.layers[l].tensors, 4U);
+  EXPECT_NE(lines[0].find("Fisher's method over 16 independent unit tests"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("smallest these tests can give"), std::string::npos);
+  EXPECT_EQ(lines[1].rfind("neurons:", 0), 0U) << lines[1];
+  // Layers: Fisher over each layer's three units, the hidden unit as "global".
+  ASSERT_EQ(evidence.layers.size(), 6U);
+  EXPECT_EQ(evidence.layers[0].name, "global");
+  for (std::size_t l = 1; l < 6; ++l) {
+    EXPECT_EQ(evidence.layers[l].name, "layer " + std::to_string(l - 1));
+    EXPECT_EQ(evidence.layers[l].tensors, 3U);
   }
 }
 
-TEST(Evidence, UniformPValuesWithFullCoverageAreNoEvidence) {
-  const comparison_report report = make_report(uniform_specs(9));
+TEST(Evidence, UniformUnitPValuesWithFullCoverageAreNoEvidence) {
+  const comparison_report report = make_report(uniform_units(9));
   const auto& verdict = report.evidence.verdict;
   EXPECT_EQ(verdict.label, "no evidence of derivation");
   EXPECT_GT(verdict.p_global, alpha);
@@ -206,83 +208,69 @@ TEST(Evidence, UniformPValuesWithFullCoverageAreNoEvidence) {
   EXPECT_TRUE(any_contains(verdict.notes, "not proof of independence"));
   EXPECT_FALSE(any_contains(verdict.notes, "raw cosine"));
   EXPECT_FALSE(verdict.invariances_tested.empty());
-  EXPECT_FALSE(verdict.invariances_not_tested.empty());
-  EXPECT_TRUE(any_contains(verdict.invariances_not_tested, "permutation of MLP neurons"));
+  EXPECT_TRUE(any_contains(verdict.invariances_not_tested, "MLP neurons"));
   for (const auto& f : report.evidence.families) EXPECT_FALSE(f.significant) << f.name;
 }
 
-TEST(Evidence, NothingComparedOrTooLittleIsInconclusive) {
+TEST(Evidence, NothingTestableOrTooLittleIsInconclusive) {
   const comparison_report nothing = make_report({});
   EXPECT_EQ(nothing.evidence.verdict.label, "inconclusive");
   EXPECT_EQ(nothing.evidence.verdict.p_global, 1);
   EXPECT_TRUE(nothing.evidence.families.empty());
   EXPECT_TRUE(any_contains(nothing.evidence.verdict.evidence, "no tensor pair"));
-
   // Uniform p-values over 10 % of the smaller model.
-  const comparison_report partial = make_report(uniform_specs(9), 0.10);
+  const comparison_report partial = make_report(uniform_units(9), 0.10);
   EXPECT_EQ(partial.evidence.verdict.label, "inconclusive");
   EXPECT_TRUE(any_contains(partial.evidence.verdict.evidence, "10.0 %"));
-  EXPECT_FALSE(any_contains(partial.evidence.verdict.notes, "not proof of independence"));
-  // Just above the threshold: no evidence.
-  EXPECT_EQ(make_report(uniform_specs(9), minimum_coverage + 0.01).evidence.verdict.label,
-            "no evidence of derivation");
+  EXPECT_EQ(make_report(uniform_units(9), minimum_coverage + 0.01).evidence.verdict.label, "no evidence of derivation");
   // Strong evidence over a small part is still evidence.
-  std::vector<tensor_spec> strong = uniform_specs(9);
-  for (auto& s : strong) s.p = 1e-12;
+  std::vector<unit_spec> strong = uniform_units(9);
+  for (auto& u : strong) u.p = 1e-4;
   EXPECT_EQ(make_report(strong, 0.10).evidence.verdict.label, "derived");
-
-  // Pairs, but no usable null.
-  std::vector<tensor_spec> unusable = uniform_specs(3);
-  for (auto& s : unusable) s.p = NAN;
+  // Pairs, but no usable unit.
+  std::vector<unit_spec> unusable = uniform_units(3);
+  for (auto& u : unusable) u.p = NAN;
   const comparison_report none = make_report(unusable);
   EXPECT_EQ(none.evidence.verdict.label, "inconclusive");
   EXPECT_TRUE(none.evidence.families.empty());
-  EXPECT_TRUE(any_contains(none.evidence.verdict.evidence, "usable permutation null"));
-  for (const auto& l : none.evidence.layers) EXPECT_EQ(l.tensors, 0U);
+  EXPECT_TRUE(any_contains(none.evidence.verdict.evidence, "No tensor pair could be tested"));
 }
 
 TEST(Evidence, HighRawCosineWithoutSignificanceGetsTheCautionNote) {
-  // Norm weights of unrelated models: raw cosine 0.99, p-values uniform.
-  std::vector<tensor_spec> specs = uniform_specs(9);
-  for (auto& s : specs)
-    if (s.role == "input_layernorm.weight") s.cosine = 0.99;
-  const comparison_report report = make_report(specs);
-  EXPECT_EQ(report.evidence.verdict.label, "no evidence of derivation");
-  const auto& notes = report.evidence.verdict.notes;
-  ASSERT_TRUE(any_contains(notes, "raw cosine above 0.9"));
-  const std::string note = *std::find_if(notes.begin(), notes.end(), [](const std::string& n) {
-    return n.find("raw cosine above 0.9") != std::string::npos;
-  });
-  EXPECT_NE(note.find("9 tensor pairs (mostly norms)"), std::string::npos) << note;
-  EXPECT_NE(note.find("not evidence of derivation"), std::string::npos) << note;
-
-  // Significant high-cosine pairs do not count towards the caution.
-  for (auto& s : specs)
-    if (s.role == "input_layernorm.weight") s.p = 1e-9;
-  EXPECT_FALSE(any_contains(make_report(specs).evidence.verdict.notes, "raw cosine above 0.9"));
-}
-
-TEST(Evidence, ClosedFormDisagreementIsNoted) {
-  comparison_report report = make_report(uniform_specs(3));
-  EXPECT_FALSE(any_contains(report.evidence.verdict.notes, "closed-form null"));
-  report.tensors[1].null.closed_form_disagrees = true;
-  report.tensors[4].null.closed_form_disagrees = true;
+  comparison_report report = make_report(uniform_units(9));
+  for (auto& t : report.tensors)
+    if (t.pair.key.role == "hidden" || t.pair.key.role == "heads") t.figures.cosine = 0.99, t.null.cosine.mean = 0.99;
   const auto verdict = assess_evidence(report, alpha).verdict;
-  EXPECT_TRUE(any_contains(verdict.notes, "In 2 of 12 tensor pairs the closed-form null"));
+  EXPECT_EQ(verdict.label, "no evidence of derivation");
+  ASSERT_TRUE(any_contains(verdict.notes, "raw cosine above 0.9"));
+  EXPECT_TRUE(any_contains(verdict.notes, "not evidence of derivation"));
 }
 
-TEST(Evidence, TensorsOutsideLayersFormTheGlobalGroup) {
-  std::vector<tensor_spec> specs = uniform_specs(3);
-  specs.push_back({-1, "embed_tokens.weight", 0.3});
-  specs.push_back({-1, "norm.weight", 0.6});
-  const comparison_report report = make_report(specs);
-  ASSERT_EQ(report.evidence.layers.size(), 4U);
-  EXPECT_EQ(report.evidence.layers[0].name, "global");
-  EXPECT_EQ(report.evidence.layers[0].layer, -1);
-  EXPECT_EQ(report.evidence.layers[0].tensors, 2U);
-  std::vector<std::string> families;
-  for (const auto& f : report.evidence.families) families.push_back(f.name);
-  EXPECT_EQ(families, (std::vector<std::string>{"attention", "embeddings", "mlp", "norms", "router"}));
+TEST(Evidence, UntestedPairsAreNamedWithTheirReason) {
+  comparison_report report = make_report(uniform_units(2));
+  tensor_result classes;
+  classes.pair.a.name = "score.bias";
+  classes.null.reason = "no axis whose labels are arbitrary (axes [classes]: output classes)";
+  report.tensors.push_back(classes);
+  report.tensors.push_back(classes);
+  const auto verdict = assess_evidence(report, alpha).verdict;
+  EXPECT_TRUE(any_contains(verdict.notes, "2 tensor pairs are not tested: no axis whose labels are arbitrary"));
+}
+
+TEST(Evidence, DescriptiveFamiliesNeverCarryTheVerdict) {
+  comparison_report report = make_report(uniform_units(4));
+  cross_layer_figures diagonal;
+  diagonal.available = true;
+  diagonal.common = 4;
+  diagonal.role = "mlp.up_proj.weight";
+  diagonal.p_value = 1e-12;
+  report.cross_layers.push_back(diagonal);
+  const auto evidence = assess_evidence(report, alpha);
+  EXPECT_EQ(evidence.verdict.label, "no evidence of derivation");
+  const auto& layer_order = family(evidence, "layer order");
+  EXPECT_TRUE(layer_order.descriptive);
+  EXPECT_TRUE(any_contains(evidence.verdict.evidence, "descriptive, not part of the verdict"));
+  EXPECT_TRUE(evidence.verdict.carried_by.empty());
 }
 
 }  // namespace

@@ -95,77 +95,7 @@ double row_dot_reference(const test::typed_vector& a, std::size_t i, const test:
   return static_cast<double>(total);
 }
 
-TEST(SubsetNull, ExcludedRowsLeaveTheStatisticTheSamplesAndTheMoments) {
-  const std::size_t rows = 12, length = 9;
-  const auto a = random_matrix(rows, length, 1), b = random_matrix(rows, length, 2);
-  null_request request;
-  request.rows = rows;
-  request.row_length = length;
-  request.permutations = 30;
-  request.seed = 5;
-  request.exclude_begin = 3;
-  request.exclude_end = 6;
-  ASSERT_TRUE(request.tests_subset());
-  EXPECT_EQ(request.tested_units(), 9u);
-  const null_samples samples = compute_permutation_null(request, bytes_of(a), bytes_of(b));
-  ASSERT_TRUE(samples.usable) << samples.reason;
-  EXPECT_TRUE(samples.subset);
-  EXPECT_EQ(samples.tested_units, 9u);
-  std::vector<std::size_t> kept;
-  for (std::size_t i = 0; i < rows; ++i)
-    if (i < 3 || i >= 6) kept.push_back(i);
-  double observed = 0;
-  for (const std::size_t i : kept) observed += row_dot_reference(a, i, b, i, length);
-  EXPECT_NEAR(samples.observed, observed, 1e-4);
-  // The permutations run over the 9 kept rows, drawn as for any null of 9 units.
-  random_stream stream(request.seed, "permutation null", "rows");
-  std::vector<std::uint32_t> permutation(kept.size());
-  for (std::uint32_t k = 0; k < request.permutations; ++k) {
-    random_permutation(stream, permutation);
-    double t = 0;
-    for (std::size_t i = 0; i < kept.size(); ++i) t += row_dot_reference(a, kept[i], b, kept[permutation[i]], length);
-    EXPECT_NEAR(samples.t[k], t, 1e-4) << "permutation " << k;
-  }
-  // The tested moments are those of the kept rows alone.
-  std::vector<double> kept_a, kept_b;
-  for (const std::size_t i : kept)
-    for (std::size_t c = 0; c < length; ++c) {
-      kept_a.push_back(test::reference_value(a, i * length + c));
-      kept_b.push_back(test::reference_value(b, i * length + c));
-    }
-  const auto reference = test::reference_block(test::encode(dtype::f32, kept_a), test::encode(dtype::f32, kept_b));
-  EXPECT_EQ(samples.tested.count, reference.count);
-  // The kernel's single-precision products: agreement to about 1e-7 of the sums' scale.
-  const double scale = static_cast<double>(reference.m2_a + reference.m2_b);
-  EXPECT_NEAR(samples.tested.raw_ab, static_cast<double>(reference.raw_ab), 1e-7 * scale);
-  EXPECT_NEAR(samples.tested.m2_a, static_cast<double>(reference.m2_a), 1e-7 * scale);
-  EXPECT_NEAR(samples.tested.mean_b, static_cast<double>(reference.mean_b), 1e-7);
-}
-
-TEST(SubsetNull, ExplicitRowPairsFollowTheMatchingAcrossUnequalTensors) {
-  const std::size_t length = 16;
-  const auto a = random_matrix(5, length, 3), b = random_matrix(7, length, 4);
-  null_request request;
-  request.row_length = length;
-  request.tensor_rows_a = 5;
-  request.tensor_rows_b = 7;
-  request.rows_a = {0, 1, 2, 4};
-  request.rows_b = {3, 6, 0, 2};
-  request.rows = 4;
-  request.permutations = 10;
-  request.seed = 8;
-  EXPECT_EQ(request.elements_a(), 5 * length);
-  EXPECT_EQ(request.elements_b(), 7 * length);
-  const null_samples samples = compute_permutation_null(request, bytes_of(a), bytes_of(b));
-  ASSERT_TRUE(samples.usable) << samples.reason;
-  double observed = 0;
-  for (std::size_t k = 0; k < 4; ++k) observed += row_dot_reference(a, request.rows_a[k], b, request.rows_b[k], length);
-  EXPECT_NEAR(samples.observed, observed, 1e-4);
-  EXPECT_EQ(samples.tested.count, 4 * length);
-  // A row outside its tensor is a planning bug, not bad input.
-  request.rows_b[1] = 7;
-  EXPECT_THROW((void)compute_permutation_null(request, bytes_of(a), bytes_of(b)), internal_error);
-}
+// Nulls over a subset of units and over explicit row pairs: test_permutation_null.cpp.
 
 // --- the matching unit on real files ------------------------------------------------------------
 
@@ -241,7 +171,7 @@ TEST(ExpertMatch, FindsPermutedExpertsAfterDriftAndLeavesExtraOnesUnmatched) {
   ASSERT_EQ(result.null_scores.size(), 50u);
   for (const double s : result.null_scores) EXPECT_LT(s, 0.5);
   const randomized_test test = permutation_test(result.score, result.null_scores, result.randomizer);
-  EXPECT_LT(test.p, 1.0 / 51);
+  EXPECT_LE(test.p, 1.0 / 51);  // beyond every draw: the floor
   // Same request, same bits.
   const expert_match_result again = compute_expert_match(2, request, reader);
   EXPECT_EQ(again.null_scores, result.null_scores);

@@ -473,66 +473,7 @@ TEST(Plan, RejectsZeroBlockElementsAndRankCounts) {
 
 // --- permutation nulls ----------------------------------------------------------------------------
 
-TEST(Plan, NullsPermuteRowsOfMatricesAndElementsOfVectors) {
-  plan_options options{1000, 2, {17, 5, 99}};
-  const checkpoint a = llama(dtype::bf16), b = llama(dtype::f32);
-  const work_plan plan = make_plan(a, b, registry(), options);
-  ASSERT_EQ(plan.nulls.size(), plan.pairs.size());  // every llama tensor has ≥ 2 units
-  std::set<std::uint64_t> seeds;
-  for (std::size_t i = 0; i < plan.nulls.size(); ++i) {
-    const null_request& request = plan.nulls[i];
-    const tensor_pair& pair = plan.pairs[request.pair];
-    SCOPED_TRACE(pair.a.name);
-    if (i > 0) {
-      EXPECT_LT(plan.nulls[i - 1].pair, request.pair);
-    }
-    EXPECT_EQ(request.a.byte_offset, pair.a.byte_offset);
-    EXPECT_EQ(request.b.byte_offset, pair.b.byte_offset);
-    EXPECT_EQ(request.a.type, dtype::bf16);
-    EXPECT_EQ(request.b.type, dtype::f32);
-    EXPECT_EQ(request.elements_a(), pair.a.elements);
-    if (pair.a.shape.size() == 2) {
-      EXPECT_EQ(request.rows, pair.a.shape[0]);
-      EXPECT_EQ(request.row_length, pair.a.shape[1]);
-      EXPECT_EQ(request.permutations, 5U);
-    } else {
-      EXPECT_EQ(request.rows, pair.a.elements);
-      EXPECT_EQ(request.row_length, 1U);
-      EXPECT_EQ(request.permutations, 17U);
-    }
-    seeds.insert(request.seed);
-  }
-  EXPECT_EQ(seeds.size(), plan.nulls.size());  // each pair its own stream
-  // The seed is the job's: another job seed changes every stream, the same one none.
-  options.nulls.seed = 100;
-  const work_plan other = make_plan(a, b, registry(), options);
-  options.nulls.seed = 99;
-  const work_plan same = make_plan(a, b, registry(), options);
-  for (std::size_t i = 0; i < plan.nulls.size(); ++i) {
-    EXPECT_NE(other.nulls[i].seed, plan.nulls[i].seed);
-    EXPECT_EQ(same.nulls[i].seed, plan.nulls[i].seed);
-  }
-}
-
-TEST(Plan, NullsSkipTensorsWithFewerThanTwoUnitsAndZeroPermutations) {
-  const checkpoint a = test::make_checkpoint(
-      "/a", "", {{"one", {1}, dtype::f32}, {"row", {1, 6}, dtype::f32}, {"empty", {0, 4}, dtype::f32},
-                 {"matrix", {3, 2}, dtype::f32}});
-  const work_plan plan = make_plan(a, a, registry(), {1000, 1, {}});
-  std::vector<std::string> with_null;
-  for (const auto& request : plan.nulls) with_null.push_back(plan.pairs[request.pair].a.name);
-  std::sort(with_null.begin(), with_null.end());
-  // A matrix of one row permutes its elements like a vector.
-  EXPECT_EQ(with_null, (std::vector<std::string>{"matrix", "row"}));
-  for (const auto& request : plan.nulls) {
-    if (plan.pairs[request.pair].a.name == "row") {
-      EXPECT_EQ(request.rows, 6U);
-    }
-  }
-  const work_plan no_vectors = make_plan(a, a, registry(), {1000, 1, {0, 200, 1}});
-  ASSERT_EQ(no_vectors.nulls.size(), 1U);
-  EXPECT_EQ(no_vectors.pairs[no_vectors.nulls[0].pair].a.name, "matrix");
-}
+// The nulls' axes, units and draws: test_plan_units.cpp.
 
 TEST(Plan, NullDealingCoversEveryNullAndBalancesCost) {
   work_plan plan = plan_of(llama(), llama(dtype::f32));

@@ -213,11 +213,11 @@ TEST_F(ReportModel, EachTensorCarriesItsPermutationNull) {
   for (std::size_t p = 0; p < plan_.pairs.size(); ++p) {
     SCOPED_TRACE(testing::Message() << "pair " << p << " " << plan_.pairs[p].a.name);
     const auto& t = report_.tensors[p];
-    const bool rows = plan_.pairs[p].a.shape.size() >= 2 && plan_.pairs[p].a.shape[0] >= 2;
-    const null_figures expected = derive_null_figures(nulls_[p], merged_[p], t.figures.pearson, test_alpha, rows);
+    const std::string unit = permuted_axis_text(plan_.pairs[p]);
+    const null_figures expected = derive_null_figures(nulls_[p], merged_[p], t.figures.pearson, test_alpha, unit);
     EXPECT_EQ(t.null.available, expected.available);
-    EXPECT_EQ(t.null.reason, expected.reason);
-    EXPECT_EQ(t.null.unit, rows ? "rows" : "elements");
+    if (expected.available || plan_.pairs[p].untested.empty()) EXPECT_EQ(t.null.reason, expected.reason);
+    EXPECT_EQ(t.null.unit, unit);
     EXPECT_EQ(t.null.permutations, expected.permutations);
     EXPECT_EQ(t.null.cosine_samples.size(), expected.cosine_samples.size());
     EXPECT_EQ(t.null.p_value, expected.p_value);
@@ -225,22 +225,26 @@ TEST_F(ReportModel, EachTensorCarriesItsPermutationNull) {
     if (p == 3) {
       EXPECT_FALSE(t.null.available);
       EXPECT_EQ(t.null.reason, "non-finite values");
+    } else if (plan_.pairs[p].test_unit < 0) {
+      EXPECT_FALSE(t.null.available);
+      EXPECT_EQ(t.null.reason, plan_.pairs[p].untested);
     } else {
       EXPECT_TRUE(t.null.available);
-      EXPECT_EQ(t.null.permutations, rows ? plan_options{}.nulls.permutations_matrix
-                                          : plan_options{}.nulls.permutations_vector);
-      EXPECT_GT(t.null.p_value, 0);
+      EXPECT_EQ(t.null.permutations, plan_.units.at(static_cast<std::size_t>(plan_.pairs[p].test_unit)).permutations);
+      EXPECT_GE(t.null.p_value, t.null.p_floor);
       EXPECT_LE(t.null.p_value, 1);
     }
   }
 }
 
-TEST_F(ReportModel, EvidenceGroupsTheUsableNullsByLayerAndFamily) {
+TEST_F(ReportModel, EvidenceGroupsTheUsableUnitsByLayerAndFamily) {
   const auto& evidence = report_.evidence;
   std::size_t usable = 0;
-  for (const auto& t : report_.tensors) usable += t.null.available;
+  for (const auto& u : report_.units) usable += u.available;
+  EXPECT_GT(usable, 0U);
   std::size_t in_families = 0;
   for (const auto& f : evidence.families) {
+    if (f.descriptive) continue;
     in_families += f.tensors;
     EXPECT_GT(f.tensors, 0U) << f.name;
   }
@@ -248,6 +252,7 @@ TEST_F(ReportModel, EvidenceGroupsTheUsableNullsByLayerAndFamily) {
   std::size_t in_layers = 0;
   for (const auto& l : evidence.layers) in_layers += l.tensors;
   EXPECT_EQ(in_layers, usable);
+  EXPECT_EQ(evidence.verdict.units, usable);
   // Independent random data on both sides, full coverage.
   EXPECT_EQ(evidence.verdict.label, "no evidence of derivation");
   EXPECT_EQ(evidence.verdict.alpha, test_alpha);
@@ -280,7 +285,7 @@ TEST_F(ReportModel, JsonCarriesVerdictFamiliesAndPerTensorNulls) {
       EXPECT_EQ(null.at("cosine").at("mean").get<double>(), t.null.cosine.mean);
     } else {
       EXPECT_TRUE(tensors[p].at("p_value").is_null());
-      EXPECT_EQ(null.at("reason"), "non-finite values");
+      EXPECT_EQ(null.at("reason"), t.null.reason);
     }
     EXPECT_TRUE(null.at("closed_form").contains("disagrees"));
   }

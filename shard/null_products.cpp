@@ -1,0 +1,84 @@
+#include "shard/null_products.hpp"
+
+#include <algorithm>
+
+#include "core/error.hpp"
+
+namespace lineage {
+
+product_form products_needed(const symmetry_group& group) noexcept {
+  switch (group.kind) {
+    case symmetry_group::form::plain: return product_form::all_pairs;
+    case symmetry_group::form::heads: return group.within > 0 ? product_form::all_pairs : product_form::block_traces;
+    case symmetry_group::form::within: return product_form::within_blocks;
+  }
+  return product_form::all_pairs;
+}
+
+std::uint64_t product_entries(const null_request& request) noexcept {
+  const std::uint64_t n = request.tested_units(), size = request.layout.block_size;
+  switch (products_needed(request.group)) {
+    case product_form::all_pairs: return n * n;
+    case product_form::block_traces: return size == 0 ? 0 : (n / size) * (n / size) * size;
+    case product_form::within_blocks: return n * size;
+  }
+  return n * n;
+}
+
+product_table::product_table(const null_request& request, std::uint64_t units) {
+  const auto n = static_cast<std::uint32_t>(units);
+  const auto size = static_cast<std::uint32_t>(std::max<std::uint64_t>(1, request.layout.block_size));
+  cell_of_.assign(n, 0);
+  position_a_.assign(n, 0);
+  position_b_.assign(n, 0);
+  const auto add = [&](std::vector<std::uint32_t> members) {
+    const auto cell = static_cast<std::uint32_t>(cells_.size());
+    for (std::uint32_t k = 0; k < members.size(); ++k) {
+      cell_of_[members[k]] = cell;
+      position_a_[members[k]] = position_b_[members[k]] = k;
+    }
+    cells_.push_back({members, std::move(members), {}, {}});
+  };
+  switch (products_needed(request.group)) {
+    case product_form::all_pairs: {
+      std::vector<std::uint32_t> all(n);
+      for (std::uint32_t i = 0; i < n; ++i) all[i] = i;
+      add(std::move(all));
+      break;
+    }
+    case product_form::block_traces:
+      for (std::uint32_t d = 0; d < size; ++d) {
+        std::vector<std::uint32_t> offset;
+        for (std::uint32_t u = d; u < n; u += size) offset.push_back(u);
+        add(std::move(offset));
+      }
+      break;
+    case product_form::within_blocks:
+      for (std::uint32_t b = 0; b < n; b += size) {
+        std::vector<std::uint32_t> block;
+        for (std::uint32_t u = b; u < b + size && u < n; ++u) block.push_back(u);
+        add(std::move(block));
+      }
+      break;
+  }
+  for (auto& cell : cells_) {
+    cell.products.assign(cell.units_a.size() * cell.units_b.size(), 0.0);
+    cell.directions.assign(cell.products.size(), 0.0);
+  }
+}
+
+void product_table::sample(const std::uint32_t* perm, double& t, double& d) const {
+  t = 0;
+  d = 0;
+  for (std::size_t i = 0; i < cell_of_.size(); ++i) {
+    const std::uint32_t j = perm ? perm[i] : static_cast<std::uint32_t>(i);
+    const std::uint32_t c = cell_of_[i];
+    if (cell_of_[j] != c) throw internal_error("null from products: a draw left its cell");
+    const product_cell& cell = cells_[c];
+    const std::size_t at = position_a_[i] * cell.units_b.size() + position_b_[j];
+    t += cell.products[at];
+    d += cell.directions[at];
+  }
+}
+
+}  // namespace lineage

@@ -1,0 +1,34 @@
+#pragma once
+// A null from cross products: one pass over the pair computes the dot products of every pair of
+// slices that the unit's group can bring together, after which each draw costs O(units). The
+// group decides which pairs those are (permutation_null.hpp, product_form): all of them, those at
+// the same offset inside head blocks, or those inside one block. Internal to the null.
+#include <cstdint>
+#include <vector>
+
+#include "shard/permutation_null.hpp"
+
+namespace lineage {
+
+// Slices of A meet slices of B only inside a cell; its products are row-major units_a × units_b.
+struct product_cell {
+  std::vector<std::uint32_t> units_a, units_b;  // tested-unit indices
+  std::vector<double> products, directions;     // ⟨Aᵢ, Bⱼ⟩ and cos(Âᵢ, B̂ⱼ) (0 where a slice is zero)
+};
+
+class product_table {
+ public:
+  // The cells of `request`'s group over its `units` tested units.
+  product_table(const null_request& request, std::uint64_t units);
+
+  [[nodiscard]] std::vector<product_cell>& cells() noexcept { return cells_; }
+  [[nodiscard]] const std::vector<product_cell>& cells() const noexcept { return cells_; }
+  // T and D of the draw that pairs tested unit i of A with unit perm[i] of B (identity: null).
+  void sample(const std::uint32_t* perm, double& t, double& d) const;
+
+ private:
+  std::vector<product_cell> cells_;
+  std::vector<std::uint32_t> cell_of_, position_a_, position_b_;
+};
+
+}  // namespace lineage

@@ -1,0 +1,43 @@
+#pragma once
+// The rows of one side of a null, decoded to float: all at once when they fit a byte limit,
+// otherwise one at a time as they are visited. B's rows may come through an alignment (rows in A's
+// order unless `reorder_rows` is false, columns in A's order, sign flips); either way a row decodes
+// to the same floats, so the samples do not depend on the limit. Internal to the null's sources.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "core/dtype.hpp"
+#include "shard/byte_source.hpp"
+#include "shard/work_block.hpp"
+
+namespace lineage {
+
+class null_rows {
+ public:
+  null_rows(byte_source& bytes, dtype type, std::uint64_t rows, std::uint64_t length, const b_alignment* alignment,
+            bool reorder_rows, std::uint64_t float_limit);
+
+  [[nodiscard]] bool finite() const noexcept { return finite_; }
+  [[nodiscard]] std::size_t length() const noexcept { return length_; }
+  void prefetch(std::uint64_t r) const;
+  // Rows [r, r + count)'s bytes in the tensor's dtype (valid until the next read of this source).
+  const std::byte* raw_rows(std::uint64_t r, std::uint64_t count);
+  // Row r as floats (valid until the next call when rows are decoded one at a time).
+  const float* row(std::uint64_t r);
+  [[nodiscard]] dtype type() const noexcept { return type_; }
+
+ private:
+  byte_source& bytes_;
+  dtype type_;
+  std::size_t size_;
+  std::uint64_t rows_;
+  std::size_t length_;
+  const b_alignment* alignment_;
+  bool reorder_rows_;
+  std::vector<std::byte> gathered_;
+  std::vector<float> whole_, scratch_;
+  bool finite_ = true;
+};
+
+}  // namespace lineage
