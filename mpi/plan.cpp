@@ -69,6 +69,19 @@ void add_row_pair_blocks(work_plan& plan, std::uint32_t pair_index) {
   }
 }
 
+// A pair of other shapes the plan's hidden map (B's width differs) may read in A's frame; align_b
+// keeps it only if its test comes after the hidden unit.
+bool other_width_of_hidden_map(const work_plan& plan, const tensor_key& key, const planned_tensor& a,
+                               const planned_tensor& b) {
+  if (plan.hidden_rotation.empty() || plan.hidden_rotation_rows * plan.hidden_rotation_rows == plan.hidden_rotation.size())
+    return false;
+  tensor_pair pair;
+  pair.key = key;
+  pair.a = a;
+  pair.b = b;
+  return fits_hidden_map(plan, pair);
+}
+
 }  // namespace
 
 std::string key_text(const tensor_key& key) {
@@ -172,7 +185,7 @@ work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture
       plan.pairs.push_back(std::move(*by_tokens));
       continue;
     }
-    if (side_a.shape != side_b.shape) {
+    if (side_a.shape != side_b.shape && !other_width_of_hidden_map(plan, key, side_a, side_b)) {
       const auto reason = fmt::format("shape {} in model A but {} in model B", shape_text(side_a.shape),
                                       shape_text(side_b.shape));
       plan.unpaired.push_back(unpaired('a', list_a.front(), reason));

@@ -154,8 +154,11 @@ struct work_plan {
   std::vector<b_alignment> alignments;  // see tensor_pair::alignment
   // The hidden permutation applied (B dimension per A dimension), or empty (plan_hidden.cpp).
   std::vector<std::uint32_t> hidden_order;
-  // Or the rotation of the residual stream applied (B's dimensions by A's, row-major), or empty.
+  // Or a dense map of the residual stream applied (B's dimensions by A's, row-major; B·M is B in A's
+  // frame): a rotation recovered by Procrustes, or, when B is narrower or wider (hidden dimensions
+  // pruned), the matching's selection of B's dimension for each A dimension. Empty: none.
   std::vector<float> hidden_rotation;
+  std::uint64_t hidden_rotation_rows = 0;  // B's width (the map's rows); its columns: A's width
   // One per tensor of a layer both models have with other shapes (plan_fingerprints.cpp).
   std::vector<fingerprint_request> fingerprints;
   std::vector<std::uint32_t> fingerprint_rank;

@@ -1,6 +1,7 @@
 // The planner's part in hidden-dimension matching: one unit on the embedding (or, without one,
 // lm_head) that both models have with the same hidden size. See shard/hidden_match.hpp.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -38,6 +39,23 @@ constexpr double apply_at_z = 3.090232306167813;
 bool applies_rotation(const hidden_match_request& request, const hidden_match_result& result) {
   return result.usable && request.hidden == request.hidden_b && result.rotation.size() == request.hidden * request.hidden &&
          result.rotation_fit >= 0.2 && result.rotation_fit >= result.identity_fit + 0.1;
+}
+
+// B narrower or wider than A (hidden dimensions pruned): when the two halves agree as a matching of
+// a derivative does, the matched B dimension of each A dimension (signed), as a dense map B's
+// width × A's width; an A dimension left unmatched reads zeros. Empty otherwise.
+std::vector<float> selection_map(const hidden_match_request& request, const hidden_match_result& result) {
+  if (!result.usable || result.ranked < 2 || result.combined.size() != request.hidden ||
+      result.spearman * std::sqrt(static_cast<double>(result.ranked) - 1) < apply_at_z)
+    return {};
+  std::vector<float> map(request.hidden_b * request.hidden, 0.0f);
+  for (std::size_t d = 0; d < result.combined.size(); ++d) {
+    const std::int32_t j = result.combined[d];
+    if (j < 0 || static_cast<std::uint64_t>(j) >= request.hidden_b) continue;
+    const bool negated = d < result.negated.size() && result.negated[d] != 0;
+    map[static_cast<std::size_t>(j) * request.hidden + d] = negated ? -1.0f : 1.0f;
+  }
+  return map;
 }
 
 }  // namespace
@@ -195,6 +213,39 @@ std::vector<std::uint32_t> hidden_images(const work_plan& plan, std::uint64_t be
   return {order.begin() + static_cast<std::ptrdiff_t>(begin), order.begin() + static_cast<std::ptrdiff_t>(begin + count)};
 }
 
+namespace {
+
+// Pairs of other shapes exist only to be read through the hidden map; those it cannot read (the
+// hidden unit's own tensors, which the map was chosen on) go back to the unpaired list.
+void drop_unmapped_pairs(work_plan& plan) {
+  std::vector<tensor_pair> kept;
+  for (auto& pair : plan.pairs) {
+    if (pair.a.shape == pair.b.shape || pair.rotated || !pair.rows_b.empty()) {
+      kept.push_back(std::move(pair));
+      continue;
+    }
+    const auto reason = fmt::format("shape [{}] in model A but [{}] in model B", fmt::join(pair.a.shape, ", "),
+                                    fmt::join(pair.b.shape, ", "));
+    plan.unpaired.push_back({'a', pair.a.name, pair.key, pair.a.type, pair.a.shape, reason});
+    plan.unpaired.push_back({'b', pair.b.name, pair.key, pair.b.type, pair.b.shape, reason});
+  }
+  plan.pairs = std::move(kept);
+}
+
+}  // namespace
+
+bool fits_hidden_map(const work_plan& plan, const tensor_pair& pair) {
+  const auto &a = pair.a.shape, &b = pair.b.shape;
+  const std::uint64_t width_b = plan.hidden_rotation_rows;
+  if (width_b == 0 || a.size() != 2 || b.size() != 2 || !pair.rows_b.empty()) return false;
+  const std::uint64_t width_a = plan.hidden_rotation.size() / width_b;
+  switch (axis_of(pair.key.role)) {
+    case residual_axis::columns: return a[0] == b[0] && a[1] == width_a && b[1] == width_b;
+    case residual_axis::rows: return a[1] == b[1] && a[0] == width_a && b[0] == width_b;
+    default: return false;
+  }
+}
+
 void align_b(work_plan& plan) {
   // A head order was found in B's own frame: under a rotation it means nothing.
   const auto heads = plan.hidden_rotation.empty() ? applied_head_orders(plan)
@@ -206,15 +257,15 @@ void align_b(work_plan& plan) {
     // Only tensors tested after the hidden unit: the order was chosen on the hidden unit's tensors,
     // so reading them through it would make their own test see what the matching chose.
     const bool later = pair.test_unit >= 0 && plan.units.at(static_cast<std::size_t>(pair.test_unit)).kind != "hidden";
-    if (!later || shape.empty() || shape.size() > 2 || !pair.rows_b.empty() || pair.a.shape != shape) continue;
     if (!plan.hidden_rotation.empty()) {
-      const std::uint64_t width = static_cast<std::uint64_t>(std::sqrt(static_cast<double>(plan.hidden_rotation.size())));
-      const residual_axis axis = axis_of(pair.key.role);
-      pair.rotated = shape.size() == 2 && ((axis == residual_axis::columns && shape[1] == width) ||
-                                           (axis == residual_axis::rows && shape[0] == width));
-      if (pair.rotated) pair.pairing = with_pairing(pair.pairing, "hidden rotation");
+      pair.rotated = later && fits_hidden_map(plan, pair);
+      if (pair.rotated)
+        pair.pairing = with_pairing(pair.pairing, plan.hidden_rotation_rows == pair.a.shape[axis_of(pair.key.role) == residual_axis::rows ? 0 : 1]
+                                                      ? "hidden rotation"
+                                                      : "hidden selection");
       continue;
     }
+    if (!later || shape.empty() || shape.size() > 2 || !pair.rows_b.empty() || pair.a.shape != shape) continue;
     b_alignment alignment;
     alignment.b = {pair.b.file, pair.b.byte_offset, pair.b.type};
     alignment.rows = shape.size() == 2 ? shape[0] : 1;
@@ -237,6 +288,7 @@ void align_b(work_plan& plan) {
     if (hidden_moves) pair.pairing = with_pairing(pair.pairing, "hidden matching");
     if (heads_move) pair.pairing = with_pairing(pair.pairing, "head matching");
   }
+  drop_unmapped_pairs(plan);
 }
 
 namespace {
@@ -306,9 +358,16 @@ void plan_hidden_matches(work_plan& plan, const keyed_views& views_a, const keye
     throw internal_error("plan_hidden_matches: one result per planned unit expected");
   plan.hidden_matching = *results;
   if (plan.hidden_matches.empty()) return;
-  plan.hidden_order = recovered_order(plan.hidden_matches.front(), results->front());
-  if (plan.hidden_order.empty() && applies_rotation(plan.hidden_matches.front(), results->front()))
-    plan.hidden_rotation = results->front().rotation;
+  const auto& request = plan.hidden_matches.front();
+  const auto& result = results->front();
+  plan.hidden_order = recovered_order(request, result);
+  if (plan.hidden_order.empty() && applies_rotation(request, result)) {
+    plan.hidden_rotation = result.rotation;
+    plan.hidden_rotation_rows = request.hidden_b;
+  } else if (request.hidden != request.hidden_b) {
+    plan.hidden_rotation = selection_map(request, result);
+    plan.hidden_rotation_rows = plan.hidden_rotation.empty() ? 0 : request.hidden_b;
+  }
 }
 
 }  // namespace lineage

@@ -38,7 +38,7 @@ void serialize(Archive& ar, work_plan& p, unsigned /*version*/) {
       p.nulls & p.null_rank & p.units & p.cross_layers & p.cross_layer_rank & p.expert_matches & p.expert_match_rank &
       p.expert_matching & p.neuron_matches & p.neuron_match_rank & p.hidden_matches & p.hidden_match_rank &
       p.hidden_matching & p.head_matches & p.head_match_rank & p.head_matching & p.head_applied & p.alignments &
-      p.hidden_order & p.hidden_rotation & p.fingerprints & p.fingerprint_rank & p.tokenizers & p.content;
+      p.hidden_order & p.hidden_rotation & p.hidden_rotation_rows & p.fingerprints & p.fingerprint_rank & p.tokenizers & p.content;
 }
 
 std::vector<char> serialize_plan(const work_plan& plan) {

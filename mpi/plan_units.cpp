@@ -34,7 +34,11 @@ null_request base_request(const tensor_pair& pair, std::uint32_t index) {
     for (std::size_t d = 2; d < shape.size(); ++d) request.inner *= shape[d];
   request.exclude_begin = pair.exclude_begin;
   request.exclude_end = pair.exclude_end;
-  if (pair.rotated) request.rotate = axis_of(pair.key.role) == residual_axis::columns ? 1 : 2;
+  if (pair.rotated) {
+    request.rotate = axis_of(pair.key.role) == residual_axis::columns ? 1 : 2;
+    request.rotated_rows_b = pair.b.shape.at(0);
+    request.rotated_row_length_b = pair.b.shape.at(1);
+  }
   if (!pair.rows_a.empty()) {
     request.rows_a = pair.rows_a;
     request.rows_b = pair.rows_b;

@@ -124,6 +124,10 @@ std::vector<std::uint32_t> hidden_images(const work_plan& plan, std::uint64_t be
 // o_proj's columns are read in it. Call after choose_tests, before the blocks.
 void align_b(work_plan& plan);
 
+// Whether a pair's B can be read in A's frame through the plan's dense hidden map (a rotation, or
+// the selection of a narrower or wider B): a matrix whose residual axis is the map's.
+bool fits_hidden_map(const work_plan& plan, const tensor_pair& pair);
+
 // One attention-head matching unit per layer (main stack and MTP blocks) where both models have
 // q/k/v/o_proj weights of equal shapes and config.json gives both the same head counts
 // (plan_heads.cpp). None when options.match_heads is false. With `results` (of the plan made

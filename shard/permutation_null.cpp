@@ -201,36 +201,44 @@ null_samples compute_permutation_null(const null_request& request, std::span<con
   return compute_permutation_null(request, source_a, source_b, {.norm_a = norm_a, .norm_b = norm_b});
 }
 
-// B's tensor turned into A's frame as F32 bytes (permutation_null.hpp, null_request::rotate).
+// B's tensor turned into A's frame as F32 bytes (permutation_null.hpp, null_request::rotate): B·M
+// when its columns are the residual (rows first folded with B's norm), Mᵀ·B when its rows are.
 std::vector<std::byte> rotated_b(const null_request& request, byte_source& b, const null_reading& reading) {
+  const std::uint64_t rows_b = request.rotated_rows_b, length_b = request.rotated_row_length_b;
   const std::uint64_t rows = request.rows, length = request.row_length;
-  const auto width = static_cast<std::uint64_t>(std::llround(std::sqrt(static_cast<double>(reading.rotation.size()))));
-  if (width * width != reading.rotation.size() || (request.rotate == 1 ? length : rows) != width)
-    throw internal_error("permutation null: the hidden rotation does not fit the tensor");
-  std::vector<float> source(rows * length), turned(rows * length, 0.0f);
-  byte_source& bytes = b;
-  if (!decode_to_float(bytes.piece(0, rows * length * dtype_size(request.b.type)).data(), request.b.type,
-                       static_cast<std::size_t>(rows * length), source.data()))
+  const bool columns = request.rotate == 1;
+  const std::uint64_t width_b = columns ? length_b : rows_b, width_a = columns ? length : rows;
+  if (width_b * width_a != reading.rotation.size() || (columns ? rows_b != rows : length_b != length))
+    throw internal_error("permutation null: the hidden map does not fit the tensor");
+  std::vector<float> source(rows_b * length_b), turned(rows * length, 0.0f);
+  if (!decode_to_float(b.piece(0, source.size() * dtype_size(request.b.type)).data(), request.b.type, source.size(),
+                       source.data()))
     source.assign(source.size(), NAN);  // kept non-finite: the null reports it
-  const bool fold = request.rotate == 1 && reading.norm_b_own.size() == width;
-  for (std::uint64_t r = 0; r < rows; ++r)
-    for (std::uint64_t k = 0; k < (request.rotate == 1 ? length : rows); ++k) {
-      double sum = 0;
-      if (request.rotate == 1) {  // row r of B·R, column k
-        for (std::uint64_t j = 0; j < width; ++j)
-          sum += static_cast<double>(source[r * length + j]) * (fold ? reading.norm_b_own[j] : 1.0f) *
-                 reading.rotation[j * width + k];
-      } else if (k == 0) {        // row r of Rᵀ·B, all columns at once
-        for (std::uint64_t j = 0; j < width; ++j) {
-          const float weight = reading.rotation[j * width + r];
-          for (std::uint64_t c = 0; c < length; ++c) turned[r * length + c] += weight * source[j * length + c];
-        }
-        continue;
-      } else {
-        continue;
+  const auto& map = reading.rotation;
+  if (columns) {
+    const bool fold = reading.norm_b_own.size() == width_b;
+    std::vector<double> row(width_a);
+    for (std::uint64_t r = 0; r < rows; ++r) {
+      std::fill(row.begin(), row.end(), 0.0);
+      for (std::uint64_t j = 0; j < width_b; ++j) {
+        const double v = static_cast<double>(source[r * length_b + j]) * (fold ? reading.norm_b_own[j] : 1.0f);
+        if (v == 0) continue;
+        for (std::uint64_t k = 0; k < width_a; ++k) row[k] += v * map[j * width_a + k];
       }
-      turned[r * length + k] = static_cast<float>(sum);
+      for (std::uint64_t k = 0; k < width_a; ++k) turned[r * length + k] = static_cast<float>(row[k]);
     }
+  } else {
+    std::vector<double> sum(length);
+    for (std::uint64_t r = 0; r < rows; ++r) {
+      std::fill(sum.begin(), sum.end(), 0.0);
+      for (std::uint64_t j = 0; j < width_b; ++j) {
+        const double weight = map[j * width_a + r];
+        if (weight == 0) continue;
+        for (std::uint64_t c = 0; c < length; ++c) sum[c] += weight * source[j * length_b + c];
+      }
+      for (std::uint64_t c = 0; c < length; ++c) turned[r * length + c] = static_cast<float>(sum[c]);
+    }
+  }
   std::vector<std::byte> out(turned.size() * sizeof(float));
   std::memcpy(out.data(), turned.data(), out.size());
   return out;
@@ -244,6 +252,7 @@ null_samples compute_permutation_null(const null_request& request, byte_source& 
     null_request in_frame = request;
     in_frame.b.type = dtype::f32;
     in_frame.rotate = 0;
+    in_frame.rotated_rows_b = in_frame.rotated_row_length_b = 0;
     byte_source turned_source{std::span<const std::byte>(turned)};
     const std::vector<float> ones(reading.norm_a.empty() ? 0 : reading.norm_a.size(), 1.0f);
     null_reading plain = reading;

@@ -49,6 +49,7 @@ struct null_request {
   // residual runs along B's columns (B·R, rows first folded with B's norm when one is read), 2 when
   // along its rows (Rᵀ·B). The null then also sums the pair's moments (there are no blocks).
   std::uint8_t rotate = 0;
+  std::uint64_t rotated_rows_b = 0, rotated_row_length_b = 0;  // B's own geometry when rotate != 0
   // Axis 0 matrices: slices folded with the norm weight they read (`norm_pair`, the layer's input or
   // post-attention norm) for the direction statistic.
   static constexpr std::uint32_t no_norm = 0xffffffffu;
@@ -70,6 +71,7 @@ struct null_request {
     return (explicit_pairs() ? tensor_rows_a : rows) * row_length;
   }
   [[nodiscard]] std::uint64_t elements_b() const noexcept {
+    if (rotate != 0) return rotated_rows_b * rotated_row_length_b;
     return (explicit_pairs() ? tensor_rows_b : rows) * row_length;
   }
   // Multiply-adds of one pass over the tested elements.
@@ -81,7 +83,7 @@ struct null_request {
   void serialize(Archive& archive, unsigned /*version*/) {
     archive & pair & a & b & rows & row_length & axis & inner & exclude_begin & exclude_end & rows_a & rows_b &
         tensor_rows_a & tensor_rows_b & permutations & seed & group & layout & from_products & rotate &
-        norm_pair;
+        rotated_rows_b & rotated_row_length_b & norm_pair;
   }
 };
 
@@ -130,7 +132,7 @@ struct null_reading {
   std::span<const float> norm_a, norm_b;
   const b_alignment* alignment_b = nullptr;
   std::uint64_t float_limit = unbounded_float_limit;
-  // request.rotate: the rotation (width × width) and B's norm weight in B's own order (may be empty).
+  // request.rotate: the map (B's width × A's width) and B's norm weight in B's own order (may be empty).
   std::span<const float> rotation, norm_b_own;
 };
 
