@@ -38,6 +38,11 @@ std::uint64_t null_fixed_bytes(const null_request& request) {
   // gathered rows and the chunk buffers of the column paths.
   std::uint64_t bytes = units * (2 * 4 + 2 * double_bytes + 8 * 4) + 6 * length * float_bytes + 4 * mib +
                         2 * 64 * length * float_bytes;
+  if (request.rotate != 0) {
+    // B decoded whole and turned into A's frame (F32), the map, and A read whole for the moments.
+    bytes += (request.elements_b() + 2 * request.elements_a()) * float_bytes +
+             request.elements_a() * dtype_size(request.a.type);
+  }
   if (request.from_products) {
     // Two double entries per cross product, and the gathered slices of a cell (all units at worst)
     // on both sides: whole rows (and a folded copy) on axis 0, a chunk of 64 rows on axis 1.
@@ -93,7 +98,10 @@ std::vector<unit_memory> memory_by_unit(const work_plan& plan, const read_settin
     const hidden_match_request& request = plan.hidden_matches[i];
     add(plan.hidden_match_rank.at(i), fmt::format("hidden-dimension matching on '{}'", request.role),
         request.row_count * (request.hidden + request.hidden_b) * float_bytes +
-            3 * request.hidden * request.hidden_b * double_bytes);
+            3 * request.hidden * request.hidden_b * double_bytes +
+            // a rotation by Procrustes: the compared rows in doubles, their cross products and the SVD
+            2 * request.row_count * (request.hidden + request.hidden_b) * double_bytes +
+            5 * request.hidden * request.hidden_b * double_bytes);
   }
   for (std::size_t i = 0; i < plan.head_matches.size(); ++i) {
     const head_match_request& request = plan.head_matches[i];
@@ -134,8 +142,9 @@ unit_memory largest_memory_need(const work_plan& plan) {
 }
 
 std::uint64_t memory_reserve(const work_plan& plan) noexcept {
-  // Each tensor pair's results, figures and report rows are a few KiB.
-  return 32 * mib + (plan.pairs.size() + plan.unpaired.size()) * 8 * 1024;
+  // Each tensor pair's results, figures and report rows are a few KiB; every rank holds the plan's
+  // hidden map.
+  return 32 * mib + (plan.pairs.size() + plan.unpaired.size()) * 8 * 1024 + plan.hidden_rotation.size() * float_bytes;
 }
 
 read_settings reading_within_budget(const work_plan& plan, std::uint64_t budget, read_method method,

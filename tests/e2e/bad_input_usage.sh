@@ -42,7 +42,10 @@ help=$("$LINEAGE_BIN" --help) || fail "lineage --help exited non-zero"
 for word in compare synth; do
   grep -q "$word" <<<"$help" || fail "lineage --help does not list '$word': $help"
 done
-"$LINEAGE_BIN" compare --help | grep -q -- "--output" || fail "lineage compare --help does not show --output"
+# Captured, not piped into grep -q: the help is longer than a pipe write, and grep ending at the first
+# match would kill lineage with SIGPIPE before its second write (a failure under pipefail).
+compare_help=$("$LINEAGE_BIN" compare --help) || fail "lineage compare --help exited non-zero"
+grep -q -- "--output" <<<"$compare_help" || fail "lineage compare --help does not show --output"
 version=$("$LINEAGE_BIN" --version) || fail "lineage --version exited non-zero"
 [[ $version =~ ^lineage\ [0-9]+\.[0-9]+\.[0-9]+\ \(.+\)$ ]] || fail "unexpected --version output: $version"
 mpi_run 2 --version

@@ -1,11 +1,18 @@
 """Checks of the embedding evidence of shared tokens (e2e.embeddings).
 
   check_embeddings.py paired DIR A B --by tokens|key [--same-ids] [--hidden] [--significant | --not-significant]
-      the embedding and lm_head pairs of DIR/report.json are paired as said; with --by tokens their
-      rows are the shared tokens of the tokenizers (A's id = B's id where --same-ids), the Pearson over
-      those rows equals numpy's from the safetensors files (B's columns through the recovered hidden
-      order with --hidden, the null then leaving out the rows the matching used), and "tokenizers.embedding_pairing" and
-      /tokenizers/embedding_pairing say so; the embeddings family is (not) significant.
+      the embedding and lm_head pairs of DIR/report.json are paired as said and tested in the
+      "hidden dimensions" unit by permuting their columns (all of them, rows untouched, never read
+      through a hidden order); with --by tokens their rows are the shared tokens of the tokenizers
+      (A's id = B's id where --same-ids), the Pearson over those rows equals numpy's from the
+      safetensors files, and "tokenizers.embedding_pairing" and /tokenizers/embedding_pairing say
+      so. --significant: the embedding's p and the "hidden dimensions" family significant;
+      --not-significant: neither (the embedding's p above 1e-3).
+      --hidden: B's hidden dimensions were permuted: the hidden matching on the shared tokens' rows
+      recovers the recorded permutation and reads the later units through it; with --significant
+      the derived verdict is carried by those units' families ("attention heads", "attention
+      values", "neurons") alone, while the "hidden dimensions" family, which compares the
+      embedding in place, is not significant.
   check_embeddings.py tokenizers DIR TOKENIZERS_JSON
       the "tokenizers" object (and /tokenizers) holds the figures `lineage tokenizers` wrote.
   check_embeddings.py unavailable DIR
@@ -20,9 +27,11 @@ import os
 
 import numpy as np
 
-from reportlib import Checker, load_json, open_h5, read_model, reference_figures, text
+from reportlib import Checker, load_json, open_h5, read_model, recorded_provenance, reference_figures, text
 
 TOKEN_ROLES = ("embed_tokens.weight", "lm_head.weight")
+# The families of the units tested after the hidden unit, which read B through the hidden order.
+LATER = ("attention heads", "attention values", "neurons")
 # Figures lineage takes from its tokenizer and computes itself, not the comparison's.
 DESCRIPTIVE = ("tool_version", "git_hash", "available", "embedding_pairing")
 
@@ -51,6 +60,14 @@ def check_paired(c, args):
     listed = report["tokenizers"]["embedding_pairing"]
     for t in pairs:
         what = f"{t['role']}"
+        null = t["null"]
+        if c.check(null["available"], f"{what}: no null ({null.get('reason')})"):
+            c.equal(null["unit"], "columns (hidden)", f"{what}: null.unit")
+            c.equal(null["test_unit"], "hidden dimensions", f"{what}: null.test_unit")
+            c.equal(null["subset"], False, f"{what}: the null leaves columns out")
+        c.check(t.get("excluded_rows") is None, f"{what}: excluded rows {t.get('excluded_rows')}")
+        # The hidden order was chosen on the embedding; the hidden unit's test would not survive it.
+        c.check("hidden matching" not in t["pairing"], f"{what}: read through the hidden order ({t['pairing']!r})")
         if args.by == "key":
             c.equal(t["pairing"], "key", f"{what}: pairing")
             c.check("rows" not in t, f"{what}: explicit rows on a pair by key")
@@ -67,19 +84,7 @@ def check_paired(c, args):
         type_b, b = tensors_b[t["b"]]
         width = t["shape"][1]
         x = a.reshape(-1, width)[rows_a].ravel()
-        y = b.reshape(-1, width)[rows_b]
-        hidden = [m for m in report["hidden_matching"] if m["aligned_pairs"] > 0]
-        c.equal("hidden matching" in t["pairing"], bool(hidden) and args.hidden,
-                f"{what}: read through the hidden order ({t['pairing']!r})")
-        if "hidden matching" in t["pairing"]:
-            # B's columns in A's order.
-            y = y[:, hidden[0]["combined"]]
-        if "hidden matching" in t["pairing"] and t["role"] == hidden[0]["role"]:
-            # The null leaves out the token pairs whose rows the matching looked at.
-            begin, end = hidden[0]["row_begin"], hidden[0]["row_begin"] + hidden[0]["rows"]
-            kept = sum(1 for ra, rb in zip(rows_a, rows_b) if not (begin <= ra < end or begin <= rb < end))
-            c.equal(t["null"].get("tested_units"), kept, f"{what}: null units outside the matched rows")
-        y = y.ravel()
+        y = b.reshape(-1, width)[rows_b].ravel()
         want = reference_figures(type_a, x, type_b, y)
         c.check(math.isclose(t["pearson"], want["pearson"], rel_tol=1e-6, abs_tol=1e-9),
                 f"{what}: pearson {t['pearson']} against numpy's {want['pearson']} over the shared rows")
@@ -87,18 +92,32 @@ def check_paired(c, args):
         entry = [e for e in listed if e["role"] == t["role"]]
         c.check(len(entry) == 1 and entry[0]["rows"] == len(rows_a) and entry[0]["rows_a"] == t["shape"][0],
                 f"{what}: tokenizers.embedding_pairing entry {entry}")
-        c.check(t["null"]["available"], f"{what}: no null ({t['null'].get('reason')})")
     embedding = [t for t in pairs if t["role"] == "embed_tokens.weight"][0]
     p = embedding["p_value"]
-    if args.significant:
+    families = {f["name"]: f for f in report["families"]}
+    hidden_family = families.get("hidden dimensions", {"significant": False})
+    matched = [m for m in report["hidden_matching"] if m["available"] and m["aligned_pairs"] > 0]
+    if args.hidden:
+        perm = recorded_provenance(args.model_b, "hidden_permutation")
+        if c.check(len(matched) == 1, "the hidden order was not applied"):
+            c.check(matched[0]["spearman"] > 0.99, f"hidden matching Spearman {matched[0]['spearman']}")
+            c.equal(matched[0]["combined"], [perm.index(i) for i in range(len(perm))],
+                    "hidden matching against the recorded permutation")
+    else:
+        c.equal(matched, [], "hidden orders applied")
+    if args.significant and args.hidden:
+        verdict = report["verdict"]
+        c.equal(verdict["label"], "derived", "verdict")
+        c.check(verdict["carried_by"] and set(verdict["carried_by"]) <= set(LATER),
+                f"the verdict is carried by {verdict['carried_by']}, not by the later units alone")
+        c.check(not hidden_family["significant"], "the hidden dimensions family saw through the permutation")
+    elif args.significant:
         c.check(p is not None and p <= alpha, f"embedding p {p} not significant at {alpha}")
-        family = [f for f in report["families"] if f["name"] == "embeddings"]
-        c.check(family and family[0]["significant"], f"the embeddings family is not significant: {family}")
+        c.check(hidden_family["significant"], f"the hidden dimensions family is not significant: {hidden_family}")
     if args.not_significant:
         # The family (Holm-adjusted over the families) is what the verdict reads; a single tensor's
         # p passes α by chance in a few percent of seeds, but not 10⁻³ for long.
-        family = [f for f in report["families"] if f["name"] == "embeddings"]
-        c.check(family and not family[0]["significant"], f"the embeddings family is significant: {family}")
+        c.check(not hidden_family["significant"], f"the hidden dimensions family is significant: {hidden_family}")
         c.check(p is None or p > 1e-3, f"embedding p {p} below 1e-3 for unrelated weights")
     tested = report["verdict"]["invariances_tested"]
     mentions = [s for s in tested if s.startswith("vocabulary changes: embedding rows of shared tokens")]

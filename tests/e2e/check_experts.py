@@ -5,10 +5,16 @@ usage: check_experts.py DIR [--permuted MODEL_DIR] [--identity] [--dropped N]
 --permuted: B was made by `synth derive --kind permute-experts` (maybe followed by other kinds);
             its config.json records the permutation each layer's matching must recover.
 --identity: every A expert must be matched to the B expert of the same index.
---dropped N: B has N experts fewer than A in every MoE layer; they stay unmatched and unpaired.
+--dropped N: B has N experts fewer than A in every MoE layer; they stay unmatched and unpaired,
+            and so do the routers (their rows are experts).
 --significant: every matched layer's score lies beyond all its null samples (p at its floor
-               U/(1 + K), z > 5); --not-significant: the "expert matching" family is not
-               significant at the verdict's alpha.
+               1/(1 + K), z > 5), its "expert matching" unit at its floor, the "expert matching"
+               family significant, and every matched expert's neurons unit significant at alpha;
+               --not-significant: the "expert matching" family is not significant at the verdict's
+               alpha.
+Always: a matched pair of experts is tested in its own neurons unit ("layer L mlp.experts E
+neurons", E the A expert), its null leaving out the run of neurons the matching sampled (rows of
+gate/up, columns of down); routers pair by key, never in matched order, in the layer's experts unit.
 """
 import argparse
 
@@ -18,9 +24,18 @@ from reportlib import Checker, load_json, open_h5, recorded_provenance, text
 
 
 def pairing_of(tensor):
-    """The pairing without a hidden-dimension alignment read on top of it."""
+    """The pairing without a hidden-dimension alignment read on top of it ("key" when that was all)."""
     parts = tensor["pairing"].split(", ")
-    return ", ".join(p for p in parts if p != "hidden matching")
+    return ", ".join(p for p in parts if p != "hidden matching") or "key"
+
+
+def neuron_count(tensor):
+    """Neurons along the axis the tensor's null permutes: rows of gate/up, columns of down."""
+    return tensor["shape"][1] if tensor["null"]["unit"].startswith("columns") else tensor["shape"][0]
+
+
+def unit_prefix(mtp, layer):
+    return f"layer {layer} {'mtp.' if mtp else ''}mlp"
 
 
 def recorded_permutation(model_dir):
@@ -78,9 +93,10 @@ def main():
                 c.equal(len(m["experts_a"]) - len(m["experts_b"]), args.dropped, f"layer {m['layer']}: expert counts")
                 c.equal(m["unmatched_a"], args.dropped, f"layer {m['layer']}: unmatched A experts")
 
-        # Matched pairs: B's expert follows the matching; the rows the matching sampled are left out
-        # of the pair's own null.
+        # Matched pairs: B's expert follows the matching and is tested in a unit of its own; the
+        # run of neurons the matching sampled is left out of the pair's null.
         by_layer = {(m["mtp"], m["layer"]): m for m in layers if m["available"]}
+        matched_units = set()
         for t in report["tensors"]:
             where = (t["role"].startswith("mtp."), t["layer"])
             if where in by_layer and t["expert"] is not None:
@@ -89,20 +105,28 @@ def main():
                 c.check(f".experts.{b_expert}." in t["b"], f"{t['a']} paired with {t['b']}, expected expert {b_expert}")
                 c.equal(pairing_of(t), "expert matching", f"{t['a']}: pairing")
                 first, last = t.get("excluded_rows", [0, 0])
-                c.check(last > first, f"{t['a']}: no excluded rows")
+                c.check(last > first, f"{t['a']}: no excluded neurons")
                 if t["null"]["available"]:
-                    c.check(t["null"]["subset"], f"{t['a']}: the null tests all rows")
-                    c.equal(t["null"]["tested_units"], t["shape"][0] - (last - first), f"{t['a']}: tested rows")
+                    unit = f"{unit_prefix(*where)}.experts {t['expert']} neurons"
+                    c.equal(t["null"]["test_unit"], unit, f"{t['a']}: test unit")
+                    matched_units.add(unit)
+                    c.check(t["null"]["unit"].endswith("(neuron)"), f"{t['a']}: null.unit {t['null']['unit']}")
+                    c.check(t["null"]["subset"], f"{t['a']}: the null tests all neurons")
+                    c.equal(t["null"]["tested_units"], neuron_count(t) - (last - first), f"{t['a']}: tested neurons")
             if where in by_layer and "router" in t["role"]:
-                c.equal(pairing_of(t), "expert matching", f"{t['a']}: router pairing")
-                m = by_layer[where]
-                c.equal(t["rows"]["b"], [b for b in m["matched_b"] if b >= 0], f"{t['a']}: router rows of B")
+                c.equal(pairing_of(t), "key", f"{t['a']}: router pairing")
+                c.check("rows" not in t, f"{t['a']}: router rows paired explicitly")
+                if t["null"]["available"]:
+                    c.equal(t["null"]["test_unit"], f"{unit_prefix(*where)} experts", f"{t['a']}: test unit")
         names = list(h5["/tensors/pairing"][()])
         c.equal(len(names), len(report["tensors"]), "/tensors/pairing length")
 
     if args.dropped:
         unmatched = [u for u in report["unpaired"] if "not matched to an expert" in u["reason"]]
         c.check(unmatched, "no unpaired tensor says it was not matched")
+        c.check(not any("router" in t["role"] for t in report["tensors"]), "routers paired across expert counts")
+        c.check(any("router" in u["role"] for u in report["unpaired"]), "no router unpaired")
+    units = {u["label"]: u for u in report["units"]}
     family = [f for f in report["families"] if f["name"] == "expert matching"]
     c.equal(len(family), 1, "one 'expert matching' family")
     if family:
@@ -113,6 +137,16 @@ def main():
                 c.check(m["score"] > m["null"]["max"], f"layer {m['layer']}: score {m['score']} within the null")
                 c.check(m["p_value"] <= 1 / (1 + m["permutations"]), f"layer {m['layer']}: p {m['p_value']}")
                 c.check(m["z"] > 5, f"layer {m['layer']}: z {m['z']}")
+                label = f"{'MTP block' if m['mtp'] else 'layer'} {m['layer']} expert matching"
+                unit = units.get(label)
+                if c.check(unit is not None and unit["available"], f"no available unit {label!r}"):
+                    c.equal(unit["kind"], "expert matching", f"{label}: kind")
+                    c.equal(unit["p"], unit["p_floor"], f"{label}: p at its floor")
+            c.check(family[0]["significant"], f"expert matching not significant: {family[0]['holm_sidak_p']}")
+            alpha = report["verdict"]["alpha"]
+            c.check(matched_units, "no matched expert was tested")
+            for label in sorted(matched_units):
+                c.check(units[label]["p"] <= alpha, f"unit {label}: p {units[label]['p']} > alpha {alpha}")
         if args.not_significant:
             c.check(not family[0]["significant"], f"expert matching significant: {family[0]['holm_sidak_p']}")
     tested = report["verdict"]["invariances_tested"]

@@ -1,4 +1,6 @@
-"""Reads report.h5 back with h5py and holds it against the run and report.json (e2e.h5_readback).
+"""Reads report.h5 back with h5py and holds it against the run and report.json (e2e.h5_readback):
+manifest, models, the tensor and per-role tables, the symmetry nulls (/tensors columns and /nulls),
+the test units (/units), the evidence tables and the verdict.
 
 usage: check_h5_readback.py DIR MODEL_A_DIR MODEL_B_DIR RANKS "VERSION LINE" NOT_BEFORE
 NOT_BEFORE: the UTC time (ISO 8601) the test started; the manifest's times must not precede it.
@@ -18,6 +20,11 @@ from reportlib import Checker, column, layer_index, load_json, open_h5, same_num
 MANIFEST_ATTRIBUTES = ("tool_version", "git_hash", "config", "start_time", "end_time", "ranks", "host",
                        "kernel", "command_line", "block_elements")
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+# The family of each kind of test unit (report.json "families").
+UNIT_FAMILIES = {"hidden": "hidden dimensions", "heads": "attention heads", "values": "attention values",
+                 "neurons": "neurons", "experts": "experts", "expert matching": "expert matching",
+                 "latent": "low-rank latents", "channels": "channels"}
+DESCRIPTIVE_ORDER = ("layer order", "neuron matching", "head matching", "hidden matching", "fingerprints")
 
 # HDF5 column -> how to find the value in a report.json row (tensor row or role-layer row).
 FIGURES = {
@@ -127,6 +134,8 @@ def check_tensors(c, h5, report):
         "dtype_a": [r["dtype_a"] for r in rows],
         "dtype_b": [r["dtype_b"] for r in rows],
         "shape": ["[" + ", ".join(str(d) for d in r["shape"]) + "]" for r in rows],
+        "axes": [r["axes"] for r in rows],
+        "pairing": [r["pairing"] for r in rows],
     }
     for name, values in expected.items():
         c.equal(column(group, name), values, f"/tensors/{name}")
@@ -139,7 +148,10 @@ NULL_FIGURES = {
     "p_value": lambda t: t["p_value"],
     "p_permutation": lambda t: t["null"].get("p_permutation"),
     "z": lambda t: t["null"].get("z"),
-    "p_tail": lambda t: t["null"].get("p_tail"),
+    "p_floor": lambda t: t["null"].get("p_floor"),
+    "direction_cosine": lambda t: t["null"].get("directions", {}).get("cosine"),
+    "direction_z": lambda t: t["null"].get("directions", {}).get("z"),
+    "direction_p": lambda t: t["null"].get("directions", {}).get("p_value"),
     "closed_z": lambda t: t["null"]["closed_form"]["z"],
     "closed_p": lambda t: t["null"]["closed_form"]["p"],
     "null_sd_ratio": lambda t: t["null"]["closed_form"]["null_sd_ratio"],
@@ -160,10 +172,18 @@ def check_tensor_nulls(c, h5, report):
             "/tensors/null_beyond_all")
     c.equal(column(group, "closed_form_disagrees"), [int(n["closed_form"]["disagrees"]) for n in nulls],
             "/tensors/closed_form_disagrees")
-    for i, (reason, unit, n) in enumerate(zip(column(group, "null_reason"), column(group, "null_unit"), nulls)):
+    c.equal(column(group, "direction_folded"), [int(n.get("directions", {}).get("folded", False)) for n in nulls],
+            "/tensors/direction_folded")
+    strings = zip(column(group, "null_reason"), column(group, "null_unit"), column(group, "null_test"),
+                  column(group, "test_unit"), column(group, "test_observed"), nulls)
+    for i, (reason, unit, test, test_unit, observed, n) in enumerate(strings):
         c.equal(reason, n.get("reason", ""), f"/tensors/null_reason[{i}]")
         if n["available"]:
             c.equal(unit, n["unit"], f"/tensors/null_unit[{i}]")
+            c.equal(test, n["test"], f"/tensors/null_test[{i}]")
+            c.equal(test_unit, n["test_unit"], f"/tensors/test_unit[{i}]")
+            c.check(same_number(n["test_observed"], observed),
+                    f"/tensors/test_observed[{i}]: HDF5 {observed!r} but report.json {n['test_observed']!r}")
     for name, extract in NULL_FIGURES.items():
         values = column(group, name)
         if not c.equal(len(values), len(rows), f"/tensors/{name}: rows"):
@@ -180,7 +200,10 @@ def check_tensor_nulls(c, h5, report):
         return
     c.equal(offsets[0], 0, "/nulls/offsets[0]")
     flat = {name: samples[name][()] for name in ("cosine", "pearson", "rel_l2")}
-    for name, values in flat.items():
+    tests = samples["test"][()]
+    directions_flat = samples["direction"][()]
+    c.equal(len(directions_flat), offsets[-1], "len(/nulls/direction) = offsets[-1]")
+    for name, values in dict(flat, test=tests).items():
         c.equal(len(values), offsets[-1], f"len(/nulls/{name}) = offsets[-1]")
         c.equal(values.dtype.str, "<f8", f"/nulls/{name} dtype")
     permutations = column(group, "null_permutations")
@@ -202,6 +225,24 @@ def check_tensor_nulls(c, h5, report):
                         f"{where}: {key} of {name} samples {summary[key]!r}, numpy says {want!r}")
             c.check(abs(float(part.mean()) - summary["mean"]) <= 1e-12 * max(1.0, abs(summary["mean"])),
                     f"{where}: mean of {name} samples {float(part.mean())!r} against {summary['mean']!r}")
+        # The test statistic's draws: D (the sum of slice cosines) for a matrix, whose mean over the
+        # slices /nulls/direction holds and directions.null summarises; T itself for a vector, of
+        # which the cosine samples are a rising image.
+        test = tests[offsets[i]: offsets[i + 1]]
+        directions = row["null"].get("directions")
+        if directions is not None and len(test):
+            mean_cosine = directions_flat[offsets[i]: offsets[i + 1]]
+            slices = row["null"]["test_observed"] / directions["cosine"]
+            c.check(abs(slices - round(slices)) < 1e-6 * slices, f"{where}: test_observed is not D ({slices} slices)")
+            c.check(np.allclose(test, round(slices) * mean_cosine, rtol=1e-12, atol=1e-12),
+                    f"{where}: /nulls/test is not the slices times /nulls/direction")
+            for key in ("min", "max"):
+                c.equal(float(getattr(mean_cosine, key)()), directions["null"][key],
+                        f"{where}: {key} of /nulls/direction against directions.null")
+        elif len(test):
+            order = np.argsort(flat["cosine"][offsets[i]: offsets[i + 1]], kind="stable")
+            scale = max(1.0, float(np.abs(test).max()))
+            c.check(bool(np.all(np.diff(test[order]) >= -1e-12 * scale)), f"{where}: T samples not in cosine order")
         # All three are monotone images of one T: cosine and Pearson rise together, rel-L2 falls.
         order = np.argsort(flat["cosine"][offsets[i]: offsets[i + 1]], kind="stable")
         pearson = flat["pearson"][offsets[i]: offsets[i + 1]][order]
@@ -214,6 +255,8 @@ GROUP_COLUMNS = {
     "name": lambda g: g["name"],
     "tensors": lambda g: g["tensors"],
     "unit": lambda g: g["unit"],
+    "p": lambda g: g["p"],
+    "method": lambda g: g["method"],
     "fisher_statistic": lambda g: g["fisher"]["statistic"],
     "fisher_p": lambda g: g["fisher"]["p"],
     "hmp": lambda g: g["harmonic_mean"]["hmp"],
@@ -231,7 +274,8 @@ GROUP_COLUMNS = {
 def check_evidence(c, h5, report):
     """/evidence/families, /evidence/layers and /verdict against report.json."""
     for table, extra in (("families", {"holm_sidak_p": lambda g: g["holm_sidak_p"],
-                                       "significant": lambda g: int(g["significant"])}),
+                                       "significant": lambda g: int(g["significant"]),
+                                       "descriptive": lambda g: int(g["descriptive"])}),
                          ("layers", {"layer": lambda g: layer_index(g["layer"])})):
         group, rows = h5["evidence"][table], report[table]
         c.check(len(rows) > 0, f"report.json has no {table}")
@@ -247,18 +291,24 @@ def check_evidence(c, h5, report):
                 want = extract(row)
                 same = h5_value == want if isinstance(want, (str, int, bool)) else same_number(want, h5_value)
                 c.check(same, f"/evidence/{table}/{name}[{i}]: HDF5 {h5_value!r} but report.json {want!r}")
-    # Tensor families by name, then the layer-structure families (cross-layer, depth alignment);
-    # layers ascending (-1 first), as report.json has them.
-    tensor_families = [f["name"] for f in report["families"] if f["unit"] == "tensor pairs"]
-    c.equal(tensor_families, sorted(tensor_families), "tensor families order")
-    # Then the families of tests of their own, in this order where present.
-    own = [f["name"] for f in report["families"] if f["unit"] != "tensor pairs"]
-    order = ("layer order", "expert matching", "neuron matching", "head matching", "hidden matching", "reference panel")
-    c.equal(own, [n for n in order if n in own],
-            "families of tests follow the tensor families in order")
-    c.check("layer order" in own, "no layer-order family")
-    c.equal([f["unit"] for f in report["families"]][:len(tensor_families)], ["tensor pairs"] * len(tensor_families),
-            "tensor families come first")
+    # The families of unit kinds in the order of their first available unit, then the reference
+    # panel, then the descriptive families in this order where present; layers ascending (-1, the
+    # hidden unit, first), as report.json has them.
+    kinds = []
+    for u in report["units"]:
+        if u["available"] and u["kind"] not in kinds:
+            kinds.append(u["kind"])
+    families = report["families"]
+    c.equal([f["name"] for f in families if f["unit"] == "units"], [UNIT_FAMILIES[k] for k in kinds],
+            "unit families in the order of their units")
+    c.equal([f["unit"] for f in families if not f["descriptive"]],
+            ["units"] * len(kinds) + ["roles"] * any(f["name"] == "reference panel" for f in families),
+            "unit families, then the reference panel")
+    descriptive = [f["name"] for f in families if f["descriptive"]]
+    c.equal([f["name"] for f in families], [f["name"] for f in families if not f["descriptive"]] + descriptive,
+            "descriptive families follow the verdict's")
+    c.equal(descriptive, [n for n in DESCRIPTIVE_ORDER if n in descriptive], "descriptive families in order")
+    c.check("layer order" in descriptive, "no layer-order family")
     layers = [layer_index(l["layer"]) for l in report["layers"]]
     c.equal(layers, sorted(layers), "layers order")
     c.equal(layers, [-1, 0, 1, 2, 3], "layers of this 4-layer Llama")
@@ -267,9 +317,56 @@ def check_evidence(c, h5, report):
     c.equal(text(h5.attrs["verdict"]), verdict["label"], "root attribute verdict")
     c.equal(text(group.attrs["label"]), verdict["label"], "/verdict label")
     c.equal(float(group.attrs["p_global"]), verdict["p_global"], "/verdict p_global")
+    c.equal(float(group.attrs["p_floor"]), verdict["p_floor"], "/verdict p_floor")
+    c.equal(int(group.attrs["units"]), verdict["units"], "/verdict units")
     c.equal(float(group.attrs["alpha"]), verdict["alpha"], "/verdict alpha")
-    for key in ("evidence", "notes", "invariances_tested", "invariances_not_tested"):
+    for key in ("evidence", "notes", "carried_by", "invariances_tested", "invariances_not_tested"):
         c.equal(column(group, key), verdict[key], f"/verdict/{key}")
+
+
+# /units column -> the value in a report.json unit (NaN in HDF5 where JSON has null).
+UNIT_COLUMNS = {
+    "kind": lambda u: u["kind"],
+    "label": lambda u: u["label"],
+    "layer": lambda u: layer_index(u["layer"]),
+    "group": lambda u: u["group"],
+    "log10_group_size": lambda u: u["log10_group_size"],
+    "permutations": lambda u: u["permutations"],
+    "from_products": lambda u: int(u["from_products"]),
+    "members": lambda u: u["members"],
+    "used": lambda u: u["used"],
+    "available": lambda u: int(u["available"]),
+    "reason": lambda u: u["reason"],
+    "statistic": lambda u: u["statistic"],
+    "z": lambda u: u["z"],
+    "p": lambda u: u["p"],
+    "p_floor": lambda u: u["p_floor"],
+    "strongest": lambda u: u["strongest"],
+    "strongest_z": lambda u: u["strongest_z"],
+    "left_out": lambda u: "; ".join(u["left_out"]),
+}
+
+
+def check_units(c, h5, report):
+    """/units against report.json's units, and each tensor's unit against its unit's label."""
+    group, rows = h5["units"], report["units"]
+    c.check(len(rows) > 0, "report.json has no units")
+    c.equal(sorted(group.keys()), sorted(UNIT_COLUMNS), "/units columns")
+    for name, extract in UNIT_COLUMNS.items():
+        if name not in group:
+            continue
+        values = column(group, name)
+        if not c.equal(len(values), len(rows), f"/units/{name}: rows"):
+            continue
+        for i, (h5_value, row) in enumerate(zip(values, rows)):
+            want = extract(row)
+            same = h5_value == want if isinstance(want, (str, int, bool)) else same_number(want, h5_value)
+            c.check(same, f"/units/{name}[{i}]: HDF5 {h5_value!r} but report.json {want!r}")
+    labels = [u["label"] for u in rows]
+    c.equal(len(labels), len(set(labels)), "unit labels are unique")
+    for t in report["tensors"]:
+        if t["null"]["available"]:
+            c.check(t["null"]["test_unit"] in labels, f"{t['a']}: test unit {t['null']['test_unit']!r} not in /units")
 
 
 def check_roles(c, h5, report):
@@ -322,6 +419,7 @@ def main(directory, model_a, model_b, ranks, version_line, not_before):
         check_model(c, h5, report, "b", model_b)
         check_tensors(c, h5, report)
         check_tensor_nulls(c, h5, report)
+        check_units(c, h5, report)
         check_evidence(c, h5, report)
         check_roles(c, h5, report)
         check_unpaired(c, h5, report)

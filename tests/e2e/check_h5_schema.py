@@ -9,7 +9,9 @@ For each "### `/path`" section of the report.h5 chapter:
   section lists per-side suffixes (`_a`, `_b`), as stems;
 - every name in the first column of a section's table exists in at least one report;
 - every dataset and attribute reads in full, and the one-row-per-entry tables have columns of
-  equal length (`/tensors` as many rows as the root attribute tensor_pairs).
+  equal length (`/tensors` as many rows as the root attribute tensor_pairs, `/units` as many
+  available rows as the `/verdict` attribute units), and every flat column of `/nulls` is as long
+  as its last offset (one offset more than `/tensors` has rows).
 """
 import re
 import sys
@@ -124,7 +126,15 @@ def main(schema, reports):
         rows = int(f.attrs["tensor_pairs"])
         for name, obj in f["tensors"].items():
             c.equal(len(obj), rows, f"{reports[index]}: /tensors/{name} rows")
-        for table in ("unpaired", "neuron_matching", "head_matching", "hidden_matching", "fingerprints",
+        nulls = f["nulls"]
+        offsets = nulls["offsets"][()]
+        c.equal(len(offsets), rows + 1, f"{reports[index]}: /nulls/offsets rows")
+        for name, obj in nulls.items():
+            if name != "offsets":
+                c.equal(len(obj), int(offsets[-1]), f"{reports[index]}: /nulls/{name} length")
+        c.equal(int(np.sum(f["units/available"][()])), int(f["verdict"].attrs["units"]),
+                f"{reports[index]}: available /units rows against /verdict units")
+        for table in ("unpaired", "units", "neuron_matching", "head_matching", "hidden_matching", "fingerprints",
                       "evidence/families", "evidence/layers"):
             if table not in f:
                 continue

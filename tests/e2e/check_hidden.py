@@ -8,17 +8,30 @@ usage: check_hidden.py DIR [--permuted MODEL_DIR] [--flipped MODEL_DIR]
            flip-hidden` applied to A itself (before any permutation, so the recorded dimensions are
            A's); the negated A dimensions reported must be exactly those (and, with --significant,
            none without it);
---significant: Spearman above 0.99, the family significant, the permutation applied to the other
-               statistics, and the element-aligned families (embeddings, attention, mlp, norms)
-               significant through it;
---not-significant: the family is not significant and nothing was applied;
+--significant: Spearman above 0.99, the "hidden matching" family's own p (the harmonic mean of its
+               tests) at most the verdict's alpha, the recovered order applied to every pair with a
+               hidden axis that a later unit tests (attention, MLP, experts), the families of those
+               units ("attention heads", "attention values", "neurons") significant through it and
+               carrying the derived verdict, while the "hidden dimensions" family, whose tensors
+               are compared in place, is not significant (the permutation hides it);
+--not-significant: the family's own p is above alpha and nothing was applied;
 --absent: no hidden matching was run (--no-hidden-matching).
 --same-as: every tensor's figures equal those of DIR2's report bit for bit (another rank count).
+Always: the family is descriptive (two matchings agree the same way whatever the symmetry does), and
+no tensor of the "hidden dimensions" unit (embedding, lm_head, norms) is read through the order: it
+was chosen on them, and their own test permutes the hidden dimensions.
 """
 import argparse
 import json
 
-from reportlib import Checker, load_json, open_h5, recorded_provenance
+from reportlib import Checker, descriptive_family, load_json, open_h5, recorded_provenance
+
+# The families of the units tested after the hidden unit, which read B through the hidden order.
+LATER = ("attention heads", "attention values", "neurons")
+
+
+def has_hidden_axis(tensor):
+    return "hidden" in tensor["axes"].strip("[]").split(", ")
 
 
 def recorded(model_dir):
@@ -68,14 +81,31 @@ def main():
                     "combined matching against the recorded permutation")
         aligned = [t for t in report["tensors"] if "hidden matching" in t.get("pairing", "")]
         c.equal(len(aligned), m["aligned_pairs"], "tensors paired through the hidden matching")
+        for t in aligned:
+            c.check(t["null"].get("test_unit") != "hidden dimensions",
+                    f"{t['a']}: a hidden-unit tensor read through the order")
+        family = descriptive_family(c, report, "hidden matching")
+        verdict = report["verdict"]
+        alpha = verdict["alpha"]
         if args.significant:
             c.check(m["spearman"] > 0.99, f"Spearman {m['spearman']}")
             c.check(m["aligned_pairs"] > 0, "the recovered permutation was not applied")
-            for name in ("hidden matching", "embeddings", "attention", "mlp", "norms"):
+            if family is not None:
+                c.check(family["p"] <= alpha, f"hidden matching p {family['p']} > alpha {alpha}")
+            later = [t for t in report["tensors"] if t["null"]["available"] and has_hidden_axis(t)
+                     and t["null"]["test_unit"] != "hidden dimensions"]
+            c.check(later, "no pair with a hidden axis in a later unit")
+            for t in later:
+                c.check("hidden matching" in t["pairing"], f"{t['a']}: not read through the hidden order")
+            c.equal(verdict["label"], "derived", "verdict")
+            for name in LATER:
                 c.check(name in families and families[name]["significant"], f"family {name} not significant")
+                c.check(name in verdict["carried_by"], f"family {name} does not carry the verdict")
+            c.check("hidden dimensions" in families and not families["hidden dimensions"]["significant"],
+                    "family hidden dimensions significant through a permuted hidden dimension (or missing)")
         if args.not_significant:
-            c.check(not families.get("hidden matching", {"significant": False})["significant"],
-                    "hidden matching significant")
+            if family is not None:
+                c.check(family["p"] > alpha, f"hidden matching p {family['p']} <= alpha {alpha}")
             c.equal(m["aligned_pairs"], 0, "aligned pairs")
     if args.same_as:
         other = load_json(args.same_as)

@@ -4,7 +4,10 @@ in report.json and read back from report.h5.
 usage: check_layer_order.py DIR --matched L0,L1,... [--significant | --not-significant]
                             [--skipped N] [--repeated N] [--roles N] [--mtp-paired]
 --matched: for each layer of B, the layer of A the alignment must give it ("-" skips the check);
---significant / --not-significant: the "layer order" family at the verdict's alpha.
+--significant / --not-significant: the "layer order" family's own p (the harmonic mean of its
+              tests) at most / above the verdict's alpha. The family is descriptive (layer labels are
+              not a symmetry of the architecture): never significant, no adjusted p, never carrying
+              the verdict.
 --mtp-paired: both models have an MTP block, and every one of its tensors is paired (MTP blocks
               pair across depths) as MTP block 0.
 """
@@ -12,7 +15,7 @@ import argparse
 
 import numpy as np
 
-from reportlib import Checker, load_json, open_h5, text
+from reportlib import Checker, descriptive_family, load_json, open_h5, text
 
 
 def main():
@@ -90,10 +93,13 @@ def main():
         f = family[0]
         tests = sum(1 for r in roles if r["available"] and r["common_layers"] >= 2) + int(depth["available"])
         c.equal(f["tensors"], tests, "layer-order tests combined")
+        descriptive_family(c, report, "layer order")
+        c.equal(f["p"], f["harmonic_mean"]["p"], "layer order p = its harmonic-mean p")
+        alpha = report["verdict"]["alpha"]
         if args.significant:
-            c.check(f["significant"], f"layer order not significant: adjusted p {f['holm_sidak_p']}")
+            c.check(f["p"] <= alpha, f"layer order p {f['p']} > alpha {alpha}")
         if args.not_significant:
-            c.check(not f["significant"], f"layer order significant for unrelated models: {f['holm_sidak_p']}")
+            c.check(f["p"] > alpha, f"layer order p {f['p']} <= alpha {alpha} for unrelated models")
         line = [e for e in report["verdict"]["evidence"] if e.startswith("layer order:")]
         c.equal(len(line), 1, "one evidence line for the layer order")
     c.finish()

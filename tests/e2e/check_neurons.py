@@ -4,16 +4,22 @@ usage: check_neurons.py DIR [--permuted MODEL_DIR] [--identity] [--significant |
                         [--blind-mlp]
 --permuted: B's neurons were permuted by `synth derive --kind permute-neurons` (maybe followed by
             other kinds); the combined matching of every MLP must recover what config.json records.
---identity: every MLP's combined matching is the identity.
---significant: every MLP's Spearman is above 0.99 and the family is significant;
---not-significant: the family is not significant.
---blind-mlp: the element-aligned "mlp" family is not significant (the permutation hid it).
+--identity: every MLP's combined matching is the identity, and the "neurons" family (which compares
+            neurons in place) is significant.
+--significant: every MLP's Spearman is above 0.99, the "neuron matching" family's own p (the
+               harmonic mean of its tests) is at most the verdict's alpha, and the verdict is
+               derived;
+--not-significant: the family's own p is above alpha.
+--blind-mlp: the "neurons" family is not significant (its units compare neurons in place, so the
+             permutation hid them): a derived verdict is carried by the other units.
+The family is descriptive (two matchings agree the same way whatever the symmetry does): never
+significant and never carrying the verdict; the neuron order is applied to no tensor.
 """
 import argparse
 
 import numpy as np
 
-from reportlib import Checker, load_json, open_h5, recorded_provenance, text
+from reportlib import Checker, descriptive_family, load_json, open_h5, recorded_provenance, text
 
 
 def recorded(model_dir):
@@ -59,18 +65,29 @@ def main():
                     c.equal(m["combined"], want, f"{mlp_name(m)}: combined matching against the recorded permutation")
             if args.identity:
                 c.equal(m["moved"], 0, f"{mlp_name(m)}: moved")
+                c.equal(m["combined"], list(range(len(m["combined"]))), f"{mlp_name(m)}: combined matching")
             if args.significant:
                 c.check(m["spearman"] > 0.99, f"{mlp_name(m)}: Spearman {m['spearman']}")
     families = {f["name"]: f for f in report["families"]}
-    c.check("neuron matching" in families, "no 'neuron matching' family")
-    if "neuron matching" in families:
-        f = families["neuron matching"]
+    verdict = report["verdict"]
+    alpha = verdict["alpha"]
+    f = descriptive_family(c, report, "neuron matching")
+    if f is not None:
+        c.equal(f["tensors"], sum(1 for m in rows if m["available"]), "neuron matching tests")
         if args.significant:
-            c.check(f["significant"], f"neuron matching not significant: {f['holm_sidak_p']}")
+            c.check(f["p"] <= alpha, f"neuron matching p {f['p']} > alpha {alpha}")
+            c.equal(verdict["label"], "derived", "verdict")
         if args.not_significant:
-            c.check(not f["significant"], f"neuron matching significant: {f['holm_sidak_p']}")
-    if args.blind_mlp and "mlp" in families:
-        c.check(not families["mlp"]["significant"], "the element-aligned mlp family saw through the permutation")
+            c.check(f["p"] > alpha, f"neuron matching p {f['p']} <= alpha {alpha}")
+    c.check(all("neuron matching" not in t["pairing"] for t in report["tensors"]), "a pair read through a neuron order")
+    if args.identity:
+        c.check("neurons" in families and families["neurons"]["significant"],
+                "family neurons not significant for unpermuted neurons")
+    if args.blind_mlp:
+        c.check("neurons" in families and not families["neurons"]["significant"],
+                "the neurons family saw through the permutation (or is missing)")
+        if verdict["label"] == "derived":
+            c.check("neurons" not in verdict["carried_by"], "the neurons family carries the verdict")
     c.check(any("neurons" in line for line in report["verdict"]["invariances_tested"]),
             "neuron permutation not among the invariances tested")
     c.finish()

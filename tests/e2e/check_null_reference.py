@@ -1,13 +1,15 @@
-"""Recomputes the permutation nulls of report.h5 from the safetensors files, independently of lineage:
-the same permutations (lineage's random streams ported to Python: splitmix64, FNV-1a, xoshiro256++,
-Lemire's bounded draw, Fisher–Yates), T_π = Σᵢ⟨aᵢ, b_π(i)⟩ in numpy float64, and from T the null
-samples of cosine and Pearson, the z-score and the tensor's p-value.
+"""Recomputes the symmetry nulls of report.h5 from the safetensors files, independently of lineage:
+the same draws (lineage's random streams ported to Python: splitmix64, FNV-1a, xoshiro256++,
+Lemire's bounded draw, Fisher–Yates; shard/symmetry_draw's plain, heads and within-head groups),
+T_π = Σᵢ⟨Aᵢ, B_π(i)⟩ and D_π = Σᵢ cos(Âᵢ, B̂_π(i)) over the permuted axis's slices in numpy float64,
+the tensors' p-values, and each unit's joint statistic and p from the stored samples.
 
-usage: check_null_reference.py DIR MODEL_A MODEL_B [MAX_MATRIX_ROWS]
-Matrices with more than MAX_MATRIX_ROWS rows (default 1024) are skipped to keep the test quick.
+usage: check_null_reference.py DIR MODEL_A MODEL_B [DRAWS]
+The first DRAWS draws of every tensor (default 200) are recomputed; tensors read through a
+recovered hidden or head order are skipped (their B is not the file's).
 
-lineage sums a row's products in single-precision lanes (≈ 1e-6 of Σ|aᵢⱼ bⱼ|), so samples are
-compared with an absolute tolerance of 1e-5 on cosine and Pearson, as check_reference.py does.
+lineage sums products in single-precision lanes (≈ 1e-6 of Σ|aᵢⱼ bⱼ|), so samples are compared with
+an absolute tolerance of 1e-5 on cosine, Pearson and the mean slice cosine.
 """
 import math
 import sys
@@ -85,13 +87,34 @@ class RandomStream:
         return out
 
 
-def key_text(tensor):
-    layer = tensor["layer"]
-    text = "global" if layer is None else f"layer {layer}"
-    text += " / " + tensor["role"]
-    if tensor["expert"] is not None:
-        text += f" / expert {tensor['expert']}"
-    return text
+class Draws:
+    """shard/symmetry_draw: the draws of one unit's group, the same sequence for every member."""
+
+    def __init__(self, spec, seed):
+        self.spec = spec
+        self.stream = RandomStream(seed, "symmetry null", "draws")
+
+    def next(self, role, block_size, units):
+        spec, stream = self.spec, self.stream
+        if spec["form"] == "plain":
+            return stream.permutation(spec["units"])
+        kv, g, within = spec["kv_heads"], spec["group"], spec["within"]
+        sigma, taus = list(range(kv)), [list(range(g))] * kv
+        if spec["form"] == "heads":
+            sigma = stream.permutation(kv)
+            taus = [stream.permutation(g) for _ in range(kv)]
+        rhos = [stream.permutation(within) for _ in range(kv)]
+        blocks = units // block_size
+        out = []
+        for b in range(blocks):
+            source, component = b, (b // g if role == "query" else b)
+            if spec["form"] == "heads":
+                j = b // g if role == "query" else b
+                component = sigma[j]
+                source = component * g + taus[j][b % g] if role == "query" else component
+            inside = rhos[component] if within > 0 else None
+            out.extend(source * block_size + (inside[d] if inside else d) for d in range(block_size))
+        return out
 
 
 def norm_read_by(name):
@@ -106,115 +129,127 @@ def norm_read_by(name):
     return "model.norm.weight" if name == "lm_head.weight" else None
 
 
-def job_seed(seed):
-    return splitmix64(seed)[1]
+def slices(tensor, values):
+    """The units of the permuted axis as rows of a matrix: rows, or column blocks down every row."""
+    shape, where = tensor["shape"], tensor["null"]["unit"].split(" ")[0]
+    if where == "elements":
+        return values.reshape(-1, 1)
+    m = values.reshape(shape[0], -1)
+    if where == "rows":
+        return m
+    inner = int(np.prod(shape[2:])) if len(shape) > 2 else 1
+    return m.reshape(shape[0], shape[1], inner).transpose(1, 0, 2).reshape(shape[1], -1)
 
 
-def normal_upper_tail(z):
-    return 0.5 * math.erfc(z / math.sqrt(2))
+def layout(tensor, units, heads, kv):
+    """The member's place in a heads or values group: (role, block size)."""
+    kind = tensor["null"]["unit"].split("(")[1].rstrip(")")
+    if kind in ("query", "output"):
+        return "query", units // heads
+    if kind in ("key", "value"):
+        return "key_value", units // kv
+    return "plain", 1
 
 
-def main(directory, model_a, model_b, max_rows):
+def member_statistics(tensor, a, b, norms, draws, count):
+    """(observed T, observed D, T and D of the first `count` draws) from numpy float64."""
+    sa, sb = slices(tensor, a), slices(tensor, b)
+    products = sa @ sb.T
+    fa, fb = sa, sb
+    if tensor["null"]["unit"].startswith("rows") and norms is not None:
+        fa, fb = sa * norms[0], sb * norms[1]
+    na, nb = np.linalg.norm(fa, axis=1), np.linalg.norm(fb, axis=1)
+    scale = np.outer(na, nb)
+    cosines = np.divide(fa @ fb.T, scale, out=np.zeros_like(scale), where=scale > 0)
+    index = np.arange(sa.shape[0])
+    t, d = [], []
+    for _ in range(count):
+        p = np.array(draws())
+        t.append(float(products[index, p].sum()))
+        d.append(float(cosines[index, p].sum()))
+    return float(products[index, index].sum()), float(cosines[index, index].sum()), np.array(t), np.array(d)
+
+
+def check_unit_p(c, unit, seed, statistics):
+    """S = Σ z over the members (each standardised over its K + 1 values), randomized p with the
+    unit's U, at least 1 / (1 + K), from the members' stored test statistics (exact doubles, so ties
+    stay ties)."""
+    k = unit["permutations"]
+    joint = np.zeros(k + 1)
+    for observed, samples in statistics:
+        values = np.append(samples, observed)
+        sd = float(np.std(values, ddof=1))
+        joint += (values - values.mean()) / sd if sd > 0 else 0.0
+    observed, null = joint[-1], joint[:-1]
+    u = 1 - RandomStream(seed, "symmetry unit", "randomizer").uniform()
+    close = np.abs(null - observed) <= 1e-9 * max(1.0, abs(observed))
+    if np.any(close & (null != observed)):
+        return False  # a draw within rounding of the observed value: counts are not exact
+    above, equal = int(np.count_nonzero(null > observed)), int(np.count_nonzero(null == observed))
+    want = max((above + u * (1 + equal)) / (1 + k), 1 / (1 + k))
+    c.check(abs(unit["p"] - want) <= 1e-12, f"unit {unit['label']}: p {unit['p']!r}, numpy says {want!r}")
+    return True
+
+
+def main(directory, model_a, model_b, draw_count):
     c = Checker(f"null reference {directory}")
     report = load_json(directory)
     config = report["manifest"]["config"]
-    seed = job_seed(config["seed"])
+    job_seed = splitmix64(config["seed"])[1]
+    model_config = report["models"]["a"]["config"]
+    heads = model_config.get("num_attention_heads", 1)
+    kv = model_config.get("num_key_value_heads", heads)
     tensors_a, tensors_b = read_model(model_a), read_model(model_b)
-    checked = {"rows": 0, "elements": 0, "directions": 0}
+    checked = {"tensors": 0, "units": 0}
     with open_h5(directory) as h5:
         offsets = column(h5["nulls"], "offsets")
-        cosine_samples = h5["nulls"]["cosine"][()]
-        pearson_samples = h5["nulls"]["pearson"][()]
-        direction_samples = h5["nulls"]["direction"][()]
-        for i, t in enumerate(report["tensors"]):
-            null = t["null"]
-            if not null["available"]:
+        pearson_stored = h5["nulls"]["pearson"][()]
+        direction_stored = h5["nulls"]["direction"][()]
+        test_stored = h5["nulls"]["test"][()]
+        test_observed = column(h5["tensors"], "test_observed")
+        for unit in report["units"]:
+            if not unit["available"] or unit["kind"] == "expert matching":
                 continue
-            shape = t["shape"]
-            matrix = len(shape) >= 2 and shape[0] >= 2
-            a = tensors_a[t["a"]][1]
-            b = tensors_b[t["b"]][1]
-            rows = shape[0] if matrix else a.size
-            if matrix and rows > max_rows:
-                continue
-            name = t["a"]
-            k = null["permutations"]
-            c.equal(k, config["permutations_matrix" if matrix else "permutations_vector"], f"{name}: K")
-            stream = RandomStream(seed ^ fnv1a_64(key_text(t)), "permutation null", "rows")
-            a2, b2 = a.reshape(rows, -1), b.reshape(rows, -1)
-            observed = float(np.sum(a2 * b2))
-            permutations = [stream.permutation(rows) for _ in range(k)]
-            samples = np.array([float(np.sum(a2 * b2[p])) for p in permutations])
-            randomizer = 1 - stream.uniform()
-
-            # The samples as lineage stores them.
-            n = a.size
-            sum_aa, sum_bb = float(a @ a), float(b @ b)
-            mean_a, mean_b = float(a.mean()), float(b.mean())
-            m2_a, m2_b = float((a - mean_a) @ (a - mean_a)), float((b - mean_b) @ (b - mean_b))
-            want_cosine = samples / math.sqrt(sum_aa * sum_bb)
-            want_pearson = (samples - n * mean_a * mean_b) / math.sqrt(m2_a * m2_b)
-            got_cosine = cosine_samples[offsets[i]: offsets[i + 1]]
-            got_pearson = pearson_samples[offsets[i]: offsets[i + 1]]
-            if not c.equal(len(got_cosine), k, f"{name}: samples in /nulls"):
-                continue
-            worst_cosine = float(np.max(np.abs(got_cosine - want_cosine)))
-            worst_pearson = float(np.max(np.abs(got_pearson - want_pearson)))
-            c.check(worst_cosine < 1e-5, f"{name}: null cosine samples differ from numpy by up to {worst_cosine:.3g}")
-            c.check(worst_pearson < 1e-5,
-                    f"{name}: null Pearson samples differ from numpy by up to {worst_pearson:.3g}")
-
-            scale = float(np.sum(np.abs(a2) * np.abs(b2)))
-            if null.get("test") == "row directions":
-                # A matrix that reads a norm is tested by its rows' directions, folded with that
-                # norm: D = Σᵢ cos(aᵢ ∘ g_A, b_π(i) ∘ g_B) under the same permutations as T.
+            seed = job_seed ^ fnv1a_64("symmetry unit / " + unit["label"])
+            members = [(i, t) for i, t in enumerate(report["tensors"]) if t["null"].get("test_unit") == unit["label"]]
+            usable = all(t["null"]["available"] and "matching" not in t["pairing"] for _, t in members)
+            statistics = []
+            for i, t in members:
+                if not usable:
+                    break
+                name, null = t["a"], t["null"]
+                a, b = tensors_a[t["a"]][1].astype(np.float64), tensors_b[t["b"]][1].astype(np.float64)
                 norm = norm_read_by(name)
-                c.check(norm in tensors_a and norm in tensors_b, f"{name}: folded with {norm}, not in both models")
-                if norm not in tensors_a or norm not in tensors_b:
-                    continue
-                fa = a2 * tensors_a[norm][1].astype(np.float64)
-                fb = b2 * tensors_b[norm][1].astype(np.float64)
-                fa /= np.linalg.norm(fa, axis=1, keepdims=True)
-                fb /= np.linalg.norm(fb, axis=1, keepdims=True)
-                observed = float(np.sum(fa * fb))
-                samples = np.array([float(np.sum(fa * fb[p])) for p in permutations])
-                got = direction_samples[offsets[i]: offsets[i + 1]]
-                worst = float(np.max(np.abs(got - samples / rows)))
-                c.check(worst < 1e-5, f"{name}: row-direction samples differ from numpy by up to {worst:.3g}")
-                c.check(abs(null["directions"]["cosine"] - observed / rows) < 1e-5, f"{name}: row-direction cosine")
-                scale = float(rows)
-                checked["directions"] += 1
-
-            # z and the p-values from numpy's statistic (T, or D). Counts are exact unless a sample
-            # lies within rounding of the observed one (then skipped).
-            sd = float(np.std(samples, ddof=1))
-            z = (observed - float(samples.mean())) / sd
-            c.check(abs(null["z"] - z) <= 1e-4 * max(1.0, abs(z)), f"{name}: z {null['z']!r}, numpy says {z!r}")
-            if np.all(np.abs(samples - observed) > 1e-5 * scale):
-                above = int(np.count_nonzero(samples > observed))
-                c.equal(null["beyond_all"], above == 0, f"{name}: beyond_all")
-                c.check(abs(null["p_permutation"] - (1 + above) / (1 + k)) < 1e-12,
-                        f"{name}: p_permutation {null['p_permutation']!r}, numpy says {(1 + above) / (1 + k)!r}")
-                if above > 0:
-                    want = (above + randomizer) / (1 + k)
-                    c.check(abs(t["p_value"] - want) <= 1e-12,
-                            f"{name}: p_value {t['p_value']!r}, numpy says {want!r} (randomized, U = {randomizer!r})")
+                norms = (tensors_a[norm][1], tensors_b[norm][1]) if norm in tensors_a and norm in tensors_b else None
+                n = slices(t, a).shape[0]
+                role, block = layout(t, n, heads, kv)
+                draws = Draws(unit["group_spec"], seed)
+                count = min(draw_count, null["permutations"])
+                t_obs, d_obs, t_k, d_k = member_statistics(t, a, b, norms, lambda: draws.next(role, block, n), count)
+                # Stored samples: T from Pearson (numpy's own moments), D as the mean slice cosine.
+                mean_a, mean_b = a.mean(), b.mean()
+                centred = math.sqrt(float((a - mean_a) @ (a - mean_a)) * float((b - mean_b) @ (b - mean_b)))
+                stored_t = pearson_stored[offsets[i]: offsets[i + 1]] * centred + a.size * mean_a * mean_b
+                worst = float(np.max(np.abs(stored_t[:count] - t_k))) / centred
+                c.check(worst < 1e-5, f"{name}: null Pearson samples differ from numpy by up to {worst:.3g}")
+                matrix = n > 1 and a.size > n
+                if matrix:
+                    stored_d = direction_stored[offsets[i]: offsets[i + 1]] * n
+                    worst = float(np.max(np.abs(stored_d[:count] - d_k))) / n
+                    c.check(worst < 1e-5, f"{name}: slice-direction samples differ from numpy by up to {worst:.3g}")
+                    c.check(abs(null["directions"]["cosine"] - d_obs / n) < 1e-5, f"{name}: observed slice cosine")
+                    c.check(abs(test_observed[i] - d_obs) < 1e-5 * n, f"{name}: test_observed is not D")
                 else:
-                    largest = (float(samples.max()) - float(samples.mean())) / sd
-                    at_largest = normal_upper_tail(largest)
-                    want = normal_upper_tail(z) / at_largest / (1 + k) if at_largest > 0 else randomizer / (1 + k)
-                    c.check(t["p_value"] <= 1 / (1 + k), f"{name}: p_value {t['p_value']!r} beyond all samples")
-                    if want > 1e-290 and t["p_value"] > 0:
-                        c.check(abs(math.log(t["p_value"]) - math.log(want)) < 0.05 * max(1.0, z),
-                                f"{name}: p_value {t['p_value']!r}, numpy says {want!r}")
-            checked["rows" if matrix else "elements"] += 1
-    c.check(checked["rows"] > 0, "no matrix null was checked")
-    c.check(checked["elements"] > 0, "no vector null was checked")
-    c.check(checked["directions"] > 0, "no row-direction test was checked")
-    print(f"[null reference {directory}] recomputed {checked['rows']} matrix and {checked['elements']} vector nulls, "
-          f"{checked['directions']} of them by row directions")
+                    c.check(abs(test_observed[i] - t_obs) < 1e-5 * centred, f"{name}: test_observed is not T")
+                statistics.append((test_observed[i], test_stored[offsets[i]: offsets[i + 1]]))
+                checked["tensors"] += 1
+            if usable and members and check_unit_p(c, unit, seed, statistics):
+                checked["units"] += 1
+    c.check(checked["tensors"] > 0, "no null was checked")
+    c.check(checked["units"] > 0, "no unit p was checked")
+    print(f"[null reference {directory}] recomputed {checked['tensors']} tensor nulls and {checked['units']} unit p-values")
     c.finish()
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 1024)
+    main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 200)

@@ -22,8 +22,9 @@ compare 3 A child -o out-child-3 "${FEW_PERMUTATIONS[@]}"
 check check_embeddings.py same-bits out-child out-child-3
 
 note "extended vocabulary, hidden dimensions permuted, drift: shared tokens through the hidden order"
-# A vocabulary above the 8192 rows the hidden matching compares, so that the embedding's null keeps
-# the token pairs outside them.
+# A vocabulary above the 8192 rows the hidden matching compares, so that it matches on a seeded run
+# of the shared tokens' row pairs. The embedding itself is tested on every shared row and in place
+# (the order is chosen on it, so never applied to it); the later units read B through the order.
 synth independent --seed 304 "${LAYOUT[@]}" --vocab 9000 -o large
 synth derive --from large -o large-extended --kind extend-vocab --tokens 64 --seed 31
 synth derive --from large-extended -o large-permuted --kind permute-hidden --seed 33

@@ -21,7 +21,6 @@ check check_fingerprints.py out-pruned --a A --b pruned --beats-every-shift
 note "pruned, then fine-tuned: still"
 compare 2 A pruned-drifted -o out-drifted "${FEW_PERMUTATIONS[@]}"
 check check_fingerprints.py out-drifted --a A --b pruned-drifted --beats-every-shift
-check check_verdict.py out-drifted derived
 
 note "the same on 3 ranks: the same bits"
 compare 3 A pruned-drifted -o out-drifted-3 "${FEW_PERMUTATIONS[@]}"
@@ -31,5 +30,12 @@ note "unrelated, another width: no signal"
 compare 2 A other -o out-other "${FEW_PERMUTATIONS[@]}"
 check check_fingerprints.py out-other --a A --b other --no-signal
 check check_verdict.py out-other inconclusive
+
+# KNOWN FAILURE, kept last so that every check above still runs: fingerprints are descriptive now
+# (moments and spectra do not change under the symmetry, so they carry no verdict), and nothing else
+# sees a width-pruned derivative until the rectangular hidden map recovered by the hidden matching is
+# applied to the later units. Until then this reports "inconclusive" (no tensor pairs).
+note "pruned, then fine-tuned: derived (EXPECTED TO FAIL until the rectangular hidden map)"
+check check_verdict.py out-drifted derived
 
 e2e_done

@@ -48,7 +48,12 @@ note "hidden dimension and MLP neurons permuted, then fine-tuned: neuron matchin
 synth derive --from permuted -o permuted-neurons --kind permute-neurons --seed 5
 synth derive --from permuted-neurons -o permuted-neurons-drifted --kind drift --scale 0.3 --seed 6
 compare 2 A permuted-neurons-drifted -o out-neurons "${FEW_PERMUTATIONS[@]}"
-check check_verdict.py out-neurons derived --max-p 1e-10
+# Both permutations hide units: the hidden unit compares the embedding in place, and the neuron
+# units compare neurons in place (no neuron order is applied). What sees the derivation is the 3
+# values units (each at its floor 1/10001) and the 3 heads units (4 heads in 2 KV groups: a group
+# of 8, so p ~ U/8). Fisher over the 10 units then gives about 3e-9 (the values alone 4e-5), never
+# 1e-10 by design; under 1e-6 still asks the heads units to see it as well.
+check check_verdict.py out-neurons derived --max-p 1e-6
 check check_hidden.py out-neurons --permuted permuted-neurons-drifted
 check check_neurons.py out-neurons --permuted permuted-neurons-drifted --significant --blind-mlp
 

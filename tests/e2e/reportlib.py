@@ -51,6 +51,23 @@ def load_json(directory):
         return json.load(stream, parse_constant=_reject_constant)
 
 
+def descriptive_family(c, report, name):
+    """The descriptive family `name` of report.json, checked to be descriptive: never significant,
+    no Holm–Šidák p, not carrying the verdict, its own p (the harmonic mean of its tests) in "p".
+    None (a failure recorded) when the report has no such family."""
+    family = [f for f in report["families"] if f["name"] == name]
+    if not c.check(len(family) == 1, f"no single '{name}' family"):
+        return None
+    f = family[0]
+    c.equal(f["descriptive"], True, f"family {name}: descriptive")
+    c.equal(f["significant"], False, f"family {name}: significant")
+    c.equal(f["holm_sidak_p"], None, f"family {name}: holm_sidak_p")
+    c.equal(f["method"], "harmonic mean", f"family {name}: method")
+    c.check(f["p"] is not None and 0 < f["p"] <= 1, f"family {name}: p {f['p']}")
+    c.check(name not in report["verdict"]["carried_by"], f"family {name} carries the verdict")
+    return f
+
+
 def recorded_provenance(model_dir, key):
     """What `lineage synth derive` recorded under `key` in a model's config.json, following the
     derivation chain back to the derivation that recorded it."""
@@ -65,8 +82,30 @@ def open_h5(directory):
     return h5py.File(os.path.join(directory, "report.h5"), "r")
 
 
+# What the symmetry null of a Llama-style tensor permutes (report.json null.unit), by role; norms
+# permute their elements (hidden). Rows that read a norm are folded with it (directions.folded).
+LLAMA_NULL_UNITS = {
+    "embed_tokens.weight": "columns (hidden)",
+    "lm_head.weight": "columns (hidden)",
+    "self_attn.q_proj.weight": "rows (query)",
+    "self_attn.k_proj.weight": "rows (key)",
+    "self_attn.v_proj.weight": "rows (value)",
+    "self_attn.o_proj.weight": "columns (output)",
+    "mlp.gate_proj.weight": "rows (neuron)",
+    "mlp.up_proj.weight": "rows (neuron)",
+    "mlp.down_proj.weight": "columns (neuron)",
+}
+FOLDED_ROLES = ("self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.weight",
+                "mlp.gate_proj.weight", "mlp.up_proj.weight")
+
+
 def is_norm_role(role):
     return any(marker in role for marker in NORM_MARKERS)
+
+
+def llama_null_unit(role):
+    """null.unit of a Llama-style tensor of this role, or None for a role not in the table."""
+    return "elements (hidden)" if is_norm_role(role) else LLAMA_NULL_UNITS.get(role)
 
 
 def is_matrix(tensor):
@@ -223,3 +262,23 @@ def same_figures(c, reference_dir, other_dir, run_specific, config_keys):
             if path in res:
                 c.check(bitwise_equal_arrays(values, res[path]), f"/{path} of {other_dir} is not bit-identical")
     return len(ref), reference, other
+
+
+def fisher_p(p_values):
+    """Fisher's method: P(χ²(2k) > −2 Σ ln p), computed in logarithms (the series of the even-df
+    upper tail), as reduce/probability.cpp does."""
+    k = len(p_values)
+    if k == 0:
+        return 1.0
+    half = -sum(math.log(p) for p in p_values)  # x / 2
+    terms, term = [], 0.0
+    for i in range(k):
+        term = 0.0 if i == 0 else term + math.log(half) - math.log(i)
+        terms.append(term)
+    top = max(terms)
+    return math.exp(-half + top + math.log(sum(math.exp(t - top) for t in terms)))
+
+
+def sidak(p, m):
+    """1 − (1 − p)^m without cancellation."""
+    return -math.expm1(m * math.log1p(-p)) if p < 1 else 1.0
