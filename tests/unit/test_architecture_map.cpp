@@ -583,3 +583,49 @@ TEST(ArchitectureRules, RulesDirectoryMustHoldRuleFiles) {
 
 }  // namespace
 }  // namespace lineage
+
+// --- axes: what a null may permute --------------------------------------------------------------
+
+namespace lineage {
+namespace {
+
+TEST(ArchitectureAxes, EmbeddedRulesGiveEachRoleItsAxes) {
+  const architecture& llama = family("llama");
+  EXPECT_EQ(axes_text(llama.axes("embed_tokens.weight", 2)), "[vocab, hidden]");
+  EXPECT_EQ(axes_text(llama.axes("self_attn.q_proj.weight", 2)), "[query, hidden]");
+  EXPECT_EQ(axes_text(llama.axes("self_attn.o_proj.weight", 2)), "[hidden, output]");
+  EXPECT_EQ(axes_text(llama.axes("mlp.down_proj.weight", 2)), "[hidden, neuron]");
+  EXPECT_TRUE(llama.rope());
+  // Another number of dimensions than the file says, or a role it does not list: all unknown.
+  EXPECT_EQ(axes_text(llama.axes("embed_tokens.weight", 1)), "[unknown]");
+  EXPECT_EQ(axes_text(llama.axes("score.weight", 2)), "[unknown, unknown]");
+  // MTP roles fall back to the role without the prefix.
+  EXPECT_EQ(axes_text(family("glm4_moe").axes("mtp.mlp.experts.up_proj.weight", 2)), "[neuron, hidden]");
+  EXPECT_EQ(axes_text(family("glm4_moe").axes("self_attn.q_norm.weight", 1)), "[head_dim]");
+  EXPECT_FALSE(family("gpt2").rope());
+  EXPECT_EQ(axes_text(family("gpt2").axes("embed_positions.weight", 2)), "[position, hidden]");
+}
+
+TEST(ArchitectureAxes, EveryKindNameRoundTrips) {
+  for (int k = 0; k <= static_cast<int>(axis_kind::constant); ++k) {
+    const auto kind = static_cast<axis_kind>(k);
+    EXPECT_EQ(parse_axis_kind(axis_kind_name(kind)), kind);
+    EXPECT_EQ(is_symmetric(kind), kind >= axis_kind::hidden && kind <= axis_kind::channel);
+  }
+  EXPECT_FALSE(parse_axis_kind("tokens").has_value());
+}
+
+TEST(ArchitectureAxes, BadAxesAreRefusedWithFileAndKey) {
+  const std::string rules(minimal_rules);
+  expect_mentions(load_error(rules + "axes:\n  input_layernorm.weight: [hiddn]\n", "kind.yaml"),
+                  {"kind.yaml", "axes.input_layernorm.weight[0]", "unknown axis kind 'hiddn'"});
+  expect_mentions(load_error(rules + "axes:\n  input_layernorm.weight: []\n", "empty.yaml"),
+                  {"empty.yaml", "axes.input_layernorm.weight", "non-empty list"});
+  expect_mentions(load_error(rules + "axes:\n  a.b: [hidden]\n  a.b: [neuron]\n", "twice.yaml"),
+                  {"twice.yaml", "axes.a.b"});
+  expect_mentions(load_error(rules + "axes: [hidden]\n", "list.yaml"), {"list.yaml", "axes", "mapping"});
+  expect_mentions(load_error(rules + "rope: maybe\n", "rope.yaml"), {"rope.yaml", "rope", "true or false"});
+}
+
+}  // namespace
+}  // namespace lineage
