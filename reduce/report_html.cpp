@@ -458,29 +458,61 @@ std::string panel_section(const json& report) {
   return out;
 }
 
+// The families (by unit kind, the panel, then the descriptive ones), and the layers (their units).
 std::string families_section(const json& report) {
   std::string rows;
-  for (const auto& f : at(report, "families"))
-    rows += fmt::format("<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td "
-                        "class=\"n\">{}</td><td class=\"n {}\">{}</td><td>{}</td></tr>",
-                        e(str(f, "name")), layer_text(at(f, "tensors")), fixed(num(f, "median_pearson")),
-                        fixed(num(f, "mean_cosine")), fixed(num(f, "mean_null_cosine")), flag(f, "significant") ? "sig" : "",
-                        pval(num(f, "holm_sidak_p")), e(str(f, "strongest")));
+  for (const auto& f : at(report, "families")) {
+    const bool descriptive = flag(f, "descriptive");
+    rows += fmt::format("<tr><td>{}{}</td><td class=\"n\">{} {}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td "
+                        "class=\"n\">{} ({})</td><td class=\"n {}\">{}</td><td>{}</td></tr>",
+                        e(str(f, "name")), descriptive ? " <small>(descriptive)</small>" : "",
+                        layer_text(at(f, "tensors")), e(str(f, "unit")), fixed(num(f, "median_pearson")),
+                        fixed(num(f, "mean_null_cosine")), pval(num(f, "p")), e(str(f, "method")),
+                        flag(f, "significant") ? "sig" : "", descriptive ? std::string("—") : pval(num(f, "holm_sidak_p")),
+                        e(str(f, "strongest")));
+  }
   std::string layers;
   for (const auto& l : at(report, "layers"))
     layers += fmt::format("<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td "
                           "class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
                           e(str(l, "name")), layer_text(at(l, "tensors")), fixed(num(l, "median_pearson")),
-                          fixed(num(l, "mean_cosine")), fixed(num(l, "mean_null_cosine")),
-                          pval(num(at(l, "harmonic_mean"), "p")));
-  return "<h2 id=\"families\">Evidence by family and by layer</h2><table class=\"sortable\"><thead><tr><th>family</th>"
-         "<th class=\"n\">tests</th><th class=\"n\">median Pearson</th><th class=\"n\">mean raw cosine</th><th "
-         "class=\"n\">mean null cosine</th><th class=\"n\">Holm–Šidák p</th><th>strongest</th></tr></thead><tbody>" +
+                          fixed(num(l, "mean_cosine")), fixed(num(l, "mean_null_cosine")), pval(num(l, "p")));
+  return "<h2 id=\"families\">Evidence by family and by layer</h2><p>A family is the units of one kind, "
+         "combined by Fisher's method; descriptive families are shown but never carry the verdict.</p>"
+         "<table class=\"sortable\"><thead><tr><th>family</th><th class=\"n\">combined</th><th class=\"n\">median "
+         "Pearson</th><th class=\"n\">mean null cosine</th><th class=\"n\">p</th><th class=\"n\">Holm–Šidák p</th>"
+         "<th>strongest</th></tr></thead><tbody>" +
          rows +
          "</tbody></table><div class=\"scroll\"><table class=\"sortable\"><thead><tr><th>layer</th><th "
-         "class=\"n\">tensor pairs</th><th class=\"n\">median Pearson</th><th class=\"n\">mean raw cosine</th><th "
-         "class=\"n\">mean null cosine</th><th class=\"n\">harmonic-mean p</th></tr></thead><tbody>" +
+         "class=\"n\">units</th><th class=\"n\">median Pearson</th><th class=\"n\">mean raw cosine</th><th "
+         "class=\"n\">mean null cosine</th><th class=\"n\">Fisher p</th></tr></thead><tbody>" +
          layers + "</tbody></table></div>";
+}
+
+// Every test unit: what it permutes, its draws, its p and the floor those draws allow.
+std::string units_section(const json& report) {
+  constexpr std::size_t shown = 2000;
+  std::string rows;
+  std::size_t count = 0;
+  for (const auto& u : at(report, "units")) {
+    if (++count > shown) continue;
+    rows += fmt::format("<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td "
+                        "class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                        e(str(u, "label")), e(str(u, "group")), layer_text(at(u, "used")),
+                        layer_text(at(u, "permutations")), fixed(num(u, "z"), 1), pval(num(u, "p")),
+                        pval(num(u, "p_floor")), e(flag(u, "available") ? str(u, "strongest") : str(u, "reason")));
+  }
+  if (count == 0) return "";
+  const std::string more =
+      count > shown ? fmt::format("<p>The first {} of {} units; report.json has all.</p>", shown, count) : "";
+  return "<h2 id=\"units\">Test units</h2><p>Each unit is the tensors one symmetry of the architecture permutes, "
+         "tested together under the same draws; its p never goes below 1/(K + 1). The global p is Fisher's "
+         "method over the units.</p>" +
+         more +
+         "<div class=\"scroll\"><table class=\"sortable\"><thead><tr><th>unit</th><th>group</th><th "
+         "class=\"n\">tensors</th><th class=\"n\">K</th><th class=\"n\">z</th><th class=\"n\">p</th><th "
+         "class=\"n\">floor</th><th>strongest, or why not</th></tr></thead><tbody>" +
+         rows + "</tbody></table></div>";
 }
 
 std::string tensors_section(const json& report) {
@@ -575,6 +607,7 @@ std::string report_html(const report_document& document) {
   page += tokenizer_section(report);
   page += panel_section(report);
   page += families_section(report);
+  page += units_section(report);
   page += tensors_section(report);
   page += unpaired_section(report);
   page += manifest_section(report);

@@ -55,20 +55,25 @@ std::string report_markdown(const report_document& document) {
                     count(at(summary, "tensor_pairs")), count(at(summary, "compared_elements")),
                     count(at(summary, "unpaired_a")), count(at(summary, "unpaired_b")));
 
-  md += "\n## Evidence by family\n\n| family | tests | median Pearson | mean raw cosine | mean null cosine | Holm–Šidák p "
+  md += "\n## Evidence by family\n\nA family is the units of one kind, combined by Fisher's method; descriptive "
+        "families never carry the verdict.\n\n| family | combined | median Pearson | mean null cosine | p | Holm–Šidák p "
         "| strongest |\n|---|---:|---:|---:|---:|---:|---|\n";
-  for (const auto& f : at(report, "families"))
-    md += fmt::format("| {} | {} | {} | {} | {} | {}{} | {} |\n", cell(str(f, "name")), count(at(f, "tensors")),
-                      fixed(num(f, "median_pearson")), fixed(num(f, "mean_cosine")), fixed(num(f, "mean_null_cosine")),
-                      pval(num(f, "holm_sidak_p")), at(f, "significant").is_boolean() && at(f, "significant").get<bool>() ? " **" : "",
+  for (const auto& f : at(report, "families")) {
+    const bool descriptive = at(f, "descriptive").is_boolean() && at(f, "descriptive").get<bool>();
+    md += fmt::format("| {}{} | {} {} | {} | {} | {} ({}) | {}{} | {} |\n", cell(str(f, "name")),
+                      descriptive ? " (descriptive)" : "", count(at(f, "tensors")), cell(str(f, "unit")),
+                      fixed(num(f, "median_pearson")), fixed(num(f, "mean_null_cosine")), pval(num(f, "p")),
+                      cell(str(f, "method")), descriptive ? std::string("—") : pval(num(f, "holm_sidak_p")),
+                      at(f, "significant").is_boolean() && at(f, "significant").get<bool>() ? " **" : "",
                       cell(str(f, "strongest")));
+  }
 
-  md += "\n## By layer\n\n| layer | tensor pairs | median Pearson | mean raw cosine | mean null cosine | harmonic-mean p "
+  md += "\n## By layer\n\n| layer | units | median Pearson | mean raw cosine | mean null cosine | Fisher p "
         "|\n|---|---:|---:|---:|---:|---:|\n";
   for (const auto& l : at(report, "layers"))
     md += fmt::format("| {} | {} | {} | {} | {} | {} |\n", cell(str(l, "name")), count(at(l, "tensors")),
                       fixed(num(l, "median_pearson")), fixed(num(l, "mean_cosine")), fixed(num(l, "mean_null_cosine")),
-                      pval(num(at(l, "harmonic_mean"), "p")));
+                      pval(num(l, "p")));
 
   const json& tokenizers = at(report, "tokenizers");
   md += "\n## Tokenizers\n\n";

@@ -79,7 +79,10 @@ void print_terminal_table(const comparison_report& report, std::ostream& out) {
                "{} tensor pairs hold NaN or Inf values; element pairs with a non-finite value are left "
                "out of the figures (counts per tensor: nonfinite_a, nonfinite_b).\n",
                report.tensors_with_nonfinite);
-  fmt::print(out, "p: permutation test of each tensor pair (rows of matrices, elements of vectors).\n");
+  fmt::print(out,
+             "p: each tensor pair's own test against the draws of its unit's symmetry (n/a: no axis whose labels are "
+             "arbitrary, or no usable null); the verdict combines the {} units.\n",
+             report.units.size());
   const auto& v = report.evidence.verdict;
   fmt::print(out, "\n{}\n", verdict_headline(v.label, v.p_global, v.alpha));
   if (!v.carried_by.empty()) fmt::print(out, "  Carried by: {}.\n", fmt::join(v.carried_by, ", "));
