@@ -5,6 +5,7 @@
 //   bench_calibrate [--pairs N] [--derived N] [--hidden H] [--layers L] [--work DIR]
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <chrono>
 #include <filesystem>
@@ -36,6 +37,10 @@ int main(int argc, char** argv) {
   app.add_option("--dense-layers", options.shape.dense_layers, "dense layers first (MoE models)");
   app.add_option("--permutations-experts", options.permutations_experts, "K of the expert-matching null");
   app.add_flag("--permute-experts", options.permute_experts, "derived pairs: experts permuted before the drift");
+  std::vector<std::string> disguises;
+  app.add_option("--disguise", disguises,
+                 "derived pairs: a synth derive kind applied before the drift (repeatable, in order; "
+                 "rotate-hidden-hadamard for the Hadamard rotation)");
   app.add_option("--first-seed", options.first_seed, "seed of the first generated model");
   app.add_option("--permutations-matrix", options.permutations_matrix, "K of units computed directly");
   app.add_option("--permutations-products", options.permutations_products, "K of units from cross products");
@@ -48,6 +53,18 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   options.work_dir = work;
   std::filesystem::create_directories(options.work_dir);
+  for (const auto& name : disguises) {
+    lineage::synth::derivation how;
+    const bool hadamard = name == "rotate-hidden-hadamard";
+    const auto kind = lineage::synth::parse_derivation_kind(hadamard ? "rotate-hidden" : name);
+    if (!kind) {
+      fmt::print(stderr, "bench_calibrate: --disguise {}: not a synth derive kind\n", name);
+      return 2;
+    }
+    how.kind = *kind;
+    if (hadamard) how.rotation = lineage::synth::hidden_rotation_kind::hadamard;
+    options.disguises.push_back(how);
+  }
   if (structured) {
     options.structure.token_profile = options.structure.constant_buffers = true;
     options.structure.special_tokens = 8;
@@ -84,6 +101,8 @@ int main(int argc, char** argv) {
                "{}, gate-up {}\n",
                options.structure.special_tokens, options.structure.unused_tokens, options.structure.classes,
                options.structure.constant_buffers, options.structure.gate_up);
+  fmt::print("  B read through a recovered order: hidden permutation in {}, hidden map in {}, head order in {} pairs\n",
+             result.hidden_orders, result.hidden_maps, result.head_orders);
   fmt::print("  per family (Fisher over its units, before Holm–Šidák):\n");
   for (const auto& [family, p_values] : result.family_p) {
     std::size_t below = 0;
@@ -92,7 +111,8 @@ int main(int argc, char** argv) {
                lineage::kolmogorov_smirnov_uniform(p_values).p,
                static_cast<double>(below) / static_cast<double>(p_values.size()));
   }
-  fmt::print("\nderived pairs (drift: synth derive --kind drift --scale s)\n");
+  fmt::print("\nderived pairs (drift: synth derive --kind drift --scale s{})\n",
+             disguises.empty() ? std::string() : ", after " + fmt::format("{}", fmt::join(disguises, ", ")));
   fmt::print("  {:>8}  {:>6}  {:>9}  {:>15}  {:>15}\n", "drift s", "pairs", "power", "median p_global",
              "median Pearson");
   for (const auto& rate : result.detection)

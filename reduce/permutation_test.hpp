@@ -1,13 +1,11 @@
 #pragma once
 // The randomized permutation test of one observed statistic against its null samples, shared by
-// the layer-order tests and the expert matching (the per-tensor nulls, whose statistic is T, have
-// their own in null_figures.cpp).
+// the layer-order tests, the matchings' agreement and the expert matching (the symmetry nulls of
+// tensors and units have theirs in null_figures.cpp, with the same rule).
 //
-// Unlike T, a sum over many rows whose permutation law is close to normal, these statistics are
-// maxima (the best monotone path, the best assignment) or sums of few terms, with skewed or
-// discrete null laws; a normal tail beyond the last sample would understate their tail and make
-// small p-values too small. So their p is the exact randomized one, never below U/(1 + K): more
-// permutations buy smaller p-values. The z-score is reported as the effect size.
+// No tail is extrapolated beyond the samples: the p is the exact randomized one, reported never
+// below 1/(1 + K), the floor the draws can resolve — more permutations buy smaller p-values. The
+// z-score is reported as the effect size.
 #include <cmath>
 #include <cstdint>
 #include <span>
@@ -16,7 +14,8 @@ namespace lineage {
 
 struct randomized_test {
   double z = 0;  // (observed − null mean) / null sd
-  double p = 1;  // (#{null > obs} + u·(1 + #{null = obs})) / (1 + K): exactly uniform under the null
+  // max((#{null > obs} + u·(1 + #{null = obs})) / (1 + K), 1 / (1 + K)): uniform above the floor
+  double p = 1;
 };
 
 // Larger is more extreme. `u` in (0, 1] is drawn by the caller after the null; `null` non-empty.

@@ -26,7 +26,7 @@ def main(directory, job_file, model_a, model_b, output, block_elements, referenc
         c.equal(json.loads(text(h5["manifest"].attrs["config"])), config, "/manifest config attribute")
     if reference:
         other = load_json(reference)
-        for key in ("status", "summary", "tensors", "roles", "unpaired"):
+        for key in ("status", "summary", "tensors", "units", "roles", "unpaired"):
             c.check(report[key] == other[key], f"'{key}' differs from the command-line run in {reference}")
     c.finish()
 

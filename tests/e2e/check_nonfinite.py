@@ -34,7 +34,7 @@ def main(directory, tensor, injected, side):
     for s in ("stats_a", "stats_b"):
         for key, value in t[s].items():
             c.check(value is not None and math.isfinite(value), f"{tensor}: {s}.{key} is {value!r}")
-    check_no_null(c, t)
+    check_no_null(c, t, report)
 
     for u in report["tensors"]:
         if u["a"] != tensor:
@@ -58,13 +58,19 @@ def main(directory, tensor, injected, side):
     c.finish()
 
 
-def check_no_null(c, t):
-    """A tensor pair with NaN/Inf has no permutation null (the reason says why) and no p-value; every
-    other pair has one."""
+def check_no_null(c, t, report):
+    """A tensor pair with NaN/Inf has no permutation null (the reason says why) and no p-value, and
+    the unit it belongs to leaves it out, saying why, and is tested on its other members; every
+    other pair has a null."""
     null = t["null"]
     c.equal(null["available"], False, f"{t['a']}: null.available")
     c.equal(null.get("reason"), "non-finite values", f"{t['a']}: null.reason")
     c.equal(t["p_value"], None, f"{t['a']}: p_value")
+    holders = [u for u in report["units"] if f"{t['a']}: non-finite values" in u["left_out"]]
+    if c.check(len(holders) == 1, f"{t['a']}: not left out of exactly one unit"):
+        unit = holders[0]
+        c.equal(unit["used"], unit["members"] - 1, f"unit {unit['label']}: members used")
+        c.check(unit["available"], f"unit {unit['label']}: not tested on its other members")
 
 
 def check_no_null_h5(c, h5, i, tensor):
@@ -91,7 +97,7 @@ def both(directory, tensor, injected):
         c.equal((t["nonfinite_a"], t["nonfinite_b"]), (expected, expected), f"{t['a']}: non-finite counts")
         c.equal(t["n"], t["elements"] - expected, f"{t['a']}: n")
         if t["a"] == tensor:
-            check_no_null(c, t)
+            check_no_null(c, t, report)
         else:
             c.equal(t["null"]["available"], True, f"{t['a']}: null.available")
     c.finish()

@@ -2,7 +2,7 @@
 
 usage: check_rank_independence.py [--any-fixture] BLOCK_ELEMENTS DIR:RANKS DIR:RANKS ...
 The first directory is the reference; every other must hold exactly the same report.json sections
-and bit-identical datasets under /tensors, /roles, /unpaired, /nulls, /evidence, /verdict,
+and bit-identical datasets under /tensors, /roles, /unpaired, /nulls, /units, /evidence, /verdict,
 /cross_layer, /depth_alignment, /expert_matching, /reference_panel and the manifest's per-model tables
 (/manifest/model_a, /manifest/model_b: files, tensor digests, range hashes) of report.h5 (and the same
 /verdict attributes and root attribute verdict). Without --any-fixture the reports must also be
@@ -15,9 +15,9 @@ import numpy as np
 
 from reportlib import Checker, bitwise_equal_arrays, datasets, load_json, open_h5, text
 
-COMPARED_SECTIONS = ("status", "verdict", "summary", "tensors", "roles", "families", "layers", "unpaired", "models",
-                     "layer_structure", "expert_matching", "reference_panel")
-GROUPS = ("tensors", "roles", "unpaired", "nulls", "evidence", "verdict", "cross_layer", "depth_alignment",
+COMPARED_SECTIONS = ("status", "verdict", "summary", "tensors", "units", "roles", "families", "layers", "unpaired",
+                     "models", "layer_structure", "expert_matching", "reference_panel")
+GROUPS = ("tensors", "roles", "unpaired", "nulls", "units", "evidence", "verdict", "cross_layer", "depth_alignment",
           "expert_matching", "reference_panel", "manifest/model_a", "manifest/model_b")
 
 
@@ -37,7 +37,7 @@ def main(block_elements, runs, fixture_checks):
                 found.update(datasets(h5[group], group + "/"))
             # Attributes that carry the verdict, as one-element arrays of their exact value.
             found["@verdict"] = np.array([text(h5.attrs["verdict"])], dtype=object)
-            for key in ("label", "p_global", "alpha"):
+            for key in ("label", "p_global", "p_floor", "units", "alpha"):
                 value = h5["verdict"].attrs[key]
                 found[f"verdict@{key}"] = np.array([text(value)], dtype=object) if isinstance(value, (str, bytes)) \
                     else np.array([value])
@@ -75,8 +75,8 @@ def check_fixture(c, first, first_dir, reference, block_elements):
     c.check(len(nulls) >= 30, f"only {len(nulls)} tensor pairs with a permutation null")
     c.check(any(not t["null"]["available"] for t in first["tensors"]), "no tensor pair without a null")
     c.check(len(reference) > 100, f"only {len(reference)} datasets under {', '.join(GROUPS)}")
-    for path in ("nulls/offsets", "nulls/cosine", "nulls/pearson", "nulls/rel_l2", "evidence/families/hmp_p",
-                 "evidence/layers/hmp_p", "verdict/evidence"):
+    for path in ("nulls/offsets", "nulls/cosine", "nulls/pearson", "nulls/rel_l2", "nulls/test", "units/p",
+                 "evidence/families/p", "evidence/layers/p", "verdict/evidence"):
         c.check(path in reference and len(reference[path]) > 0, f"{first_dir}: /{path} missing or empty")
     c.check(len(reference.get("nulls/cosine", [])) >= 1000, "fewer than 1000 null samples")
     # The manifest's hashes: B lives in 3 files, so its tensors' ranges come from several blocks.

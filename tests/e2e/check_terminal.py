@@ -86,10 +86,13 @@ def main(directory, stdout_file):
 
 
 def check_verdict_block(c, report, rest):
-    """The verdict block repeats report.json's verdict: label, global p, α, evidence, notes, what was
-    not tested — in that order, right before the report paths."""
+    """The verdict block repeats report.json's verdict: label, global p, α, the families that carry
+    it (when any), evidence, notes, what was not tested — in that order, right before the report
+    paths."""
     v = report["verdict"]
     expected = [f"Verdict: {v['label']} (global p = {v['p_global']:.3g}, family-wise α = {v['alpha']})"]
+    if v["carried_by"]:
+        expected.append(f"  Carried by: {', '.join(v['carried_by'])}.")
     expected += [f"  - {line}" for line in v["evidence"]]
     expected += [f"  Note: {note}" for note in v["notes"]]
     expected.append(f"  Not tested: {'; '.join(v['invariances_not_tested'])}.")

@@ -23,6 +23,32 @@ comparison_report compare_pair(const calibration_options& options, const std::fi
   return compare_in_process(config);
 }
 
+void count_orders(calibration_result& result, const comparison_report& report) {
+  const auto any_pairing = [&](const char* what) {
+    return std::any_of(report.tensors.begin(), report.tensors.end(),
+                       [&](const tensor_result& t) { return t.pair.pairing.find(what) != std::string::npos; });
+  };
+  result.hidden_orders += any_pairing("hidden matching");
+  result.hidden_maps += any_pairing("hidden rotation") || any_pairing("hidden selection");
+  result.head_orders += any_pairing("head matching");
+}
+
+// The parent disguised by each of `options.disguises` in turn, then drifted, into `b`.
+void write_derived(const calibration_options& options, const std::filesystem::path& a, const std::filesystem::path& b,
+                   synth::derivation drift, std::uint64_t seed) {
+  std::filesystem::path from = a;
+  std::vector<std::filesystem::path> scratch;
+  for (std::size_t d = 0; d < options.disguises.size(); ++d) {
+    synth::derivation how = options.disguises[d];
+    how.seed = seed + 11 * (d + 1);
+    scratch.push_back(options.work_dir / ("disguise-" + std::to_string(d)));
+    synth::write_derived_model(from, scratch.back(), how);
+    from = scratch.back();
+  }
+  synth::write_derived_model(from, b, drift);
+  for (const auto& path : scratch) std::filesystem::remove_all(path);
+}
+
 double median(std::vector<double> values) {
   if (values.empty()) return NAN;
   std::sort(values.begin(), values.end());
@@ -51,6 +77,7 @@ calibration_result run_calibration(const calibration_options& options) {
     result.independent_labels.push_back(verdict.label);
     for (const auto& family : report.evidence.families) result.family_p[family.name].push_back(family.p);
     false_positives += verdict.label == "derived" || verdict.label == "identical";
+    count_orders(result, report);
   }
   result.false_positive_rate =
       options.independent_pairs ? static_cast<double>(false_positives) / options.independent_pairs : 0;
@@ -77,7 +104,7 @@ calibration_result run_calibration(const calibration_options& options) {
         synth::write_derived_model(permuted, b, how);
         std::filesystem::remove_all(permuted);
       } else {
-        synth::write_derived_model(a, b, how);
+        write_derived(options, a, b, how, seed);
       }
       const comparison_report report = compare_pair(options, a, b, seed);
       const auto& verdict = report.evidence.verdict;

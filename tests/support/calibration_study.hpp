@@ -29,6 +29,9 @@ struct calibration_options {
   // Derived pairs: the experts permuted (synth permute-experts) before the drift, so that only
   // expert matching can pair them (MoE shapes only).
   bool permute_experts = false;
+  // Derived pairs: these function-preserving disguises, in order, before the drift (e.g.
+  // permute-hidden, rotate-hidden); each with the pair's own seed.
+  std::vector<synth::derivation> disguises;
   double alpha = 0.01;
   std::uint64_t first_seed = 1;
   double layer_correlation = 0.0;
@@ -55,6 +58,9 @@ struct calibration_result {
   std::vector<detection_rate> detection;
   // The smallest drift level at which power falls below 0.9 (NaN if it never does).
   double detection_limit = 0;
+  // How often the plan read B of an independent pair through a recovered order: a hidden
+  // permutation, a dense hidden map (rotation or selection), a head order.
+  std::uint32_t hidden_orders = 0, hidden_maps = 0, head_orders = 0;
 };
 
 calibration_result run_calibration(const calibration_options& options);

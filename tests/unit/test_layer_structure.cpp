@@ -85,7 +85,7 @@ TEST(CrossLayer, LayerSpecificMatchesGiveASmallPAndRankPerLayer) {
   EXPECT_NEAR(f.off_diagonal_mean, 0.0, 0.01);
   EXPECT_EQ(f.permutations, layer_order_permutations);
   EXPECT_GT(f.z, 5);
-  // Beyond every one of 999 permutations: below 1/1000, resolved by the normal tail.
+  // Beyond every one of 999 permutations: at the floor 1/1000, never below it.
   EXPECT_LE(f.p_value, 1e-3);
   ASSERT_EQ(f.diagonal_rank_p.size(), 8u);
   // Each diagonal entry beats the 14 others in its row and column: (1 + 0) / (1 + 14).
