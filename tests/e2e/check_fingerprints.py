@@ -3,9 +3,11 @@
 usage: check_fingerprints.py DIR --a MODEL_A --b MODEL_B [--beats-every-shift | --no-signal]
                              [--same-as DIR2]
 Every tensor of a layer (routed experts aside) that both models have under one key with other
-shapes has a fingerprint; its moments and leading singular values (exact for these small
-matrices) must agree with numpy's, computed here from the safetensors files; report.h5 must hold
-what report.json holds; and the shifted-layer statistic must be what the figures give.
+shapes has a fingerprint; such a tensor is unpaired, or paired only through the hidden selection
+map (a pruned width: pairing "hidden selection", shapes differing); its moments and leading
+singular values (exact for these small matrices) must agree with numpy's, computed here from the
+safetensors files; report.h5 must hold what report.json holds; and the shifted-layer statistic must
+be what the figures give.
 --beats-every-shift: the same-depth statistic exceeds every shifted value (p at its minimum), z > 3;
 --no-signal: the family's own p is above the verdict's alpha and |z| < 4;
 The "fingerprints" family is descriptive (moments and spectra do not change under the symmetry):
@@ -54,10 +56,14 @@ def main():
     c.check(pairs, "no tensor was fingerprinted")
     models = {"a": read_model(args.a), "b": read_model(args.b)}
     unpaired = {(u["side"], u["name"]) for u in report["unpaired"]}
+    paired = {(side, t[side]): t for t in report["tensors"] for side in ("a", "b")}
     for p in pairs:
         for side in ("a", "b"):
             name = p[f"name_{side}"]
-            c.check((side, name) in unpaired, f"{name} is fingerprinted but was paired")
+            t = paired.get((side, name))
+            c.check((side, name) in unpaired or (t is not None and "hidden selection" in t["pairing"]
+                                                 and t["shape"] != t["shape_b"]),
+                    f"{name} is fingerprinted but was paired other than through the hidden selection map")
             _, values = models[side][name]
             shape = p[f"shape_{side}"]
             w = values.reshape(shape)

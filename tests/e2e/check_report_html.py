@@ -55,8 +55,19 @@ def main(directory, terminal):
         c.check("vocabulary overlap</title>" in page, "no tokenizer overlap picture")
     c.check(report["manifest"]["git_hash"] in page, "the manifest's git hash is not in the HTML")
     c.check(report["manifest"]["git_hash"] in markdown, "the manifest's git hash is not in report.md")
+    # Every family, descriptive ones marked, with its own p's method; every unit in the HTML's table;
+    # the layers combine their units by Fisher's method.
     for family in report["families"]:
-        c.check(f"| {family['name']} |" in markdown, f"family {family['name']} missing from report.md's table")
+        name = family["name"] + (" (descriptive)" if family["descriptive"] else "")
+        rows = [line for line in markdown.splitlines() if line.startswith(f"| {name} |")]
+        if c.check(len(rows) == 1, f"family {name} missing from report.md's table"):
+            c.check(f"({family['method']}) |" in rows[0], f"report.md's row of {name} does not give its method")
+        marker = " <small>(descriptive)</small>" if family["descriptive"] else ""
+        c.check(f"<tr><td>{esc(family['name'])}{marker}</td>" in page, f"family {name} missing from the HTML")
+    for unit in report["units"][:2000]:
+        c.check(f"<tr><td>{esc(unit['label'])}</td>" in page, f"unit {unit['label']} missing from the HTML")
+    c.check("| Fisher p |" in markdown, "report.md's layer table does not give the layers' Fisher p")
+    c.check("Fisher p</th>" in page, "the HTML's layer table does not give the layers' Fisher p")
     c.finish()
 
 

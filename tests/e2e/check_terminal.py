@@ -77,8 +77,9 @@ def main(directory, stdout_file):
     for u in report["unpaired"]:
         line = f"  unpaired {u['side'].upper()} {u['name']}: {u['reason']}"
         c.check(line in rest, f"no line {line!r}")
-    c.check("p: permutation test of each tensor pair (rows of matrices, elements of vectors)." in rest,
-            "no line saying what the p column is")
+    c.check("p: each tensor pair's own test against the draws of its unit's symmetry (n/a: no axis whose labels "
+            f"are arbitrary, or no usable null); the verdict combines the {report['verdict']['units']} units." in rest,
+            "no line saying what the p column is (and how many units the verdict combines)")
     check_verdict_block(c, report, rest)
     c.equal(lines[-4:], [f"report: {directory}/report.{kind}" for kind in ("h5", "json", "html", "md")],
             "last four lines")

@@ -1,7 +1,9 @@
 # e2e.expert_matching: MoE models (glm4_moe layout with dense-first layer, shared expert and MTP
 # block). A derivative whose experts were permuted (router rows with them) and then fine-tuned, and
 # one with two experts pruned, must be judged derived with the experts matched as the generator
-# recorded; an unrelated MoE model must not; 1 and 3 ranks give the same report.
+# recorded and each matched pair tested in a neurons unit of its own (routers pair by key, in the
+# layer's experts unit, and go unpaired when the expert counts differ); an unrelated MoE model must
+# not; 1 and 3 ranks give the same report.
 source "$(dirname "$0")/common.sh"
 e2e_begin expert_matching
 
@@ -16,7 +18,7 @@ synth derive --from A -o drifted --kind drift --scale 0.3 --seed 6
 synth derive --from A -o shallower --kind drop-layers --layers 1
 EXPERTS=(--permutations-experts 50 "${FEW_PERMUTATIONS[@]}")
 
-note "experts permuted, then fine-tuned: matched as recorded, routers follow, derived"
+note "experts permuted, then fine-tuned: matched as recorded, derived"
 compare 2 A permuted -o out-permuted "${EXPERTS[@]}"
 expect_report out-permuted
 check check_verdict.py out-permuted derived --max-p 1e-10
@@ -32,7 +34,7 @@ compare 2 A drifted -o out-drifted "${EXPERTS[@]}"
 check check_verdict.py out-drifted derived --max-p 1e-10
 check check_experts.py out-drifted --identity --significant
 
-note "two experts pruned: 6 of 8 matched, the rest unpaired with the reason"
+note "two experts pruned: 6 of 8 matched, the rest (and the routers) unpaired with the reason"
 compare 2 A pruned -o out-pruned "${EXPERTS[@]}"
 check check_verdict.py out-pruned derived --max-p 1e-10
 check check_experts.py out-pruned --dropped 2 --significant

@@ -1,10 +1,11 @@
 # e2e.hidden_matching: a derivative whose residual (hidden) dimension was permuted everywhere
 # (embedding and lm_head columns, the columns of every layer that reads the residual, the rows of
 # those that write it, the norm weights: the function is unchanged) and then fine-tuned hides from
-# every element-aligned statistic; the hidden matching on the embedding recovers the recorded
-# permutation, and a half of the dimensions negated (RMSNorm does not see signs), and the other
-# statistics read B through it (the same bits on 2 and 3 ranks), neuron
-# and expert matching included; an unrelated model is not flagged and nothing is applied to it.
+# the hidden unit (embedding, lm_head and norms compared in place); the hidden matching on the
+# embedding recovers the recorded permutation, and a half of the dimensions negated (RMSNorm does
+# not see signs), and the later units (attention, MLP, experts) read B through it and carry the
+# verdict (the same bits on 2 and 3 ranks), neuron and expert matching included; an unrelated model
+# is not flagged and nothing is applied to it.
 source "$(dirname "$0")/common.sh"
 e2e_begin hidden_matching
 
@@ -14,7 +15,7 @@ synth independent --seed 82 "${SHAPE[@]}" -o unrelated
 synth derive --from A -o permuted --kind permute-hidden --seed 3
 synth derive --from permuted -o permuted-drifted --kind drift --scale 0.3 --seed 4
 
-note "hidden dimension permuted, then fine-tuned: recovered as recorded, every family sees through it"
+note "hidden dimension permuted, then fine-tuned: recovered as recorded, the later units see through it"
 compare 2 A permuted-drifted -o out-permuted "${FEW_PERMUTATIONS[@]}"
 expect_report out-permuted
 check check_verdict.py out-permuted derived --max-p 1e-10
@@ -39,7 +40,7 @@ compare 2 A permuted-drifted -o out-blind --no-hidden-matching "${FEW_PERMUTATIO
 check check_verdict.py out-blind no-evidence
 check check_hidden.py out-blind --absent
 
-note "permuted, not fine-tuned: every tensor equal once aligned, derived (never identical)"
+note "permuted, not fine-tuned: every later unit's tensor equal once aligned, derived (never identical)"
 compare 2 A permuted -o out-permuted-only "${FEW_PERMUTATIONS[@]}"
 check check_verdict.py out-permuted-only derived
 check check_hidden.py out-permuted-only --permuted permuted --significant

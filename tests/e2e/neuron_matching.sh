@@ -1,7 +1,8 @@
 # e2e.neuron_matching: a derivative whose MLP neurons were permuted (rows of gate/up, columns of
-# down: the function is unchanged) and then fine-tuned hides from the element-aligned MLP
-# statistics, but not from neuron matching, which recovers the recorded permutation; an MoE
-# model's dense and shared-expert MLPs are matched too; an unrelated model is not flagged.
+# down: the function is unchanged) and then fine-tuned hides from the neuron units (they compare
+# neurons in place), but not from neuron matching, which recovers the recorded permutation (a
+# descriptive family: the verdict comes from the other units); an MoE model's dense and
+# shared-expert MLPs are matched too; an unrelated model is not flagged.
 source "$(dirname "$0")/common.sh"
 e2e_begin neuron_matching
 
@@ -12,7 +13,7 @@ synth derive --from A -o permuted --kind permute-neurons --seed 3
 synth derive --from permuted -o permuted-drifted --kind drift --scale 0.3 --seed 4
 synth derive --from A -o drifted --kind drift --scale 0.3 --seed 4
 
-note "neurons permuted, then fine-tuned: matched as recorded; the element-aligned mlp family is blind"
+note "neurons permuted, then fine-tuned: matched as recorded; the neurons family is blind"
 compare 2 A permuted-drifted -o out-permuted "${FEW_PERMUTATIONS[@]}"
 expect_report out-permuted
 check check_verdict.py out-permuted derived --max-p 1e-10
