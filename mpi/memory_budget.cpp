@@ -96,12 +96,18 @@ std::vector<unit_memory> memory_by_unit(const work_plan& plan, const read_settin
   }
   for (std::size_t i = 0; i < plan.hidden_matches.size(); ++i) {
     const hidden_match_request& request = plan.hidden_matches[i];
+    const std::uint64_t rows = request.row_count * (request.hidden + request.hidden_b) * float_bytes;
+    const std::uint64_t square = request.hidden * request.hidden_b;
+    // The matching: the compared rows as column vectors and three similarity matrices. Then, for
+    // equal widths, Procrustes (shard/hidden_rotation.cpp) while two of those matrices live on: the
+    // rows as floats again, two cross products in double, the single-precision SVD and the estimate.
+    const std::uint64_t matching = rows + 3 * square * double_bytes;
+    const std::uint64_t rotation =
+        request.hidden == request.hidden_b ? 2 * square * double_bytes + rows + 2 * square * double_bytes +
+                                                 6 * square * float_bytes
+                                           : 0;
     add(plan.hidden_match_rank.at(i), fmt::format("hidden-dimension matching on '{}'", request.role),
-        request.row_count * (request.hidden + request.hidden_b) * float_bytes +
-            3 * request.hidden * request.hidden_b * double_bytes +
-            // a rotation by Procrustes: the compared rows in doubles, their cross products and the SVD
-            2 * request.row_count * (request.hidden + request.hidden_b) * double_bytes +
-            5 * request.hidden * request.hidden_b * double_bytes);
+        std::max(matching, rotation));
   }
   for (std::size_t i = 0; i < plan.head_matches.size(); ++i) {
     const head_match_request& request = plan.head_matches[i];

@@ -152,6 +152,7 @@ void add_descriptive_families(std::vector<group_evidence>& families, const compa
     g.unit = "tests";
     g.descriptive = true;
     g.adjusted_p = NAN;
+    g.mean_cosine = g.mean_null_cosine = NAN;  // no tensors of their own
     families.push_back(std::move(g));
   };
   std::vector<family_test> tests;

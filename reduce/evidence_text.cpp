@@ -95,9 +95,18 @@ void add_notes(verdict_report& verdict, const comparison_report& report) {
   std::size_t buffers = 0;
   for (const auto& t : report.tensors)
     if (t.null.test_unit.empty()) ++untested[t.null.reason.substr(0, t.null.reason.find(" ("))];
-  for (const auto& u : report.units) buffers += std::count_if(u.left_out.begin(), u.left_out.end(), [](const std::string& s) {
-    return s.find("bitwise identical") != std::string::npos;
-  });
+  std::size_t unusable = 0;
+  for (const auto& u : report.units) {
+    buffers += std::count_if(u.left_out.begin(), u.left_out.end(),
+                             [](const std::string& s) { return s.find("bitwise identical") != std::string::npos; });
+    unusable += std::count_if(u.left_out.begin(), u.left_out.end(),
+                              [](const std::string& s) { return s.find("bitwise identical") == std::string::npos; });
+  }
+  if (unusable > 0)
+    verdict.notes.push_back(fmt::format(
+        "{} tensor pair{} left out of {} unit{}: no usable null (non-finite values or too few units to permute); the "
+        "unit is tested on its other tensors.",
+        unusable, unusable == 1 ? " is" : "s are", unusable == 1 ? "its" : "their", unusable == 1 ? "" : "s"));
   for (const auto& [reason, count] : untested)
     verdict.notes.push_back(fmt::format(
         "{} tensor pair{} not tested: {}. They are shown with their figures but carry no evidence: only axes whose "
@@ -125,7 +134,9 @@ void add_invariances(verdict_report& verdict, const comparison_report& report) {
                                           [](const hidden_matching_figures& m) { return m.aligned_pairs > 0; });
   const bool heads_applied = std::any_of(report.head_matching.begin(), report.head_matching.end(),
                                          [](const head_matching_figures& m) { return m.applied; });
-  (kinds["hidden"] && !report.hidden_matching.empty() ? tested : not_tested)
+  const bool matched_hidden = std::any_of(report.hidden_matching.begin(), report.hidden_matching.end(),
+                                          [](const hidden_matching_figures& m) { return m.available; });
+  (matched_hidden ? tested : not_tested)
       .push_back("permutation and sign flips of the hidden dimension: an order recovered from the embedding, applied "
                  "to every later unit, whose nulls (neurons, heads, values, experts) it leaves exact" +
                  std::string(hidden_applied ? " (applied here)" : ""));
@@ -138,7 +149,20 @@ void add_invariances(verdict_report& verdict, const comparison_report& report) {
                  "tested on the other neurons");
   not_tested.push_back(
       "permutation of MLP neurons is seen only through the other units: the neuron units compare neurons in place");
-  not_tested.push_back("rotations of the residual stream (orthogonal maps after folding the norms)");
+  const bool rotated = std::any_of(report.tensors.begin(), report.tensors.end(), [](const tensor_result& t) {
+    return t.pair.pairing.find("hidden rotation") != std::string::npos;
+  });
+  const bool selected = std::any_of(report.tensors.begin(), report.tensors.end(), [](const tensor_result& t) {
+    return t.pair.pairing.find("hidden selection") != std::string::npos;
+  });
+  (matched_hidden ? tested : not_tested)
+      .push_back("rotations of the residual stream (orthogonal maps after folding the norms): a rotation recovered by "
+                 "orthogonal Procrustes on the embedding's shared tokens, applied to every later unit" +
+                 std::string(rotated ? " (applied here)" : ""));
+  (matched_hidden ? tested : not_tested)
+      .push_back("other widths of the residual stream (hidden dimensions pruned): the embedding's matching selects B's "
+                 "dimension for each of A's, applied to every later unit" +
+                 std::string(selected ? " (applied here)" : ""));
   const auto token_paired = std::find_if(report.tensors.begin(), report.tensors.end(), [](const tensor_result& t) {
     return t.pair.pairing.find("shared tokens") != std::string::npos;
   });

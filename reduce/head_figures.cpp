@@ -33,6 +33,8 @@ std::vector<head_matching_figures> derive_head_matching(const work_plan& plan) {
       fill_agreement_figures(f, result.ranked, result.spearman, result.null, result.randomizer, result.by_q,
                              result.by_o, result.combined_q, result.combined_similarity);
       f.combined_kv = result.combined_kv;
+      f.by_q = result.by_q;
+      f.by_k = result.by_k;
     }
     all.push_back(std::move(f));
   }

@@ -25,7 +25,9 @@ struct head_matching_figures {
   double agreement = 0;        // share of query heads both matchings send to the same B head
   double combined_similarity = 0;
   std::size_t moved = 0;       // query heads the combined matching sends to a B head of another index
-  bool applied = false;        // B's q/k/v/o read through the matched head order (the gate passed)
+  bool applied = false;        // B's v/o read in the head order recovered from q and k (by_q, by_k)
+  std::vector<std::int32_t> by_q;  // per A query head, its B head by q_proj alone (the order applied)
+  std::vector<std::int32_t> by_k;  // per A KV head, its B KV head by k_proj alone
   std::vector<std::int32_t> combined;     // per A query head, its B head (q and o together)
   std::vector<std::int32_t> combined_kv;  // per A KV head, its B KV head (k and v together)
   [[nodiscard]] std::string where() const;  // "layer 3", "MTP block 0"

@@ -27,7 +27,10 @@ std::vector<hidden_matching_figures> derive_hidden_matching(const work_plan& pla
       for (std::size_t d = 0; d < result.negated.size(); ++d)
         if (result.negated[d] != 0) f.negated.push_back(static_cast<std::int32_t>(d));
     }
-    for (const auto& pair : plan.pairs) f.aligned_pairs += pair.pairing.find("hidden matching") != std::string::npos;
+    for (const auto& pair : plan.pairs)
+      f.aligned_pairs += pair.pairing.find("hidden matching") != std::string::npos ||
+                         pair.pairing.find("hidden rotation") != std::string::npos ||
+                         pair.pairing.find("hidden selection") != std::string::npos;
     all.push_back(std::move(f));
   }
   return all;

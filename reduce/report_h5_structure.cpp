@@ -144,6 +144,14 @@ void write_head_matching(const h5_group& root, const comparison_report& report) 
   matching.write_column("combined", std::span<const std::int32_t>(combined));
   matching.write_column("combined_kv_offsets", std::span<const std::uint64_t>(kv_offsets));
   matching.write_column("combined_kv", std::span<const std::int32_t>(combined_kv));
+  // The order v/o are read in (applied): by q_proj and by k_proj alone, at the same offsets.
+  std::vector<std::int32_t> by_q, by_k;
+  for (const auto& r : rows) {
+    by_q.insert(by_q.end(), r.by_q.begin(), r.by_q.end());
+    by_k.insert(by_k.end(), r.by_k.begin(), r.by_k.end());
+  }
+  matching.write_column("by_q", std::span<const std::int32_t>(by_q));
+  matching.write_column("by_k", std::span<const std::int32_t>(by_k));
 }
 
 void write_hidden_matching(const h5_group& root, const comparison_report& report) {

@@ -527,8 +527,8 @@ std::string tensors_section(const json& report) {
         fixed(num(t, "cosine")), fixed(num(t, "pearson")), fixed(num(at(null, "pearson"), "q99")), fixed(num(null, "z"), 1),
         pval(num(t, "p_value")), fixed(num(t, "rel_l2")), fixed(num(t, "bitwise_equal_fraction"), 3), e(str(t, "pairing")));
   }
-  return "<h2 id=\"tensors\">Every tensor pair</h2><p>Click a column to sort. p: permutation test of the pair (rows "
-         "of matrices, elements of vectors).</p><div class=\"scroll\"><table class=\"sortable\"><thead><tr><th>tensor "
+  return "<h2 id=\"tensors\">Every tensor pair</h2><p>Click a column to sort. p: the pair's own test against "
+         "the draws of its unit's symmetry (the verdict combines the units); empty: not tested.</p><div class=\"scroll\"><table class=\"sortable\"><thead><tr><th>tensor "
          "(A)</th><th class=\"n\">layer</th><th>role</th><th class=\"n\">expert</th><th>shape</th><th class=\"n\">raw "
          "cosine</th><th class=\"n\">Pearson</th><th class=\"n\">null 99th pct</th><th class=\"n\">z</th><th "
          "class=\"n\">p</th><th class=\"n\">rel. L2</th><th class=\"n\">bitwise equal</th><th>pairing</th></tr></thead>"

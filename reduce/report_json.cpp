@@ -268,6 +268,8 @@ json head_matching_json(const comparison_report& report) {
     if (m.available) {
       row.update(agreement_json(m));
       row["combined_kv"] = m.combined_kv;
+      row["by_q"] = m.by_q;
+      row["by_k"] = m.by_k;
     }
     rows.push_back(std::move(row));
   }

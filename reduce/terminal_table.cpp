@@ -82,7 +82,7 @@ void print_terminal_table(const comparison_report& report, std::ostream& out) {
   fmt::print(out,
              "p: each tensor pair's own test against the draws of its unit's symmetry (n/a: no axis whose labels are "
              "arbitrary, or no usable null); the verdict combines the {} units.\n",
-             report.units.size());
+             report.evidence.verdict.units);
   const auto& v = report.evidence.verdict;
   fmt::print(out, "\n{}\n", verdict_headline(v.label, v.p_global, v.alpha));
   if (!v.carried_by.empty()) fmt::print(out, "  Carried by: {}.\n", fmt::join(v.carried_by, ", "));
