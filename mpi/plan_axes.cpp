@@ -3,11 +3,13 @@
 // chain inside each layer.
 //
 // The inference is deliberately narrow, because an axis wrongly taken for an arbitrary one turns
-// shared structure into false evidence: only axes inside numbered layers count; an axis is internal
-// when its size is dimension 0 (the output) of one weight of the layer and dimension 1 (the input)
-// of another (the hidden units between two linear maps, the channels between two convolutions, the
-// residual stream a block reads and writes); tensors whose names say attention are left out (their
-// head structure cannot be seen in shapes), and so are names of fixed buffers. Internal axes of one
+// shared structure into false evidence: an axis is internal when its size is dimension 0 (the
+// output) of one weight of a layer and dimension 1 (the input) of another weight of the same layer
+// (the hidden units between two linear maps, the channels between two convolutions, the residual
+// stream a block reads and writes); the tensors outside the numbered layers form one more such group.
+// A network's inputs (pixels, mel bins) and outputs (classes, coordinates) are never both, so they
+// stay unknown. Tensors whose names say attention are left out (their head structure cannot be seen
+// in shapes), and so are names of token or position tables and of fixed buffers. Internal axes of one
 // size are one symmetry for the whole model: merging what might be separate symmetries is always a
 // symmetry, splitting a tied one (a residual stream) would not be.
 #include <algorithm>
@@ -29,18 +31,20 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-// Names of attention parts and of fixed or running buffers: never given an inferred axis.
+// Names of attention parts, of token or position tables and of fixed or running buffers: never
+// given an inferred axis.
 bool excluded_from_inference(std::string_view role) {
-  static constexpr std::array<std::string_view, 17> markers = {
-      "attn",  "attention", "query", "key",   "value", "qkv",     "in_proj", "out_proj", "inv_freq",
-      "basis", "window",    "mask",  "freqs", "mel",   "filters", "buffer",  "position"};
+  static constexpr std::array<std::string_view, 21> markers = {
+      "attn",  "attention", "query",  "key",   "value", "qkv",     "in_proj",  "out_proj", "inv_freq", "basis", "window",
+      "mask",  "freqs",     "mel",    "filters", "buffer", "position", "embed", "token", "vocab", "pos_"};
   const std::string name = lower(role);
   return std::any_of(markers.begin(), markers.end(), [&](std::string_view m) { return contains(name, m); });
 }
 
-// A weight of a layer whose dimensions 0 and 1 can be an output and an input.
+// A weight whose dimensions 0 and 1 can be an output and an input. Tensors outside the numbered
+// layers chain among themselves (a small network's conv1, fc1, fc2 have no layer index).
 bool chains(const tensor_key& key, const std::vector<std::uint64_t>& shape) {
-  return key.layer >= 0 && shape.size() >= 2 && !excluded_from_inference(key.role);
+  return shape.size() >= 2 && !excluded_from_inference(key.role);
 }
 
 // Sizes internal to some layer (an output of one of its weights and an input of another), and per
@@ -70,7 +74,7 @@ std::map<tensor_key, std::vector<axis_kind>> inferred_axes(const keyed_views& vi
     const auto shape = plan_side(list.front()).shape;
     std::vector<axis_kind> kinds(shape.size(), axis_kind::unknown);
     const auto layer = internal.find(key.layer);
-    const bool eligible = key.layer >= 0 && layer != internal.end() && !excluded_from_inference(key.role) &&
+    const bool eligible = layer != internal.end() && !excluded_from_inference(key.role) &&
                           (shape.size() == 1 || (shape.size() >= 2 && shape[0] != shape[1]));
     if (eligible)
       for (std::size_t d = 0; d < std::min<std::size_t>(shape.size(), 2); ++d)

@@ -193,6 +193,33 @@ TEST(PlanUnits, UnknownTypesGetAxesInferredFromChainedShapes) {
   EXPECT_LT(pair_named(plan, "head.bias").test_unit, 0);
 }
 
+// LeNet: no layer indices at all. The hidden units and channels chain; the input channel, the
+// flattened 400 and the 10 classes do not, so they stay unknown.
+TEST(PlanUnits, NetworksWithoutLayerIndicesChainTheirGlobalTensors) {
+  std::vector<tensor_spec> specs = {
+      {"conv1.weight", {6, 1, 5, 5}, dtype::f32}, {"conv1.bias", {6}, dtype::f32},
+      {"conv2.weight", {16, 6, 5, 5}, dtype::f32}, {"conv2.bias", {16}, dtype::f32},
+      {"fc1.weight", {120, 400}, dtype::f32},      {"fc1.bias", {120}, dtype::f32},
+      {"fc2.weight", {84, 120}, dtype::f32},       {"fc2.bias", {84}, dtype::f32},
+      {"fc3.weight", {10, 84}, dtype::f32},        {"fc3.bias", {10}, dtype::f32}};
+  const checkpoint model = test::make_checkpoint("/lenet", "", specs);
+  const work_plan plan = make_plan(model, model, registry(), {1000, 1, {}});
+  const auto axes = [&](const char* name) { return axes_text(pair_named(plan, name).axes); };
+  EXPECT_EQ(axes("conv1.weight"), "[channel, unknown, unknown, unknown]");
+  EXPECT_EQ(axes("conv2.weight"), "[unknown, channel, unknown, unknown]");
+  EXPECT_EQ(axes("fc1.weight"), "[channel, unknown]");
+  EXPECT_EQ(axes("fc2.weight"), "[channel, channel]");
+  EXPECT_EQ(axes("fc3.weight"), "[unknown, channel]");
+  EXPECT_EQ(axes("fc3.bias"), "[unknown]");  // classes
+  EXPECT_EQ(axes("conv2.bias"), "[unknown]");
+  // conv2 is tested on its input channels: column blocks of 5 × 5.
+  const tensor_pair& conv2 = pair_named(plan, "conv2.weight");
+  EXPECT_EQ(conv2.test_axis, 1);
+  EXPECT_EQ(request_of(plan, conv2).inner, 25u);
+  EXPECT_EQ(unit_of(plan, pair_named(plan, "fc2.weight")).label, "channels of width 120");
+  EXPECT_LT(pair_named(plan, "fc3.bias").test_unit, 0);
+}
+
 TEST(PlanUnits, TwoAxesOfOneSymmetryAreNotTested) {
   // A square map of a layer's internal width: its rows and columns are one symmetry, which a null
   // would have to permute together.
