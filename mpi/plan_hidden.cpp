@@ -38,7 +38,7 @@ constexpr double apply_at_z = 3.090232306167813;
 // adds nothing from blurring an element-aligned derivative.
 bool applies_rotation(const hidden_match_request& request, const hidden_match_result& result) {
   return result.usable && request.hidden == request.hidden_b && result.rotation.size() == request.hidden * request.hidden &&
-         result.rotation_fit >= 0.2 && result.rotation_fit >= result.identity_fit + 0.1;
+         result.rotation_fit >= 0.2 && result.rotation_fit >= std::max(result.identity_fit, result.permutation_fit) + 0.1;
 }
 
 // B narrower or wider than A (hidden dimensions pruned): when the two halves agree as a matching of
@@ -360,8 +360,11 @@ void plan_hidden_matches(work_plan& plan, const keyed_views& views_a, const keye
   if (plan.hidden_matches.empty()) return;
   const auto& request = plan.hidden_matches.front();
   const auto& result = results->front();
+  // A permutation is a rotation too: one that explains the held-out rows clearly better than the
+  // permutation (a rotated model whose columns agree on a spurious permutation) wins over it.
   plan.hidden_order = recovered_order(request, result);
-  if (plan.hidden_order.empty() && applies_rotation(request, result)) {
+  if (applies_rotation(request, result)) {
+    plan.hidden_order.clear();
     plan.hidden_rotation = result.rotation;
     plan.hidden_rotation_rows = request.hidden_b;
   } else if (request.hidden != request.hidden_b) {

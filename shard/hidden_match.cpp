@@ -96,8 +96,10 @@ hidden_match_result compute_hidden_match(std::uint32_t index, const hidden_match
   random_stream stream(request.seed, "hidden matching null", request.role);
   store_agreement(result, result.by_first, result.by_second, request.permutations, stream,
                   "fewer than two dimensions matched");
-  if (result.usable && n == nb && result.spearman * std::sqrt(static_cast<double>(result.ranked) - 1) < 3.090232306167813)
-    add_rotation(result, request, reader, rows_of);
+  // The rotation is estimated whenever the widths agree: rank 0 chooses between it and the
+  // permutation by their fits on held-out rows (a rotated model's columns can agree on a spurious
+  // permutation too).
+  if (result.usable && n == nb) add_rotation(result, request, reader, rows_of);
   return result;
 }
 

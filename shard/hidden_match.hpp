@@ -67,9 +67,9 @@ struct hidden_match_result {
   std::vector<std::uint8_t> negated;  // per A dimension: 1 when its matched B column is negatively correlated
   std::vector<double> null;        // Spearman under random permutations of by_second's values
   double randomizer = 1;           // U in (0, 1], drawn after the null
-  // When the two halves do not agree on a permutation (and the widths are equal): a rotation of
-  // the residual stream estimated from the same rows (shard/hidden_rotation.hpp), B's dimensions by
-  // A's, and the held-out fits that decide whether to read B through it.
+  // When the widths are equal: a rotation of the residual stream estimated from the same rows
+  // (shard/hidden_rotation.hpp), B's dimensions by A's, and the held-out fits of it, of B as it is
+  // and of the recovered permutation that decide how to read B.
   std::vector<float> rotation;
   double rotation_fit = 0, identity_fit = 0, permutation_fit = 0;
 
