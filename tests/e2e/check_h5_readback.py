@@ -50,6 +50,22 @@ FIGURES = {
 }
 
 
+def same_table(c, group, rows, columns, where):
+    """An HDF5 table of one row per report.json entry: its columns exactly `columns` (name → how to
+    read the entry's value), each as long as `rows` and equal to it row by row."""
+    c.equal(sorted(group.keys()), sorted(columns), f"{where} columns")
+    for name, extract in columns.items():
+        if name not in group:
+            continue
+        values = column(group, name)
+        if not c.equal(len(values), len(rows), f"{where}/{name}: rows"):
+            continue
+        for i, (h5_value, row) in enumerate(zip(values, rows)):
+            want = extract(row)
+            same = h5_value == want if isinstance(want, (str, int, bool)) else same_number(want, h5_value)
+            c.check(same, f"{where}/{name}[{i}]: HDF5 {h5_value!r} but report.json {want!r}")
+
+
 def utc(stamp):
     return datetime.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ")
 
@@ -279,18 +295,7 @@ def check_evidence(c, h5, report):
                          ("layers", {"layer": lambda g: layer_index(g["layer"])})):
         group, rows = h5["evidence"][table], report[table]
         c.check(len(rows) > 0, f"report.json has no {table}")
-        expected_columns = dict(GROUP_COLUMNS, **extra)
-        c.equal(sorted(group.keys()), sorted(expected_columns), f"/evidence/{table} columns")
-        for name, extract in expected_columns.items():
-            if name not in group:
-                continue
-            values = column(group, name)
-            if not c.equal(len(values), len(rows), f"/evidence/{table}/{name}: rows"):
-                continue
-            for i, (h5_value, row) in enumerate(zip(values, rows)):
-                want = extract(row)
-                same = h5_value == want if isinstance(want, (str, int, bool)) else same_number(want, h5_value)
-                c.check(same, f"/evidence/{table}/{name}[{i}]: HDF5 {h5_value!r} but report.json {want!r}")
+        same_table(c, group, rows, dict(GROUP_COLUMNS, **extra), f"/evidence/{table}")
     # The families of unit kinds in the order of their first available unit, then the reference
     # panel, then the descriptive families in this order where present; layers ascending (-1, the
     # hidden unit, first), as report.json has them.
@@ -351,17 +356,7 @@ def check_units(c, h5, report):
     """/units against report.json's units, and each tensor's unit against its unit's label."""
     group, rows = h5["units"], report["units"]
     c.check(len(rows) > 0, "report.json has no units")
-    c.equal(sorted(group.keys()), sorted(UNIT_COLUMNS), "/units columns")
-    for name, extract in UNIT_COLUMNS.items():
-        if name not in group:
-            continue
-        values = column(group, name)
-        if not c.equal(len(values), len(rows), f"/units/{name}: rows"):
-            continue
-        for i, (h5_value, row) in enumerate(zip(values, rows)):
-            want = extract(row)
-            same = h5_value == want if isinstance(want, (str, int, bool)) else same_number(want, h5_value)
-            c.check(same, f"/units/{name}[{i}]: HDF5 {h5_value!r} but report.json {want!r}")
+    same_table(c, group, rows, UNIT_COLUMNS, "/units")
     labels = [u["label"] for u in rows]
     c.equal(len(labels), len(set(labels)), "unit labels are unique")
     for t in report["tensors"]:
