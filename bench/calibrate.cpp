@@ -12,6 +12,30 @@
 
 #include "calibration_study.hpp"
 
+// The disguises named on the command line and the shared structure of --structured.
+bool apply_choices(lineage::calibration_options& options, const std::vector<std::string>& disguises,
+                   bool structured) {
+  for (const auto& name : disguises) {
+    lineage::synth::derivation how;
+    const bool hadamard = name == "rotate-hidden-hadamard";
+    const auto kind = lineage::synth::parse_derivation_kind(hadamard ? "rotate-hidden" : name);
+    if (!kind) {
+      fmt::print(stderr, "bench_calibrate: --disguise {}: not a synth derive kind\n", name);
+      return false;
+    }
+    how.kind = *kind;
+    if (hadamard) how.rotation = lineage::synth::hidden_rotation_kind::hadamard;
+    options.disguises.push_back(how);
+  }
+  if (structured) {
+    options.structure.token_profile = options.structure.constant_buffers = true;
+    options.structure.special_tokens = 8;
+    options.structure.unused_tokens = options.shape.vocab / 8;
+    options.structure.gate_up = 0.5;
+  }
+  return true;
+}
+
 int main(int argc, char** argv) {
   lineage::calibration_options options;
   options.shape.layers = 2;
@@ -53,24 +77,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   options.work_dir = work;
   std::filesystem::create_directories(options.work_dir);
-  for (const auto& name : disguises) {
-    lineage::synth::derivation how;
-    const bool hadamard = name == "rotate-hidden-hadamard";
-    const auto kind = lineage::synth::parse_derivation_kind(hadamard ? "rotate-hidden" : name);
-    if (!kind) {
-      fmt::print(stderr, "bench_calibrate: --disguise {}: not a synth derive kind\n", name);
-      return 2;
-    }
-    how.kind = *kind;
-    if (hadamard) how.rotation = lineage::synth::hidden_rotation_kind::hadamard;
-    options.disguises.push_back(how);
-  }
-  if (structured) {
-    options.structure.token_profile = options.structure.constant_buffers = true;
-    options.structure.special_tokens = 8;
-    options.structure.unused_tokens = options.shape.vocab / 8;
-    options.structure.gate_up = 0.5;
-  }
+  if (!apply_choices(options, disguises, structured)) return 2;
 
   const auto start = std::chrono::steady_clock::now();
   const auto result = lineage::run_calibration(options);
