@@ -1,6 +1,9 @@
 #include "core/error.hpp"
 
 #include <algorithm>
+#include <iostream>
+
+#include "core/display_text.hpp"
 
 namespace lineage {
 namespace {
@@ -11,5 +14,11 @@ std::string one_line(std::string text) {
 }  // namespace
 
 error::error(const std::string& message) : std::runtime_error(one_line(message)) {}
+
+void print_error_line(std::string_view message) { std::cerr << "lineage: error: " << printable(message) << std::endl; }
+
+void print_warning_line(std::string_view message) {
+  std::cerr << "lineage: warning: " << printable(message) << std::endl;
+}
 
 }  // namespace lineage

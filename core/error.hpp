@@ -5,6 +5,7 @@
 // slurm/compare.sbatch turns into a requeue.
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace lineage {
 
@@ -51,5 +52,10 @@ class internal_error : public error {
  public:
   using error::error;
 };
+
+// The one-line diagnosis on stderr: "lineage: error: MESSAGE" (and "lineage: warning: ..."), the
+// message through printable() (core/display_text.hpp): it quotes untrusted names and bytes.
+void print_error_line(std::string_view message);
+void print_warning_line(std::string_view message);
 
 }  // namespace lineage

@@ -12,6 +12,9 @@ namespace lineage {
 // The resident set now (/proc/self/statm), or 0 where that file cannot be read.
 [[nodiscard]] std::uint64_t current_resident_bytes() noexcept;
 
+// The machine's physical memory (sysconf), or 0 where it cannot be told.
+[[nodiscard]] std::uint64_t physical_memory_bytes() noexcept;
+
 // gethostname(), or "unknown".
 [[nodiscard]] std::string host_name();
 

@@ -77,12 +77,18 @@ std::vector<tensor_view> split_views(const name_rule& rule, const name_pattern::
   std::vector<std::string> terms;
   std::uint64_t row = 0;
   for (const split_part& part : rule.parts) {
-    const auto rows = static_cast<std::uint64_t>(values.evaluate(part.rows, fmt::format("rows of {}", part.label)));
+    const std::int64_t rows = values.evaluate(part.rows, fmt::format("rows of {}", part.label));
     tensor_view view;
     view.key = key_for_layer(part.role, captured.layer, captured.expert, rules, values);
     view.label = fmt::format("{}[{}]", name, part.label);
     view.row_begin = row;
-    view.row_end = row + rows;
+    // The config is untrusted: a part may not be negative, and the sum may not wrap past shape[0].
+    if (rows < 0 || __builtin_add_overflow(row, static_cast<std::uint64_t>(rows), &view.row_end) ||
+        view.row_end > rows_of(shape)) {
+      throw input_error(fmt::format("tensor {}: split part {} ({} = {}) does not fit in shape[0] = {} after {} rows "
+                                    "(rules {})",
+                                    name, part.label, part.rows.text(), rows, rows_of(shape), row, rules.file));
+    }
     row = view.row_end;
     terms.push_back(fmt::format("{} ({} = {})", part.label, part.rows.text(), rows));
     views.push_back(std::move(view));

@@ -1,5 +1,7 @@
 #include "mpi/compare_command.hpp"
 
+#include <fmt/format.h>
+
 #include <iostream>
 #include <memory>
 
@@ -123,7 +125,7 @@ command add_compare_command(CLI::App& parent, std::string command_line) {
             } catch (const std::exception& e) {
               // Only a failed collective gets here (every phase catches its own errors); the
               // other ranks may be inside one, so the job must end by abort, not by return.
-              std::cerr << "lineage: error: [rank " << world.rank() << "] " << e.what() << std::endl;
+              print_error_line(fmt::format("[rank {}] {}", world.rank(), e.what()));
               world.abort(static_cast<int>(exit_status::failure));
             }
           }};

@@ -2,12 +2,14 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
 
 #include <chrono>
 #include <ctime>
 #include <iostream>
 
 #include "core/atomic_output.hpp"
+#include "core/display_text.hpp"
 #include "core/resource_usage.hpp"
 #include "core/version.hpp"
 #include "mpi/comparison_steps.hpp"
@@ -37,14 +39,61 @@ struct prepared_job {
   std::vector<panel_comparison> panel;  // read from panel_reports; the job's own follow
 };
 
+constexpr const char* report_names[] = {"report.h5", "report.json", "report.html", "report.md"};
+
+// A report left by an earlier run in `out` must not pass for this run's result if this one fails:
+// it goes first. Something under a report's name that is not a file is bad input, named.
+void remove_earlier_reports(const std::filesystem::path& out) {
+  for (const char* name : report_names) {
+    const std::filesystem::path path = out / name;
+    std::error_code error;
+    const auto status = std::filesystem::symlink_status(path, error);
+    if (error || !std::filesystem::exists(status)) continue;
+    if (std::filesystem::is_directory(status))
+      throw input_error(fmt::format("{}: a directory where lineage writes its report; move it away", path.string()));
+    if (!std::filesystem::remove(path, error) && error)
+      throw input_error(fmt::format("{}: cannot remove the earlier run's report: {}", path.string(), error.message()));
+  }
+}
+
+// The output directory as far as the command line and the job file tell it without the rest of
+// them being valid (the job file may be what failed), or empty.
+std::string output_dir_told(const compare_arguments& arguments) {
+  if (arguments.output_dir) return *arguments.output_dir;
+  if (!arguments.config_file) return {};
+  try {
+    const YAML::Node root = YAML::LoadFile(*arguments.config_file);
+    if (root.IsMap() && root["output"] && root["output"].IsScalar()) return root["output"].Scalar();
+  } catch (const std::exception&) {
+  }
+  return {};
+}
+
+// The job's config. A run whose options are refused leaves no earlier report in the output
+// directory it names either: it fails as a whole (docs/SECURITY.md).
+compare_config resolve_or_clear_output(const compare_request& request) {
+  try {
+    return resolve_compare_config(request.arguments);
+  } catch (const error&) {
+    const std::filesystem::path out = output_dir_told(request.arguments);
+    std::error_code ignored;
+    if (!out.empty() && std::filesystem::is_directory(out, ignored)) {
+      try {
+        remove_earlier_reports(out);
+      } catch (const error&) {  // the refusal of the options is the error to report
+      }
+    }
+    throw;
+  }
+}
+
 prepared_job prepare(const communicator& comm, const compare_request& request) {
   prepared_job job;
   job.start_time = utc_now();
-  job.config = resolve_compare_config(request.arguments);
+  job.config = resolve_or_clear_output(request);
   const std::filesystem::path out = job.config.output_dir;
   ensure_writable_directory(out);
-  // A report left by an earlier run must not pass for this run's result if this one fails.
-  for (const char* name : {"report.h5", "report.json", "report.html", "report.md"}) std::filesystem::remove(out / name);
+  remove_earlier_reports(out);
   job.plan = plan_comparison(job.config, comm.size(), {}, {true, job.config.sha256_files});
   // Bad references and panel reports are found now, before hours of work.
   for (const auto& reference : job.config.reference_panel) (void)open_checkpoint(reference);
@@ -131,7 +180,8 @@ int run_compare_job(const communicator& comm, const compare_request& request) {
       reduced = attempt([&] {
         job.panel.push_back(panel_member(config, static_cast<std::size_t>(i), plan, per_rank));
         std::cout << fmt::format("reference panel: {} against {} compared ({} tensor pairs)\n",
-                                 i % 2 == 0 ? "model A" : "model B", config.model_b, job.panel.back().tensors.size())
+                                 i % 2 == 0 ? "model A" : "model B", printable(config.model_b),
+                                 job.panel.back().tensors.size())
                   << std::flush;
       });
     status = share_root_status(comm, reduced);

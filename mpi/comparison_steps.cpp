@@ -13,6 +13,7 @@
 #include "shard/cross_layer.hpp"
 #include "shard/expert_match.hpp"
 #include "shard/fingerprint.hpp"
+#include "shard/mapping_guard.hpp"
 #include "shard/head_match.hpp"
 #include "shard/hidden_match.hpp"
 #include "shard/neuron_match.hpp"
@@ -75,7 +76,9 @@ work_plan plan_comparison(const compare_config& config, int ranks, matching_so_f
   return plan;
 }
 
-rank_results compute_matching_share(const work_plan& plan, int rank) {
+namespace {
+
+rank_results compute_matching_units(const work_plan& plan, int rank) {
   block_reader reader = plan_reader(plan);
   rank_results results;
   if (plan.awaits_hidden_matching()) {
@@ -92,6 +95,14 @@ rank_results compute_matching_share(const work_plan& plan, int rank) {
   for (std::size_t i = 0; i < plan.head_matches.size(); ++i)
     if (plan.head_match_rank[i] == static_cast<std::uint32_t>(rank))
       results.head_matches.push_back(compute_head_match(static_cast<std::uint32_t>(i), plan.head_matches[i], reader));
+  return results;
+}
+
+}  // namespace
+
+rank_results compute_matching_share(const work_plan& plan, int rank) {
+  rank_results results = compute_matching_units(plan, rank);
+  throw_if_a_mapping_faulted();  // zeros read past a shrunk file's end reach no result
   return results;
 }
 
@@ -137,6 +148,10 @@ std::vector<share_unit> share_units(const work_plan& plan, int rank) {
     const work_block& block = plan.blocks[i];
     units.push_back({kind::block, i, block.elements * (dtype_size(block.a.type) + dtype_size(block.b.type))});
   }
+  // The manifest's hashes right after the blocks: a saved state can then be checked against the
+  // model bytes by the hashes of everything its later units read (mpi/saved_work_check.hpp).
+  for (std::size_t i = 0; i < plan.content.units.size(); ++i)
+    if (plan.content.unit_rank[i] == r) units.push_back({kind::content, i, plan.content.units[i].bytes});
   for (std::size_t i = 0; i < plan.nulls.size(); ++i)
     if (plan.null_rank[i] == r) {
       const null_request& request = plan.nulls[i];
@@ -151,12 +166,13 @@ std::vector<share_unit> share_units(const work_plan& plan, int rank) {
   add(kind::cross_layer, plan.cross_layer_rank);
   add(kind::neuron_match, plan.neuron_match_rank);
   add(kind::fingerprint, plan.fingerprint_rank);
-  for (std::size_t i = 0; i < plan.content.units.size(); ++i)
-    if (plan.content.unit_rank[i] == r) units.push_back({kind::content, i, plan.content.units[i].bytes});
   return units;
 }
 
-void compute_unit(const work_plan& plan, const share_unit& unit, block_reader& reader, rank_results& results) {
+namespace {
+
+void compute_unit_of_its_kind(const work_plan& plan, const share_unit& unit, block_reader& reader,
+                              rank_results& results) {
   const auto index = static_cast<std::uint32_t>(unit.index);
   switch (unit.what) {
     case share_unit::kind::block: {
@@ -188,6 +204,13 @@ void compute_unit(const work_plan& plan, const share_unit& unit, block_reader& r
       return;
   }
   throw internal_error("compute_unit: unknown kind of unit");
+}
+
+}  // namespace
+
+void compute_unit(const work_plan& plan, const share_unit& unit, block_reader& reader, rank_results& results) {
+  compute_unit_of_its_kind(plan, unit, reader, results);
+  throw_if_a_mapping_faulted();  // a failed unit ends the job: its results are never reduced or saved
 }
 
 rank_results compute_share(const work_plan& plan, int rank) {

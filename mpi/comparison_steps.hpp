@@ -59,7 +59,7 @@ struct share_unit {
 };
 
 // The units the plan gives to `rank`, in the order the rank computes them: its blocks, then its
-// nulls, cross-layer units, neuron-matching units, fingerprints and content units.
+// content units, nulls, cross-layer units, neuron-matching units and fingerprints.
 std::vector<share_unit> share_units(const work_plan& plan, int rank);
 
 // Computes `unit` and appends its result to `results`.

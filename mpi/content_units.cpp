@@ -16,6 +16,18 @@ void record_block_hashes(const work_plan& plan, std::size_t block, const block_r
   }
 }
 
+std::uint64_t hash_content_range(const work_plan& plan, int side, std::uint64_t index, block_reader& reader) {
+  const model_content& model = plan.content.side(side);
+  const hashed_range& range = model.ranges.at(index);
+  const manifest_tensor& tensor = model.tensors.at(range.tensor);
+  const std::size_t size = dtype_size(tensor.type);
+  if (range.offset % size != 0 || range.length % size != 0)
+    throw internal_error("manifest: a digest range does not hold whole elements");
+  // Read as the plan's reading says (mapped or pread), like the blocks.
+  byte_source bytes = reader.source(side, {tensor.file, tensor.byte_offset + range.offset, tensor.type}, range.length / size);
+  return fast_hash(bytes.piece(0, bytes.size()));
+}
+
 void compute_content_unit(const work_plan& plan, std::size_t index, block_reader& reader, rank_results& results) {
   const content_unit& unit = plan.content.units.at(index);
   const model_content& model = plan.content.side(unit.side);
@@ -23,15 +35,7 @@ void compute_content_unit(const work_plan& plan, std::size_t index, block_reader
     results.file_hashes.push_back({unit.side, unit.index, sha256_file(model.files.at(unit.index).path)});
     return;
   }
-  const hashed_range& range = model.ranges.at(unit.index);
-  const manifest_tensor& tensor = model.tensors.at(range.tensor);
-  const std::size_t size = dtype_size(tensor.type);
-  if (range.offset % size != 0 || range.length % size != 0)
-    throw internal_error("manifest: a digest range does not hold whole elements");
-  // Read as the plan's reading says (mapped or pread), like the blocks.
-  byte_source bytes =
-      reader.source(unit.side, {tensor.file, tensor.byte_offset + range.offset, tensor.type}, range.length / size);
-  results.range_hashes.push_back({unit.side, unit.index, fast_hash(bytes.piece(0, bytes.size()))});
+  results.range_hashes.push_back({unit.side, unit.index, hash_content_range(plan, unit.side, unit.index, reader)});
 }
 
 }  // namespace lineage

@@ -13,10 +13,11 @@
 #include "core/resource_usage.hpp"
 #include "mpi/interrupt_signal.hpp"
 #include "mpi/plan_io.hpp"
+#include "mpi/saved_work_check.hpp"
 
 namespace lineage {
 
-void print_error(const std::string& message) { std::cerr << "lineage: error: " << message << std::endl; }
+void print_error(const std::string& message) { print_error_line(message); }
 
 int agree(const communicator& comm, const outcome& mine) {
   const int worst = comm.max(mine.status);
@@ -96,12 +97,13 @@ std::optional<saved_comparison> saved_state(const comparison_run& run, std::uint
   if (run.saved == nullptr) return std::nullopt;
   std::string rejected;
   auto state = run.saved->load(run.index, fingerprint, ranks, rejected);
-  if (!rejected.empty()) std::cerr << "lineage: warning: " << rejected << std::endl;
+  if (!rejected.empty()) print_warning_line(rejected);
   return state;
 }
 
-// The plan's matching phases, or the plan an earlier run saved after them. On rank 0 `state` is
-// that earlier state; every rank learns its own saved share.
+// The plan's matching phases, then on rank 0 the state an earlier run saved if it passes every
+// check against this plan and the model bytes (mpi/saved_work_check.hpp): every rank learns its
+// own saved share.
 int plan_and_match(const communicator& comm, const compare_config& config, work_plan& plan, comparison_run& run,
                    std::uint64_t& fingerprint, std::optional<saved_comparison>& state, share_run& share) {
   std::vector<char> plan_bytes;
@@ -115,21 +117,26 @@ int plan_and_match(const communicator& comm, const compare_config& config, work_
     fingerprint = comparison_fingerprint(serialize_plan(plan), plan, config.to_json().dump());
     plan.reading = reading;
     state = saved_state(run, fingerprint, comm.size());
-    if (!state) return;
-    plan = deserialize_plan(state->plan);
-    plan_bytes = state->plan;
   });
-  int resumed = state ? 1 : 0;
-  comm.broadcast(resumed);
   int status = share_plan(comm, plan, planned, plan_bytes);
   if (status != static_cast<int>(exit_status::ok)) return status;
-  if (resumed == 0) {
-    while (plan.awaits_matching()) {
-      status = run_matching_phase(comm, config, plan);
-      if (status != static_cast<int>(exit_status::ok)) return status;
-    }
-    return status;
+  while (plan.awaits_matching()) {
+    status = run_matching_phase(comm, config, plan);
+    if (status != static_cast<int>(exit_status::ok)) return status;
   }
+  const outcome checked = attempt([&] {
+    if (!comm.is_root() || !state) return;
+    if (const std::string problem = saved_work_problem(plan, *state); !problem.empty()) {
+      print_warning_line(
+          fmt::format("{}: {}; this work is done again", run.saved->file_of(run.index).string(), problem));
+      state.reset();
+    }
+  });
+  status = share_root_status(comm, checked);
+  if (status != static_cast<int>(exit_status::ok)) return status;
+  int resumed = state ? 1 : 0;
+  comm.broadcast(resumed);
+  if (resumed == 0) return status;
   std::vector<std::vector<char>> shares;
   if (comm.is_root())
     for (const saved_share& saved : state->shares) shares.push_back(share_bytes(saved.units_done, saved.results));
@@ -177,7 +184,7 @@ int compute_across_ranks(const communicator& comm, const compare_config& config,
   std::uint64_t units_done = 0;
   const outcome kept = attempt([&] {
     if (!comm.is_root()) return;
-    saved_comparison complete{serialize_plan(plan), {}};
+    saved_comparison complete{plan_digest(plan), {}};
     per_rank.clear();
     for (const auto& bytes : gathered) {
       complete.shares.push_back(share_from_bytes(bytes));

@@ -4,8 +4,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <limits>
+#include <set>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -30,6 +32,13 @@ io_mode io_mode_value(const std::string& text, const std::string& what) {
 }
 
 std::string read_text(const std::filesystem::path& path) {
+  // A job file is a few hundred bytes; anything that is not a regular file of at most 1 MiB is not one.
+  constexpr std::uintmax_t largest = std::uintmax_t{1} << 20;
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error))
+    throw usage_error(fmt::format("{}: not a regular file (the job file)", path.string()));
+  if (const auto size = std::filesystem::file_size(path, error); !error && size > largest)
+    throw usage_error(fmt::format("{}: {} bytes, more than a job file's limit of {}", path.string(), size, largest));
   std::ifstream stream(path, std::ios::binary);
   if (!stream) throw usage_error(fmt::format("{}: cannot read the job file", path.string()));
   std::ostringstream text;
@@ -107,8 +116,16 @@ void apply_job_file(compare_config& config, const std::string& file) {
   }
   if (root.IsNull()) return;
   if (!root.IsMap()) throw usage_error(fmt::format("{}: expected a mapping of keys ({})", file, allowed_keys));
+  std::set<std::string> seen;
   for (const auto& entry : root) {
-    const std::string key = entry.first.as<std::string>();
+    // The file is the user's (or a stranger's): a key that is not a plain name, or a key given
+    // twice (yaml-cpp keeps both; which one wins would be an accident), is refused.
+    if (!entry.first.IsScalar())
+      throw usage_error(fmt::format("{}: line {}: a key must be a plain name, not a list or mapping ({})", file,
+                                    entry.first.Mark().line + 1, allowed_keys));
+    const std::string key = entry.first.Scalar();
+    if (!seen.insert(key).second)
+      throw usage_error(fmt::format("{}: line {}: key '{}' is given twice", file, entry.first.Mark().line + 1, key));
     const YAML::Node& value = entry.second;
     if (key == "model_a") config.model_a = string_value(value, file, key);
     else if (key == "model_b") config.model_b = string_value(value, file, key);

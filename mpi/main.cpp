@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return launched_as_rank_zero() ? app.exit(e) : 0;  // --help, --version
     if (launched_as_rank_zero())
-      std::cerr << "lineage: error: " << e.what() << " (see lineage --help)" << std::endl;
+      lineage::print_error_line(std::string(e.what()) + " (see lineage --help)");
     return static_cast<int>(lineage::exit_status::bad_input);
   }
   for (const auto& command : commands) {
@@ -57,10 +57,10 @@ int main(int argc, char** argv) {
     try {
       return command.run();
     } catch (const lineage::error& e) {
-      std::cerr << "lineage: error: " << e.what() << std::endl;
+      lineage::print_error_line(e.what());
       return static_cast<int>(e.status());
     } catch (const std::exception& e) {
-      std::cerr << "lineage: error: unexpected failure: " << e.what() << std::endl;
+      lineage::print_error_line(std::string("unexpected failure: ") + e.what());
       return static_cast<int>(lineage::exit_status::failure);
     }
   }

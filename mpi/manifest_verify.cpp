@@ -21,7 +21,9 @@ std::uint64_t checkpoint_hashes::range(std::size_t tensor, std::uint64_t offset,
   auto& file = open_[t.file_index];
   if (!file) file = std::make_unique<read_only_file>(model_.files.at(t.file_index).path);
   const mapped_range bytes(*file, t.byte_offset + offset, length);
-  return ranges_[key] = fast_hash(bytes.bytes());
+  const std::uint64_t hash = fast_hash(bytes.bytes());
+  throw_if_a_mapping_faulted();
+  return ranges_[key] = hash;
 }
 
 const std::string& checkpoint_hashes::sha256(const std::string& path) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "core/resource_usage.hpp"
 
 namespace lineage {
 namespace {
@@ -35,9 +36,10 @@ std::uint64_t null_fixed_bytes(const null_request& request) {
   const std::uint64_t length = std::max<std::uint64_t>(1, request.row_length);
   const std::uint64_t units = std::max<std::uint64_t>(1, request.units()), k = request.permutations;
   // Per-unit arrays (tested indices, slice norms, a batch of eight draws), norm weights, B's
-  // gathered rows and the chunk buffers of the column paths.
+  // gathered rows, the chunk buffers of the column paths and the K draws of T (and of the
+  // direction statistic).
   std::uint64_t bytes = units * (2 * 4 + 2 * double_bytes + 8 * 4) + 6 * length * float_bytes + 4 * mib +
-                        2 * 64 * length * float_bytes;
+                        2 * 64 * length * float_bytes + 2 * k * double_bytes;
   if (request.rotate != 0) {
     // B decoded whole and turned into A's frame (F32), the map, and A read whole for the moments.
     bytes += (request.elements_b() + 2 * request.elements_a()) * float_bytes +
@@ -147,16 +149,47 @@ unit_memory largest_memory_need(const work_plan& plan) {
   return largest;
 }
 
+std::uint64_t draws_reserve(const work_plan& plan) noexcept {
+  // Rank 0 keeps every null's draws (T, and the direction statistic of slices) from the results
+  // until the report is written, and copies them on the way: the received archive, the figures,
+  // the null's means, the unit's test, the report's tables and HDF5's write buffers. Measured on
+  // the default synth pair with --permutations-vector 3000000 (13 arrays of 3e6 draws): rank 0
+  // peaked 4.31 GB above a run with 200 draws, 14 doubles per draw of each array; counted as 16.
+  std::uint64_t draws = 0;
+  for (const null_request& request : plan.nulls)
+    draws += (request.slice_elements() > 1 ? 2 : 1) * std::uint64_t{request.permutations};
+  for (const expert_match_request& request : plan.expert_matches) draws += request.permutations;
+  return 16 * draws * double_bytes;
+}
+
 std::uint64_t memory_reserve(const work_plan& plan) noexcept {
   // Each tensor pair's results, figures and report rows are a few KiB; every rank holds the plan's
   // hidden map.
-  return 32 * mib + (plan.pairs.size() + plan.unpaired.size()) * 8 * 1024 + plan.hidden_rotation.size() * float_bytes;
+  return 32 * mib + (plan.pairs.size() + plan.unpaired.size()) * 8 * 1024 +
+         plan.hidden_rotation.size() * float_bytes + draws_reserve(plan);
 }
+
+namespace {
+
+void check_draws_fit(const work_plan& plan, std::uint64_t budget) {
+  const std::uint64_t draws = draws_reserve(plan);
+  const std::uint64_t memory = budget != 0 ? budget : physical_memory_bytes();
+  if (memory == 0 || draws <= memory) return;
+  throw usage_error(fmt::format(
+      "permutations (--permutations-vector, --permutations-matrix, --permutations-products, "
+      "--permutations-experts): the draws of this plan's {} nulls need {} on rank 0, more than {} ({}); "
+      "ask for fewer permutations",
+      plan.nulls.size() + plan.expert_matches.size(), mebibytes(draws), mebibytes(memory),
+      budget != 0 ? "the memory budget" : "this machine's memory"));
+}
+
+}  // namespace
 
 read_settings reading_within_budget(const work_plan& plan, std::uint64_t budget, read_method method,
                                     std::uint64_t resident) {
   read_settings settings;
   settings.method = method;
+  check_draws_fit(plan, budget);
   if (budget == 0) return settings;
   const unit_memory unit = largest_memory_need(plan);
   const std::uint64_t reserve = memory_reserve(plan);

@@ -37,6 +37,11 @@ struct unit_memory {
 // The unit with the largest fixed need.
 [[nodiscard]] unit_memory largest_memory_need(const work_plan& plan);
 
+// What rank 0 holds of every null's draws (and of the expert nulls') until the report is
+// written. A plan whose draws exceed the budget, or the machine's memory without one, is refused
+// by reading_within_budget as a usage error.
+[[nodiscard]] std::uint64_t draws_reserve(const work_plan& plan) noexcept;
+
 // Slack for the allocator, the job's results and the report rank 0 assembles at the end.
 [[nodiscard]] std::uint64_t memory_reserve(const work_plan& plan) noexcept;
 

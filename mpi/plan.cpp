@@ -54,6 +54,27 @@ void add_blocks(work_plan& plan, std::uint32_t pair_index, std::uint64_t offset_
   }
 }
 
+// More blocks than this come from a header or shape list that lies about its shapes (or from a
+// --block-elements far too small): 2^24 blocks of the default 2^20 elements are 1.8e13 elements,
+// 35 TB of BF16 per model, and the plan alone would hold over a GB.
+constexpr std::uint64_t most_plan_blocks = std::uint64_t{1} << 24;
+
+void check_block_count(const work_plan& plan) {
+  std::uint64_t blocks = 0;
+  const tensor_pair* largest = nullptr;
+  for (const tensor_pair& pair : plan.pairs) {
+    // Whole blocks, one more for a remainder, and one per run of explicit row pairs at most.
+    const std::uint64_t count = pair.a.elements / plan.block_elements + 1 + pair.rows_a.size();
+    blocks = count > most_plan_blocks ? most_plan_blocks + 1 : blocks + count;
+    if (largest == nullptr || pair.a.elements > largest->a.elements) largest = &pair;
+    if (blocks > most_plan_blocks)
+      throw input_error(fmt::format(
+          "the paired tensors would take more than {} blocks of {} elements (tensor '{}' alone has {} elements): "
+          "a header or shape list that lies about its shapes, or a block_elements far too small",
+          most_plan_blocks, plan.block_elements, largest->a.name, largest->a.elements));
+  }
+}
+
 // Blocks over a pair's explicit row pairs: each run of pairs whose rows follow each other on both
 // sides (a kept vocabulary, experts in place) is one stretch of contiguous bytes, cut as any tensor.
 void add_row_pair_blocks(work_plan& plan, std::uint32_t pair_index) {
@@ -211,6 +232,7 @@ work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture
   assign_axes(plan, arch_a, arch_b, views_a, views_b);
   choose_tests(plan);
   align_b(plan);
+  check_block_count(plan);
   for (std::size_t p = 0; p < plan.pairs.size(); ++p) {
     auto& pair = plan.pairs[p];
     pair.first_block = plan.blocks.size();

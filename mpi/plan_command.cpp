@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_output.hpp"
+#include "core/display_text.hpp"
 #include "core/error.hpp"
 #include "core/resource_usage.hpp"
 #include "mpi/job_config.hpp"
@@ -207,7 +208,7 @@ int run_plan(const plan_request& request) {
                        m.architecture, c.files.size(), c.files.size() == 1 ? "" : "s", c.tensors.size(),
                        gigabytes(static_cast<double>(bytes)));
   };
-  fmt::print("A: {}\nB: {}\n", describe(plan.model_a, a, bytes_a), describe(plan.model_b, b, bytes_b));
+  fmt::print("A: {}\nB: {}\n", printable(describe(plan.model_a, a, bytes_a)), printable(describe(plan.model_b, b, bytes_b)));
   fmt::print("pairs: {} tensor pairs; unpaired: {} of A, {} of B\n", plan.pairs.size(), unpaired_a, unpaired_b);
   fmt::print("blocks: {} of {} elements; {} permutation nulls\n", plan.blocks.size(), plan.block_elements,
              plan.nulls.size());
@@ -220,7 +221,7 @@ int run_plan(const plan_request& request) {
              gigabytes(static_cast<double>(most.bytes)));
   fmt::print("resident memory per rank: min {}, max {}, largest unit: {}{} ({})\n",
              gigabytes(static_cast<double>(memory_min)), gigabytes(static_cast<double>(memory_max)),
-             most_memory.largest.unit,
+             printable(most_memory.largest.unit),
              budget == 0 ? std::string() : fmt::format("; within --memory-budget {}", gigabytes(static_cast<double>(budget))),
              memory_formula);
   fmt::print("kernel: {} GB/s per rank ({}); bandwidth: {} GB/s per node ({})\n", request.kernel_gbps,

@@ -16,13 +16,14 @@
 #include "core/atomic_output.hpp"
 #include "core/content_hash.hpp"
 #include "core/error.hpp"
+#include "core/version.hpp"
 
 namespace lineage {
 namespace {
 
 constexpr char magic[] = "lineage saved work\n";
 constexpr std::size_t magic_size = sizeof magic - 1;
-constexpr std::uint32_t format_version = 1;
+constexpr std::uint32_t format_version = 2;
 // magic, format version, fingerprint, ranks, payload length, payload checksum.
 constexpr std::size_t header_size = magic_size + 4 + 8 + 4 + 8 + 8;
 
@@ -50,6 +51,7 @@ std::span<const std::byte> as_bytes(const std::string& text) {
 std::uint64_t comparison_fingerprint(const std::vector<char>& initial_plan, const work_plan& plan,
                                      const std::string& config_json) {
   fast_hasher hasher;
+  hasher.update(as_bytes(fmt::format("{} {}\n", tool_version(), git_hash())));
   hasher.update({reinterpret_cast<const std::byte*>(initial_plan.data()), initial_plan.size()});
   hasher.update(as_bytes(config_json));
   for (const model_description* model : {&plan.model_a, &plan.model_b})
@@ -77,11 +79,13 @@ std::optional<saved_comparison> saved_work::load(std::size_t comparison, std::ui
   rejected.clear();
   const std::filesystem::path path = file_of(comparison);
   std::error_code error;
-  if (!std::filesystem::exists(path, error)) return std::nullopt;
+  const auto status = std::filesystem::symlink_status(path, error);
+  if (error || !std::filesystem::exists(status)) return std::nullopt;
   const auto reject = [&](const std::string& why) -> std::optional<saved_comparison> {
     rejected = fmt::format("{}: {}; this work is done again", path.string(), why);
     return std::nullopt;
   };
+  if (!std::filesystem::is_regular_file(status)) return reject("not a regular file");
   std::ifstream in(path, std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (!in.good() && !in.eof()) return reject("cannot be read");
@@ -133,6 +137,10 @@ void saved_work::save(std::size_t comparison, std::uint64_t fingerprint, const s
   put(file, static_cast<std::uint64_t>(payload.size()));
   put(file, fast_hash(as_bytes(payload)));
   file += payload;
+  // The name is ours, inside our directory: whatever else sits there (a directory) gives way.
+  const auto status = std::filesystem::symlink_status(file_of(comparison), error);
+  if (!error && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
+    std::filesystem::remove_all(file_of(comparison), error);
   write_file_atomically(file_of(comparison), file);
 }
 

@@ -5,10 +5,11 @@
 // output directory — under a temporary name and renamed.
 //
 // A saved file is trusted only when every check passes: its magic and format version, its length,
-// an XXH3 checksum of its payload, and the job fingerprint (the plan before any matching phase, the
-// resolved config, and every model file's path, size and modification time) and rank count of the
-// job reading it. A file that fails any check is named in a warning and ignored: the work is done
-// again, never taken on trust.
+// an XXH3 checksum of its payload, and the job fingerprint (the lineage build, the plan before any
+// matching phase, the resolved config, and every model file's path, size and modification time)
+// and rank count of the job reading it; then what mpi/saved_work_check.hpp checks against the plan
+// and the model bytes. A file that fails any check is named in a warning and ignored: the work is
+// done again, never taken on trust.
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -32,17 +33,18 @@ struct saved_share {
 };
 
 struct saved_comparison {
-  std::vector<char> plan;           // the plan after the matching phases (serialize_plan)
+  std::uint64_t plan_digest = 0;    // of the plan after the matching phases (mpi/saved_work_check.hpp)
   std::vector<saved_share> shares;  // one per rank, in rank order
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
-    archive & plan & shares;
+    archive & plan_digest & shares;
   }
 };
 
-// The fingerprint of a comparison: XXH3 of `initial_plan` (serialize_plan of rank 0's first plan),
-// `config_json` and every model file's path, size and modification time. Throws input_error
+// The fingerprint of a comparison: XXH3 of the lineage build (version and commit), `initial_plan`
+// (serialize_plan of rank 0's first plan), `config_json` and every model file's path, size and
+// modification time (a quick first test: the bytes themselves are checked by their hashes). Throws input_error
 // naming a model file that cannot be examined.
 std::uint64_t comparison_fingerprint(const std::vector<char>& initial_plan, const work_plan& plan,
                                      const std::string& config_json);

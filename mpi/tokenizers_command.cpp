@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/atomic_output.hpp"
+#include "core/display_text.hpp"
 #include "core/error.hpp"
 #include "reduce/vocabulary_report.hpp"
 
@@ -49,8 +50,9 @@ int run_tokenizers(const tokenizers_request& request) {
   const auto document = vocabulary_report_json(a, b, comparison);
   write_file_atomically(report_path, document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 
-  fmt::print("A: {}\nB: {}\n{}\n{}\n{}\nreport: {}\n", described(a), described(b), summary_line("raw", comparison.raw),
-             summary_line("bytes", comparison.bytes), vocabulary_note, report_path.string());
+  fmt::print("A: {}\nB: {}\n{}\n{}\n{}\nreport: {}\n", printable(described(a)), printable(described(b)),
+             summary_line("raw", comparison.raw), summary_line("bytes", comparison.bytes), vocabulary_note,
+             printable(report_path.string()));
   return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 
+#include "core/display_text.hpp"
 #include "core/error.hpp"
 #include "mpi/manifest_verify.hpp"
 
@@ -83,9 +84,10 @@ int run_verify(const verify_request& request) {
     chosen.result = verify_model(read_recorded_model(report, chosen.side), hashes);
   }
   if (!chosen.why.empty())
-    std::cout << fmt::format("verify: against model {} ({})\n", side_letter(chosen.side), chosen.why);
-  for (const std::string& line : chosen.result.mismatches) std::cout << line << "\n";
-  std::cout << summary(request, chosen.side, chosen.result) << std::endl;
+    std::cout << printable(fmt::format("verify: against model {} ({})", side_letter(chosen.side), chosen.why)) << "\n";
+  // Mismatch lines name tensors of the model directory and of the report: untrusted text.
+  for (const std::string& line : chosen.result.mismatches) std::cout << printable(line) << "\n";
+  std::cout << printable(summary(request, chosen.side, chosen.result)) << std::endl;
   return static_cast<int>(chosen.result.matches() ? exit_status::ok : exit_status::mismatch);
 }
 

@@ -141,12 +141,14 @@ void h5_group::set_attribute(const std::string& name, double value) const {
   checked(H5Awrite(attribute.get(), H5T_NATIVE_DOUBLE, &value), where(name) + ": cannot write attribute");
 }
 
-h5_file h5_file::create_in_memory(const std::string& label) {
+h5_file h5_file::create_in_memory(const std::string& label, std::size_t user_block) {
   silence_hdf5_errors();
   const h5_id access(checked(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate"), H5Pclose);
   constexpr std::size_t growth = std::size_t{1} << 20;
   checked(H5Pset_fapl_core(access.get(), growth, /*backing_store=*/0), label + ": H5Pset_fapl_core");
-  const hid_t file = H5Fcreate(label.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get());
+  const h5_id creation(checked(H5Pcreate(H5P_FILE_CREATE), "H5Pcreate"), H5Pclose);
+  if (user_block != 0) checked(H5Pset_userblock(creation.get(), user_block), label + ": H5Pset_userblock");
+  const hid_t file = H5Fcreate(label.c_str(), H5F_ACC_TRUNC, creation.get(), access.get());
   if (file < 0) throw hdf5_error(fmt::format("{}: cannot create the HDF5 image in memory", label));
   return h5_file(h5_id(file, H5Fclose), "/", label);
 }

@@ -71,8 +71,9 @@ class h5_group {
 // disk or an unwritable directory is an ordinary write error rather than a half-closed HDF5 file.
 class h5_file : public h5_group {
  public:
-  // `label` names the file in error messages (normally its final path).
-  static h5_file create_in_memory(const std::string& label);
+  // `label` names the file in error messages (normally its final path); `user_block` bytes at the
+  // start are left as zeros for the caller (reduce/h5_seal.hpp).
+  static h5_file create_in_memory(const std::string& label, std::size_t user_block = 0);
   // Flushes, returns the complete file image and closes the file.
   [[nodiscard]] std::string close_to_image();
 

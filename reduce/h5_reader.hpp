@@ -1,7 +1,8 @@
 #pragma once
 // Reading back a report.h5 (a reference-panel comparison run as a job of its own). The file is
 // input: every call is checked and a failure is an input_error naming the file and the object
-// ("out/report.h5: /tensors/pearson: missing"), never an HDF5 error stack.
+// ("out/report.h5: /tensors/pearson: missing"), never an HDF5 error stack. The file is read whole
+// and its seal (reduce/h5_seal.hpp) checked before libhdf5 parses those bytes from memory.
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -13,7 +14,8 @@ namespace lineage {
 
 class h5_reader {
  public:
-  // Opens `path` read-only. Throws input_error when it is missing or not an HDF5 file.
+  // Opens `path` read-only. Throws input_error when it is missing, unsealed, damaged or altered
+  // (its seal does not match), or not an HDF5 file.
   static h5_reader open(const std::filesystem::path& path);
 
   [[nodiscard]] const std::string& label() const noexcept { return label_; }

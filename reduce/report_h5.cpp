@@ -6,6 +6,7 @@
 
 #include "reduce/h5_columns.hpp"
 #include "reduce/h5_file.hpp"
+#include "reduce/h5_seal.hpp"
 #include "reduce/report_tokenizers.hpp"
 #include "reduce/report_writers.hpp"
 
@@ -152,7 +153,7 @@ void write_unpaired(const h5_group& root, const comparison_report& report) {
 }  // namespace
 
 std::string report_h5_image(const comparison_report& report, const std::string& label, const std::string& json_text) {
-  h5_file file = h5_file::create_in_memory(label);
+  h5_file file = h5_file::create_in_memory(label, h5_seal_bytes);
   file.set_attribute("format", std::string("lineage-report"));
   file.set_attribute("format_version", format_version);
   file.set_attribute("status", report.status());
@@ -177,7 +178,9 @@ std::string report_h5_image(const comparison_report& report, const std::string& 
   write_tokenizers(file, report);
   // report.json's document verbatim: report.html and report.md are rendered from this file alone.
   file.write_column("report_json", std::vector<std::string>{json_text});
-  return file.close_to_image();
+  std::string image = file.close_to_image();
+  seal_h5_image(image);
+  return image;
 }
 
 }  // namespace lineage

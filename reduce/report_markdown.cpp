@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "core/display_text.hpp"
 #include "reduce/document_fields.hpp"
 #include "reduce/report_html.hpp"
 #include "reduce/verdict_wording.hpp"
@@ -15,16 +16,9 @@ using json = nlohmann::json;
 using namespace document;  // NOLINT: the field readers
 
 std::string count(const json& v) { return document::integer_text(v); }
-// Table cells must not break the row: pipes escaped, newlines folded.
-std::string cell(std::string text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n') out += ' ';
-    else out += c;
-  }
-  return out;
-}
+// Every string of the document may quote the models' files (tensor names, paths, model types): it
+// goes through markdown_text(), which also keeps a table cell from breaking its row.
+std::string cell(const std::string& text) { return markdown_text(text); }
 
 }  // namespace
 
@@ -34,22 +28,24 @@ std::string report_markdown(const report_document& document) {
   const json& models = at(report, "models");
   const json& summary = at(report, "summary");
   std::string md = "# lineage: were model B's weights derived from model A's?\n\n";
-  md += fmt::format("- A: `{}` ({})\n- B: `{}` ({})\n\n", str(at(models, "a"), "path"), str(at(models, "a"), "model_type"),
-                    str(at(models, "b"), "path"), str(at(models, "b"), "model_type"));
+  md += fmt::format("- A: {} ({})\n- B: {} ({})\n\n", cell(str(at(models, "a"), "path")),
+                    cell(str(at(models, "a"), "model_type")), cell(str(at(models, "b"), "path")),
+                    cell(str(at(models, "b"), "model_type")));
   const std::string label = str(v, "label");
-  md += fmt::format("## {}\n\n{}\n\n", verdict_headline(label, num(v, "p_global"), num(v, "alpha")), verdict_meaning(label));
+  md += fmt::format("## {}\n\n{}\n\n", cell(verdict_headline(label, num(v, "p_global"), num(v, "alpha"))),
+                    cell(verdict_meaning(label)));
   std::string carried;
   for (const auto& c : at(v, "carried_by"))
     if (c.is_string()) carried += (carried.empty() ? "" : ", ") + c.get<std::string>();
-  if (!carried.empty()) md += "Carried by: " + carried + ".\n\n";
+  if (!carried.empty()) md += "Carried by: " + cell(carried) + ".\n\n";
   for (const auto& line : at(v, "evidence"))
-    if (line.is_string()) md += "- " + line.get<std::string>() + "\n";
+    if (line.is_string()) md += "- " + cell(line.get<std::string>()) + "\n";
   for (const auto& note : at(v, "notes"))
-    if (note.is_string()) md += "\n> Note: " + note.get<std::string>() + "\n";
+    if (note.is_string()) md += "\n> Note: " + cell(note.get<std::string>()) + "\n";
   std::string untested;
   for (const auto& c : at(v, "invariances_not_tested"))
     if (c.is_string()) untested += (untested.empty() ? "" : "; ") + c.get<std::string>();
-  if (!untested.empty()) md += "\nNot tested: " + untested + ".\n";
+  if (!untested.empty()) md += "\nNot tested: " + cell(untested) + ".\n";
 
   md += fmt::format("\n{} tensor pairs compared ({} element pairs); {} tensors of A and {} of B without a partner.\n",
                     count(at(summary, "tensor_pairs")), count(at(summary, "compared_elements")),
@@ -82,13 +78,16 @@ std::string report_markdown(const report_document& document) {
                       count(at(tokenizers, "size_b")), count(at(tokenizers, "shared")), fixed(num(tokenizers, "jaccard")),
                       count(at(tokenizers, "same_id")));
   else
-    md += (str(tokenizers, "reason").empty() ? std::string("No tokenizer comparison.") : str(tokenizers, "reason")) + "\n";
+    md += (str(tokenizers, "reason").empty() ? std::string("No tokenizer comparison.") : cell(str(tokenizers, "reason"))) +
+          "\n";
 
   const json& m = at(report, "manifest");
-  md += fmt::format("\n## Manifest\n\nlineage {} ({}), {} ranks on {}, {} to {}.\n\n```\n{}\n```\n\nFull figures: "
+  const std::string command_line = printable(str(m, "command_line"));
+  const std::string fence = markdown_fence(command_line);
+  md += fmt::format("\n## Manifest\n\nlineage {} ({}), {} ranks on {}, {} to {}.\n\n{}\n{}\n{}\n\nFull figures: "
                     "report.html, report.json and report.h5 beside this file.\n",
-                    str(m, "tool_version"), str(m, "git_hash"), count(at(m, "ranks")), str(m, "host"),
-                    str(m, "start_time"), str(m, "end_time"), str(m, "command_line"));
+                    cell(str(m, "tool_version")), cell(str(m, "git_hash")), count(at(m, "ranks")), cell(str(m, "host")),
+                    cell(str(m, "start_time")), cell(str(m, "end_time")), fence, command_line, fence);
   const auto rank_rows = rank_run_rows(m);
   if (!rank_rows.empty()) {
     md += "\n### Time, bytes and memory per rank\n\n|";
@@ -98,7 +97,7 @@ std::string report_markdown(const report_document& document) {
     md += "\n";
     for (const rank_run_row& row : rank_rows) {
       md += "|";
-      for (const std::string& cell : row.cells) md += fmt::format(" {} |", cell);
+      for (const std::string& text : row.cells) md += fmt::format(" {} |", cell(text));
       md += "\n";
     }
   }

@@ -195,6 +195,12 @@ fs::path checked_shard_path(const std::string& name, const std::string& tensor,
   for (const auto& component : relative) {
     if (component == "..") fail("contains '..'; the index may only name files beside it");
   }
+  // A directory component could be a symlink out of the model directory (root -> /): a name is a
+  // file name, as every Hugging Face index writes it. The file itself may be a symlink (the Hub's
+  // cache links each snapshot file to a blob), and is opened as a regular file or refused.
+  const fs::path normal = relative.lexically_normal();
+  if (std::distance(normal.begin(), normal.end()) != 1 || normal == ".")
+    fail("has a directory part; the index may only name files beside it");
   return (index_path.parent_path() / relative).lexically_normal();
 }
 

@@ -133,13 +133,15 @@ mapped_range::mapped_range(const read_only_file& file, std::uint64_t offset, std
   mapped_length_ = static_cast<std::size_t>(window_length);
   data_ = static_cast<const std::byte*>(base) + (offset - window_start);
   length_ = static_cast<std::size_t>(length);
+  guard_ = mapping_guard(base_, mapped_length_, file.path());
 }
 
 mapped_range::mapped_range(mapped_range&& other) noexcept
     : base_(std::exchange(other.base_, nullptr)),
       mapped_length_(std::exchange(other.mapped_length_, 0)),
       data_(std::exchange(other.data_, nullptr)),
-      length_(std::exchange(other.length_, 0)) {}
+      length_(std::exchange(other.length_, 0)),
+      guard_(std::move(other.guard_)) {}
 
 mapped_range& mapped_range::operator=(mapped_range&& other) noexcept {
   if (this != &other) {
@@ -148,6 +150,7 @@ mapped_range& mapped_range::operator=(mapped_range&& other) noexcept {
     mapped_length_ = std::exchange(other.mapped_length_, 0);
     data_ = std::exchange(other.data_, nullptr);
     length_ = std::exchange(other.length_, 0);
+    guard_ = std::move(other.guard_);
   }
   return *this;
 }

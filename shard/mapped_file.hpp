@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <span>
 
+#include "shard/mapping_guard.hpp"
+
 namespace lineage {
 
 // An open, read-only file descriptor (RAII). Throws input_error naming the file when it cannot be
@@ -43,6 +45,8 @@ class mapped_range {
   ~mapped_range();
 
   [[nodiscard]] std::span<const std::byte> bytes() const noexcept { return {data_, length_}; }
+  // A read past the file's end after it shrank reads zeros instead of raising SIGBUS, and makes
+  // the next throw_if_a_mapping_faulted() throw (shard/mapping_guard.hpp).
   // Drops the mapping's resident pages (MADV_DONTNEED). The bytes stay readable: the pages fault
   // back in from the file (usually from the page cache) when touched again.
   void release() const noexcept;
@@ -52,6 +56,7 @@ class mapped_range {
   std::size_t mapped_length_ = 0;
   const std::byte* data_ = nullptr;
   std::size_t length_ = 0;
+  mapping_guard guard_;
 };
 
 }  // namespace lineage

@@ -39,6 +39,12 @@ void check_counts(const derivation& how, std::string_view kind) {
     if (!how.tokens) throw usage_error("synth derive: --kind extend-vocab needs --tokens");
     if (*how.tokens == 0)
       throw usage_error("synth derive: --kind extend-vocab --tokens must be at least 1");
+    // Real vocabularies have at most a few hundred thousand tokens; 2^20 more rows per embedding is
+    // already far past any model and keeps the row arithmetic and the allocation bounded.
+    constexpr std::uint64_t most_tokens = std::uint64_t{1} << 20;
+    if (*how.tokens > most_tokens)
+      throw usage_error(fmt::format("synth derive: --kind extend-vocab --tokens {} is more than {} tokens", *how.tokens,
+                                    most_tokens));
   } else if (how.tokens) {
     throw usage_error(fmt::format("synth derive: --tokens does not apply to --kind {}", kind));
   }

@@ -14,6 +14,14 @@ def esc(text):
     return html.escape(text, quote=False).replace('"', "&quot;").replace("'", "&#39;")
 
 
+MARKDOWN_ESCAPES = {"<": "&lt;", ">": "&gt;", "&": "&amp;", **{ch: "\\" + ch for ch in "\\`*_[]|"}}
+
+
+def md(text):
+    """What report.md writes for `text` (core/display_text.cpp's markdown_text, printable input)."""
+    return "".join(MARKDOWN_ESCAPES.get(ch, ch) for ch in text)
+
+
 def main(directory, terminal):
     c = Checker(f"report.html {directory}")
     report = load_json(directory)
@@ -32,10 +40,10 @@ def main(directory, terminal):
     if verdict_lines:
         headline = verdict_lines[0]
         c.check(f"<h2>{esc(headline)}</h2>" in page, f"the HTML banner does not read '{headline}'")
-        c.check(f"## {headline}\n" in markdown, f"report.md does not read '{headline}'")
+        c.check(f"## {md(headline)}\n" in markdown, f"report.md does not read '{headline}'")
     for line in report["verdict"]["evidence"]:
         c.check(f"<li>{esc(line)}</li>" in page, f"evidence line missing from the HTML: {line[:60]}")
-        c.check(f"- {line}\n" in markdown, f"evidence line missing from report.md: {line[:60]}")
+        c.check(f"- {md(line)}\n" in markdown, f"evidence line missing from report.md: {line[:60]}")
 
     # Every tensor pair is a row of the table; one curve per role with two or more layers.
     for t in report["tensors"]:
@@ -59,9 +67,9 @@ def main(directory, terminal):
     # the layers combine their units by Fisher's method.
     for family in report["families"]:
         name = family["name"] + (" (descriptive)" if family["descriptive"] else "")
-        rows = [line for line in markdown.splitlines() if line.startswith(f"| {name} |")]
+        rows = [line for line in markdown.splitlines() if line.startswith(f"| {md(family['name'])}{name[len(family['name']):]} |")]
         if c.check(len(rows) == 1, f"family {name} missing from report.md's table"):
-            c.check(f"({family['method']}) |" in rows[0], f"report.md's row of {name} does not give its method")
+            c.check(f"({md(family['method'])}) |" in rows[0], f"report.md's row of {name} does not give its method")
         marker = " <small>(descriptive)</small>" if family["descriptive"] else ""
         c.check(f"<tr><td>{esc(family['name'])}{marker}</td>" in page, f"family {name} missing from the HTML")
     for unit in report["units"][:2000]:

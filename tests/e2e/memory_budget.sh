@@ -12,7 +12,7 @@ synth independent --seed 71 -o A --hidden 1024 --vocab 65536 --layers 2 --interm
 synth derive --from A -o B --kind permute-hidden
 MODEL_BYTES=$(stat -c %s A/model.safetensors)
 BUDGET=$((256 << 20))
-ARGS=(--permutations-matrix 19 --permutations-vector 99)
+ARGS=(--permutations-matrix 19 --permutations-vector 99 --permutations-products 1000)
 
 E2E_TIMEOUT=180
 compare 2 A B -o unbudgeted "${ARGS[@]}"

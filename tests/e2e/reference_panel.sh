@@ -43,7 +43,7 @@ check check_panel.py out-merged --comparisons 3 --sides a,a,b --sources standalo
 
 note "bad panel input"
 echo "not hdf5" > fake.h5
-expect_bad_input not-hdf5 out-bad fake.h5 "not an HDF5 file" -- A B -o out-bad --panel-report fake.h5
+expect_bad_input not-hdf5 out-bad fake.h5 "not a report.h5 written by lineage" -- A B -o out-bad --panel-report fake.h5
 expect_bad_input pair-itself out-bad out-job/report.h5 "model A" "third model" -- A B -o out-bad \
   --panel-report out-job/report.h5
 expect_bad_input unrelated-report out-bad panel-b65/report.h5 "third model" -- A U -o out-bad \

@@ -8,8 +8,8 @@ e2e_begin resume
 
 synth independent --seed 31 -o A
 synth derive --from A -o drifted --kind drift --scale 0.05 --shards 3
-# A layer fewer: A's unpaired layer is hashed by the manifest's content units, the last units of each
-# share, which a resumed run computes after the saved ones.
+# A layer fewer: A's unpaired layer is hashed by the manifest's content units, which come right
+# after each share's blocks.
 synth derive --from drifted -o B --kind drop-layers --layers 1
 # Many permutations make the run last seconds, so the signal lands in the middle of it. With a
 # memory budget, the read windows follow rank 0's resident memory, which differs between the runs:
@@ -86,5 +86,63 @@ interrupt 2 fresh
 RUN_NAME=fresh compare 2 A B -o fresh --no-resume "${ARGS[@]}"
 ! grep -q "finished by an earlier run" "$RUN_ERR" || fail "--no-resume resumed"
 expect_report fresh
+
+# 5. B's bytes changed under the same size and modification time (touch -r): the state is refused
+# and the report is the new bytes' (issue 18, defect 5: the rerun resumed, and called the pair
+# from the old bytes). (a) B replaced by a model of the same shapes: its matching phases (run
+# again) already give another plan. (b) One byte flipped in a tensor the saved blocks read: the
+# plan is the same, the saved hashes are not.
+synth derive --from B -o B-other --kind drift --scale 0.5
+# stop_at_progress DIR MODEL: starts A vs MODEL into DIR and sends SIGUSR1 after the first
+# progress line; expects exit 75.
+stop_at_progress() {
+  local dir=$1 model=$2 pid waited=0
+  "$MPIEXEC" $MPIEXEC_PREFLAGS -q -n 2 "$LINEAGE_BIN" compare A "$model" -o "$dir" "${ARGS[@]}" \
+    > "$dir.out" 2> "$dir.err" &
+  pid=$!
+  until grep -q "progress: model A vs model B: [0-9.]*%" "$dir.err" 2> /dev/null; do
+    kill -0 "$pid" 2> /dev/null || break
+    ((waited++ < 600)) || { kill -KILL "$pid"; fail "no progress line within 60 s"; }
+    sleep 0.1
+  done
+  kill -USR1 "$pid" 2> /dev/null
+  wait "$pid"
+  (($? == 75)) || { cat "$dir.err" >&2; fail "the run on $model did not stop with exit 75"; }
+}
+# keeping_time FILE COMMAND...: runs COMMAND, then gives FILE its modification time back.
+keeping_time() {
+  local file=$1 stamp
+  shift
+  stamp=$(mktemp)
+  touch -r "$file" "$stamp"
+  "$@"
+  touch -r "$stamp" "$file"
+  rm -f "$stamp"
+}
+# resumed_from_other_bytes NAME MODEL WARNING: the rerun refuses the state with WARNING and gives
+# the report of an uninterrupted run on MODEL as it is now.
+resumed_from_other_bytes() {
+  RUN_NAME=$1 compare 2 A "$2" -o "$1" "${ARGS[@]}"
+  grep -q "lineage: warning: .*comparison-0.state: $3" "$RUN_ERR" || { show_run; fail "$1: no warning '$3'"; }
+  ! grep -q "finished by an earlier run" "$RUN_ERR" || fail "$1: a state computed from other bytes was trusted"
+  expect_report "$1"
+  RUN_NAME=$1-fresh compare 2 A "$2" -o "$1-fresh" --no-resume "${ARGS[@]}"
+  check check_resumed.py "$1-fresh" "$1" 0
+}
+cp -r B B-swapped
+stop_at_progress swapped B-swapped
+for file in B-swapped/*.safetensors; do
+  other=B-other/$(basename "$file")
+  [[ $(stat -c %s "$file") == $(stat -c %s "$other") ]] || fail "$other differs in size from $file"
+  keeping_time "$file" cp "$other" "$file"
+done
+resumed_from_other_bytes swapped B-swapped "\(saved with another plan\|model B's bytes changed\)"
+
+cp -r B B-flipped
+stop_at_progress flipped B-flipped
+flipped_file=$(grep -l '"model.layers.0.mlp.down_proj.weight"' B-flipped/*.safetensors)
+keeping_time "$flipped_file" "$PYTHON" "$E2E_DIR/change_tensor.py" B-flipped model.layers.0.mlp.down_proj.weight flip \
+  > /dev/null || fail "cannot flip a byte of B-flipped"
+resumed_from_other_bytes flipped B-flipped "model B's bytes changed since the work was saved (tensor 'model.layers.0.mlp.down_proj.weight'"
 
 e2e_done

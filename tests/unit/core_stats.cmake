@@ -8,6 +8,7 @@ lineage_add_unit_test(test_stats
     ${CMAKE_CURRENT_LIST_DIR}/test_block_stats.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_tensor_stats.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_content_hash.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_display_text.cpp
   LIBRARIES lineage_reduce lineage_plan lineage_driver)
 lineage_add_unit_test(test_plan_report
   SOURCES

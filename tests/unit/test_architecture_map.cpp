@@ -434,6 +434,27 @@ TEST(ArchitectureMap, Phi3SplitThatDoesNotAddUpThrows) {
   expect_mentions(message, {"model.layers.5.self_attn.qkv_proj.weight", "4608", "5000", "num_key_value_heads * head_dim"});
 }
 
+// Issue 18, defect 1: 130 + 2 * (2^63 - 1) wraps to 128 in 64 bits, so the parts "added up" to a
+// shape[0] of 128 and a view of about 2^63 rows was planned.
+TEST(ArchitectureMap, Phi3SplitWhosePartsWrapAroundIsRefused) {
+  const json hostile = {{"model_type", "phi3"},
+                        {"hidden_size", 130},
+                        {"num_attention_heads", 130},
+                        {"num_key_value_heads", 9223372036854775807LL},
+                        {"head_dim", 1},
+                        {"intermediate_size", 8},
+                        {"num_hidden_layers", 1}};
+  const std::uint64_t shape[] = {128, 130};
+  expect_mentions(input_error_message(
+                      [&] { (void)family("phi3").map("model.layers.0.self_attn.qkv_proj.weight", shape, hostile); }),
+                  {"model.layers.0.self_attn.qkv_proj.weight", "q_proj", "does not fit", "128"});
+  // With a shape[0] that holds q and k, v's rows overflow the sum: refused, not wrapped.
+  const std::uint64_t huge[] = {(std::uint64_t{1} << 63) + 200, 130};
+  expect_mentions(input_error_message(
+                      [&] { (void)family("phi3").map("model.layers.0.self_attn.qkv_proj.weight", huge, hostile); }),
+                  {"v_proj", "9223372036854775807", "does not fit"});
+}
+
 TEST(ArchitectureMap, Phi3SplitNamesAMissingOrInvalidConfigKey) {
   const std::uint64_t shape[] = {16384, 3072};
   json missing = phi3_mini_config;

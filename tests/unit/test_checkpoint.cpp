@@ -210,6 +210,23 @@ TEST_F(Checkpoint, RejectsAbsolutePathInIndex) {
   EXPECT_TRUE(rejects(dir_ / "inner", {index.string(), "tensor 'a'", "absolute"}));
 }
 
+// Issue 18, defect 10: the "only files beside it" check was lexical, so a symlinked directory
+// component (root -> /) in a weight_map name opened a file outside the model directory.
+TEST_F(Checkpoint, RejectsADirectoryComponentInIndexEvenThroughASymlink) {
+  write_f32_file(dir_ / "inner" / "model.safetensors", {"a"});
+  write_f32_file(dir_ / "outside" / "x.safetensors", {"b"});
+  std::filesystem::create_directory_symlink(dir_ / "outside", dir_ / "inner" / "root");
+  const auto index = write_file(dir_ / "inner" / "model.safetensors.index.json",
+                                R"({"weight_map":{"a":"model.safetensors","b":"root/x.safetensors"}})");
+  EXPECT_TRUE(rejects(dir_ / "inner", {index.string(), "tensor 'b'", "'root/x.safetensors'", "directory part"}));
+  // A shard that is itself a symlink (the Hugging Face cache links snapshot files to blobs) is read.
+  write_f32_file(dir_ / "blobs" / "0123abcd", {"b"});
+  std::filesystem::create_symlink(dir_ / "blobs" / "0123abcd", dir_ / "inner" / "model-b.safetensors");
+  write_file(dir_ / "inner" / "model.safetensors.index.json",
+             R"({"weight_map":{"a":"model.safetensors","b":"model-b.safetensors"}})");
+  EXPECT_EQ(open_checkpoint(dir_ / "inner").tensors.size(), 2u);
+}
+
 TEST_F(Checkpoint, RejectsTensorListedTwiceInIndex) {
   write_two_shards();
   const auto index = write_index(

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <cstdint>
 #include <set>
 #include <string>
@@ -14,8 +16,10 @@
 #include "core/error.hpp"
 #include "mpi/plan.hpp"
 #include "mpi/plan_content.hpp"
+#include "mpi/saved_work_check.hpp"
 #include "reduce/block_results.hpp"
 #include "reduce/content_manifest.hpp"
+#include "reduce/h5_seal.hpp"
 #include "reduce/manifest_reader.hpp"
 #include "reduce/report_writers.hpp"
 #include "safetensors_fixture.hpp"
@@ -247,6 +251,72 @@ TEST(RecordedModel, ReadsBackWhatTheReportWroteAndRefusesATamperedOne) {
   write_manifest_report(dir.path() / "none.h5", none);
   EXPECT_TRUE(test::throws_input_error([&] { (void)read_recorded_model(h5_reader::open(dir.path() / "none.h5"), 'a'); },
                                        {"none.h5", "no tensor digests"}));
+}
+
+// Issue 18, defect 4: random bytes of a report.h5 corrupted made libhdf5 follow damaged heap
+// addresses and crash `lineage verify`. The seal is checked on the bytes read before libhdf5
+// parses them: every damaged copy is one input_error, and h5py still reads the sealed file.
+TEST(ReportSeal, EveryDamagedByteIsRefusedBeforeLibhdf5ParsesTheFile) {
+  test::scratch_directory dir{"seal"};
+  const checkpoint a = test::make_checkpoint("/models/a", "llama", llama_specs(1));
+  const work_plan plan = plan_for(a, a, 1);
+  write_manifest_report(dir.path() / "good.h5", content_in_plan_order(plan, fake_hashes(plan, 1)));
+  std::ifstream in(dir.path() / "good.h5", std::ios::binary);
+  const std::string good{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  ASSERT_GT(good.size(), h5_seal_bytes);
+  EXPECT_TRUE(good.starts_with("lineage report seal 1 sha256 "));
+  EXPECT_NO_THROW((void)h5_reader::open(dir.path() / "good.h5"));
+  int refused = 0;
+  for (std::size_t at = 0; at < good.size(); at += 1 + good.size() / 300) {
+    std::string damaged = good;
+    damaged[at] = static_cast<char>(damaged[at] ^ 0x5a);
+    write_file(dir.path() / "damaged.h5", damaged);
+    refused += test::throws_input_error([&] { (void)h5_reader::open(dir.path() / "damaged.h5"); },
+                                        {"damaged.h5", "seal"})
+                   ? 1
+                   : 0;
+  }
+  EXPECT_EQ(refused, static_cast<int>((good.size() + good.size() / 300) / (1 + good.size() / 300)));
+  for (const std::string& bad : {good.substr(0, good.size() - 1), good.substr(h5_seal_bytes), std::string()}) {
+    write_file(dir.path() / "bad.h5", bad);
+    EXPECT_TRUE(test::throws_input_error([&] { (void)h5_reader::open(dir.path() / "bad.h5"); }, {"bad.h5", "seal"}));
+  }
+}
+
+// Issue 18, defect 6: a resume file with its checksum recomputed and absurd counts or indices
+// (a first_block of 2^40 made merge_in_plan_order index out of bounds). The saved plan is no
+// longer read back at all (its digest must match the plan this job made), and every count and
+// index of the shares is checked against that plan before anything is used.
+TEST(SavedWorkCheck, ATamperedStateIsRefusedBeforeAnyIndexIsUsed) {
+  const checkpoint a = test::make_checkpoint("/models/a", "llama", llama_specs(1));
+  const work_plan plan = plan_for(a, a, 2);
+  const rank_results none;
+  saved_comparison state{plan_digest(plan), {{0, serialize_results(none)}, {0, serialize_results(none)}}};
+  EXPECT_EQ(saved_work_problem(plan, state), "");
+
+  saved_comparison other_plan = state;
+  other_plan.plan_digest ^= 1;
+  EXPECT_NE(saved_work_problem(plan, other_plan).find("another plan"), std::string::npos);
+
+  saved_comparison too_many = state;
+  too_many.shares[1].units_done = std::uint64_t{1} << 40;
+  EXPECT_NE(saved_work_problem(plan, too_many).find("rank 1's share claims 1099511627776 finished units"),
+            std::string::npos);
+
+  rank_results far;
+  far.blocks.push_back({std::uint64_t{1} << 40, {}});
+  saved_comparison out_of_range = state;
+  out_of_range.shares[0] = {1, serialize_results(far)};
+  EXPECT_NE(saved_work_problem(plan, out_of_range).find("rank 0's results are not those of its 1 finished units"),
+            std::string::npos);
+
+  saved_comparison garbage = state;
+  garbage.shares[0].results = {'\x01', '\x02', '\x03'};
+  EXPECT_NE(saved_work_problem(plan, garbage).find("cannot be decoded"), std::string::npos);
+
+  saved_comparison ranks = state;
+  ranks.shares.pop_back();
+  EXPECT_NE(saved_work_problem(plan, ranks).find("1 shares for 2 ranks"), std::string::npos);
 }
 
 }  // namespace

@@ -117,5 +117,34 @@ TEST_F(MappedFile, RejectsFifoWithoutWaitingForAWriter) {
                                  {fifo.string(), "not a regular file"}));
 }
 
+// Issue 18, defect 3: a checkpoint that shrinks while it is mapped. Reading the mapped bytes past
+// its new end raised SIGBUS (exit 135); now the pages read as zeros and the next check throws
+// input_error naming the file, as a pread of it would.
+TEST_F(MappedFile, AFileThatShrinksWhileMappedIsAnInputErrorNotABusError) {
+  const read_only_file file(path_);
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  std::string seen;
+  {
+    const mapped_range range(file, 0, contents_.size());
+    ASSERT_EQ(::truncate(path_.c_str(), static_cast<off_t>(page)), 0);
+    const std::span<const std::byte> bytes = range.bytes();
+    for (const std::byte b : bytes) seen.push_back(static_cast<char>(b));  // faults past the first page
+    EXPECT_EQ(seen.substr(0, page), contents_.substr(0, page));
+    EXPECT_EQ(seen.substr(2 * page), std::string(contents_.size() - 2 * page, '\0'));
+    EXPECT_TRUE(throws_input_error([] { throw_if_a_mapping_faulted(); }, {path_.string(), "shrank", std::to_string(page) + " bytes now"}));
+  }
+  throw_if_a_mapping_faulted();  // reported once: nothing pending now
+  // A fault noticed only after its mapping is gone is still reported.
+  test::write_file(path_, contents_);
+  const read_only_file again(path_);
+  {
+    const mapped_range range(again, 0, contents_.size());
+    ASSERT_EQ(::truncate(path_.c_str(), 0), 0);
+    volatile char last = static_cast<char>(range.bytes().back());
+    (void)last;
+  }
+  EXPECT_TRUE(throws_input_error([] { throw_if_a_mapping_faulted(); }, {path_.string(), "shrank"}));
+}
+
 }  // namespace
 }  // namespace lineage

@@ -92,6 +92,30 @@ TEST(MemoryBudget, ABudgetTooSmallIsRefusedWithTheBudgetThatWouldDo) {
   EXPECT_GE(reading_within_budget(plan, enough, read_method::map, 40 * mib).window_bytes, smallest_window);
 }
 
+// Issue 18, defect 2: the K draws of every null count, on the rank that draws them and on rank 0
+// that keeps them for the report; a count that cannot fit is a usage error, budget or not.
+TEST(MemoryBudget, PermutationDrawsCountAndACountThatCannotFitIsAUsageError) {
+  work_plan plan = small_plan(64);
+  plan.nulls[0].permutations = 200;
+  const std::uint64_t few = memory_reserve(plan);
+  const std::uint64_t few_unit = null_fixed_bytes(plan.nulls[0]);
+  plan.nulls[0].permutations = 3000000;
+  EXPECT_GE(memory_reserve(plan) - few, 3000000ull * 2 * 8 * 4);  // T and directions, copies on rank 0
+  EXPECT_GE(null_fixed_bytes(plan.nulls[0]) - few_unit, 2 * (3000000ull - 200) * 8);
+  for (const std::uint64_t budget : {70 * mib, std::uint64_t{0}}) {
+    plan.nulls[0].permutations = budget != 0 ? 3000000u : 4294967295u;
+    std::string message;
+    try {
+      (void)reading_within_budget(plan, budget, read_method::map, 40 * mib);
+      ADD_FAILURE() << "K = " << plan.nulls[0].permutations << " accepted with a budget of " << budget;
+    } catch (const usage_error& error) {
+      message = error.what();
+    }
+    EXPECT_NE(message.find("--permutations-vector"), std::string::npos) << message;
+    EXPECT_NE(message.find(budget != 0 ? "memory budget" : "machine's memory"), std::string::npos) << message;
+  }
+}
+
 }  // namespace
 }  // namespace lineage
 
