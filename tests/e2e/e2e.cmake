@@ -43,6 +43,7 @@ lineage_add_e2e_test(bad_input.models bad_input_models.sh 2 TIMEOUT 240 LABELS e
 lineage_add_e2e_test(bad_input.usage bad_input_usage.sh 2 TIMEOUT 240 LABELS errors)
 lineage_add_e2e_test(failing_rank failing_rank.sh 3 TIMEOUT 240 LABELS errors)
 lineage_add_e2e_test(output_full output_full.sh 2 TIMEOUT 240 LABELS errors)
+lineage_add_e2e_test(hostile_input hostile_input.sh 2 TIMEOUT 400 LABELS errors)
 lineage_add_e2e_test(tokenizers tokenizers.sh 1 TIMEOUT 300 LABELS tokenizers)
 lineage_add_e2e_test(plan plan.sh 1 TIMEOUT 300 LABELS usage)
 lineage_add_e2e_test(report_html report_html.sh 2 TIMEOUT 300 LABELS report browser)
