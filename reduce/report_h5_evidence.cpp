@@ -51,10 +51,13 @@ void write_null_columns(const h5_group& group, const std::vector<tensor_result>&
       {"q50", &statistic_null::q50},   {"q99", &statistic_null::q99}, {"min", &statistic_null::min},
       {"max", &statistic_null::max}};
   for (const auto& [statistic, member] : statistics)
-    for (const auto& [part, field] : parts)
-      group.write_column(fmt::format("null_{}_{}", statistic, part), column(rows, [&](const row& r) {
+    for (const auto& [part, field] : parts) {
+      // Init-captures: clang 14 (the sanitizer build) cannot capture structured bindings.
+      group.write_column(fmt::format("null_{}_{}", statistic, part),
+                         column(rows, [member = member, field = field](const row& r) {
                            return r.null.available ? (r.null.*member).*field : NAN;
                          }));
+    }
 }
 
 // Every null sample: flat columns, pair p's samples at [offsets[p], offsets[p+1]).

@@ -81,7 +81,7 @@ void write_agreement_columns(const h5_group& matching, const std::vector<Row>& r
       {"p_value", &Row::p_value},     {"agreement", &Row::agreement},
       {"combined_similarity", &Row::combined_similarity}};
   for (const auto& [name, field] : figures)
-    matching.write_column(name, column(rows, [&](const Row& r) { return r.*field; }));
+    matching.write_column(name, column(rows, [field = field](const Row& r) { return r.*field; }));
 }
 
 }  // namespace
@@ -126,7 +126,7 @@ void write_head_matching(const h5_group& root, const comparison_report& report) 
   const std::pair<const char*, u64 row::*> counts[] = {{"heads", &row::heads},       {"kv_heads", &row::kv_heads},
                                                        {"head_dim", &row::head_dim}, {"columns", &row::columns},
                                                        {"ranked", &row::ranked}};
-  for (const auto& [name, field] : counts) matching.write_column(name, column(rows, [&](const row& r) { return r.*field; }));
+  for (const auto& [name, field] : counts) matching.write_column(name, column(rows, [field = field](const row& r) { return r.*field; }));
   matching.write_column("moved", column(rows, [](const row& r) -> u64 { return r.moved; }));
   matching.write_column("permutations", column(rows, [](const row& r) -> u64 { return r.permutations; }));
   write_agreement_columns(matching, rows);
@@ -254,7 +254,7 @@ void write_reference_panel(const h5_group& root, const comparison_report& report
       {"panel_cosine_max", &row::panel_cosine_max},
       {"z", &row::z},
       {"p_value", &row::p_value}};
-  for (const auto& [name, field] : figures) roles.write_column(name, column(rows, [&](const row& r) { return r.*field; }));
+  for (const auto& [name, field] : figures) roles.write_column(name, column(rows, [field = field](const row& r) { return r.*field; }));
 }
 
 }  // namespace lineage

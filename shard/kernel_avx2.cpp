@@ -15,9 +15,18 @@
 
 #include "shard/kernel.hpp"
 
+// clang (the sanitizer and fuzz build) has no GCC target pragma; its attribute pragma does the same.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c,popcnt"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c,popcnt")
+#endif
 #define LINEAGE_KERNEL_NAMESPACE kernel_avx2
 #define LINEAGE_KERNEL_USE_AVX2 1
 #include "shard/kernel_impl.hpp"
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif

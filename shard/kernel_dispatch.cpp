@@ -1,3 +1,5 @@
+#include <cpuid.h>
+
 #include <cstdlib>
 #include <string_view>
 
@@ -11,12 +13,20 @@ struct variant_table {
   std::size_t count = 0;
 };
 
+#if defined(LINEAGE_HAVE_AVX2_KERNEL)
+// F16C from CPUID leaf 1 (ECX bit 29): clang 14's __builtin_cpu_supports does not know "f16c".
+bool has_f16c() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
+}
+#endif
+
 variant_table detect() {
   variant_table table;
 #if defined(LINEAGE_HAVE_AVX2_KERNEL)
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-      __builtin_cpu_supports("f16c") && __builtin_cpu_supports("popcnt"))
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c() &&
+      __builtin_cpu_supports("popcnt"))
     table.variants[table.count++] = {"avx2", &kernel_avx2::compute, &kernel_avx2::row_dot,
                                              &kernel_avx2::dot_matrix};
 #endif

@@ -92,6 +92,9 @@ struct double_lanes {
 
 // Everything the kernel carries from chunk to chunk.
 struct kernel_state {
+  // User-provided, so that it is compiled for the variant's instruction set (clang's target
+  // attribute pragma in kernel_avx2.cpp reaches functions written out, not implicit ones).
+  kernel_state() noexcept {}  // NOLINT(modernize-use-equals-default)
   double_lanes sums;
   v8f lo_a = splat(f_inf), hi_a = splat(-f_inf), lo_b = splat(f_inf), hi_b = splat(-f_inf);
   // Extremes seen by the exact path, in double (F64 values need not fit a float).

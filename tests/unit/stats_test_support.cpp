@@ -93,7 +93,7 @@ typed_vector typed_vector::with_misalign(std::size_t misalign) const {
 
 typed_vector typed_vector::slice(std::size_t first, std::size_t count) const {
   typed_vector part(type_, count);
-  std::memcpy(part.storage_.data(), data() + first * dtype_size(type_), count * dtype_size(type_));
+  if (count != 0) std::memcpy(part.storage_.data(), data() + first * dtype_size(type_), count * dtype_size(type_));
   return part;
 }
 

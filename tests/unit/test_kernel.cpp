@@ -4,6 +4,10 @@
 // identical inputs; alignment independence.
 #include <gtest/gtest.h>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -316,8 +320,10 @@ TEST(Kernel, VariantTableListsGenericAndAvx2WhereSupported) {
   for (const auto& v : all) has_avx2 = has_avx2 || v.name == "avx2";
 #if defined(__x86_64__)
   __builtin_cpu_init();
-  const bool cpu_avx2 =
-      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  // F16C from CPUID leaf 1 (ECX bit 29): clang 14's __builtin_cpu_supports does not know "f16c".
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  const bool f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
+  const bool cpu_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c;
   EXPECT_EQ(has_avx2, cpu_avx2) << "the bit-identity tests compare variants only when both run";
 #endif
   const std::string_view best = best_kernel().name;
