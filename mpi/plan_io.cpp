@@ -1,12 +1,13 @@
 #include "mpi/plan_io.hpp"
 
-#include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
 #include <boost/iostreams/device/array.hpp>
 #include <boost/iostreams/device/back_inserter.hpp>
 #include <boost/iostreams/stream.hpp>
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
+
+#include "shard/bounded_archive.hpp"
 
 namespace lineage {
 
@@ -53,7 +54,7 @@ std::vector<char> serialize_plan(const work_plan& plan) {
 
 work_plan deserialize_plan(const std::vector<char>& bytes) {
   boost::iostreams::stream<boost::iostreams::array_source> in(bytes.data(), bytes.size());
-  boost::archive::binary_iarchive archive(in, boost::archive::no_header);
+  bounded_iarchive archive(*in.rdbuf(), bytes.size());
   work_plan plan;
   archive >> plan;
   return plan;

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
 #include <boost/iostreams/device/array.hpp>
 #include <boost/iostreams/device/back_inserter.hpp>
@@ -17,6 +16,7 @@
 #include "core/content_hash.hpp"
 #include "core/error.hpp"
 #include "core/version.hpp"
+#include "shard/bounded_archive.hpp"
 
 namespace lineage {
 namespace {
@@ -110,7 +110,7 @@ std::optional<saved_comparison> saved_work::load(std::size_t comparison, std::ui
   saved_comparison state;
   try {
     boost::iostreams::stream<boost::iostreams::array_source> source(bytes.data() + header_size, length);
-    boost::archive::binary_iarchive archive(source, boost::archive::no_header);
+    bounded_iarchive archive(*source.rdbuf(), length);
     archive >> state;
   } catch (const std::exception& e) {
     return reject(fmt::format("cannot be decoded: {}", e.what()));

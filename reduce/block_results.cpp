@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
 #include <boost/iostreams/device/array.hpp>
 #include <boost/iostreams/device/back_inserter.hpp>
@@ -12,6 +11,7 @@
 #include <optional>
 
 #include "core/error.hpp"
+#include "shard/bounded_archive.hpp"
 
 namespace lineage {
 
@@ -31,7 +31,7 @@ std::vector<char> to_bytes(const T& value) {
 template <typename T>
 T from_bytes(const std::vector<char>& bytes) {
   boost::iostreams::stream<boost::iostreams::array_source> in(bytes.data(), bytes.size());
-  boost::archive::binary_iarchive archive(in, boost::archive::no_header);
+  bounded_iarchive archive(*in.rdbuf(), bytes.size());  // rank messages and resume state: counts checked
   T value;
   archive >> value;
   return value;

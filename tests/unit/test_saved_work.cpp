@@ -2,12 +2,21 @@
 // a damaged, truncated, foreign or mismatched file be refused with a message naming it.
 #include <gtest/gtest.h>
 
+#include <boost/archive/archive_exception.hpp>
+#include <boost/archive/binary_oarchive.hpp>
+#include <boost/iostreams/device/array.hpp>
+#include <boost/iostreams/device/back_inserter.hpp>
+#include <boost/iostreams/stream.hpp>
+#include <boost/serialization/vector.hpp>
+#include <cstring>
+
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 #include "core/error.hpp"
 #include "mpi/saved_work.hpp"
+#include "shard/bounded_archive.hpp"
 
 namespace lineage {
 namespace {
@@ -99,6 +108,30 @@ TEST_F(SavedWork, RefusesADamagedTruncatedOrForeignFile) {
 
   write_bytes(file, good);
   EXPECT_TRUE(saved.load(0, 7, 2, rejected).has_value()) << rejected;
+}
+
+// Issue 18 (found by fuzz_resume_state): the plain binary archive resized a vector to the count the
+// bytes gave before reading an element; the bounded one refuses a count larger than the archive.
+TEST(BoundedArchive, RefusesACountLargerThanItsBytesBeforeAllocating) {
+  std::string bytes;
+  {
+    boost::iostreams::stream<boost::iostreams::back_insert_device<std::string>> out(bytes);
+    boost::archive::binary_oarchive archive(out, boost::archive::no_header);
+    const std::vector<std::uint64_t> values = {1, 2, 3};
+    archive << values;
+  }
+  const auto read = [](const std::string& from) {
+    boost::iostreams::stream<boost::iostreams::array_source> in(from.data(), from.size());
+    bounded_iarchive archive(*in.rdbuf(), from.size());
+    std::vector<std::uint64_t> values;
+    archive >> values;
+    return values;
+  };
+  EXPECT_EQ(read(bytes), (std::vector<std::uint64_t>{1, 2, 3}));
+  std::string hostile = bytes;
+  const std::uint64_t huge = std::uint64_t{1} << 40;  // 8 TiB of elements, in a 32-byte archive
+  std::memcpy(hostile.data(), &huge, sizeof huge);
+  EXPECT_THROW((void)read(hostile), boost::archive::archive_exception);
 }
 
 TEST_F(SavedWork, RemoveAllLeavesNoDirectory) {
