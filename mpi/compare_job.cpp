@@ -15,6 +15,7 @@
 #include "mpi/comparison_steps.hpp"
 #include "mpi/distributed_comparison.hpp"
 #include "mpi/interrupt_signal.hpp"
+#include "mpi/model_file_identity.hpp"
 #include "mpi/progress_meter.hpp"
 #include "mpi/saved_work.hpp"
 #include "reduce/block_results.hpp"
@@ -37,6 +38,7 @@ struct prepared_job {
   work_plan plan;
   std::string start_time;
   std::vector<panel_comparison> panel;  // read from panel_reports; the job's own follow
+  std::vector<model_file_identity> model_files;  // checked again before the report is written
 };
 
 constexpr const char* report_names[] = {"report.h5", "report.json", "report.html", "report.md"};
@@ -95,6 +97,8 @@ prepared_job prepare(const communicator& comm, const compare_request& request) {
   ensure_writable_directory(out);
   remove_earlier_reports(out);
   job.plan = plan_comparison(job.config, comm.size(), {}, {true, job.config.sha256_files});
+  for (const model_description* model : {&job.plan.model_a, &job.plan.model_b})
+    for (model_file_identity& file : model_file_identities(model->files)) job.model_files.push_back(std::move(file));
   // Bad references and panel reports are found now, before hours of work.
   for (const auto& reference : job.config.reference_panel) (void)open_checkpoint(reference);
   for (const auto& report : job.config.panel_reports)
@@ -204,6 +208,7 @@ int run_compare_job(const communicator& comm, const compare_request& request) {
       const comparison_report report =
           reduce_comparison(job.plan, per_rank, std::move(manifest), {job.config.alpha, job.config.seed, job.panel});
       const std::filesystem::path out = job.config.output_dir;
+      check_model_files_unchanged(job.model_files);
       write_reports(report, out);
       saved.remove_all();  // the report holds it all now
       print_terminal_table(report, std::cout);

@@ -36,7 +36,7 @@ std::string read_text(const std::filesystem::path& path) {
   constexpr std::uintmax_t largest = std::uintmax_t{1} << 20;
   std::error_code error;
   if (!std::filesystem::is_regular_file(path, error))
-    throw usage_error(fmt::format("{}: not a regular file (the job file)", path.string()));
+    throw usage_error(fmt::format("{}: cannot read the job file: no such regular file", path.string()));
   if (const auto size = std::filesystem::file_size(path, error); !error && size > largest)
     throw usage_error(fmt::format("{}: {} bytes, more than a job file's limit of {}", path.string(), size, largest));
   std::ifstream stream(path, std::ios::binary);

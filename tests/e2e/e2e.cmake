@@ -44,6 +44,7 @@ lineage_add_e2e_test(bad_input.usage bad_input_usage.sh 2 TIMEOUT 240 LABELS err
 lineage_add_e2e_test(failing_rank failing_rank.sh 3 TIMEOUT 240 LABELS errors)
 lineage_add_e2e_test(output_full output_full.sh 2 TIMEOUT 240 LABELS errors)
 lineage_add_e2e_test(hostile_input hostile_input.sh 2 TIMEOUT 400 LABELS errors)
+lineage_add_e2e_test(faults faults.sh 2 TIMEOUT 400 LABELS faults)
 lineage_add_e2e_test(tokenizers tokenizers.sh 1 TIMEOUT 300 LABELS tokenizers)
 lineage_add_e2e_test(plan plan.sh 1 TIMEOUT 300 LABELS usage)
 lineage_add_e2e_test(report_html report_html.sh 2 TIMEOUT 300 LABELS report browser)
