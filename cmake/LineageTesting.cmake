@@ -17,6 +17,7 @@ function(lineage_add_unit_test name)
   target_compile_definitions(${name} PRIVATE
     LINEAGE_SOURCE_DIR="${PROJECT_SOURCE_DIR}" LINEAGE_BINARY_DIR="${PROJECT_BINARY_DIR}")
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
+  set_property(GLOBAL APPEND PROPERTY LINEAGE_UNIT_TEST_TARGETS ${name})
 endfunction()
 
 # lineage_add_mpi_test(NAME SOURCES a.cpp ... LIBRARIES lib ... RANKS 2 3)

@@ -1,7 +1,7 @@
 # e2e.output_full: the output file system fills up while rank 0 writes the reports (2 ranks).
 #
-# The job runs in a mount namespace with a small tmpfs over the output directory: once too small for
-# report.h5, once with room for report.h5 but not for report.json. Either way the job must end with
+# The job runs in a mount namespace with a small tmpfs over the output directory, too small for
+# report.h5, then for report.json, report.html and report.md in turn. Either way the job must end with
 # status 1 or 2 (a full disk is an output problem, not a crash), print ONE error line naming the
 # report, and leave nothing behind in the output directory; every rank must end by itself.
 source "$(dirname "$0")/common.sh"
@@ -19,6 +19,8 @@ compare 2 A B -o out-control
 expect_report out-control
 # shellcheck disable=SC2017  # rounds up to whole 4 KiB pages on purpose
 h5_kib=$((($(stat -c %s out-control/report.h5) + 4095) / 4096 * 4))
+json_kib=$((($(stat -c %s out-control/report.json) + 4095) / 4096 * 4))
+html_kib=$((($(stat -c %s out-control/report.html) + 4095) / 4096 * 4))
 
 # full_output NAME SIZE NEEDLE: the job with a tmpfs of SIZE over its output directory.
 full_output() {
@@ -59,5 +61,8 @@ full_output() {
 
 full_output no_room_for_h5 40k report.h5
 full_output no_room_for_json "$((h5_kib + 8))k" report.json
+# The renderings come last, from the report.h5 just written: every stage of the output can fail.
+full_output no_room_for_html "$((h5_kib + json_kib + 8))k" report.html
+full_output no_room_for_md "$((h5_kib + json_kib + html_kib + 4))k" report.md
 
 e2e_done
