@@ -90,6 +90,17 @@ show_run() {
   cat "$RUN_ERR" >&2
 }
 
+# wait_for_progress PID FILE: waits (at most 60 s) until FILE, the stderr of a compare of A and B
+# started in the background as PID, shows its first progress line, or the run has ended.
+wait_for_progress() {
+  local pid=$1 file=$2 waited=0
+  until grep -q "progress: model A vs model B: [0-9.]*%" "$file" 2> /dev/null; do
+    kill -0 "$pid" 2> /dev/null || break
+    ((waited++ < 600)) || { kill -KILL "$pid"; fail "$file: no progress line within 60 s"; }
+    sleep 0.1
+  done
+}
+
 # compare RANKS ARGS...: `lineage compare ARGS` that must succeed.
 compare() {
   local ranks=$1

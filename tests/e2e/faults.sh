@@ -24,16 +24,12 @@ expect_report reference
 # start_run DIR MODEL-B [ARGS...]: starts `compare A MODEL-B -o DIR` with 2 ranks in the
 # background (pid in RUN_PID) and waits for its first progress line.
 start_run() {
-  local dir=$1 model=$2 waited=0
+  local dir=$1 model=$2
   shift 2
   "$MPIEXEC" $MPIEXEC_PREFLAGS -q -n 2 "$LINEAGE_BIN" compare A "$model" -o "$dir" "${ARGS[@]}" "$@" \
     > "$dir.out" 2> "$dir.err" &
   RUN_PID=$!
-  until grep -q "progress: model A vs model B: [0-9.]*%" "$dir.err" 2> /dev/null; do
-    kill -0 "$RUN_PID" 2> /dev/null || break
-    ((waited++ < 600)) || { kill -KILL "$RUN_PID"; fail "$dir: no progress line within 60 s"; }
-    sleep 0.1
-  done
+  wait_for_progress "$RUN_PID" "$dir.err"
 }
 
 # the_error_line FILE: the one "lineage: error:" line of FILE (progress lines share stderr).

@@ -52,12 +52,7 @@ for io in map read; do
     --permutations-matrix 20000 --permutations-vector 20000 --progress log --progress-every 0.1 \
     > "shrink-$io.out" 2> "shrink-$io.err" &
   pid=$!
-  waited=0
-  until grep -q "progress: model A vs model B: [0-9.]*%" "shrink-$io.err" 2> /dev/null; do
-    kill -0 "$pid" 2> /dev/null || break
-    ((waited++ < 600)) || { kill -KILL "$pid"; fail "no progress line within 60 s"; }
-    sleep 0.1
-  done
+  wait_for_progress "$pid" "shrink-$io.err"
   truncate -s 100000 "shrinking-$io/model.safetensors"
   waited=0
   while kill -0 "$pid" 2> /dev/null; do

@@ -27,11 +27,7 @@ interrupt() {
   "$MPIEXEC" $MPIEXEC_PREFLAGS -q -n "$ranks" "$LINEAGE_BIN" compare A B -o "$dir" "${ARGS[@]}" \
     > "$dir.out" 2> "$dir.err" &
   pid=$!
-  until grep -q "progress: model A vs model B: [0-9.]*%" "$dir.err" 2> /dev/null; do
-    kill -0 "$pid" 2> /dev/null || break
-    ((waited++ < 600)) || { kill -KILL "$pid"; fail "no progress line within 60 s"; }
-    sleep 0.1
-  done
+  wait_for_progress "$pid" "$dir.err"
   kill -USR1 "$pid" 2> /dev/null
   waited=0
   while kill -0 "$pid" 2> /dev/null; do
@@ -96,15 +92,11 @@ synth derive --from B -o B-other --kind drift --scale 0.5
 # stop_at_progress DIR MODEL: starts A vs MODEL into DIR and sends SIGUSR1 after the first
 # progress line; expects exit 75.
 stop_at_progress() {
-  local dir=$1 model=$2 pid waited=0
+  local dir=$1 model=$2 pid
   "$MPIEXEC" $MPIEXEC_PREFLAGS -q -n 2 "$LINEAGE_BIN" compare A "$model" -o "$dir" "${ARGS[@]}" \
     > "$dir.out" 2> "$dir.err" &
   pid=$!
-  until grep -q "progress: model A vs model B: [0-9.]*%" "$dir.err" 2> /dev/null; do
-    kill -0 "$pid" 2> /dev/null || break
-    ((waited++ < 600)) || { kill -KILL "$pid"; fail "no progress line within 60 s"; }
-    sleep 0.1
-  done
+  wait_for_progress "$pid" "$dir.err"
   kill -USR1 "$pid" 2> /dev/null
   wait "$pid"
   (($? == 75)) || { cat "$dir.err" >&2; fail "the run on $model did not stop with exit 75"; }
