@@ -25,6 +25,8 @@ atomic_output::~atomic_output() {
   }
 }
 
+void atomic_output::write(std::string_view bytes) const { write_file(temporary_, bytes, final_); }
+
 void atomic_output::commit() {
   std::error_code ec;
   std::filesystem::rename(temporary_, final_, ec);
@@ -33,9 +35,9 @@ void atomic_output::commit() {
   committed_ = true;
 }
 
-void write_file(const std::filesystem::path& path, std::string_view bytes) {
-  const auto fail = [&path](const char* what) {
-    return input_error(fmt::format("{}: {}: {}", path.string(), what, std::strerror(errno)));
+void write_file(const std::filesystem::path& path, std::string_view bytes, const std::filesystem::path& shown) {
+  const auto fail = [&](const char* what) {
+    return input_error(fmt::format("{}: {}: {}", (shown.empty() ? path : shown).string(), what, std::strerror(errno)));
   };
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw fail("cannot create file");
@@ -60,7 +62,7 @@ void write_file(const std::filesystem::path& path, std::string_view bytes) {
 
 void write_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
   atomic_output output(path);
-  write_file(output.temporary_path(), bytes);
+  output.write(bytes);
   output.commit();
 }
 

@@ -17,6 +17,8 @@ class atomic_output {
   // Where to write now.
   [[nodiscard]] const std::filesystem::path& temporary_path() const noexcept { return temporary_; }
   [[nodiscard]] const std::filesystem::path& final_path() const noexcept { return final_; }
+  // Writes `bytes` to the temporary file (write_file); an error names the final path.
+  void write(std::string_view bytes) const;
   // Renames the temporary file to the final path; throws input_error when that fails.
   void commit();
 
@@ -27,10 +29,12 @@ class atomic_output {
 };
 
 // Creates or truncates `path` and writes `bytes` to it, synced to disk. Throws input_error naming
-// the file and the system's reason (a full disk, for one) on any failure.
-void write_file(const std::filesystem::path& path, std::string_view bytes);
+// the file (`shown`, when given: the final name of a temporary file) and the system's reason (a
+// full disk, for one) on any failure.
+void write_file(const std::filesystem::path& path, std::string_view bytes,
+                const std::filesystem::path& shown = {});
 
-// write_file through an atomic_output: `path` appears only complete.
+// write_file through an atomic_output: `path` appears only complete; errors name `path`.
 void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
 
 // Creates `directory` if needed and checks that a file can be created in it; throws input_error

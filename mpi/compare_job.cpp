@@ -112,8 +112,8 @@ void write_reports(const comparison_report& report, const std::filesystem::path&
   atomic_output h5(out / "report.h5");
   atomic_output json(out / "report.json");
   const std::string json_text = report_json_text(report);
-  write_file(h5.temporary_path(), report_h5_image(report, h5.final_path().string(), json_text));
-  write_file(json.temporary_path(), json_text);
+  h5.write(report_h5_image(report, h5.final_path().string(), json_text));
+  json.write(json_text);
   rendered_reports rendered(h5.temporary_path(), out);
   h5.commit();
   json.commit();

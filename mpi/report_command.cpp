@@ -13,8 +13,8 @@ rendered_reports::rendered_reports(const std::filesystem::path& report_h5, const
   const report_document document = read_report_document(report_h5);
   html_.emplace(out / "report.html");
   markdown_.emplace(out / "report.md");
-  write_file(html_->temporary_path(), report_html(document));
-  write_file(markdown_->temporary_path(), report_markdown(document));
+  html_->write(report_html(document));
+  markdown_->write(report_markdown(document));
 }
 
 void rendered_reports::commit() {

@@ -3,11 +3,15 @@
 #    finished work saved; the same command then resumes, and its report is the uninterrupted run's.
 #    (SIGTERM to mpirun itself is Open MPI's abort: it kills the ranks a second later, before they
 #    can save; mpirun forwards SIGUSR1, which e2e.resume and e2e.slurm send. docs/SLURM.md.)
+#  - SIGTERM with no room left for the saved work (a small tmpfs over the output directory): one
+#    error line naming the state file, not 75 (nothing was saved), nothing left behind; the rerun
+#    computes everything and its report is the uninterrupted run's.
 #  - a rank killed (SIGKILL) at a random point: the job ends without a hang and without a report;
 #    the same command then completes with the uninterrupted run's report.
 #  - a model file replaced (another inode) or modified in place during the run, read mapped and with
 #    pread: exit 2 with one line naming the file, no report; the rerun on the new bytes completes.
-# (Truncation during the run is in e2e.hostile_input, a full disk in e2e.output_full.)
+# (Truncation during the run is in e2e.hostile_input, a full disk while writing the reports in
+# e2e.output_full.)
 source "$(dirname "$0")/common.sh"
 e2e_begin faults
 
@@ -26,7 +30,7 @@ expect_report reference
 start_run() {
   local dir=$1 model=$2
   shift 2
-  "$MPIEXEC" $MPIEXEC_PREFLAGS -q -n 2 "$LINEAGE_BIN" compare A "$model" -o "$dir" "${ARGS[@]}" "$@" \
+  "${LAUNCH_PREFIX[@]}" "$MPIEXEC" $MPIEXEC_PREFLAGS -q -n 2 "$LINEAGE_BIN" compare A "$model" -o "$dir" "${ARGS[@]}" "$@" \
     > "$dir.out" 2> "$dir.err" &
   RUN_PID=$!
   wait_for_progress "$RUN_PID" "$dir.err"
@@ -62,6 +66,31 @@ expect_no_report_files termed
 RUN_NAME=termed-resumed compare 2 A B -o termed "${ARGS[@]}"
 grep -q "units were finished by an earlier run" "$RUN_ERR" || { show_run; fail "SIGTERM: the rerun did not resume"; }
 check check_resumed.py reference termed
+
+note "SIGTERM with no room to save the work: a named error, not 75; the rerun starts afresh"
+mkdir -p probe nospace
+if unshare --mount sh -c "mount -t tmpfs -o size=4k none '$WORK/probe'" 2> probe.err; then
+  # shellcheck disable=SC2016  # expanded by the inner shell
+  LAUNCH_PREFIX=(unshare --mount sh -c 'dir=$1; shift; mount -t tmpfs -o size=4k none "$dir" || exit 90; "$@"
+    status=$?; ls -A "$dir" "$dir/.lineage-resume" > "$dir.left" 2>&1; exit $status' sh "$WORK/nospace")
+  start_run nospace B
+  LAUNCH_PREFIX=()
+  pkill -TERM -f "^$LINEAGE_BIN compare A B -o nospace "
+  finish_run nospace
+  ((RUN_STATUS == 1 || RUN_STATUS == 2)) || { cat nospace.err >&2; fail "no room: exit $RUN_STATUS, expected 1 or 2"; }
+  line=$(the_error_line nospace.err) || fail "no room: see above"
+  [[ $line == *"nospace/.lineage-resume/comparison-0.state: write failed: No space left on device" ]] ||
+    fail "no room: the error line does not name the state file and the full disk: $line"
+  grep -q "stopped by SIGTERM" nospace.err && fail "no room: the run claims its work was saved"
+  [[ -f nospace.left ]] || fail "no room: the output directory was not listed"
+  grep -q "partial" nospace.left && fail "no room: a partial state file was left: $(cat nospace.left)"
+  echo "    $line"
+  RUN_NAME=nospace-again compare 2 A B -o nospace "${ARGS[@]}"
+  grep -q "units were finished by an earlier run" "$RUN_ERR" && fail "no room: the rerun resumed from nothing"
+  check check_resumed.py reference nospace
+else
+  note "skipped: unshare --mount with a tmpfs is not permitted here: $(cat probe.err)"
+fi
 
 note "a rank killed at a random point: no hang, no report; the rerun completes"
 for attempt in 1; do

@@ -41,7 +41,7 @@ full_output() {
   fi
   local line
   line=$(expect_one_error_line "$RUN_ERR") || fail "$name: see above"
-  [[ $line == *"$out/"*"$needle"* ]] || fail "$name: the error does not name $needle in $out: $line"
+  [[ $line == *"$out/$needle: "* ]] || fail "$name: the error does not name $out/$needle: $line"
   grep -q '^report:' "$RUN_OUT" && fail "$name: a failed run printed report paths"
   [[ ! -s $WORK/$name.left ]] || fail "$name: files left in the output directory: $(cat "$WORK/$name.left")"
   echo "    $line"

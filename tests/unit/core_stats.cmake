@@ -1,5 +1,6 @@
 # The statistics core: dtype decoding, the kernel and its variants, mergeable moments, derived
-# figures, content hashes (test_stats); the plan, the job config and the report model (test_plan_report).
+# figures, content hashes, display text, atomic outputs (test_stats); the plan, the job config and
+# the report model (test_plan_report).
 lineage_add_unit_test(test_stats
   SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/stats_test_support.cpp
@@ -9,6 +10,7 @@ lineage_add_unit_test(test_stats
     ${CMAKE_CURRENT_LIST_DIR}/test_tensor_stats.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_content_hash.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_display_text.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_atomic_output.cpp
   LIBRARIES lineage_reduce lineage_plan lineage_driver)
 lineage_add_unit_test(test_plan_report
   SOURCES
