@@ -6,12 +6,23 @@
 set -u -o pipefail
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# When a rank ends with a non-zero status, Open MPI's mpirun signals the rest and waits
+# odls_base_sigkill_timeout (1 s) twice before it exits itself: 2 s of nothing per failing job, and
+# these tests run hundreds. Our ranks agree on a failure and end together, so nothing is left to
+# signal; whether every rank ends by itself is checked apart, under rank_status.sh, where mpirun
+# sees only zeros.
+export OMPI_MCA_odls_base_sigkill_timeout=${OMPI_MCA_odls_base_sigkill_timeout:-0}
 # Every mpirun runs under this limit: a job that does not end is a failure, never a wait.
 E2E_TIMEOUT=${E2E_TIMEOUT:-60}
 
 # Permutation counts for runs whose checks need no large K (the defaults are 200 and 1000); with
 # them a compare of the synth models costs well under a second.
 FEW_PERMUTATIONS=(--permutations-matrix 50 --permutations-vector 200)
+# For runs that test what happens around a comparison (a full disk, a failing rank, a hostile
+# name), not its statistics: few draws and no matchings. A run then costs about a third, and its
+# report.h5 a sixteenth (the null draws are most of it), which matters most under the sanitizers.
+QUICK_COMPARE=(--permutations-matrix 20 --permutations-vector 20 --permutations-products 100
+  --no-neuron-matching --no-hidden-matching --no-head-matching)
 
 fail() {
   echo "FAIL: $*" >&2

@@ -75,7 +75,7 @@ failing_job three_ranks 1 hidden_b "cannot open"
 failing_job truncated_on_rank_1 0 truncated_b "truncated"
 
 # The same job where every rank sees model B works: the failure above came from rank 1's view.
-compare 2 "$model_a" "$model_b" -o out-control
+compare 2 "$model_a" "$model_b" -o out-control "${QUICK_COMPARE[@]}"
 expect_report out-control
 
 e2e_done

@@ -71,7 +71,7 @@ done
 
 # Defect 4: randomly corrupted copies of a report.h5 (libhdf5 crashed inside verify): refused by the
 # report's seal before libhdf5 reads them, by verify, report and --panel-report alike.
-compare 2 A B -o sound "${FEW_PERMUTATIONS[@]}"
+compare 2 A B -o sound "${QUICK_COMPARE[@]}"
 "${HOSTILE[@]}" corrupt sound/report.h5 40 18 corrupted || fail "cannot corrupt copies"
 note "corrupted_reports_are_refused_before_libhdf5_reads_them (40 copies, verify and report)"
 for n in $(seq 0 39); do
@@ -90,7 +90,7 @@ expect_bad_input corrupted_panel_report out-panel "corrupt-0.h5" "seal" -- \
 # Defect 7: tensor names with terminal escapes and a forged table line, and model_type "<script>":
 # the terminal, the error line and report.md show them escaped.
 "${HOSTILE[@]}" hostile-names B hostile || fail "cannot write the hostile names"
-compare 2 A hostile -o out-hostile "${FEW_PERMUTATIONS[@]}"
+compare 2 A hostile -o out-hostile "${QUICK_COMPARE[@]}"
 note "names_with_escapes_reach_no_terminal_raw"
 if LC_ALL=C grep -q $'[\x07\x1b]' "$RUN_OUT" "$RUN_ERR"; then fail "an escape byte reached the terminal"; fi
 grep -q "^layer 9  forged" "$RUN_OUT" && fail "a tensor name forged a line of the terminal table"
@@ -112,7 +112,7 @@ expect_bad_input report_name_taken_by_a_directory out-none "out-dir-report/repor
 rm -rf out-dir-report out-none
 mkdir -p out-state-dir/.lineage-resume/comparison-0.state
 note "resume_state_that_is_a_directory_is_a_warning"
-RUN_NAME=state-dir compare 2 A B -o out-state-dir "${FEW_PERMUTATIONS[@]}"
+RUN_NAME=state-dir compare 2 A B -o out-state-dir "${QUICK_COMPARE[@]}"
 grep -q "lineage: warning: .*comparison-0.state: not a regular file" "$RUN_ERR" || { show_run; fail "no warning about the state"; }
 expect_report out-state-dir
 printf '{"model_type": "llama", "tensors": [{"name": "w", "dtype": "BF16", "shape": [4611686018427387904, 1]}]}' \

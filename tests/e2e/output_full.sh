@@ -15,7 +15,7 @@ unshare --mount sh -c "mount -t tmpfs -o size=64k none '$WORK/probe'" 2> probe.e
   skip "unshare --mount with a tmpfs mount is not permitted here: $(cat probe.err)"
 
 # The size report.h5 needs, from a run with room.
-compare 2 A B -o out-control
+compare 2 A B -o out-control "${QUICK_COMPARE[@]}"
 expect_report out-control
 # shellcheck disable=SC2017  # rounds up to whole 4 KiB pages on purpose
 h5_kib=$((($(stat -c %s out-control/report.h5) + 4095) / 4096 * 4))
@@ -34,7 +34,7 @@ full_output() {
     "$@"; status=$?
     ls -A "$dir" > "$listing"; exit $status'
   LAUNCH_PREFIX=(unshare --mount sh -c "$namespace" sh "$size" "$out" "$WORK/$name.left")
-  RUN_NAME=$name mpi_run 2 compare A B -o "$out"
+  RUN_NAME=$name mpi_run 2 compare A B -o "$out" "${QUICK_COMPARE[@]}"
   if ((RUN_STATUS != 1 && RUN_STATUS != 2)); then
     show_run
     fail "$name: exit $RUN_STATUS, expected 1 or 2 (lineage must not crash on a full disk)"
@@ -49,7 +49,8 @@ full_output() {
   local statuses=$WORK/$name.ranks rank status
   mkdir -p "$statuses"
   RANK_STATUS_DIR=$statuses RUN_NAME=$name.wrapped \
-    mpi_launch -x RANK_STATUS_DIR -n 2 bash "$E2E_DIR/rank_status.sh" "$LINEAGE_BIN" compare A B -o "$out"
+    mpi_launch -x RANK_STATUS_DIR -n 2 bash "$E2E_DIR/rank_status.sh" "$LINEAGE_BIN" compare A B -o "$out" \
+      "${QUICK_COMPARE[@]}"
   LAUNCH_PREFIX=()
   ((RUN_STATUS == 0)) || { show_run; fail "$name: a rank was killed (mpirun exit $RUN_STATUS)"; }
   for rank in 0 1; do
