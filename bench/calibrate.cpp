@@ -36,8 +36,18 @@ bool apply_choices(lineage::calibration_options& options, const std::vector<std:
   return true;
 }
 
-int main(int argc, char** argv) {
+// The study's settings (their defaults: docs/CALIBRATION.md) from the command line.
+struct study_choices {
   lineage::calibration_options options;
+  std::vector<std::string> disguises;
+  bool structured = false;
+  std::string work = (std::filesystem::temp_directory_path() / "lineage-calibration").string();
+};
+
+// The bench's defaults (a small model, 1000 unrelated pairs, 50 derived per drift level), then its
+// command line.
+void add_options(CLI::App& app, study_choices& c) {
+  lineage::calibration_options& options = c.options;
   options.shape.layers = 2;
   options.shape.hidden = 64;
   options.shape.intermediate = 128;
@@ -47,8 +57,6 @@ int main(int argc, char** argv) {
   options.independent_pairs = 1000;
   options.derived_pairs_per_level = 50;
   options.drift_levels = {1, 4, 8, 16, 32, 64, 128};
-  std::string work = (std::filesystem::temp_directory_path() / "lineage-calibration").string();
-  CLI::App app{"Calibration of lineage's verdict on generated models"};
   app.add_option("--pairs", options.independent_pairs, "independent pairs");
   app.add_option("--derived", options.derived_pairs_per_level, "derived pairs per drift level");
   app.add_option("--drift", options.drift_levels, "drift levels (synth drift scale)");
@@ -61,28 +69,20 @@ int main(int argc, char** argv) {
   app.add_option("--dense-layers", options.shape.dense_layers, "dense layers first (MoE models)");
   app.add_option("--permutations-experts", options.permutations_experts, "K of the expert-matching null");
   app.add_flag("--permute-experts", options.permute_experts, "derived pairs: experts permuted before the drift");
-  std::vector<std::string> disguises;
-  app.add_option("--disguise", disguises,
+  app.add_option("--disguise", c.disguises,
                  "derived pairs: a synth derive kind applied before the drift (repeatable, in order; "
                  "rotate-hidden-hadamard for the Hadamard rotation)");
   app.add_option("--first-seed", options.first_seed, "seed of the first generated model");
   app.add_option("--permutations-matrix", options.permutations_matrix, "K of units computed directly");
   app.add_option("--permutations-products", options.permutations_products, "K of units from cross products");
-  bool structured = false;
-  app.add_flag("--structured", structured,
+  app.add_flag("--structured", c.structured,
                "independent pairs share structure as unrelated trained models do (token profile, 8 special and "
                "vocab/8 unused tokens, fixed buffers, gate-up alignment 0.5)");
   app.add_option("--classes", options.structure.classes, "independent pairs share a classifier head of C classes");
-  app.add_option("--work", work, "scratch directory for the models");
-  CLI11_PARSE(app, argc, argv);
-  options.work_dir = work;
-  std::filesystem::create_directories(options.work_dir);
-  if (!apply_choices(options, disguises, structured)) return 2;
+  app.add_option("--work", c.work, "scratch directory for the models");
+}
 
-  const auto start = std::chrono::steady_clock::now();
-  const auto result = lineage::run_calibration(options);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-
+void print_unrelated(const lineage::calibration_options& options, const lineage::calibration_result& result) {
   fmt::print("models: {} layers, hidden {}, MLP {}, vocab {}; permutations {} (vectors) / {} (matrices); "
              "α = {}\n",
              options.shape.layers, options.shape.hidden, options.shape.intermediate, options.shape.vocab,
@@ -118,6 +118,9 @@ int main(int argc, char** argv) {
                lineage::kolmogorov_smirnov_uniform(p_values).p,
                static_cast<double>(below) / static_cast<double>(p_values.size()));
   }
+}
+
+void print_derived(const lineage::calibration_result& result, const std::vector<std::string>& disguises) {
   fmt::print("\nderived pairs (drift: synth derive --kind drift --scale s{})\n",
              disguises.empty() ? std::string() : ", after " + fmt::format("{}", fmt::join(disguises, ", ")));
   fmt::print("  {:>8}  {:>6}  {:>9}  {:>15}  {:>15}\n", "drift s", "pairs", "power", "median p_global",
@@ -126,6 +129,23 @@ int main(int argc, char** argv) {
     fmt::print("  {:>8}  {:>6}  {:>9.3f}  {:>15.3g}  {:>15.4f}\n", rate.drift, rate.pairs, rate.power(),
                rate.median_p_global, rate.median_pearson);
   fmt::print("detection limit (first drift with power < 0.9): {}\n", result.detection_limit);
+}
+
+int main(int argc, char** argv) {
+  study_choices choices;
+  CLI::App app{"Calibration of lineage's verdict on generated models"};
+  add_options(app, choices);
+  CLI11_PARSE(app, argc, argv);
+  lineage::calibration_options& options = choices.options;
+  options.work_dir = choices.work;
+  std::filesystem::create_directories(options.work_dir);
+  if (!apply_choices(options, choices.disguises, choices.structured)) return 2;
+
+  const auto start = std::chrono::steady_clock::now();
+  const auto result = lineage::run_calibration(options);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  print_unrelated(options, result);
+  print_derived(result, choices.disguises);
   fmt::print("time: {:.1f} s\n", seconds);
   return 0;
 }

@@ -22,16 +22,9 @@ std::string decimal_count_or_zero(const std::string& text) {
   return text == "0" ? std::string() : decimal_count(text);
 }
 
-}  // namespace
 
-command add_compare_command(CLI::App& parent, std::string command_line) {
-  auto request = std::make_shared<compare_request>();
-  request->command_line = std::move(command_line);
-  CLI::App* app = parent.add_subcommand(
-      "compare",
-      "Compare two checkpoints tensor by tensor (run under mpirun/srun); writes DIR/report.h5 and "
-      "DIR/report.json");
-  auto& args = request->arguments;
+// The models, the output and the job file.
+void add_job_options(CLI::App* app, compare_arguments& args) {
   app->add_option("A", args.model_a, "model A: a Hugging Face directory or a .safetensors file");
   app->add_option("B", args.model_b, "model B: a Hugging Face directory or a .safetensors file");
   app->add_option("-o,--output", args.output_dir, "output directory (created if missing)");
@@ -41,6 +34,10 @@ command add_compare_command(CLI::App& parent, std::string command_line) {
   app->add_option("--block-elements", args.block_elements,
                   "elements per work block (default 4194304; does not depend on the rank count)")
       ->check(decimal_count);
+}
+
+// Which evidence to compute, and the sizes of its nulls.
+void add_evidence_options(CLI::App* app, compare_arguments& args) {
   app->add_option("--permutations-vector", args.permutations_vector,
                   "draws of the symmetry null of a test unit of vectors only, computed directly (default "
                   "1000, 0 = none)")
@@ -78,6 +75,11 @@ command add_compare_command(CLI::App& parent, std::string command_line) {
                 "do not compare tensors of one key but another shape by shape-free fingerprints");
   app->add_flag("--no-tokenizers", args.no_tokenizers,
                 "ignore tokenizer.json beside the models (no vocabulary comparison; embeddings pair by id)");
+}
+
+// How ranks read, and the reference panel.
+void add_reading_and_panel_options(CLI::App* app, compare_request& request) {
+  auto& args = request.arguments;
   app->add_option("--memory-budget", args.memory_budget,
                   "peak resident memory per rank, e.g. 8GiB (mapping windows and buffers stay under it)");
   app->add_option("--io", args.io_mode,
@@ -95,17 +97,22 @@ command add_compare_command(CLI::App& parent, std::string command_line) {
       ->check(decimal_count_or_zero);
   app->add_flag("--panel-from-tasks", args.panel_from_tasks,
                 "merge OUTPUT/panel/*/report.h5 of every panel member instead of running the panel in this job");
-  app->add_flag("--panel-tasks", request->print_panel_tasks,
+  app->add_flag("--panel-tasks", request.print_panel_tasks,
                 "print the number of reference-panel members (job-array tasks) of the configuration and exit "
                 "(no MPI)");
+}
+
+// Seeds, levels, rules, resume and progress.
+void add_run_options(CLI::App* app, compare_request& request) {
+  auto& args = request.arguments;
   app->add_option("--seed", args.seed, "seed of every permutation stream (default 20260123)")
       ->check(decimal_count);
-  app->add_flag("--no-resume", request->no_resume,
+  app->add_flag("--no-resume", request.no_resume,
                "ignore work an interrupted run of this job saved in DIR/.lineage-resume and do it all again");
-  app->add_option("--progress", request->progress,
+  app->add_option("--progress", request.progress,
                   "how rank 0 shows progress on stderr: auto (a bar on a terminal, else log lines), bar, log, none")
       ->check(CLI::IsMember({"auto", "bar", "log", "none"}));
-  app->add_option("--progress-every", request->progress_every, "seconds between progress log lines (default 60)")
+  app->add_option("--progress-every", request.progress_every, "seconds between progress log lines (default 60)")
       ->check(CLI::PositiveNumber);
   app->add_flag("--sha256", args.sha256,
                 "also record the SHA-256 of every file of both checkpoints (safetensors, index, config and "
@@ -113,6 +120,21 @@ command add_compare_command(CLI::App& parent, std::string command_line) {
   app->add_option("--alpha", args.alpha, "family-wise level of the verdict (default 0.01)");
   app->add_option("--arch-dir", args.arch_dir,
                   "directory of architecture rule files to use instead of the built-in ones");
+}
+
+}  // namespace
+
+command add_compare_command(CLI::App& parent, std::string command_line) {
+  auto request = std::make_shared<compare_request>();
+  request->command_line = std::move(command_line);
+  CLI::App* app = parent.add_subcommand(
+      "compare",
+      "Compare two checkpoints tensor by tensor (run under mpirun/srun); writes DIR/report.h5 and "
+      "DIR/report.json");
+  add_job_options(app, request->arguments);
+  add_evidence_options(app, request->arguments);
+  add_reading_and_panel_options(app, *request);
+  add_run_options(app, *request);
   return {app, [request]() -> int {
             if (request->print_panel_tasks) {
               std::cout << panel_task_count(resolve_compare_config(request->arguments)) << std::endl;

@@ -139,56 +139,28 @@ std::string matching_units(const work_plan& plan) {
                      plan.expert_matches.size(), plan.head_matches.size(), plan.neuron_matches.size());
 }
 
-int run_plan(const plan_request& request) {
-  const std::uint64_t nodes = request.ranks != 0 ? 1 : request.nodes;
-  const std::uint64_t ranks_per_node = request.ranks != 0 ? request.ranks : request.ranks_per_node;
-  if (nodes > max_ranks || ranks_per_node > max_ranks || nodes * ranks_per_node > max_ranks)
-    throw usage_error(fmt::format("--nodes × --ranks-per-node: at most {} ranks, got {} × {}", max_ranks, nodes,
-                                  ranks_per_node));
-  const auto ranks = static_cast<int>(nodes * ranks_per_node);
+// Everything `lineage plan` prints and writes, computed once.
+struct plan_summary {
+  std::uint64_t nodes = 1, ranks_per_node = 1;
+  int ranks = 1;
+  checkpoint a, b;
+  work_plan plan;
+  std::uint64_t resident = 0, budget = 0, base = 0;  // base: resident + reserve, before any unit
+  std::vector<rank_figures> figures;
+  std::uint64_t least_bytes = 0, most_bytes = 0, memory_min = 0, memory_max = 0;
+  std::string largest_unit;  // the unit of the rank with the largest need
+  std::uint64_t unpaired_a = 0, unpaired_b = 0, bytes_a = 0, bytes_b = 0;
+  double rate_gbps = 0, seconds = 0, block_seconds = 0, null_seconds = 0;
+  std::string memory_formula;
+};
 
-  const auto registry = architecture_registry::load(
-      request.arch_dir.empty() ? std::nullopt : std::optional<std::filesystem::path>(request.arch_dir));
-  const checkpoint a = open_for_planning(request.model_a);
-  const checkpoint b = open_for_planning(request.model_b);
-  plan_options options;
-  options.block_elements = request.block_elements;
-  options.ranks = ranks;
-  work_plan plan = plan_without_matching_bytes(a, b, registry, options);
-  // What this process holds now, having read the headers as rank 0 would, stands for a rank's
-  // resident memory before its first unit.
-  const std::uint64_t resident = current_resident_bytes();
-  const std::uint64_t budget = request.memory_budget.empty() ? 0 : parse_byte_size(request.memory_budget, "--memory-budget");
-  plan.reading = reading_within_budget(plan, budget, request.io_mode == "read" ? read_method::read : read_method::map,
-                                       resident);
-  const std::uint64_t base = resident + memory_reserve(plan);
+constexpr const char* time_formula =
+    "max over ranks of rank bytes / min(kernel GB/s per rank, bandwidth per node / ranks per node) + rank null "
+    "multiply-adds / 1.1e9 per s (docs/PERFORMANCE.md, permutation nulls); matching, cross-layer and fingerprint "
+    "units are not counted";
 
-  const auto figures = per_rank(plan);
-  const auto by_bytes = [](const rank_figures& x, const rank_figures& y) { return x.bytes < y.bytes; };
-  const auto by_memory = [](const rank_figures& x, const rank_figures& y) { return x.largest.total < y.largest.total; };
-  const rank_figures& least = *std::min_element(figures.begin(), figures.end(), by_bytes);
-  const rank_figures& most = *std::max_element(figures.begin(), figures.end(), by_bytes);
-  const std::uint64_t memory_min = base + std::min_element(figures.begin(), figures.end(), by_memory)->largest.total;
-  const rank_figures& most_memory = *std::max_element(figures.begin(), figures.end(), by_memory);
-  const std::uint64_t memory_max = base + most_memory.largest.total;
-  std::uint64_t unpaired_a = 0, unpaired_b = 0;
-  for (const auto& u : plan.unpaired) (u.side == 'a' ? unpaired_a : unpaired_b) += 1;
-  const double share_gbps = request.bandwidth_gbps / static_cast<double>(ranks_per_node);
-  const double rate_gbps = std::min(request.kernel_gbps, share_gbps);
-  // A rank's time: its blocks at the rate it can read, then its nulls at the null rate.
-  double seconds = 0, block_seconds = 0, null_seconds = 0;
-  for (const auto& f : figures) {
-    const double blocks = static_cast<double>(f.bytes) / (rate_gbps * 1e9);
-    const double nulls = static_cast<double>(f.null_madds) / null_madds_per_second;
-    if (blocks + nulls > seconds) {
-      seconds = blocks + nulls;
-      block_seconds = blocks;
-      null_seconds = nulls;
-    }
-  }
-  const std::uint64_t bytes_a = tensor_bytes(a), bytes_b = tensor_bytes(b);
-  const std::string units = matching_units(plan);
-  const std::string memory_formula = fmt::format(
+std::string memory_formula(std::uint64_t resident, const work_plan& plan) {
+  return fmt::format(
       "resident before the first unit ({:.0f} MiB, as in this process) + reserve for results and the report + the "
       "largest need of the rank's units: a block's bytes (x2 for B when aligned), a matching unit's decoded rows "
       "and similarity matrices, a null's per-row arrays and reads ({}) (mpi/memory_budget.hpp)",
@@ -198,88 +170,161 @@ int run_plan(const plan_request& request) {
                         unbounded_float_limit >> 20)
           : fmt::format("windows of {:.1f} MiB per side for mapped bytes and floats, from the budget",
                         static_cast<double>(plan.reading.window_bytes) / (1 << 20)));
-  const std::string time_formula =
-      "max over ranks of rank bytes / min(kernel GB/s per rank, bandwidth per node / ranks per node) + rank null "
-      "multiply-adds / 1.1e9 per s (docs/PERFORMANCE.md, permutation nulls); matching, cross-layer and fingerprint "
-      "units are not counted";
+}
 
+// The plan of the request's pair for its ranks, read as rank 0 would, with its reading mode.
+void make_summary_plan(const plan_request& request, plan_summary& s) {
+  s.nodes = request.ranks != 0 ? 1 : request.nodes;
+  s.ranks_per_node = request.ranks != 0 ? request.ranks : request.ranks_per_node;
+  if (s.nodes > max_ranks || s.ranks_per_node > max_ranks || s.nodes * s.ranks_per_node > max_ranks)
+    throw usage_error(fmt::format("--nodes × --ranks-per-node: at most {} ranks, got {} × {}", max_ranks, s.nodes,
+                                  s.ranks_per_node));
+  s.ranks = static_cast<int>(s.nodes * s.ranks_per_node);
+  const auto registry = architecture_registry::load(
+      request.arch_dir.empty() ? std::nullopt : std::optional<std::filesystem::path>(request.arch_dir));
+  s.a = open_for_planning(request.model_a);
+  s.b = open_for_planning(request.model_b);
+  plan_options options;
+  options.block_elements = request.block_elements;
+  options.ranks = s.ranks;
+  s.plan = plan_without_matching_bytes(s.a, s.b, registry, options);
+  // What this process holds now, having read the headers as rank 0 would, stands for a rank's
+  // resident memory before its first unit.
+  s.resident = current_resident_bytes();
+  s.budget = request.memory_budget.empty() ? 0 : parse_byte_size(request.memory_budget, "--memory-budget");
+  s.plan.reading = reading_within_budget(s.plan, s.budget,
+                                         request.io_mode == "read" ? read_method::read : read_method::map, s.resident);
+  s.base = s.resident + memory_reserve(s.plan);
+}
+
+plan_summary summarise(const plan_request& request) {
+  plan_summary s;
+  make_summary_plan(request, s);
+  s.figures = per_rank(s.plan);
+  const auto by_bytes = [](const rank_figures& x, const rank_figures& y) { return x.bytes < y.bytes; };
+  const auto by_memory = [](const rank_figures& x, const rank_figures& y) { return x.largest.total < y.largest.total; };
+  s.least_bytes = std::min_element(s.figures.begin(), s.figures.end(), by_bytes)->bytes;
+  s.most_bytes = std::max_element(s.figures.begin(), s.figures.end(), by_bytes)->bytes;
+  s.memory_min = s.base + std::min_element(s.figures.begin(), s.figures.end(), by_memory)->largest.total;
+  const rank_figures& most_memory = *std::max_element(s.figures.begin(), s.figures.end(), by_memory);
+  s.memory_max = s.base + most_memory.largest.total;
+  s.largest_unit = most_memory.largest.unit;
+  for (const auto& u : s.plan.unpaired) (u.side == 'a' ? s.unpaired_a : s.unpaired_b) += 1;
+  const double share_gbps = request.bandwidth_gbps / static_cast<double>(s.ranks_per_node);
+  s.rate_gbps = std::min(request.kernel_gbps, share_gbps);
+  // A rank's time: its blocks at the rate it can read, then its nulls at the null rate.
+  for (const auto& f : s.figures) {
+    const double blocks = static_cast<double>(f.bytes) / (s.rate_gbps * 1e9);
+    const double nulls = static_cast<double>(f.null_madds) / null_madds_per_second;
+    if (blocks + nulls > s.seconds) {
+      s.seconds = blocks + nulls;
+      s.block_seconds = blocks;
+      s.null_seconds = nulls;
+    }
+  }
+  s.bytes_a = tensor_bytes(s.a);
+  s.bytes_b = tensor_bytes(s.b);
+  s.memory_formula = memory_formula(s.resident, s.plan);
+  return s;
+}
+
+std::string kernel_source(const plan_request& request) {
+  return request.kernel_given ? "--kernel-gbps" : kernel_gbps_source;
+}
+
+void print_summary(const plan_request& request, const plan_summary& s) {
   const auto describe = [](const model_description& m, const checkpoint& c, std::uint64_t bytes) {
     return fmt::format("{} ({}, rules {}, {} file{}, {} tensors, {})", m.path, m.model_type.empty() ? "no model_type" : m.model_type,
                        m.architecture, c.files.size(), c.files.size() == 1 ? "" : "s", c.tensors.size(),
                        gigabytes(static_cast<double>(bytes)));
   };
-  fmt::print("A: {}\nB: {}\n", printable(describe(plan.model_a, a, bytes_a)), printable(describe(plan.model_b, b, bytes_b)));
-  fmt::print("pairs: {} tensor pairs; unpaired: {} of A, {} of B\n", plan.pairs.size(), unpaired_a, unpaired_b);
+  const work_plan& plan = s.plan;
+  fmt::print("A: {}\nB: {}\n", printable(describe(plan.model_a, s.a, s.bytes_a)), printable(describe(plan.model_b, s.b, s.bytes_b)));
+  fmt::print("pairs: {} tensor pairs; unpaired: {} of A, {} of B\n", plan.pairs.size(), s.unpaired_a, s.unpaired_b);
   fmt::print("blocks: {} of {} elements; {} permutation nulls\n", plan.blocks.size(), plan.block_elements,
              plan.nulls.size());
   fmt::print("bytes compared: {} ({} of A and B's paired tensors); model bytes: A {}, B {}\n",
-             gigabytes(static_cast<double>(plan.total_bytes())), plan.total_bytes(), gigabytes(static_cast<double>(bytes_a)),
-             gigabytes(static_cast<double>(bytes_b)));
-  fmt::print("ranks: {} ({} node{} x {} rank{} per node)\n", ranks, nodes, nodes == 1 ? "" : "s", ranks_per_node,
-             ranks_per_node == 1 ? "" : "s");
-  fmt::print("bytes per rank: min {}, max {}\n", gigabytes(static_cast<double>(least.bytes)),
-             gigabytes(static_cast<double>(most.bytes)));
+             gigabytes(static_cast<double>(plan.total_bytes())), plan.total_bytes(), gigabytes(static_cast<double>(s.bytes_a)),
+             gigabytes(static_cast<double>(s.bytes_b)));
+  fmt::print("ranks: {} ({} node{} x {} rank{} per node)\n", s.ranks, s.nodes, s.nodes == 1 ? "" : "s", s.ranks_per_node,
+             s.ranks_per_node == 1 ? "" : "s");
+  fmt::print("bytes per rank: min {}, max {}\n", gigabytes(static_cast<double>(s.least_bytes)),
+             gigabytes(static_cast<double>(s.most_bytes)));
   fmt::print("resident memory per rank: min {}, max {}, largest unit: {}{} ({})\n",
-             gigabytes(static_cast<double>(memory_min)), gigabytes(static_cast<double>(memory_max)),
-             printable(most_memory.largest.unit),
-             budget == 0 ? std::string() : fmt::format("; within --memory-budget {}", gigabytes(static_cast<double>(budget))),
-             memory_formula);
+             gigabytes(static_cast<double>(s.memory_min)), gigabytes(static_cast<double>(s.memory_max)),
+             printable(s.largest_unit),
+             s.budget == 0 ? std::string() : fmt::format("; within --memory-budget {}", gigabytes(static_cast<double>(s.budget))),
+             s.memory_formula);
   fmt::print("kernel: {} GB/s per rank ({}); bandwidth: {} GB/s per node ({})\n", request.kernel_gbps,
-             request.kernel_given ? "--kernel-gbps" : kernel_gbps_source, request.bandwidth_gbps,
+             kernel_source(request), request.bandwidth_gbps,
              request.bandwidth_given ? "--bandwidth" : "assumed default; pass --bandwidth");
   fmt::print("estimated time on {} node{}: {} ({} reading blocks at {:.3f} GB/s per rank, {} of permutation nulls) "
              "({})\n",
-             nodes, nodes == 1 ? "" : "s", duration(seconds), duration(block_seconds), rate_gbps, duration(null_seconds),
-             time_formula);
+             s.nodes, s.nodes == 1 ? "" : "s", duration(s.seconds), duration(s.block_seconds), s.rate_gbps,
+             duration(s.null_seconds), time_formula);
   fmt::print("matching units: {}; planned as not run (hidden dimensions and heads in their order, experts by index): "
              "the counts above are a real run's when widths and expert counts agree\n",
-             units);
+             matching_units(plan));
+}
 
+json model_json(const model_description& m, const checkpoint& c, std::uint64_t bytes) {
+  return {{"path", m.path}, {"model_type", m.model_type}, {"architecture", m.architecture},
+          {"files", c.files.size()}, {"tensors", c.tensors.size()}, {"bytes", bytes}};
+}
+
+json per_rank_json(const plan_summary& s) {
+  json rows = json::array();
+  for (std::size_t r = 0; r < s.figures.size(); ++r) {
+    const rank_figures& f = s.figures[r];
+    rows.push_back({{"rank", r}, {"blocks", f.blocks}, {"bytes", f.bytes}, {"nulls", f.nulls},
+                    {"null_multiply_adds", f.null_madds}, {"matching_units", f.matching_units},
+                    {"resident_bytes", s.base + f.largest.total}, {"largest_unit", f.largest.unit}});
+  }
+  return rows;
+}
+
+json plan_json(const plan_request& request, const plan_summary& s) {
+  const work_plan& plan = s.plan;
+  json document;
+  document["model_a"] = model_json(plan.model_a, s.a, s.bytes_a);
+  document["model_b"] = model_json(plan.model_b, s.b, s.bytes_b);
+  document["block_elements"] = plan.block_elements;
+  document["pairs"] = plan.pairs.size();
+  document["unpaired_a"] = s.unpaired_a;
+  document["unpaired_b"] = s.unpaired_b;
+  document["blocks"] = plan.blocks.size();
+  document["nulls"] = plan.nulls.size();
+  document["bytes_compared"] = plan.total_bytes();
+  document["nodes"] = s.nodes;
+  document["ranks_per_node"] = s.ranks_per_node;
+  document["ranks"] = s.ranks;
+  document["per_rank"] = per_rank_json(s);
+  document["bytes_per_rank"] = {{"min", s.least_bytes}, {"max", s.most_bytes}};
+  document["resident_bytes_per_rank"] = {{"min", s.memory_min},        {"max", s.memory_max},
+                                         {"formula", s.memory_formula}, {"memory_budget", s.budget},
+                                         {"io_mode", request.io_mode},  {"window_bytes", plan.reading.window_bytes}};
+  document["kernel_gbps_per_rank"] = {{"value", request.kernel_gbps}, {"source", kernel_source(request)}};
+  document["bandwidth_gbps_per_node"] = {{"value", request.bandwidth_gbps},
+                                         {"source", request.bandwidth_given ? "--bandwidth" : "assumed default"}};
+  document["rate_gbps_per_rank"] = s.rate_gbps;
+  document["estimated_seconds"] = s.seconds;
+  document["estimated_block_seconds"] = s.block_seconds;
+  document["estimated_null_seconds"] = s.null_seconds;
+  document["estimate_formula"] = time_formula;
+  document["matching_units"] = {{"hidden", plan.hidden_matches.size()},
+                                {"experts", plan.expert_matches.size()},
+                                {"heads", plan.head_matches.size()},
+                                {"neurons", plan.neuron_matches.size()},
+                                {"planned_as", "not run: orders kept, experts by index"}};
+  return document;
+}
+
+int run_plan(const plan_request& request) {
+  const plan_summary summary = summarise(request);
+  print_summary(request, summary);
   if (!request.output.empty()) {
-    json document;
-    document["model_a"] = {{"path", plan.model_a.path}, {"model_type", plan.model_a.model_type},
-                           {"architecture", plan.model_a.architecture}, {"files", a.files.size()},
-                           {"tensors", a.tensors.size()}, {"bytes", bytes_a}};
-    document["model_b"] = {{"path", plan.model_b.path}, {"model_type", plan.model_b.model_type},
-                           {"architecture", plan.model_b.architecture}, {"files", b.files.size()},
-                           {"tensors", b.tensors.size()}, {"bytes", bytes_b}};
-    document["block_elements"] = plan.block_elements;
-    document["pairs"] = plan.pairs.size();
-    document["unpaired_a"] = unpaired_a;
-    document["unpaired_b"] = unpaired_b;
-    document["blocks"] = plan.blocks.size();
-    document["nulls"] = plan.nulls.size();
-    document["bytes_compared"] = plan.total_bytes();
-    document["nodes"] = nodes;
-    document["ranks_per_node"] = ranks_per_node;
-    document["ranks"] = ranks;
-    json rows = json::array();
-    for (std::size_t r = 0; r < figures.size(); ++r)
-      rows.push_back({{"rank", r}, {"blocks", figures[r].blocks}, {"bytes", figures[r].bytes},
-                      {"nulls", figures[r].nulls}, {"null_multiply_adds", figures[r].null_madds},
-                      {"matching_units", figures[r].matching_units},
-                      {"resident_bytes", base + figures[r].largest.total}, {"largest_unit", figures[r].largest.unit}});
-    document["per_rank"] = std::move(rows);
-    document["bytes_per_rank"] = {{"min", least.bytes}, {"max", most.bytes}};
-    document["resident_bytes_per_rank"] = {{"min", memory_min},        {"max", memory_max},
-                                           {"formula", memory_formula}, {"memory_budget", budget},
-                                           {"io_mode", request.io_mode}, {"window_bytes", plan.reading.window_bytes}};
-    document["kernel_gbps_per_rank"] = {{"value", request.kernel_gbps},
-                                        {"source", request.kernel_given ? "--kernel-gbps" : kernel_gbps_source}};
-    document["bandwidth_gbps_per_node"] = {
-        {"value", request.bandwidth_gbps},
-        {"source", request.bandwidth_given ? "--bandwidth" : "assumed default"}};
-    document["rate_gbps_per_rank"] = rate_gbps;
-    document["estimated_seconds"] = seconds;
-    document["estimated_block_seconds"] = block_seconds;
-    document["estimated_null_seconds"] = null_seconds;
-    document["estimate_formula"] = time_formula;
-    document["matching_units"] = {{"hidden", plan.hidden_matches.size()},
-                                  {"experts", plan.expert_matches.size()},
-                                  {"heads", plan.head_matches.size()},
-                                  {"neurons", plan.neuron_matches.size()},
-                                  {"planned_as", "not run: orders kept, experts by index"}};
-    write_file_atomically(request.output, document.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+    write_file_atomically(request.output,
+                          plan_json(request, summary).dump(2, ' ', false, json::error_handler_t::replace) + "\n");
     fmt::print("plan: {}\n", request.output);
   }
   return 0;

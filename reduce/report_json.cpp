@@ -402,9 +402,7 @@ json manifest_json(const run_manifest& m, const content_manifest& content) {
   return out;
 }
 
-}  // namespace
-
-std::string report_json_text(const comparison_report& report) {
+json tensors_json(const comparison_report& report) {
   json tensors = json::array();
   for (const auto& t : report.tensors) {
     json row = {{"a", t.pair.a.name},
@@ -426,6 +424,10 @@ std::string report_json_text(const comparison_report& report) {
     row["null"] = null_json(t.null);
     tensors.push_back(std::move(row));
   }
+  return tensors;
+}
+
+json roles_json(const comparison_report& report) {
   json roles = json::object();
   for (const auto& table : report.roles) {
     json layers = json::array();
@@ -436,6 +438,10 @@ std::string report_json_text(const comparison_report& report) {
     }
     roles[table.role] = std::move(layers);
   }
+  return roles;
+}
+
+json unpaired_json(const comparison_report& report) {
   json unpaired = json::array();
   for (const auto& u : report.unpaired)
     unpaired.push_back({{"side", std::string(1, u.side)},
@@ -446,27 +452,35 @@ std::string report_json_text(const comparison_report& report) {
                         {"dtype", dtype_name(u.type)},
                         {"shape", u.shape},
                         {"reason", u.reason}});
+  return unpaired;
+}
+
+json verdict_json(const verdict_report& v) {
+  return {{"label", v.label},
+          {"p_global", number(v.p_global)},
+          {"p_floor", number(v.p_floor)},
+          {"units", v.units},
+          {"alpha", v.alpha},
+          {"evidence", v.evidence},
+          {"notes", v.notes},
+          {"carried_by", v.carried_by},
+          {"invariances_tested", v.invariances_tested},
+          {"invariances_not_tested", v.invariances_not_tested}};
+}
+
+}  // namespace
+
+std::string report_json_text(const comparison_report& report) {
   json families = json::array(), layers = json::array();
   for (const auto& f : report.evidence.families) families.push_back(group_json(f, true));
   for (const auto& l : report.evidence.layers) layers.push_back(group_json(l, false));
-  const auto& v = report.evidence.verdict;
   json units = json::array();
   for (const auto& u : report.units) units.push_back(unit_json(u));
-  const json verdict = {{"label", v.label},
-                        {"p_global", number(v.p_global)},
-                        {"p_floor", number(v.p_floor)},
-                        {"units", v.units},
-                        {"alpha", v.alpha},
-                        {"evidence", v.evidence},
-                        {"notes", v.notes},
-                        {"carried_by", v.carried_by},
-                        {"invariances_tested", v.invariances_tested},
-                        {"invariances_not_tested", v.invariances_not_tested}};
   const json document = {
       {"format", "lineage-report"},
       {"format_version", 1},
       {"status", report.status()},
-      {"verdict", verdict},
+      {"verdict", verdict_json(report.evidence.verdict)},
       {"summary",
        {{"tensor_pairs", report.tensors.size()},
         {"unpaired_a", report.unpaired_a},
@@ -477,9 +491,9 @@ std::string report_json_text(const comparison_report& report) {
       {"models",
        {{"a", model_json(report.model_a, report.content, report.content.a)},
         {"b", model_json(report.model_b, report.content, report.content.b)}}},
-      {"tensors", std::move(tensors)},
+      {"tensors", tensors_json(report)},
       {"units", std::move(units)},
-      {"roles", std::move(roles)},
+      {"roles", roles_json(report)},
       {"families", std::move(families)},
       {"layer_structure", layer_structure_json(report)},
       {"expert_matching", expert_matching_json(report)},
@@ -490,7 +504,7 @@ std::string report_json_text(const comparison_report& report) {
       {"reference_panel", panel_json(report.panel)},
       {"tokenizers", tokenizers_object(report)},
       {"layers", std::move(layers)},
-      {"unpaired", std::move(unpaired)},
+      {"unpaired", unpaired_json(report)},
   };
   return document.dump(1) + "\n";
 }
