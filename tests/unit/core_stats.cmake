@@ -5,7 +5,9 @@ lineage_add_unit_test(test_stats
   SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/stats_test_support.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_dtype.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/kernel_test_support.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_kernel.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_kernel_equality.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_block_stats.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_tensor_stats.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_content_hash.cpp

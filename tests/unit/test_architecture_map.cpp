@@ -1,124 +1,21 @@
-// Tensor names of each family map to the canonical keys that make families pair; malformed rule
-// files are refused with the file and key named.
-#include <unistd.h>
-
+// Tensor names of each family map to the canonical keys that make families pair: the embedded rule
+// files, one test per family, phi3's fused tensors split into row ranges, and the generic fallback.
+// Malformed rule files and axes: test_architecture_rules.cpp.
 #include <cstdint>
-#include <filesystem>
-#include <fstream>
-#include <functional>
-#include <initializer_list>
-#include <ostream>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "architecture_test_support.hpp"
 #include "core/error.hpp"
 #include "mpi/architecture_map.hpp"
 
 namespace lineage {
-
-// Generated from configs/architectures/*.yaml (cmake/EmbedFiles.cmake).
-const std::vector<std::pair<std::string_view, std::string_view>>& embedded_architecture_files();
-
-void PrintTo(const tensor_key& key, std::ostream* out) {
-  *out << "(layer " << key.layer << ", \"" << key.role << "\", expert " << key.expert << ")";
-}
-
 namespace {
 
-using nlohmann::json;
-
-const architecture_registry& embedded_rules() {
-  static const architecture_registry registry = architecture_registry::load(std::nullopt);
-  return registry;
-}
-
-const architecture& family(std::string_view model_type) {
-  const architecture* found = embedded_rules().find(model_type);
-  if (found == nullptr) {
-    throw std::runtime_error("no embedded rules for model_type " + std::string(model_type));
-  }
-  return *found;
-}
-
-// The single key of a tensor that is not split.
-tensor_key key_of(const architecture& rules, std::string_view name, const json& config = json::object()) {
-  const std::uint64_t shape[] = {16, 16};
-  const std::vector<tensor_view> views = rules.map(name, shape, config);
-  EXPECT_EQ(views.size(), 1U) << name;
-  EXPECT_TRUE(views.at(0).whole(shape)) << name;
-  EXPECT_EQ(views.at(0).label, name);
-  return views.at(0).key;
-}
-
-struct expected_key {
-  std::string name;
-  tensor_key key;
-};
-
-void expect_keys(std::string_view model_type, const json& config, const std::vector<expected_key>& expected) {
-  const architecture& rules = family(model_type);
-  for (const expected_key& entry : expected) {
-    EXPECT_EQ(key_of(rules, entry.name, config), entry.key) << model_type << ": " << entry.name;
-  }
-}
-
-// The message of the input_error `action` throws; fails the test when it throws nothing or another type.
-std::string input_error_message(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const input_error& error) {
-    return error.what();
-  }
-  ADD_FAILURE() << "expected an input_error";
-  return {};
-}
-
-void expect_mentions(const std::string& message, std::initializer_list<std::string_view> parts) {
-  for (const std::string_view part : parts) {
-    EXPECT_NE(message.find(part), std::string::npos) << "'" << part << "' missing from: " << message;
-  }
-}
-
-// A fresh directory of rule files, removed at the end of the test.
-class rule_directory {
- public:
-  rule_directory() {
-    const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    path_ = std::filesystem::temp_directory_path() / ("lineage-arch-" + test + "-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~rule_directory() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  rule_directory(const rule_directory&) = delete;
-  rule_directory& operator=(const rule_directory&) = delete;
-
-  void write(const std::string& file, std::string_view text) const {
-    std::ofstream(path_ / file, std::ios::binary) << text;
-  }
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
-constexpr std::string_view minimal_rules = R"(model_types: [toy]
-rules:
-  - match: "model.layers.{layer}.input_layernorm.weight"
-    role: input_layernorm.weight
-)";
-
-std::string load_error(std::string_view yaml_text, const std::string& file = "broken.yaml") {
-  rule_directory directory;
-  directory.write(file, yaml_text);
-  return input_error_message([&] { (void)architecture_registry::load(directory.path()); });
-}
+using namespace arch_test;  // NOLINT: the rules and helpers every test here uses
 
 const json phi3_mini_config = {{"model_type", "phi3"},         {"hidden_size", 3072},
                                {"num_attention_heads", 32},     {"num_key_value_heads", 8},
@@ -505,147 +402,6 @@ TEST(ArchitectureGeneric, IdenticalNamesPairAndUnknownExtrasFallBack) {
                            "model_layers.4.input_layernorm.weight", "model.layers.4.input_layernorm.weight.extra"}) {
     EXPECT_EQ(key_of(family("llama"), name), map_generic(name, shape).key) << name;
   }
-}
-
-// --- malformed rule files -------------------------------------------------------------------
-
-TEST(ArchitectureRules, BadYamlNamesTheFile) {
-  expect_mentions(load_error("model_types: [llama\nrules: - oops: {", "bad_yaml.yaml"), {"bad_yaml.yaml", "YAML"});
-  expect_mentions(load_error("", "empty.yaml"), {"empty.yaml", "mapping"});
-}
-
-TEST(ArchitectureRules, UnknownKeyNamesFileAndKey) {
-  expect_mentions(load_error(std::string(minimal_rules) + "aliases: [x]\n", "extra.yaml"), {"extra.yaml", "aliases"});
-  expect_mentions(load_error(R"(model_types: [toy]
-rules:
-  - match: "a.{layer}.b"
-    role: b
-    rol: c
-)",
-                             "typo.yaml"),
-                  {"typo.yaml", "rules[0].rol", "unknown key"});
-  expect_mentions(load_error(R"(model_types: [toy]
-rules:
-  - match: "a.{layer}.qkv"
-    split_rows:
-      - {role: q, rows: "hidden_size", size: 3}
-      - {role: k, rows: "hidden_size"}
-)",
-                             "split.yaml"),
-                  {"split.yaml", "rules[0].split_rows[0].size"});
-}
-
-TEST(ArchitectureRules, MissingOrConflictingRoleIsRefused) {
-  expect_mentions(load_error("model_types: [toy]\nrules:\n  - match: \"a.{layer}.b\"\n", "norole.yaml"),
-                  {"norole.yaml", "rules[0]", "role"});
-  expect_mentions(load_error("model_types: [toy]\nrules:\n  - role: b\n", "nomatch.yaml"),
-                  {"nomatch.yaml", "rules[0]", "match"});
-  expect_mentions(load_error(R"(model_types: [toy]
-rules:
-  - match: "a.{layer}.qkv"
-    role: qkv
-    split_rows:
-      - {role: q, rows: "8"}
-      - {role: k, rows: "8"}
-)",
-                             "both.yaml"),
-                  {"both.yaml", "rules[0]", "not both"});
-  expect_mentions(load_error("model_types: [toy]\nrules:\n  - match: \"a.b\"\n    role: \"a b\"\n", "space.yaml"),
-                  {"space.yaml", "rules[0].role"});
-  expect_mentions(load_error("rules:\n  - match: \"a.b\"\n    role: b\n", "notypes.yaml"), {"notypes.yaml", "model_types"});
-}
-
-TEST(ArchitectureRules, BadPlaceholdersAreRefused) {
-  for (const char* pattern : {"model.layers.{layr}.w", "model.layers.h{layer}.w", "model.{layer}.{layer}.w",
-                              "model..w", "model.layers.{layer", ".model.w"}) {
-    const std::string yaml = std::string("model_types: [toy]\nrules:\n  - match: \"") + pattern + "\"\n    role: w\n";
-    expect_mentions(load_error(yaml, "placeholder.yaml"), {"placeholder.yaml", "rules[0].match"});
-  }
-  expect_mentions(load_error(R"(model_types: [toy]
-rules:
-  - match: ["a.{layer}.b", "c.{expert}.{expert}"]
-    role: w
-)",
-                             "list.yaml"),
-                  {"list.yaml", "rules[0].match", "{expert}"});
-}
-
-TEST(ArchitectureRules, RepeatedPatternAndBadExpressionsAreRefused) {
-  expect_mentions(load_error(std::string(minimal_rules) +
-                                 "  - match: \"model.layers.{layer}.input_layernorm.weight\"\n    role: other\n",
-                             "repeat.yaml"),
-                  {"repeat.yaml", "rules[1].match"});
-  for (const char* rows : {"hidden_size +  8", "hidden_size *", "0", "(hidden_size)", ""}) {
-    const std::string yaml = std::string("model_types: [toy]\nrules:\n  - match: \"a.{layer}.qkv\"\n    split_rows:\n") +
-                             "      - {role: q, rows: \"" + rows + "\"}\n      - {role: k, rows: \"8\"}\n";
-    expect_mentions(load_error(yaml, "expression.yaml"), {"expression.yaml", "rules[0].split_rows[0].rows"});
-  }
-  expect_mentions(load_error(std::string(minimal_rules) + "derived:\n  head_dim: \"dim / heads\"\n  dim: \"head_dim * 2\"\n",
-                             "cycle.yaml"),
-                  {"cycle.yaml", "derived", "cycle"});
-}
-
-TEST(ArchitectureRules, ModelTypeClaimedTwiceNamesBothFiles) {
-  rule_directory directory;
-  directory.write("a_first.yaml", minimal_rules);
-  directory.write("b_second.yaml", "model_types: [other, toy]\nrules:\n  - match: \"x\"\n    role: x\n");
-  const std::string message = input_error_message([&] { (void)architecture_registry::load(directory.path()); });
-  expect_mentions(message, {"b_second.yaml", "model_types", "'toy'", "a_first.yaml"});
-  expect_mentions(load_error("model_types: [toy, toy]\nrules:\n  - match: \"x\"\n    role: x\n", "twice.yaml"),
-                  {"twice.yaml", "model_types[1]"});
-}
-
-TEST(ArchitectureRules, RulesDirectoryMustHoldRuleFiles) {
-  rule_directory directory;
-  expect_mentions(input_error_message([&] { (void)architecture_registry::load(directory.path()); }), {"no *.yaml"});
-  expect_mentions(input_error_message([&] { (void)architecture_registry::load(directory.path() / "missing"); }),
-                  {"missing", "not a directory"});
-}
-
-}  // namespace
-}  // namespace lineage
-
-// --- axes: what a null may permute --------------------------------------------------------------
-
-namespace lineage {
-namespace {
-
-TEST(ArchitectureAxes, EmbeddedRulesGiveEachRoleItsAxes) {
-  const architecture& llama = family("llama");
-  EXPECT_EQ(axes_text(llama.axes("embed_tokens.weight", 2)), "[vocab, hidden]");
-  EXPECT_EQ(axes_text(llama.axes("self_attn.q_proj.weight", 2)), "[query, hidden]");
-  EXPECT_EQ(axes_text(llama.axes("self_attn.o_proj.weight", 2)), "[hidden, output]");
-  EXPECT_EQ(axes_text(llama.axes("mlp.down_proj.weight", 2)), "[hidden, neuron]");
-  EXPECT_TRUE(llama.rope());
-  // Another number of dimensions than the file says, or a role it does not list: all unknown.
-  EXPECT_EQ(axes_text(llama.axes("embed_tokens.weight", 1)), "[unknown]");
-  EXPECT_EQ(axes_text(llama.axes("score.weight", 2)), "[unknown, unknown]");
-  // MTP roles fall back to the role without the prefix.
-  EXPECT_EQ(axes_text(family("glm4_moe").axes("mtp.mlp.experts.up_proj.weight", 2)), "[neuron, hidden]");
-  EXPECT_EQ(axes_text(family("glm4_moe").axes("self_attn.q_norm.weight", 1)), "[head_dim]");
-  EXPECT_FALSE(family("gpt2").rope());
-  EXPECT_EQ(axes_text(family("gpt2").axes("embed_positions.weight", 2)), "[position, hidden]");
-}
-
-TEST(ArchitectureAxes, EveryKindNameRoundTrips) {
-  for (int k = 0; k <= static_cast<int>(axis_kind::constant); ++k) {
-    const auto kind = static_cast<axis_kind>(k);
-    EXPECT_EQ(parse_axis_kind(axis_kind_name(kind)), kind);
-    EXPECT_EQ(is_symmetric(kind), kind >= axis_kind::hidden && kind <= axis_kind::channel);
-  }
-  EXPECT_FALSE(parse_axis_kind("tokens").has_value());
-}
-
-TEST(ArchitectureAxes, BadAxesAreRefusedWithFileAndKey) {
-  const std::string rules(minimal_rules);
-  expect_mentions(load_error(rules + "axes:\n  input_layernorm.weight: [hiddn]\n", "kind.yaml"),
-                  {"kind.yaml", "axes.input_layernorm.weight[0]", "unknown axis kind 'hiddn'"});
-  expect_mentions(load_error(rules + "axes:\n  input_layernorm.weight: []\n", "empty.yaml"),
-                  {"empty.yaml", "axes.input_layernorm.weight", "non-empty list"});
-  expect_mentions(load_error(rules + "axes:\n  a.b: [hidden]\n  a.b: [neuron]\n", "twice.yaml"),
-                  {"twice.yaml", "axes.a.b"});
-  expect_mentions(load_error(rules + "axes: [hidden]\n", "list.yaml"), {"list.yaml", "axes", "mapping"});
-  expect_mentions(load_error(rules + "rope: maybe\n", "rope.yaml"), {"rope.yaml", "rope", "true or false"});
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // The statistics kernel (shard/kernel*.{hpp,cpp}) against a naive long-double reference, for every
 // pair of dtypes and lengths around the lane, chunk and fold boundaries; bit-identity of every
-// runnable variant; non-finite handling; bitwise-equal counting in the common dtype; exactness of
-// identical inputs; alignment independence.
+// runnable variant; non-finite handling; alignment independence; empty, all-non-finite and F64
+// blocks. Bitwise equality and exact figures: test_kernel_equality.cpp.
 #include <gtest/gtest.h>
 
 #if defined(__x86_64__)
@@ -20,6 +20,7 @@
 #include "reduce/tensor_stats.hpp"
 #include "shard/block_stats.hpp"
 #include "shard/kernel.hpp"
+#include "kernel_test_support.hpp"
 #include "stats_test_support.hpp"
 
 namespace lineage {
@@ -36,66 +37,7 @@ constexpr double kernel_relative = 1e-6;
 
 const std::vector<std::uint64_t> lengths = {0, 1, 7, 8, 9, 2047, 2048, 2049, 100003};
 
-std::vector<kernel_variant> variants() {
-  std::size_t count = 0;
-  const kernel_variant* table = runnable_kernels(count);
-  return {table, table + count};
-}
-
-bool is_f8(dtype t) { return t == dtype::f8_e4m3 || t == dtype::f8_e5m2; }
-
-// A random finite code of an 8-bit type (uniform over codes: spans subnormals to the maximum).
-std::uint64_t random_finite_f8(dtype type, std::mt19937_64& engine) {
-  while (true) {
-    const std::uint64_t code = engine() & 0xFFu;
-    if (std::isfinite(test::reference_decode(type, code))) return code;
-  }
-}
-
-// Correlated realistic data: a ~ N(0.3, 1); b = 0.8 a + 0.6 N(0, 1) (rounded to each type). An
-// 8-bit side gets uniformly random finite codes instead.
-std::pair<typed_vector, typed_vector> realistic_pair(dtype ta, dtype tb, std::size_t n, std::uint64_t seed) {
-  std::mt19937_64 engine(seed);
-  std::normal_distribution<double> normal(0.0, 1.0);
-  typed_vector a(ta, n), b(tb, n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const double x = 0.3 + normal(engine);
-    const double y = 0.8 * x + 0.6 * normal(engine);
-    if (is_f8(ta))
-      a.set_code(i, random_finite_f8(ta, engine));
-    else
-      a.set_value(i, x);
-    if (is_f8(tb))
-      b.set_code(i, random_finite_f8(tb, engine));
-    else
-      b.set_value(i, y);
-  }
-  return {std::move(a), std::move(b)};
-}
-
-// Puts NaN and ±Inf (F8_E4M3: NaN only) at fixed positions on both sides, spread over chunks.
-void inject_nonfinite(typed_vector& a, typed_vector& b) {
-  const std::size_t n = a.size();
-  const auto put = [](typed_vector& v, std::size_t i, int kind) {
-    if (i >= v.size()) return;
-    const bool inf_ok = test::has_infinity(v.type());
-    switch (kind) {
-      case 0:
-        v.set_code(i, test::nan_code(v.type()));
-        break;
-      case 1:
-        v.set_code(i, inf_ok ? test::inf_code(v.type()) : test::nan_code(v.type(), true));
-        break;
-      default:
-        v.set_code(i, inf_ok ? test::inf_code(v.type(), true) : test::nan_code(v.type()));
-        break;
-    }
-  };
-  for (std::size_t i : {std::size_t{3}, std::size_t{2047}, std::size_t{2048}, std::size_t{5000}, n - 1})
-    put(a, i, static_cast<int>(i % 3));
-  for (std::size_t i : {std::size_t{3}, std::size_t{100}, std::size_t{4095}, std::size_t{70001}, n - 2})
-    put(b, i, static_cast<int>((i + 1) % 3));
-}
+using namespace kernel_test;  // NOLINT: the variants and the test data
 
 // Checks one kernel result against the long-double reference, both the raw kernel sums (against
 // the reference shifted by the kernel's own shifts) and the moments made from them.
@@ -390,211 +332,6 @@ TEST(Kernel, F64MinMaxAreExact) {
     const kernel_sums s = variant.compute(c.run(), c.run(), small.size());
     EXPECT_EQ(s.min_a, 0.1);
     EXPECT_EQ(s.max_b, 0.30000000000000004);
-  }
-}
-
-// --- bitwise equality in the common dtype -------------------------------------------------------
-
-// `narrow` converted exactly to `wide`: every pair is bitwise equal in the common dtype (= wide),
-// NaN and infinities included.
-void expect_all_equal_after_exact_conversion(dtype narrow, dtype wide) {
-  ASSERT_TRUE(widens_exactly(narrow, wide));
-  ASSERT_EQ(common_dtype(narrow, wide), wide);
-  constexpr std::size_t n = 10007;
-  std::mt19937_64 engine(77);
-  typed_vector a(narrow, n), b(wide, n);
-  std::normal_distribution<double> normal(0.0, 2.0);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (is_f8(narrow))
-      a.set_code(i, random_finite_f8(narrow, engine));
-    else
-      a.set_value(i, normal(engine));
-    if (i % 1001 == 5) a.set_code(i, test::nan_code(narrow, i % 2 == 0));
-    if (i % 1009 == 7 && test::has_infinity(narrow)) a.set_code(i, test::inf_code(narrow, i % 2 == 0));
-    if (i % 503 == 11) a.set_value(i, i % 2 == 0 ? 0.0 : -0.0);
-    const double v = test::reference_value(a, i);
-    if (std::isnan(v))
-      b.set_code(i, test::nan_code(wide, std::signbit(v)));
-    else
-      b.set_value(i, v);
-  }
-  for (const auto& variant : variants()) {
-    SCOPED_TRACE(testing::Message() << variant.name << ": " << dtype_name(narrow) << " vs "
-                                    << dtype_name(wide));
-    const kernel_sums s = variant.compute(a.run(), b.run(), n);
-    EXPECT_EQ(s.bitwise_equal, n);
-    const kernel_sums t = variant.compute(b.run(), a.run(), n);
-    EXPECT_EQ(t.bitwise_equal, n);
-  }
-}
-
-TEST(Kernel, BitwiseEqualAfterExactConversion) {
-  expect_all_equal_after_exact_conversion(dtype::bf16, dtype::f32);
-  expect_all_equal_after_exact_conversion(dtype::f16, dtype::f32);
-  expect_all_equal_after_exact_conversion(dtype::f32, dtype::f64);
-  expect_all_equal_after_exact_conversion(dtype::bf16, dtype::f64);
-  expect_all_equal_after_exact_conversion(dtype::f8_e4m3, dtype::f16);
-  expect_all_equal_after_exact_conversion(dtype::f8_e4m3, dtype::bf16);
-  expect_all_equal_after_exact_conversion(dtype::f8_e5m2, dtype::f16);
-  expect_all_equal_after_exact_conversion(dtype::f8_e5m2, dtype::f32);
-}
-
-TEST(Kernel, SignedZerosAreNotBitwiseEqual) {
-  for (const dtype t : all_dtypes) {
-    constexpr std::size_t n = 2051;  // a full chunk plus a tail
-    typed_vector a(t, n), b(t, n);
-    for (std::size_t i = 0; i < n; ++i) {
-      a.set_value(i, i % 2 == 0 ? 0.0 : -0.0);
-      b.set_value(i, i % 2 == 0 ? -0.0 : 0.0);
-    }
-    for (const auto& variant : variants()) {
-      SCOPED_TRACE(testing::Message() << variant.name << ", " << dtype_name(t));
-      const kernel_sums s = variant.compute(a.run(), b.run(), n);
-      EXPECT_EQ(s.bitwise_equal, 0U);
-      EXPECT_EQ(s.count, n);     // zeros are finite
-      EXPECT_EQ(s.sum_dd, 0.0);  // and numerically equal
-      const kernel_sums same = variant.compute(a.run(), a.run(), n);
-      EXPECT_EQ(same.bitwise_equal, n);
-    }
-  }
-}
-
-// NaNs are compared by their bits too: a signalling NaN and the quiet NaN with the same payload
-// differ in the quiet bit, in F32 as in F16 (and the comparison must not quieten them first).
-TEST(Kernel, SignallingAndQuietNaNAreNotBitwiseEqual) {
-  const std::vector<std::pair<dtype, std::pair<std::uint64_t, std::uint64_t>>> cases = {
-      {dtype::f32, {0x7F800001u, 0x7FC00001u}},
-      {dtype::f16, {0x7C01u, 0x7E01u}},
-      {dtype::bf16, {0x7F81u, 0x7FC1u}}};
-  for (const auto& [type, codes] : cases) {
-    constexpr std::size_t n = 16;
-    typed_vector a(type, n), b(type, n);
-    for (std::size_t i = 0; i < n; ++i) {
-      a.set_code(i, codes.first);
-      b.set_code(i, codes.second);
-    }
-    for (const auto& variant : variants()) {
-      SCOPED_TRACE(testing::Message() << variant.name << ", " << dtype_name(type));
-      const kernel_sums s = variant.compute(a.run(), b.run(), n);
-      EXPECT_EQ(s.nonfinite_a, n);
-      EXPECT_EQ(s.nonfinite_b, n);
-      EXPECT_EQ(s.bitwise_equal, 0U);
-      EXPECT_EQ(variant.compute(a.run(), a.run(), n).bitwise_equal, n);
-    }
-  }
-}
-
-TEST(Kernel, OneUlpApartIsNotBitwiseEqual) {
-  constexpr std::size_t n = 4099;
-  const auto values = test::normal_values(n, 0.0, 1.0, 5);
-  const typed_vector a = test::encode(dtype::bf16, values);
-  typed_vector b(dtype::f32, n);
-  for (std::size_t i = 0; i < n; ++i)
-    b.set_code(i,
-               std::bit_cast<std::uint32_t>(static_cast<float>(test::reference_value(a, i))) + (i % 3 == 0));
-  for (const auto& variant : variants()) {
-    const kernel_sums s = variant.compute(a.run(), b.run(), n);
-    EXPECT_EQ(s.bitwise_equal, n - (n + 2) / 3);
-  }
-}
-
-// --- exact figures for identical and constant inputs ---------------------------------------------
-
-TEST(Kernel, IdenticalInputsGiveCosineAndPearsonExactlyOne) {
-  for (const dtype t : all_dtypes)
-    for (const std::uint64_t n : {2, 9, 2049, 100003}) {
-      auto [a, unused] = realistic_pair(t, t, n, 7000 + n);
-      if (n > 100) inject_nonfinite(a, a);
-      for (const auto& variant : variants()) {
-        SCOPED_TRACE(testing::Message() << variant.name << ", " << dtype_name(t) << ", n = " << n);
-        const pair_moments whole = pair_moments::from_block(variant.compute(a.run(), a.run(), n));
-        const similarity f = derive_similarity(whole);
-        EXPECT_EQ(f.cosine, 1.0);
-        EXPECT_EQ(f.pearson, 1.0);
-        EXPECT_EQ(f.rel_l2, 0.0);
-        EXPECT_EQ(f.norm_ratio, 1.0);
-        EXPECT_EQ(f.bitwise_equal_fraction, 1.0);
-        // The same after merging blocks.
-        if (n < 9) continue;
-        const std::size_t cut1 = n / 3, cut2 = n / 2 + 5;
-        pair_moments merged;
-        for (const auto& [first, last] :
-             {std::pair<std::size_t, std::size_t>{0, cut1}, {cut1, cut2}, {cut2, n}}) {
-          const typed_vector part = a.slice(first, last - first);
-          merged.merge(pair_moments::from_block(variant.compute(part.run(), part.run(), last - first)));
-        }
-        const similarity g = derive_similarity(merged);
-        EXPECT_EQ(g.cosine, 1.0);
-        EXPECT_EQ(g.pearson, 1.0);
-        EXPECT_EQ(g.rel_l2, 0.0);
-      }
-    }
-}
-
-TEST(Kernel, ConstantVectorHasUndefinedPearsonButDefinedCosine) {
-  for (const dtype t : all_dtypes)
-    for (const std::uint64_t n : {1, 300, 5000}) {
-      const typed_vector a = test::encode(t, std::vector<double>(n, 0.75));
-      const typed_vector b = realistic_pair(t, t, n, 8000 + n).first;
-      const typed_vector c = test::encode(t, std::vector<double>(n, 2.0));
-      for (const auto& variant : variants()) {
-        SCOPED_TRACE(testing::Message() << variant.name << ", " << dtype_name(t) << ", n = " << n);
-        const pair_moments m = pair_moments::from_block(variant.compute(a.run(), b.run(), n));
-        EXPECT_EQ(m.m2_a, 0.0);
-        const similarity f = derive_similarity(m);
-        EXPECT_TRUE(std::isnan(f.pearson));
-        if (m.raw_bb > 0) {
-          EXPECT_TRUE(std::isfinite(f.cosine));
-        }
-        EXPECT_LE(std::fabs(f.cosine), 1.0);
-        EXPECT_EQ(f.mean_a, 0.75);
-        // Two constants: parallel vectors, cosine 1, Pearson still undefined.
-        const similarity g =
-            derive_similarity(pair_moments::from_block(variant.compute(a.run(), c.run(), n)));
-        EXPECT_NEAR(g.cosine, 1.0, 1e-15);
-        EXPECT_TRUE(std::isnan(g.pearson));
-        EXPECT_DOUBLE_EQ(g.norm_ratio, 2.0 / 0.75);
-      }
-    }
-}
-
-}  // namespace
-}  // namespace lineage
-
-namespace lineage {
-namespace {
-
-// The similarity matrices' dot products: every variant gives the same bits, whatever the shape
-// (4 × 2 tiles and the edges around them), and each cell is the dot product to float rounding.
-TEST(DotMatrix, VariantsAndTilingGiveTheSameBits) {
-  std::mt19937_64 engine(11);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  for (const std::size_t length : {std::size_t{1}, std::size_t{7}, std::size_t{8}, std::size_t{33}, std::size_t{1024}}) {
-    SCOPED_TRACE(testing::Message() << "length " << length);
-    const std::size_t rows = 7, columns = 5;
-    std::vector<float> a(rows * length), b(columns * length);
-    for (float& v : a) v = normal(engine);
-    for (float& v : b) v = normal(engine);
-    std::vector<double> reference(rows * columns);
-    variants().front().dot_matrix(a.data(), rows, b.data(), columns, length, reference.data());
-    for (const auto& variant : variants()) {
-      SCOPED_TRACE(std::string(variant.name));
-      std::vector<double> full(rows * columns);
-      variant.dot_matrix(a.data(), rows, b.data(), columns, length, full.data());
-      for (std::size_t i = 0; i < rows; ++i)
-        for (std::size_t j = 0; j < columns; ++j) {
-          EXPECT_EQ(std::bit_cast<std::uint64_t>(full[i * columns + j]),
-                    std::bit_cast<std::uint64_t>(reference[i * columns + j]));
-          // The same cell computed alone (an edge, 1 × 1) has the same bits as inside a tile.
-          double alone = 0;
-          variant.dot_matrix(a.data() + i * length, 1, b.data() + j * length, 1, length, &alone);
-          EXPECT_EQ(std::bit_cast<std::uint64_t>(alone), std::bit_cast<std::uint64_t>(full[i * columns + j]));
-          long double exact = 0;
-          for (std::size_t k = 0; k < length; ++k)
-            exact += static_cast<long double>(a[i * length + k]) * b[j * length + k];
-          EXPECT_NEAR(full[i * columns + j], static_cast<double>(exact), 1e-5 * std::sqrt(static_cast<double>(length)));
-        }
-    }
   }
 }
 
