@@ -1,8 +1,8 @@
 # End-to-end tests: the real `lineage` executable under mpirun (1-3 ranks) on models that
 # `lineage synth` writes to disk, with report.h5 read back through Debian's python3-h5py.
 # Each test works in its own directory under ${PROJECT_BINARY_DIR}/e2e-work/<test>.
-# Run them: ctest -L e2e -j2 --output-on-failure   (about 90 s on 2 cores; most of it is mpirun
-# tearing down jobs that exit non-zero)
+# Run them: ctest -L e2e -j2 --output-on-failure   (about 7 minutes on 2 cores; the longest are
+# e2e.faults, e2e.slurm and e2e.memory_budget, a minute or more each)
 
 set(LINEAGE_E2E_DIR ${CMAKE_CURRENT_LIST_DIR})
 

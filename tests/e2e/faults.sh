@@ -6,7 +6,7 @@
 #  - SIGTERM with no room left for the saved work (a small tmpfs over the output directory): one
 #    error line naming the state file, not 75 (nothing was saved), nothing left behind; the rerun
 #    computes everything and its report is the uninterrupted run's.
-#  - a rank killed (SIGKILL) at a random point: the job ends without a hang and without a report;
+#  - a rank killed (SIGKILL) at three random points: the job ends without a hang and without a report;
 #    the same command then completes with the uninterrupted run's report.
 #  - a model file replaced (another inode) or modified in place during the run, read mapped and with
 #    pread: exit 2 with one line naming the file, no report; the rerun on the new bytes completes.
@@ -92,11 +92,14 @@ else
   note "skipped: unshare --mount with a tmpfs is not permitted here: $(cat probe.err)"
 fi
 
-note "a rank killed at a random point: no hang, no report; the rerun completes"
-for attempt in 1; do
+note "a rank killed at random points: no hang, no report; the rerun completes"
+for attempt in 1 2 3; do
   dir=killed-$attempt
   start_run "$dir" B
-  sleep "0.$((RANDOM % 9))"
+  # 0 to 4 s after the first progress line: the matchings, the blocks, the nulls or the gather.
+  delay=$((RANDOM % 40))
+  note "killed-$attempt: a rank killed $((delay / 10)).$((delay % 10)) s into the run"
+  sleep "$((delay / 10)).$((delay % 10))"
   rank_pid=$(pgrep -f "^$LINEAGE_BIN compare A B -o $dir " | sort -n | tail -1)
   [[ -n $rank_pid ]] && kill -KILL "$rank_pid"
   finish_run "$dir"
