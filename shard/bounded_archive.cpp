@@ -27,7 +27,17 @@ void bounded_iarchive::check(std::uint64_t count, const char* what) const {
 
 void bounded_iarchive::load_override(boost::serialization::collection_size_type& count) {
   impl::load_override(count);
-  check(static_cast<std::uint64_t>(count), "collection");
+  const boost::serialization::collection_size_type& read = count;
+  check(static_cast<std::uint64_t>(read), "collection");
+}
+
+void bounded_iarchive::load(bool& value) {
+  unsigned char byte = 0;
+  load_binary(&byte, 1);
+  if (byte > 1)
+    throw boost::archive::archive_exception(boost::archive::archive_exception::input_stream_error, "bool",
+                                            "a byte other than 0 or 1");
+  value = byte == 1;
 }
 
 void bounded_iarchive::load(std::string& text) {

@@ -4,7 +4,8 @@
 // allocates that much (a vector is resized, touching every page) before it reads an element: a
 // damaged or hostile resume state, or a corrupted message, could ask for terabytes. Here no count
 // may exceed the bytes the archive was given (every element takes at least one byte), and an
-// oversized one is an archive_exception like any other malformed input.
+// oversized one is an archive_exception like any other malformed input. So is a bool stored as
+// another byte than 0 or 1.
 #include <cstdint>
 #include <istream>
 #include <string>
@@ -36,6 +37,8 @@ class bounded_iarchive
 
   using impl::load;
   void load(std::string& text);
+  // A bool from any other byte than 0 or 1 is undefined behaviour: such a byte is malformed input.
+  void load(bool& value);
 
  private:
   void check(std::uint64_t count, const char* what) const;

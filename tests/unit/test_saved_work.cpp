@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 
 #include "core/error.hpp"
 #include "mpi/saved_work.hpp"
@@ -132,6 +133,32 @@ TEST(BoundedArchive, RefusesACountLargerThanItsBytesBeforeAllocating) {
   const std::uint64_t huge = std::uint64_t{1} << 40;  // 8 TiB of elements, in a 32-byte archive
   std::memcpy(hostile.data(), &huge, sizeof huge);
   EXPECT_THROW((void)read(hostile), boost::archive::archive_exception);
+}
+
+// Issue 18 (found by fuzz_resume_state in the long run): a bool read from a byte other than 0 or 1
+// is undefined behaviour (UBSan: "load of value 255, which is not a valid value for type 'bool'").
+TEST(BoundedArchive, RefusesABoolStoredAsAnotherByteThanZeroOrOne) {
+  std::string bytes;
+  {
+    boost::iostreams::stream<boost::iostreams::back_insert_device<std::string>> out(bytes);
+    boost::archive::binary_oarchive archive(out, boost::archive::no_header);
+    const bool yes = true, no = false;
+    archive << yes << no;
+  }
+  ASSERT_EQ(bytes, std::string("\x01\x00", 2));
+  const auto read = [](const std::string& from) {
+    boost::iostreams::stream<boost::iostreams::array_source> in(from.data(), from.size());
+    bounded_iarchive archive(*in.rdbuf(), from.size());
+    bool first = false, second = true;
+    archive >> first >> second;
+    return std::make_pair(first, second);
+  };
+  EXPECT_EQ(read(bytes), std::make_pair(true, false));
+  for (const char hostile : {'\x02', '\xff'}) {
+    std::string damaged = bytes;
+    damaged[0] = hostile;
+    EXPECT_THROW((void)read(damaged), boost::archive::archive_exception);
+  }
 }
 
 TEST_F(SavedWork, RemoveAllLeavesNoDirectory) {
