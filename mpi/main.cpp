@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/version.hpp"
+#include "mpi/communicator.hpp"
 #include "mpi/compare_command.hpp"
 #include "mpi/plan_command.hpp"
 #include "mpi/report_command.hpp"
@@ -18,12 +19,33 @@
 
 namespace {
 
-// Before MPI starts, only the launcher's environment says which rank this process will be; usage
-// errors are printed by rank 0 alone instead of once per rank.
-bool launched_as_rank_zero() {
+// Before MPI starts, only the launcher's environment says which rank this process will be (none:
+// not started by a launcher).
+const char* launcher_rank() {
   for (const char* variable : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
-    if (const char* value = std::getenv(variable)) return std::string(value) == "0";
-  return true;
+    if (const char* value = std::getenv(variable)) return value;
+  return nullptr;
+}
+
+bool launched_as_rank_zero() {
+  const char* rank = launcher_rank();
+  return rank == nullptr || std::string(rank) == "0";
+}
+
+// A command-line error. Started by a launcher, every rank parsed the same line and fails alike:
+// rank 0 alone says what is wrong, and no rank ends before it has, since a launcher that stops the
+// job at the first non-zero status (mpirun, srun -K) would kill rank 0 before its line is out.
+int usage_error(const CLI::ParseError& e) {
+  const std::string line = std::string(e.what()) + " (see lineage --help)";
+  if (launcher_rank() == nullptr) {
+    lineage::print_error_line(line);
+    return static_cast<int>(lineage::exit_status::bad_input);
+  }
+  const lineage::mpi_session session;
+  const lineage::communicator world = session.world();
+  if (world.is_root()) lineage::print_error_line(line);
+  world.barrier();
+  return static_cast<int>(lineage::exit_status::bad_input);
 }
 
 std::string joined(int argc, char** argv) {
@@ -48,9 +70,7 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return launched_as_rank_zero() ? app.exit(e) : 0;  // --help, --version
-    if (launched_as_rank_zero())
-      lineage::print_error_line(std::string(e.what()) + " (see lineage --help)");
-    return static_cast<int>(lineage::exit_status::bad_input);
+    return usage_error(e);
   }
   for (const auto& command : commands) {
     if (!command.app->parsed()) continue;

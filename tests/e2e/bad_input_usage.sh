@@ -29,6 +29,14 @@ else
 fi
 
 expect_bad_input unknown_flag out-flag "--no-such-flag" -- A B -o out-flag --no-such-flag
+# Every rank finds a command-line error before MPI starts, and rank 0 alone reports it. mpirun here
+# stops a job at its first non-zero status at once (common.sh), as srun -K does: no rank may end
+# before rank 0's line is out.
+for attempt in 1 2 3 4 5; do
+  RUN_NAME=unknown_flag_$attempt mpi_run 3 compare A B -o out-flag --no-such-flag
+  ((RUN_STATUS == 2)) || { show_run; fail "unknown flag with 3 ranks, attempt $attempt: exit $RUN_STATUS"; }
+  expect_one_error_line "$RUN_ERR" > /dev/null || fail "unknown flag with 3 ranks, attempt $attempt: see above"
+done
 expect_bad_input missing_output out-none "--output" -- A B
 expect_bad_input missing_model_b out-b "model B" -- A -o out-b
 expect_bad_input zero_block_elements out-zero "--block-elements" -- A B -o out-zero --block-elements 0
