@@ -20,8 +20,8 @@
 #include "mpi/saved_work.hpp"
 #include "reduce/block_results.hpp"
 #include "reduce/reference_panel.hpp"
+#include "reduce/rendered_reports.hpp"
 #include "reduce/report_writers.hpp"
-#include "mpi/report_command.hpp"
 #include "shard/checkpoint.hpp"
 #include "shard/kernel.hpp"
 

@@ -1,26 +1,14 @@
 #include "mpi/report_command.hpp"
 
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
 
-#include "reduce/report_document.hpp"
-#include "reduce/report_html.hpp"
+#include "core/atomic_output.hpp"
+#include "reduce/rendered_reports.hpp"
 
 namespace lineage {
-
-rendered_reports::rendered_reports(const std::filesystem::path& report_h5, const std::filesystem::path& out) {
-  const report_document document = read_report_document(report_h5);
-  html_.emplace(out / "report.html");
-  markdown_.emplace(out / "report.md");
-  html_->write(report_html(document));
-  markdown_->write(report_markdown(document));
-}
-
-void rendered_reports::commit() {
-  html_->commit();
-  markdown_->commit();
-}
 
 command add_report_command(CLI::App& parent) {
   struct request {

@@ -1,25 +1,9 @@
 #pragma once
 // `lineage report report.h5 [-o DIR]`: renders report.html and report.md again from a report.h5
-// alone (into DIR, default the file's own directory). No MPI needed. The compare job renders them
-// the same way, so both give the same bytes.
-#include <filesystem>
-#include <optional>
-
-#include "core/atomic_output.hpp"
+// alone (into DIR, default the file's own directory), by reduce/rendered_reports. No MPI needed.
 #include "core/command.hpp"
 
 namespace lineage {
-
-// report.html and report.md rendered from `report_h5` into temporary files in `out`; commit()
-// gives them their final names. Throws input_error naming the file on a bad report.h5.
-class rendered_reports {
- public:
-  rendered_reports(const std::filesystem::path& report_h5, const std::filesystem::path& out);
-  void commit();
-
- private:
-  std::optional<atomic_output> html_, markdown_;
-};
 
 command add_report_command(CLI::App& parent);
 
