@@ -13,7 +13,7 @@
 #include <chrono>
 #include <filesystem>
 
-#include "mpi/comparison_steps.hpp"
+#include "job/comparison_steps.hpp"
 #include "shard/block_compute.hpp"
 #include "shard/head_match.hpp"
 #include "shard/hidden_match.hpp"

@@ -2,7 +2,7 @@
 // The GPT-2 byte <-> unicode table of byte-level BPE, and the UTF-8 coding it needs. Byte-level
 // tokenizers (GPT-2, Llama 3, Qwen, DeepSeek) spell every byte as one printable code point, so a
 // vocabulary entry is text: the space 0x20 is 'Ġ' (U+0120), the newline 0x0A is 'Ċ' (U+010A).
-// Shared by the tokenizer reader (shard/) and the tokenizer generator (synth/).
+// Shared by the tokenizer reader (tokenizer/) and the tokenizer generator (synth/).
 #include <array>
 #include <cstdint>
 #include <optional>

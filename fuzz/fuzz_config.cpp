@@ -1,10 +1,10 @@
 // config.json read strictly and applied by every embedded architecture's rules to the tensor
-// names of its family (mpi/architecture_map): row expressions, fused splits, MTP layers.
+// names of its family (arch/architecture_map): row expressions, fused splits, MTP layers.
 #include <vector>
 
+#include "arch/architecture_map.hpp"
+#include "checkpoint/safetensors_header.hpp"
 #include "fuzz/fuzz_support.hpp"
-#include "mpi/architecture_map.hpp"
-#include "shard/safetensors_header.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const lineage::architecture_registry registry = lineage::architecture_registry::load(std::nullopt);

@@ -1,9 +1,9 @@
-// model.safetensors.index.json beside two small shards (shard/checkpoint): the weight map, the
+// model.safetensors.index.json beside two small shards (checkpoint/checkpoint): the weight map, the
 // names it gives, and its agreement with the shards' headers.
 #include <cstring>
 
+#include "checkpoint/checkpoint.hpp"
 #include "fuzz/fuzz_support.hpp"
-#include "shard/checkpoint.hpp"
 
 namespace {
 

@@ -1,6 +1,6 @@
-// The YAML job file of `lineage compare --config` (mpi/job_config): keys, values, lists.
+// The YAML job file of `lineage compare --config` (job/job_config): keys, values, lists.
 #include "fuzz/fuzz_support.hpp"
-#include "mpi/job_config.hpp"
+#include "job/job_config.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto path = lineage::fuzz::scratch_file("job.yaml", lineage::fuzz::text_of(data, size));

@@ -1,9 +1,9 @@
-// A report.h5 handed to `lineage verify`, `lineage report` or `--panel-report` (reduce/h5_reader,
-// reduce/h5_seal): its seal is checked before libhdf5 reads any byte; then the manifest and the
+// A report.h5 handed to `lineage verify`, `lineage report` or `--panel-report` (h5/h5_reader,
+// h5/h5_seal): its seal is checked before libhdf5 reads any byte; then the manifest and the
 // report document are read back.
 #include "fuzz/fuzz_support.hpp"
-#include "reduce/manifest_reader.hpp"
-#include "reduce/report_document.hpp"
+#include "report/manifest_reader.hpp"
+#include "report/report_document.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto path = lineage::fuzz::scratch_file("report.h5", lineage::fuzz::text_of(data, size));

@@ -1,16 +1,16 @@
-// A saved state of an interrupted job (mpi/saved_work, mpi/saved_work_check) as a stranger could
+// A saved state of an interrupted job (job/saved_work, job/saved_work_check) as a stranger could
 // leave it in an output directory: the fuzzer's bytes are the payload, framed with a valid header
 // and checksum (which anyone can recompute) and with the digest of this target's plan in front, so
 // that the decoding and every check against the plan are what is fuzzed.
 #include <cstring>
 
+#include "arch/architecture_map.hpp"
+#include "checkpoint/shape_list.hpp"
 #include "core/content_hash.hpp"
 #include "fuzz/fuzz_support.hpp"
-#include "mpi/architecture_map.hpp"
-#include "mpi/plan.hpp"
-#include "mpi/saved_work.hpp"
-#include "mpi/saved_work_check.hpp"
-#include "shard/shape_list.hpp"
+#include "job/saved_work.hpp"
+#include "job/saved_work_check.hpp"
+#include "plan/plan.hpp"
 
 namespace {
 

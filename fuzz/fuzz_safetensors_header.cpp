@@ -1,7 +1,7 @@
-// The JSON header of a safetensors file (shard/safetensors_header): its tensors' dtypes, shapes and
+// The JSON header of a safetensors file (checkpoint/safetensors_header): its tensors' dtypes, shapes and
 // byte ranges checked against a data section of the size the input implies.
+#include "checkpoint/safetensors_header.hpp"
 #include "fuzz/fuzz_support.hpp"
-#include "shard/safetensors_header.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text = lineage::fuzz::text_of(data, size);

@@ -1,15 +1,15 @@
-// A shape list (`lineage plan` on shapes alone, shard/shape_list), then the plan of the model it
+// A shape list (`lineage plan` on shapes alone, checkpoint/shape_list), then the plan of the model it
 // describes against itself: size arithmetic, the block count, the memory model. The plan is made
 // for lists of up to 2^34 elements: a valid list of a 10^13-element model plans millions of blocks,
 // which is right but takes longer than a fuzz input may (the refusal of absurd block counts is
 // e2e.hostile_input's plan_on_an_absurd_shape_list).
 #include <algorithm>
 
+#include "arch/architecture_map.hpp"
+#include "checkpoint/shape_list.hpp"
 #include "fuzz/fuzz_support.hpp"
-#include "mpi/architecture_map.hpp"
-#include "mpi/memory_budget.hpp"
-#include "mpi/plan.hpp"
-#include "shard/shape_list.hpp"
+#include "plan/memory_budget.hpp"
+#include "plan/plan.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const lineage::architecture_registry registry = lineage::architecture_registry::load(std::nullopt);

@@ -1,6 +1,6 @@
-// tokenizer.json (shard/tokenizer): BPE, Unigram and WordPiece vocabularies, added tokens, merges.
+// tokenizer.json (tokenizer/tokenizer): BPE, Unigram and WordPiece vocabularies, added tokens, merges.
 #include "fuzz/fuzz_support.hpp"
-#include "shard/tokenizer.hpp"
+#include "tokenizer/tokenizer.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   lineage::fuzz::expect_success_or_input_error(

@@ -8,21 +8,21 @@
 #include <ctime>
 #include <iostream>
 
+#include "checkpoint/checkpoint.hpp"
 #include "core/atomic_output.hpp"
 #include "core/display_text.hpp"
 #include "core/resource_usage.hpp"
 #include "core/version.hpp"
-#include "mpi/comparison_steps.hpp"
+#include "job/comparison_steps.hpp"
+#include "job/interrupt_signal.hpp"
+#include "job/model_file_identity.hpp"
+#include "job/progress_meter.hpp"
+#include "job/saved_work.hpp"
 #include "mpi/distributed_comparison.hpp"
-#include "mpi/interrupt_signal.hpp"
-#include "mpi/model_file_identity.hpp"
-#include "mpi/progress_meter.hpp"
-#include "mpi/saved_work.hpp"
 #include "reduce/block_results.hpp"
 #include "reduce/reference_panel.hpp"
-#include "reduce/rendered_reports.hpp"
-#include "reduce/report_writers.hpp"
-#include "shard/checkpoint.hpp"
+#include "report/rendered_reports.hpp"
+#include "report/report_writers.hpp"
 #include "shard/kernel.hpp"
 
 namespace lineage {

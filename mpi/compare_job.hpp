@@ -6,8 +6,8 @@
 // The failure protocol is distributed_comparison.hpp's.
 #include <string>
 
+#include "job/job_config.hpp"
 #include "mpi/communicator.hpp"
-#include "mpi/job_config.hpp"
 
 namespace lineage {
 

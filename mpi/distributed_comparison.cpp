@@ -9,11 +9,11 @@
 #include <optional>
 #include <utility>
 
-#include "mpi/comparison_steps.hpp"
 #include "core/resource_usage.hpp"
-#include "mpi/interrupt_signal.hpp"
-#include "mpi/plan_io.hpp"
-#include "mpi/saved_work_check.hpp"
+#include "job/comparison_steps.hpp"
+#include "job/interrupt_signal.hpp"
+#include "job/saved_work_check.hpp"
+#include "plan/plan_io.hpp"
 
 namespace lineage {
 
@@ -102,7 +102,7 @@ std::optional<saved_comparison> saved_state(const comparison_run& run, std::uint
 }
 
 // The plan's matching phases, then on rank 0 the state an earlier run saved if it passes every
-// check against this plan and the model bytes (mpi/saved_work_check.hpp): every rank learns its
+// check against this plan and the model bytes (job/saved_work_check.hpp): every rank learns its
 // own saved share.
 int plan_and_match(const communicator& comm, const compare_config& config, work_plan& plan, comparison_run& run,
                    std::uint64_t& fingerprint, std::optional<saved_comparison>& state, share_run& share) {

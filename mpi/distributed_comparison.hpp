@@ -10,11 +10,11 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "job/job_config.hpp"
+#include "job/saved_work.hpp"
 #include "mpi/communicator.hpp"
-#include "mpi/job_config.hpp"
-#include "mpi/plan.hpp"
-#include "mpi/saved_work.hpp"
 #include "mpi/statistics_rounds.hpp"
+#include "plan/plan.hpp"
 #include "reduce/block_results.hpp"
 
 namespace lineage {

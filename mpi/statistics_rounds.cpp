@@ -4,9 +4,9 @@
 #include <iostream>
 #include <optional>
 
-#include "mpi/comparison_steps.hpp"
+#include "job/comparison_steps.hpp"
+#include "job/interrupt_signal.hpp"
 #include "mpi/distributed_comparison.hpp"
-#include "mpi/interrupt_signal.hpp"
 
 namespace lineage {
 namespace {

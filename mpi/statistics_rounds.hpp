@@ -7,9 +7,9 @@
 // Rank 0 shows the sums as progress.
 #include <cstdint>
 
+#include "job/progress_meter.hpp"
 #include "mpi/communicator.hpp"
-#include "mpi/plan.hpp"
-#include "mpi/progress_meter.hpp"
+#include "plan/plan.hpp"
 #include "reduce/block_results.hpp"
 #include "reduce/report_model.hpp"
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "mpi/plan.hpp"
+#include "plan/plan.hpp"
 #include "reduce/report_model.hpp"
 #include "shard/block_stats.hpp"
 
@@ -41,7 +41,7 @@ struct rank_results {
 };
 
 // Boost.Serialization binary archive; exchanged between ranks of one job, and kept by rank 0 for a
-// resumed run (mpi/saved_work.hpp, which checks them first).
+// resumed run (job/saved_work.hpp, which checks them first).
 std::vector<char> serialize_results(const rank_results& results);
 rank_results deserialize_results(const std::vector<char>& bytes);
 

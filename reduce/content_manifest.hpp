@@ -1,11 +1,11 @@
 #pragma once
 // The manifest's hashes of both models, merged on rank 0 from every rank's range and file hashes
-// (mpi/content_plan.hpp says which ranges there are and who hashes them).
+// (plan/content_plan.hpp says which ranges there are and who hashes them).
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "mpi/plan.hpp"
+#include "plan/plan.hpp"
 
 namespace lineage {
 

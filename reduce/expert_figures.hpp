@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "mpi/plan.hpp"
+#include "plan/plan.hpp"
 #include "reduce/null_figures.hpp"
 
 namespace lineage {

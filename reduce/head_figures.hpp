@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "mpi/plan.hpp"
+#include "plan/plan.hpp"
 
 namespace lineage {
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "mpi/plan.hpp"
+#include "plan/plan.hpp"
 
 namespace lineage {
 

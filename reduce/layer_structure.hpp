@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "mpi/plan.hpp"
+#include "plan/plan.hpp"
 #include "shard/cross_layer.hpp"
 
 namespace lineage {

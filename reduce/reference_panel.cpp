@@ -7,7 +7,7 @@
 #include <map>
 
 #include "core/error.hpp"
-#include "reduce/h5_reader.hpp"
+#include "h5/h5_reader.hpp"
 #include "reduce/report_model.hpp"
 
 namespace lineage {

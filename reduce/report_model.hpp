@@ -5,17 +5,17 @@
 #include <string>
 #include <vector>
 
-#include "mpi/plan.hpp"
+#include "plan/plan.hpp"
 #include "reduce/content_manifest.hpp"
 #include "reduce/evidence.hpp"
 #include "reduce/expert_figures.hpp"
 #include "reduce/fingerprint_figures.hpp"
 #include "reduce/head_figures.hpp"
 #include "reduce/hidden_figures.hpp"
-#include "reduce/neuron_figures.hpp"
-#include "reduce/reference_panel.hpp"
 #include "reduce/layer_structure.hpp"
+#include "reduce/neuron_figures.hpp"
 #include "reduce/null_figures.hpp"
+#include "reduce/reference_panel.hpp"
 #include "reduce/tensor_stats.hpp"
 #include "reduce/unit_figures.hpp"
 #include "shard/block_stats.hpp"

@@ -1,5 +1,5 @@
 #pragma once
-// The test of each unit (mpi/plan_symmetry.cpp): the tensors one component of the architecture's
+// The test of each unit (plan/plan_symmetry.cpp): the tensors one component of the architecture's
 // symmetry group permutes, judged together.
 //
 // Every member's null used the same K draws of the unit's group, so the joint statistic
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "mpi/plan.hpp"
+#include "plan/plan.hpp"
 #include "shard/permutation_null.hpp"
 
 namespace lineage {

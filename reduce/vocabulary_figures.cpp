@@ -4,8 +4,8 @@
 #include <map>
 #include <unordered_map>
 
-#include "shard/byte_normalise.hpp"
 #include "shard/matching_vectors.hpp"
+#include "tokenizer/byte_normalise.hpp"
 
 namespace lineage {
 namespace {

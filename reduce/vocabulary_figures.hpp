@@ -1,6 +1,6 @@
 #pragma once
 // Vocabulary comparison of two tokenizers, on the raw piece strings and on the bytes the pieces
-// stand for (shard/byte_normalise.hpp). Overlap of vocabularies speaks of tokenizer ancestry, not
+// stand for (tokenizer/byte_normalise.hpp). Overlap of vocabularies speaks of tokenizer ancestry, not
 // of weights: unrelated weights can share a tokenizer family. The figures that do speak of
 // weights come later, from the embedding rows of the shared tokens (shared_token_ids).
 #include <cmath>
@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "shard/tokenizer.hpp"
+#include "tokenizer/tokenizer.hpp"
 
 namespace lineage {
 

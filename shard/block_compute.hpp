@@ -8,9 +8,9 @@
 #include <span>
 #include <vector>
 
+#include "checkpoint/mapped_file.hpp"
 #include "shard/block_stats.hpp"
 #include "shard/byte_source.hpp"
-#include "shard/mapped_file.hpp"
 #include "shard/permutation_null.hpp"
 #include "shard/work_block.hpp"
 

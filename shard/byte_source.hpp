@@ -14,7 +14,7 @@
 #include <span>
 #include <vector>
 
-#include "shard/mapped_file.hpp"
+#include "checkpoint/mapped_file.hpp"
 
 namespace lineage {
 

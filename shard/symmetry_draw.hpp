@@ -3,7 +3,7 @@
 //
 // A null compares A with B after a random symmetry has been applied to B: a permutation of the
 // units of one symmetric axis (rows of a matrix, its columns, elements of a vector). Every tensor
-// of one test unit (mpi/plan_symmetry.cpp) draws from the unit's seed, so the draw k that permutes
+// of one test unit (plan/plan_symmetry.cpp) draws from the unit's seed, so the draw k that permutes
 // the rows of gate_proj is the one that permutes the rows of up_proj and the columns of
 // down_proj, and the head permutation that moves q_proj's rows moves k_proj's with it. Each draw
 // is uniform on the unit's group, which is what makes the randomization p exact.

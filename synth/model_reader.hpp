@@ -1,7 +1,7 @@
 #pragma once
 // A minimal reader for the parent of a derivation: a model directory that `lineage synth` wrote.
 // It is trusted input, so this checks only what would otherwise turn into a crash or a silently
-// wrong derivation (the strict reader of untrusted checkpoints lives in shard/).
+// wrong derivation (the strict reader of untrusted checkpoints lives in checkpoint/).
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>

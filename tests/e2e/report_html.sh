@@ -78,7 +78,7 @@ status=$?
 ((status == 2)) || { cat foreign.out foreign.err; fail "a foreign HDF5 file exited $status, expected 2"; }
 line=$(expect_one_error_line foreign.err) || fail "see above"
 [[ $line == *foreign.h5*"no seal"* ]] || fail "the error does not say the file is not lineage's: $line"
-# Sealed as lineage seals (reduce/h5_seal.hpp), but without the report: the missing object is named.
+# Sealed as lineage seals (h5/h5_seal.hpp), but without the report: the missing object is named.
 "$PYTHON" - << 'PY'
 import hashlib
 import h5py

@@ -5,5 +5,5 @@ lineage_add_mpi_test(test_reduction_mpi
     ${CMAKE_CURRENT_LIST_DIR}/test_reduction_mpi.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_communicator_mpi.cpp
     ${CMAKE_CURRENT_LIST_DIR}/../unit/stats_test_support.cpp
-  LIBRARIES lineage_driver lineage_synth
+  LIBRARIES lineage_mpi lineage_synth
   RANKS 2 3)

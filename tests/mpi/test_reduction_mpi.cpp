@@ -23,17 +23,17 @@
 #include <nlohmann/json.hpp>
 
 #include "../unit/stats_test_support.hpp"
+#include "checkpoint/checkpoint.hpp"
 #include "core/error.hpp"
+#include "job/comparison_steps.hpp"
 #include "mpi/communicator.hpp"
 #include "mpi/compare_job.hpp"
-#include "mpi/comparison_steps.hpp"
-#include "mpi/plan.hpp"
-#include "mpi/plan_io.hpp"
+#include "plan/plan.hpp"
+#include "plan/plan_io.hpp"
 #include "reduce/block_results.hpp"
 #include "reduce/null_figures.hpp"
 #include "reduce/tensor_stats.hpp"
 #include "shard/block_compute.hpp"
-#include "shard/checkpoint.hpp"
 #include "synth/synth.hpp"
 
 namespace lineage {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "mpi/comparison_steps.hpp"
+#include "job/comparison_steps.hpp"
 
 namespace lineage {
 namespace {

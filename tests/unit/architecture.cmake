@@ -1,4 +1,4 @@
-# Tensor-name → canonical-key mapping (mpi/architecture_*.cpp, configs/architectures/*.yaml).
+# Tensor-name → canonical-key mapping (arch/architecture_*.cpp, configs/architectures/*.yaml).
 lineage_add_unit_test(test_architecture_map
   SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/architecture_test_support.cpp

@@ -16,7 +16,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "mpi/architecture_map.hpp"
+#include "arch/architecture_map.hpp"
 
 namespace lineage {
 

@@ -13,7 +13,7 @@ lineage_add_unit_test(test_stats
     ${CMAKE_CURRENT_LIST_DIR}/test_content_hash.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_display_text.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_atomic_output.cpp
-  LIBRARIES lineage_reduce lineage_plan lineage_driver)
+  LIBRARIES lineage_reduce lineage_plan)
 lineage_add_unit_test(test_plan_report
   SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/stats_test_support.cpp
@@ -23,4 +23,4 @@ lineage_add_unit_test(test_plan_report
     ${CMAKE_CURRENT_LIST_DIR}/test_plan_tokens.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_job_config.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_report_model.cpp
-  LIBRARIES lineage_reduce lineage_plan lineage_driver)
+  LIBRARIES lineage_job)

@@ -5,4 +5,4 @@ lineage_add_unit_test(test_manifest
     ${CMAKE_CURRENT_LIST_DIR}/stats_test_support.cpp
     ${CMAKE_CURRENT_LIST_DIR}/safetensors_fixture.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_manifest.cpp
-  LIBRARIES lineage_reduce lineage_plan lineage_driver)
+  LIBRARIES lineage_job)

@@ -5,4 +5,4 @@ lineage_add_unit_test(test_memory_budget
   SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/test_byte_source.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_memory_budget.cpp
-  LIBRARIES lineage_driver)
+  LIBRARIES lineage_plan)

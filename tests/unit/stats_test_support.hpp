@@ -12,11 +12,11 @@
 #include <string_view>
 #include <vector>
 
+#include "arch/architecture_map.hpp"
+#include "checkpoint/checkpoint.hpp"
 #include "core/dtype.hpp"
-#include "mpi/architecture_map.hpp"
-#include "mpi/plan.hpp"
+#include "plan/plan.hpp"
 #include "shard/block_stats.hpp"
-#include "shard/checkpoint.hpp"
 #include "shard/kernel.hpp"
 #include "shard/work_block.hpp"
 

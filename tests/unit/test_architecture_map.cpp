@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "architecture_test_support.hpp"
+#include "arch/architecture_map.hpp"
 #include "core/error.hpp"
-#include "mpi/architecture_map.hpp"
 
 namespace lineage {
 namespace {

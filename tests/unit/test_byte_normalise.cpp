@@ -4,7 +4,7 @@
 #include <set>
 
 #include "core/byte_unicode.hpp"
-#include "shard/byte_normalise.hpp"
+#include "tokenizer/byte_normalise.hpp"
 
 namespace {
 

@@ -15,10 +15,10 @@
 #include <span>
 #include <vector>
 
+#include "checkpoint/mapped_file.hpp"
 #include "core/error.hpp"
 #include "core/resource_usage.hpp"
 #include "shard/byte_source.hpp"
-#include "shard/mapped_file.hpp"
 #include "shard/permutation_null.hpp"
 
 namespace lineage {

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "safetensors_fixture.hpp"
-#include "shard/checkpoint.hpp"
+#include "checkpoint/checkpoint.hpp"
 
 namespace lineage {
 namespace {

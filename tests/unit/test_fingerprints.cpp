@@ -9,7 +9,7 @@
 #include <numeric>
 
 #include "core/random_stream.hpp"
-#include "mpi/plan.hpp"
+#include "plan/plan.hpp"
 #include "reduce/fingerprint_figures.hpp"
 #include "shard/block_compute.hpp"
 #include "shard/fingerprint.hpp"

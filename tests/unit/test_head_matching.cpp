@@ -1,4 +1,4 @@
-// Attention-head matching (shard/head_match, mpi/plan_heads): real F32 q/k/v/o weights against a
+// Attention-head matching (shard/head_match, plan/plan_heads): real F32 q/k/v/o weights against a
 // head-permuted, drifted copy (every matching recovers the permutation, ρ = 1, p ≤ 0.01) and
 // against unrelated weights (not significant, not applied); the gate that decides whether B is read
 // through the head order; and the plan, which matches heads in the second phase and then reads
@@ -9,8 +9,8 @@
 #include <numeric>
 
 #include "core/random_stream.hpp"
-#include "mpi/plan.hpp"
-#include "mpi/plan_views.hpp"
+#include "plan/plan.hpp"
+#include "plan/plan_views.hpp"
 #include "reduce/permutation_test.hpp"
 #include "shard/block_compute.hpp"
 #include "shard/head_match.hpp"

@@ -1,4 +1,4 @@
-// Hidden-dimension matching (shard/hidden_match, mpi/plan_hidden): the matching of a real F32
+// Hidden-dimension matching (shard/hidden_match, plan/plan_hidden): the matching of a real F32
 // embedding against a column-permuted, drifted copy (both halves recover the permutation, ρ = 1),
 // against unrelated embeddings (ρ√(n − 1) ≈ N(0, 1)); the plan reading B through the recovered
 // permutation wherever its roles put the residual dimension; and the aligned reads themselves (a
@@ -10,8 +10,8 @@
 #include <numeric>
 
 #include "core/random_stream.hpp"
-#include "mpi/plan.hpp"
-#include "mpi/plan_views.hpp"
+#include "plan/plan.hpp"
+#include "plan/plan_views.hpp"
 #include "shard/block_compute.hpp"
 #include "shard/hidden_match.hpp"
 #include "stats_test_support.hpp"

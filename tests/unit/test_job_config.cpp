@@ -1,4 +1,4 @@
-// The compare job's configuration (mpi/job_config): YAML job-file keys, the command line over the
+// The compare job's configuration (job/job_config): YAML job-file keys, the command line over the
 // file, and usage errors that name the file, the key and what is wrong.
 #include <gtest/gtest.h>
 
@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "mpi/job_config.hpp"
-#include "mpi/plan.hpp"
+#include "job/job_config.hpp"
+#include "plan/plan.hpp"
 #include "stats_test_support.hpp"
 
 namespace lineage {

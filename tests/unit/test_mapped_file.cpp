@@ -10,7 +10,7 @@
 #include <utility>
 
 #include "safetensors_fixture.hpp"
-#include "shard/mapped_file.hpp"
+#include "checkpoint/mapped_file.hpp"
 
 namespace lineage {
 namespace {

@@ -1,4 +1,4 @@
-// The memory budget check (mpi/memory_budget): the largest unit's need, the window a budget
+// The memory budget check (plan/memory_budget): the largest unit's need, the window a budget
 // leaves the nulls, and the one-line refusal of a budget too small, whose suggested budget is
 // enough.
 #include <gtest/gtest.h>
@@ -7,7 +7,7 @@
 #include <string>
 
 #include "core/error.hpp"
-#include "mpi/memory_budget.hpp"
+#include "plan/memory_budget.hpp"
 
 namespace lineage {
 namespace {

@@ -1,4 +1,4 @@
-// The work plan (mpi/plan, mpi/plan_io): pairing by canonical key and the reasons for what stays
+// The work plan (plan/plan, plan/plan_io): pairing by canonical key and the reasons for what stays
 // unpaired, fixed blocks whose boundaries do not depend on the rank count, contiguous dealing by
 // bytes, the permutation nulls and their dealing by cost, and the broadcast form. Checkpoints are
 // built in memory (make_plan reads no file).
@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "arch/architecture_map.hpp"
 #include "core/error.hpp"
-#include "mpi/architecture_map.hpp"
-#include "mpi/plan.hpp"
-#include "mpi/plan_io.hpp"
+#include "plan/plan.hpp"
+#include "plan/plan_io.hpp"
 #include "stats_test_support.hpp"
 
 namespace lineage {

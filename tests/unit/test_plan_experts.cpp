@@ -1,4 +1,4 @@
-// The planner's part in expert matching (mpi/plan_experts.cpp): one unit per MoE layer with a
+// The planner's part in expert matching (plan/plan_experts.cpp): one unit per MoE layer with a
 // sample of one run of neurons in every expert role, and the pairing a matching result makes — B's
 // experts re-keyed to the A expert they matched, unmatched experts unpaired with the reason, the
 // sampled neurons left out of the matched pairs' nulls, routers paired by key only.
@@ -6,10 +6,10 @@
 
 #include <set>
 
+#include "arch/architecture_map.hpp"
 #include "core/error.hpp"
-#include "mpi/architecture_map.hpp"
-#include "mpi/plan.hpp"
-#include "mpi/plan_io.hpp"
+#include "plan/plan.hpp"
+#include "plan/plan_io.hpp"
 #include "stats_test_support.hpp"
 
 namespace lineage {

@@ -1,12 +1,12 @@
-// Token pairing in the plan (mpi/plan_tokens.cpp): with the tokenizers' shared tokens, embeddings and
+// Token pairing in the plan (plan/plan_tokens.cpp): with the tokenizers' shared tokens, embeddings and
 // output heads of other vocabularies pair row by row by token (explicit rows, blocks over runs of
 // consecutive rows, a null over the row pairs); the same vocabulary keeps the element-aligned pair,
 // and without tokenizers other vocabulary sizes stay unpaired by shape.
 #include <gtest/gtest.h>
 
-#include "mpi/architecture_map.hpp"
-#include "mpi/plan.hpp"
-#include "mpi/plan_io.hpp"
+#include "arch/architecture_map.hpp"
+#include "plan/plan.hpp"
+#include "plan/plan_io.hpp"
 #include "stats_test_support.hpp"
 
 namespace lineage {

@@ -1,4 +1,4 @@
-// The plan's test units (mpi/plan_axes.cpp, plan_symmetry.cpp, plan_units.cpp): each pair's axes,
+// The plan's test units (plan/plan_axes.cpp, plan_symmetry.cpp, plan_units.cpp): each pair's axes,
 // the axis its null permutes, the unit whose draws it shares, and what is never permuted — tokens,
 // classes, RoPE dimensions, fixed buffers, axes of unknown meaning.
 #include <gtest/gtest.h>
@@ -7,7 +7,7 @@
 #include <set>
 #include <string>
 
-#include "mpi/plan.hpp"
+#include "plan/plan.hpp"
 #include "stats_test_support.hpp"
 
 namespace lineage {

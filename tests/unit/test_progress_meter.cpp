@@ -1,4 +1,4 @@
-// Rank 0's progress display (mpi/progress_meter): the text of a line, the bar, log lines at their
+// Rank 0's progress display (job/progress_meter): the text of a line, the bar, log lines at their
 // interval and the last line.
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <string>
 
 #include "core/error.hpp"
-#include "mpi/progress_meter.hpp"
+#include "job/progress_meter.hpp"
 
 namespace lineage {
 namespace {

@@ -12,10 +12,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
-#include "mpi/plan.hpp"
+#include "plan/plan.hpp"
 #include "reduce/block_results.hpp"
 #include "reduce/report_model.hpp"
-#include "reduce/report_writers.hpp"
+#include "report/report_writers.hpp"
 #include "shard/kernel.hpp"
 #include "shard/permutation_null.hpp"
 #include "stats_test_support.hpp"

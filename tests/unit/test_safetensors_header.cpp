@@ -6,7 +6,7 @@
 #include <string>
 
 #include "safetensors_fixture.hpp"
-#include "shard/safetensors_header.hpp"
+#include "checkpoint/safetensors_header.hpp"
 
 namespace lineage {
 namespace {

@@ -1,4 +1,4 @@
-// The saved work of an interrupted job (mpi/saved_work): a round trip, and every check that makes
+// The saved work of an interrupted job (job/saved_work): a round trip, and every check that makes
 // a damaged, truncated, foreign or mismatched file be refused with a message naming it.
 #include <gtest/gtest.h>
 
@@ -16,7 +16,7 @@
 #include <utility>
 
 #include "core/error.hpp"
-#include "mpi/saved_work.hpp"
+#include "job/saved_work.hpp"
 #include "shard/bounded_archive.hpp"
 
 namespace lineage {

@@ -1,11 +1,11 @@
-// Shape lists (shard/shape_list.hpp) and header-only checkpoints, the inputs of `lineage plan`.
+// Shape lists (checkpoint/shape_list.hpp) and header-only checkpoints, the inputs of `lineage plan`.
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "safetensors_fixture.hpp"
-#include "shard/checkpoint.hpp"
-#include "shard/shape_list.hpp"
+#include "checkpoint/checkpoint.hpp"
+#include "checkpoint/shape_list.hpp"
 
 namespace lineage::test {
 namespace {

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "core/error.hpp"
-#include "shard/tokenizer.hpp"
+#include "tokenizer/tokenizer.hpp"
 
 namespace {
 

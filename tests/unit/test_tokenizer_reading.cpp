@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "core/error.hpp"
-#include "shard/tokenizer.hpp"
+#include "tokenizer/tokenizer.hpp"
 
 namespace {
 

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "reduce/vocabulary_figures.hpp"
-#include "reduce/vocabulary_report.hpp"
+#include "report/vocabulary_report.hpp"
 
 namespace {
 

@@ -7,4 +7,4 @@ lineage_add_unit_test(test_tokenizers
     ${CMAKE_CURRENT_LIST_DIR}/test_byte_normalise.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_vocabulary_figures.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_synth_tokenizer.cpp
-  LIBRARIES lineage_vocabulary lineage_synth)
+  LIBRARIES lineage_report lineage_synth)
