@@ -135,35 +135,31 @@ run_manifest make_manifest(const communicator& comm, const compare_request& requ
   return manifest;
 }
 
-}  // namespace
-
-int run_compare_job(const communicator& comm, const compare_request& request) {
-  // A signal from here on stops the job at the next unit boundary with its finished work saved.
-  install_interrupt_handlers();
-  // Rank 0 resolves the config, plans the main pair and reads the panel reports.
-  prepared_job job;
-  outcome prepared;
-  if (comm.is_root()) prepared = attempt([&] { job = prepare(comm, request); });
-  int status = share_root_status(comm, prepared);
-  if (status != static_cast<int>(exit_status::ok)) return status;
-  // Every rank runs with rank 0's resolved config (its memory budget, I/O mode, output directory).
+// Every rank runs with rank 0's resolved config (its memory budget, I/O mode, output directory).
+int share_config(const communicator& comm, prepared_job& job) {
   std::string config_text = comm.is_root() ? job.config.to_json().dump() : std::string();
   comm.broadcast(config_text);
-  status = agree(comm, attempt([&] {
+  return agree(comm, attempt([&] {
     if (!comm.is_root()) job.config = compare_config::from_json(nlohmann::json::parse(config_text));
   }));
-  if (status != static_cast<int>(exit_status::ok)) return status;
-  const saved_work saved(job.config.output_dir);
-  if (comm.is_root() && request.no_resume) saved.remove_all();
+}
+
+progress_settings progress_of(const compare_request& request) {
   progress_settings progress;
   progress.style = parse_progress_style(request.progress, "--progress");
   progress.terminal = ::isatty(STDERR_FILENO) != 0;
   progress.log_every_seconds = request.progress_every;
+  return progress;
+}
 
-  // The reference panel's comparisons run first, one after another on all ranks.
-  int panel_comparisons = comm.is_root() ? static_cast<int>(2 * job.config.reference_panel.size()) : 0;
-  comm.broadcast(panel_comparisons);
-  for (int i = 0; i < panel_comparisons; ++i) {
+// The reference panel's comparisons, one after another on all ranks, into job.panel on rank 0.
+// `comparisons` is their number on every rank.
+int compare_panel(const communicator& comm, prepared_job& job, const saved_work& saved,
+                  const progress_settings& progress, int& comparisons) {
+  comparisons = comm.is_root() ? static_cast<int>(2 * job.config.reference_panel.size()) : 0;
+  comm.broadcast(comparisons);
+  int status = static_cast<int>(exit_status::ok);
+  for (int i = 0; i < comparisons; ++i) {
     compare_config config;
     work_plan plan;
     outcome planned;
@@ -176,7 +172,7 @@ int run_compare_job(const communicator& comm, const compare_request& request) {
     if (status != static_cast<int>(exit_status::ok)) return status;
     std::vector<rank_results> per_rank;
     comparison_run run{static_cast<std::size_t>(i), &saved, true, progress, {}};
-    run.progress.label = fmt::format("reference panel {} of {}", i + 1, panel_comparisons);
+    run.progress.label = fmt::format("reference panel {} of {}", i + 1, comparisons);
     status = compute_across_ranks(comm, config, plan, per_rank, run);
     if (status != static_cast<int>(exit_status::ok)) return status;
     outcome reduced;
@@ -191,6 +187,28 @@ int run_compare_job(const communicator& comm, const compare_request& request) {
     status = share_root_status(comm, reduced);
     if (status != static_cast<int>(exit_status::ok)) return status;
   }
+  return status;
+}
+
+}  // namespace
+
+int run_compare_job(const communicator& comm, const compare_request& request) {
+  // A signal from here on stops the job at the next unit boundary with its finished work saved.
+  install_interrupt_handlers();
+  // Rank 0 resolves the config, plans the main pair and reads the panel reports.
+  prepared_job job;
+  outcome prepared;
+  if (comm.is_root()) prepared = attempt([&] { job = prepare(comm, request); });
+  int status = share_root_status(comm, prepared);
+  if (status != static_cast<int>(exit_status::ok)) return status;
+  status = share_config(comm, job);
+  if (status != static_cast<int>(exit_status::ok)) return status;
+  const saved_work saved(job.config.output_dir);
+  if (comm.is_root() && request.no_resume) saved.remove_all();
+  const progress_settings progress = progress_of(request);
+  int panel_comparisons = 0;
+  status = compare_panel(comm, job, saved, progress, panel_comparisons);
+  if (status != static_cast<int>(exit_status::ok)) return status;
 
   // The pair itself: every rank computes its share; rank 0 merges in plan order and reports.
   std::vector<rank_results> per_rank;

@@ -57,88 +57,106 @@ std::uint64_t null_fixed_bytes(const null_request& request) {
   return bytes;
 }
 
+namespace {
+
+// The resident need of each kind of unit (besides blocks and nulls, which depend on the reading).
+std::uint64_t unit_bytes(const cross_layer_request& request) {
+  return request.sample_elements() * (request.layers_a.size() + request.layers_b.size()) * (float_bytes + double_bytes);
+}
+
+std::uint64_t unit_bytes(const expert_match_request& request) {
+  return request.sample_elements() * (request.experts_a.size() + request.experts_b.size()) * float_bytes +
+         request.experts_a.size() * request.experts_b.size() * 3 * double_bytes;
+}
+
+std::uint64_t unit_bytes(const neuron_match_request& request) {
+  const std::uint64_t larger = std::max(request.neurons_a, request.neurons_b);
+  return 3 * (request.neurons_a + request.neurons_b) * request.column_count * float_bytes +
+         4 * larger * larger * double_bytes;
+}
+
+std::uint64_t unit_bytes(const hidden_match_request& request) {
+  const std::uint64_t rows = request.row_count * (request.hidden + request.hidden_b) * float_bytes;
+  const std::uint64_t square = request.hidden * request.hidden_b;
+  // The matching: the compared rows as column vectors and three similarity matrices. Then, for
+  // equal widths, Procrustes (shard/hidden_rotation.cpp) while two of those matrices live on: the
+  // rows as floats again, two cross products in double, the single-precision SVD and the estimate.
+  const std::uint64_t matching = rows + 3 * square * double_bytes;
+  const std::uint64_t rotation =
+      request.hidden == request.hidden_b ? 2 * square * double_bytes + rows + 2 * square * double_bytes +
+                                               6 * square * float_bytes
+                                         : 0;
+  return std::max(matching, rotation);
+}
+
+std::uint64_t unit_bytes(const head_match_request& request) {
+  const std::uint64_t rows = 2 * (request.heads + request.kv_heads) * request.head_dim;
+  return 2 * rows * request.column_count * float_bytes +
+         3 * (request.heads * request.heads + request.kv_heads * request.kv_heads) * double_bytes;
+}
+
+// A fingerprint decodes 4 MiB of rows at a time and keeps an FP64 basis of its row length
+// (subspace iteration) or a Gram matrix of the exact width.
+std::uint64_t unit_bytes(const fingerprint_request& request) {
+  std::uint64_t bytes = 0;
+  for (const fingerprint_side* side : {&request.a, &request.b}) {
+    const std::uint64_t length = side->shape.empty() ? 0 : side->shape.back();
+    bytes = std::max(bytes, 2 * 4 * mib + 4 * length * fingerprint_basis * double_bytes +
+                                3 * fingerprint_exact_width * fingerprint_exact_width * double_bytes);
+  }
+  return bytes;
+}
+
+// A content unit maps the range it hashes (at most a block's elements); a file's SHA-256 streams
+// it through a small buffer.
+std::uint64_t unit_bytes(const content_unit& unit) { return unit.whole_file ? 4 * mib : unit.bytes; }
+
+// Every unit of one kind: `name(request)` says which, unit_bytes(request) what it holds.
+template <class Request, class Name>
+void add_units(std::vector<unit_memory>& units, const std::vector<Request>& requests,
+               const std::vector<std::uint32_t>& ranks, Name name) {
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const std::uint64_t bytes = unit_bytes(requests[i]);
+    units.push_back({ranks.at(i), name(requests[i]), bytes, bytes});
+  }
+}
+
+}  // namespace
+
 std::vector<unit_memory> memory_by_unit(const work_plan& plan, const read_settings& reading) {
   std::vector<unit_memory> units;
-  const auto add = [&](std::uint32_t rank, std::string unit, std::uint64_t fixed, std::uint64_t windows = 0) {
-    units.push_back({rank, std::move(unit), fixed, fixed + windows});
-  };
   // A block holds its bytes of A and of B, and B's gathered copy when B is aligned (plus B's rows
   // it gathers from, as many bytes again).
   for (std::uint32_t r = 0; r + 1 < plan.rank_first_block.size(); ++r)
     for (auto i = plan.rank_first_block[r]; i < plan.rank_first_block[r + 1]; ++i) {
       const work_block& block = plan.blocks.at(i);
       const std::uint64_t a = block.elements * dtype_size(block.a.type), b = block.elements * dtype_size(block.b.type);
-      add(r, fmt::format("block of '{}'", pair_name(plan, block.pair)), block.alignment >= 0 ? a + 3 * b : a + b);
+      const std::uint64_t bytes = block.alignment >= 0 ? a + 3 * b : a + b;
+      units.push_back({r, fmt::format("block of '{}'", pair_name(plan, block.pair)), bytes, bytes});
     }
   for (std::size_t i = 0; i < plan.nulls.size(); ++i) {
     const null_request& request = plan.nulls[i];
-    const std::uint64_t length = std::max<std::uint64_t>(1, request.row_length);
-    add(plan.null_rank.at(i), fmt::format("permutation null of '{}'", pair_name(plan, request.pair)),
-        null_fixed_bytes(request),
-        null_side(request.elements_a(), dtype_size(request.a.type), length, reading) +
-            null_side(request.elements_b(), dtype_size(request.b.type), length, reading));
+    const std::uint64_t length = std::max<std::uint64_t>(1, request.row_length), fixed = null_fixed_bytes(request);
+    units.push_back({plan.null_rank.at(i), fmt::format("permutation null of '{}'", pair_name(plan, request.pair)), fixed,
+                     fixed + null_side(request.elements_a(), dtype_size(request.a.type), length, reading) +
+                         null_side(request.elements_b(), dtype_size(request.b.type), length, reading)});
   }
-  for (std::size_t i = 0; i < plan.cross_layers.size(); ++i) {
-    const cross_layer_request& request = plan.cross_layers[i];
-    add(plan.cross_layer_rank.at(i), fmt::format("cross-layer unit of '{}'", request.role),
-        request.sample_elements() * (request.layers_a.size() + request.layers_b.size()) * (float_bytes + double_bytes));
-  }
-  for (std::size_t i = 0; i < plan.expert_matches.size(); ++i) {
-    const expert_match_request& request = plan.expert_matches[i];
-    add(plan.expert_match_rank.at(i), fmt::format("expert matching of layer {}", request.layer),
-        request.sample_elements() * (request.experts_a.size() + request.experts_b.size()) * float_bytes +
-            request.experts_a.size() * request.experts_b.size() * 3 * double_bytes);
-  }
-  for (std::size_t i = 0; i < plan.neuron_matches.size(); ++i) {
-    const neuron_match_request& request = plan.neuron_matches[i];
-    const std::uint64_t larger = std::max(request.neurons_a, request.neurons_b);
-    add(plan.neuron_match_rank.at(i), fmt::format("neuron matching of layer {} {}", request.layer, request.group),
-        3 * (request.neurons_a + request.neurons_b) * request.column_count * float_bytes +
-            4 * larger * larger * double_bytes);
-  }
-  for (std::size_t i = 0; i < plan.hidden_matches.size(); ++i) {
-    const hidden_match_request& request = plan.hidden_matches[i];
-    const std::uint64_t rows = request.row_count * (request.hidden + request.hidden_b) * float_bytes;
-    const std::uint64_t square = request.hidden * request.hidden_b;
-    // The matching: the compared rows as column vectors and three similarity matrices. Then, for
-    // equal widths, Procrustes (shard/hidden_rotation.cpp) while two of those matrices live on: the
-    // rows as floats again, two cross products in double, the single-precision SVD and the estimate.
-    const std::uint64_t matching = rows + 3 * square * double_bytes;
-    const std::uint64_t rotation =
-        request.hidden == request.hidden_b ? 2 * square * double_bytes + rows + 2 * square * double_bytes +
-                                                 6 * square * float_bytes
-                                           : 0;
-    add(plan.hidden_match_rank.at(i), fmt::format("hidden-dimension matching on '{}'", request.role),
-        std::max(matching, rotation));
-  }
-  for (std::size_t i = 0; i < plan.head_matches.size(); ++i) {
-    const head_match_request& request = plan.head_matches[i];
-    const std::uint64_t rows = 2 * (request.heads + request.kv_heads) * request.head_dim;
-    add(plan.head_match_rank.at(i), fmt::format("head matching of layer {}", request.layer),
-        2 * rows * request.column_count * float_bytes +
-            3 * (request.heads * request.heads + request.kv_heads * request.kv_heads) * double_bytes);
-  }
-  // A fingerprint decodes 4 MiB of rows at a time and keeps an FP64 basis of its row length
-  // (subspace iteration) or a Gram matrix of the exact width.
-  for (std::size_t i = 0; i < plan.fingerprints.size(); ++i) {
-    const fingerprint_request& request = plan.fingerprints[i];
-    std::uint64_t bytes = 0;
-    for (const fingerprint_side* side : {&request.a, &request.b}) {
-      const std::uint64_t length = side->shape.empty() ? 0 : side->shape.back();
-      bytes = std::max(bytes, 2 * 4 * mib + 4 * length * fingerprint_basis * double_bytes +
-                                  3 * fingerprint_exact_width * fingerprint_exact_width * double_bytes);
-    }
-    add(plan.fingerprint_rank.at(i), fmt::format("fingerprint of layer {} '{}'", request.layer, request.role), bytes);
-  }
-  // A content unit maps the range it hashes (at most a block's elements); a file's SHA-256 streams
-  // it through a small buffer.
-  for (std::size_t i = 0; i < plan.content.units.size(); ++i) {
-    const content_unit& unit = plan.content.units[i];
-    add(plan.content.unit_rank.at(i),
-        fmt::format("{} of model {}", unit.whole_file ? "SHA-256 of a file" : "content hash of a range",
-                    unit.side == 0 ? 'A' : 'B'),
-        unit.whole_file ? 4 * mib : unit.bytes);
-  }
+  add_units(units, plan.cross_layers, plan.cross_layer_rank,
+            [](const auto& r) { return fmt::format("cross-layer unit of '{}'", r.role); });
+  add_units(units, plan.expert_matches, plan.expert_match_rank,
+            [](const auto& r) { return fmt::format("expert matching of layer {}", r.layer); });
+  add_units(units, plan.neuron_matches, plan.neuron_match_rank,
+            [](const auto& r) { return fmt::format("neuron matching of layer {} {}", r.layer, r.group); });
+  add_units(units, plan.hidden_matches, plan.hidden_match_rank,
+            [](const auto& r) { return fmt::format("hidden-dimension matching on '{}'", r.role); });
+  add_units(units, plan.head_matches, plan.head_match_rank,
+            [](const auto& r) { return fmt::format("head matching of layer {}", r.layer); });
+  add_units(units, plan.fingerprints, plan.fingerprint_rank,
+            [](const auto& r) { return fmt::format("fingerprint of layer {} '{}'", r.layer, r.role); });
+  add_units(units, plan.content.units, plan.content.unit_rank, [](const content_unit& u) {
+    return fmt::format("{} of model {}", u.whole_file ? "SHA-256 of a file" : "content hash of a range",
+                       u.side == 0 ? 'A' : 'B');
+  });
   return units;
 }
 

@@ -103,6 +103,71 @@ bool other_width_of_hidden_map(const work_plan& plan, const tensor_key& key, con
   return fits_hidden_map(plan, pair);
 }
 
+// Pairs the tensors of A and B that map to the same key; what cannot be paired (a key on one side
+// only, ambiguous keys, shapes that differ) goes to plan.unpaired with the reason.
+void pair_by_key(work_plan& plan, const keyed_views& views_a, const keyed_views& views_b,
+                 const token_pairing* tokens, const expert_pairing& matched) {
+  for (const auto& [key, list_a] : views_a) {
+    const auto found = views_b.find(key);
+    if (list_a.size() > 1 || (found != views_b.end() && found->second.size() > 1)) {
+      const std::size_t count_b = found == views_b.end() ? 0 : found->second.size();
+      const auto reason = fmt::format("ambiguous key: {} tensors of model A and {} of model B map to it",
+                                      list_a.size(), count_b);
+      for (const auto& v : list_a) plan.unpaired.push_back(unpaired('a', v, reason));
+      if (found != views_b.end())
+        for (const auto& v : found->second) plan.unpaired.push_back(unpaired('b', v, reason));
+      continue;
+    }
+    if (found == views_b.end()) {
+      plan.unpaired.push_back(unpaired('a', list_a.front(), "no tensor with this key in model B"));
+      continue;
+    }
+    const planned_tensor side_a = plan_side(list_a.front());
+    const planned_tensor side_b = plan_side(found->second.front());
+    if (auto by_tokens = token_paired(tokens, key, side_a, side_b)) {
+      plan.pairs.push_back(std::move(*by_tokens));
+      continue;
+    }
+    if (side_a.shape != side_b.shape && !other_width_of_hidden_map(plan, key, side_a, side_b)) {
+      const auto reason = fmt::format("shape {} in model A but {} in model B", shape_text(side_a.shape),
+                                      shape_text(side_b.shape));
+      plan.unpaired.push_back(unpaired('a', list_a.front(), reason));
+      plan.unpaired.push_back(unpaired('b', found->second.front(), reason));
+      continue;
+    }
+    tensor_pair pair;
+    pair.key = key;
+    pair.a = side_a;
+    pair.b = side_b;
+    if (const auto excluded = matched.excluded_rows.find({key.layer, key.role});
+        key.expert >= 0 && excluded != matched.excluded_rows.end()) {
+      std::tie(pair.exclude_begin, pair.exclude_end) = excluded->second;
+      pair.pairing = "expert matching";
+    }
+    plan.pairs.push_back(std::move(pair));
+  }
+  for (const auto& [key, list_b] : views_b)
+    if (!views_a.contains(key))
+      for (const auto& v : list_b)
+        plan.unpaired.push_back(unpaired('b', v, "no tensor with this key in model A"));
+}
+
+// Each pair's blocks, in pair order (a rotated pair has none: its null reads it).
+void lay_out_blocks(work_plan& plan) {
+  for (std::size_t p = 0; p < plan.pairs.size(); ++p) {
+    auto& pair = plan.pairs[p];
+    pair.first_block = plan.blocks.size();
+    if (pair.rotated) {
+      // B's bytes cannot be read in A's frame: the null turns them and sums the pair's moments.
+    } else if (pair.rows_a.empty()) {
+      add_blocks(plan, static_cast<std::uint32_t>(p), pair.a.byte_offset, pair.b.byte_offset, 0, pair.a.elements);
+    } else {
+      add_row_pair_blocks(plan, static_cast<std::uint32_t>(p));
+    }
+    pair.block_count = plan.blocks.size() - pair.first_block;
+  }
+}
+
 }  // namespace
 
 std::string key_text(const tensor_key& key) {
@@ -185,66 +250,12 @@ work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture
                                      ? apply_expert_matching(plan, *options.expert_matching, views_a, views_b)
                                      : expert_pairing{};
 
-  for (const auto& [key, list_a] : views_a) {
-    const auto found = views_b.find(key);
-    if (list_a.size() > 1 || (found != views_b.end() && found->second.size() > 1)) {
-      const std::size_t count_b = found == views_b.end() ? 0 : found->second.size();
-      const auto reason = fmt::format("ambiguous key: {} tensors of model A and {} of model B map to it",
-                                      list_a.size(), count_b);
-      for (const auto& v : list_a) plan.unpaired.push_back(unpaired('a', v, reason));
-      if (found != views_b.end())
-        for (const auto& v : found->second) plan.unpaired.push_back(unpaired('b', v, reason));
-      continue;
-    }
-    if (found == views_b.end()) {
-      plan.unpaired.push_back(unpaired('a', list_a.front(), "no tensor with this key in model B"));
-      continue;
-    }
-    const planned_tensor side_a = plan_side(list_a.front());
-    const planned_tensor side_b = plan_side(found->second.front());
-    if (auto by_tokens = token_paired(options.tokens, key, side_a, side_b)) {
-      plan.pairs.push_back(std::move(*by_tokens));
-      continue;
-    }
-    if (side_a.shape != side_b.shape && !other_width_of_hidden_map(plan, key, side_a, side_b)) {
-      const auto reason = fmt::format("shape {} in model A but {} in model B", shape_text(side_a.shape),
-                                      shape_text(side_b.shape));
-      plan.unpaired.push_back(unpaired('a', list_a.front(), reason));
-      plan.unpaired.push_back(unpaired('b', found->second.front(), reason));
-      continue;
-    }
-    tensor_pair pair;
-    pair.key = key;
-    pair.a = side_a;
-    pair.b = side_b;
-    if (const auto excluded = matched.excluded_rows.find({key.layer, key.role});
-        key.expert >= 0 && excluded != matched.excluded_rows.end()) {
-      std::tie(pair.exclude_begin, pair.exclude_end) = excluded->second;
-      pair.pairing = "expert matching";
-    }
-    plan.pairs.push_back(std::move(pair));
-  }
-  for (const auto& [key, list_b] : views_b)
-    if (!views_a.contains(key))
-      for (const auto& v : list_b)
-        plan.unpaired.push_back(unpaired('b', v, "no tensor with this key in model A"));
-
+  pair_by_key(plan, views_a, views_b, options.tokens, matched);
   assign_axes(plan, arch_a, arch_b, views_a, views_b);
   choose_tests(plan);
   align_b(plan);
   check_block_count(plan);
-  for (std::size_t p = 0; p < plan.pairs.size(); ++p) {
-    auto& pair = plan.pairs[p];
-    pair.first_block = plan.blocks.size();
-    if (pair.rotated) {
-      // B's bytes cannot be read in A's frame: the null turns them and sums the pair's moments.
-    } else if (pair.rows_a.empty()) {
-      add_blocks(plan, static_cast<std::uint32_t>(p), pair.a.byte_offset, pair.b.byte_offset, 0, pair.a.elements);
-    } else {
-      add_row_pair_blocks(plan, static_cast<std::uint32_t>(p));
-    }
-    pair.block_count = plan.blocks.size() - pair.first_block;
-  }
+  lay_out_blocks(plan);
   plan_symmetry_nulls(plan, options.nulls, arch_a == nullptr || arch_a->rope());
   if (options.nulls.cross_layer) plan_cross_layers(plan, views_a, views_b, options.nulls.seed);
   // Neuron matching reads B through the hidden order, and runs with the blocks after both phases.

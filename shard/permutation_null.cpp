@@ -244,31 +244,66 @@ std::vector<std::byte> rotated_b(const null_request& request, byte_source& b, co
   return out;
 }
 
+namespace {
+
+// The null of a pair whose B is read in A's frame through the hidden map (null_request::rotate):
+// computed on B turned into A's frame, F32, no alignment, its norm already folded in.
+null_samples rotated_null(const null_request& request, byte_source& a, byte_source& b, const null_reading& reading) {
+  const std::vector<std::byte> turned = rotated_b(request, b, reading);
+  null_request in_frame = request;
+  in_frame.b.type = dtype::f32;
+  in_frame.rotate = 0;
+  in_frame.rotated_rows_b = in_frame.rotated_row_length_b = 0;
+  byte_source turned_source{std::span<const std::byte>(turned)};
+  const std::vector<float> ones(reading.norm_a.empty() ? 0 : reading.norm_a.size(), 1.0f);
+  null_reading plain = reading;
+  plain.alignment_b = nullptr;
+  plain.norm_b = ones;
+  plain.rotation = {};
+  null_samples out = compute_permutation_null(in_frame, a, turned_source, plain);
+  if (out.usable && !out.subset) {
+    // No block read this pair: the null's moments over every element are its figures.
+    const auto bytes_a = a.piece(0, request.elements_a() * dtype_size(request.a.type));
+    out.tested = pair_moments::from_block(compute_block_sums({bytes_a.data(), request.a.type},
+                                                             {turned.data(), dtype::f32}, request.elements_a()));
+    out.subset = true;
+  }
+  return out;
+}
+
+// The K draws of the statistic (and of the direction statistic), rows or columns, directly or
+// through the table of cross products.
+void draw_null(const null_request& request, const std::vector<std::uint32_t>& units, null_rows& side_a,
+               null_rows& side_b, const null_reading& reading, null_samples& out) {
+  if (request.axis == 0) {
+    null_pass pass{request, units, side_a, side_b, reading.norm_a, reading.norm_b, {}, out};
+    if (out.folded)
+      for (std::size_t j = 0; j < request.row_length; ++j) pass.both_norms.push_back(reading.norm_a[j] * reading.norm_b[j]);
+    if (request.from_products) {
+      product_table table(request, units.size());
+      rows_products(pass, table);
+      sample_products(request, table, out);
+    } else {
+      rows_direct(pass);
+    }
+    if (out.subset) out.tested = rows_tested_moments(pass);
+  } else {
+    if (request.from_products) {
+      product_table table(request, units.size());
+      columns_products(request, units, side_a, side_b, table, out);
+      sample_products(request, table, out);
+    } else {
+      columns_direct(request, units, side_a, side_b, out);
+    }
+    if (out.subset) out.tested = columns_tested_moments(request, units, side_a, side_b);
+  }
+}
+
+}  // namespace
+
 null_samples compute_permutation_null(const null_request& request, byte_source& a, byte_source& b,
                                       const null_reading& reading) {
-  if (request.rotate != 0) {
-    // Compute on B turned into A's frame: F32, no alignment, its norm already folded in.
-    const std::vector<std::byte> turned = rotated_b(request, b, reading);
-    null_request in_frame = request;
-    in_frame.b.type = dtype::f32;
-    in_frame.rotate = 0;
-    in_frame.rotated_rows_b = in_frame.rotated_row_length_b = 0;
-    byte_source turned_source{std::span<const std::byte>(turned)};
-    const std::vector<float> ones(reading.norm_a.empty() ? 0 : reading.norm_a.size(), 1.0f);
-    null_reading plain = reading;
-    plain.alignment_b = nullptr;
-    plain.norm_b = ones;
-    plain.rotation = {};
-    null_samples out = compute_permutation_null(in_frame, a, turned_source, plain);
-    if (out.usable && !out.subset) {
-      // No block read this pair: the null's moments over every element are its figures.
-      const auto bytes_a = a.piece(0, request.elements_a() * dtype_size(request.a.type));
-      out.tested = pair_moments::from_block(compute_block_sums({bytes_a.data(), request.a.type},
-                                                               {turned.data(), dtype::f32}, request.elements_a()));
-      out.subset = true;
-    }
-    return out;
-  }
+  if (request.rotate != 0) return rotated_null(request, a, b, reading);
   null_samples out;
   out.pair = request.pair;
   check_request(request, a, b);
@@ -302,28 +337,7 @@ null_samples compute_permutation_null(const null_request& request, byte_source& 
   out.t.resize(request.permutations);
   if (out.directions) out.direction_t.resize(request.permutations);
   out.randomizer = 1 - random_stream(request.seed, "symmetry null", "randomizer").uniform();
-  if (request.axis == 0) {
-    null_pass pass{request, units, side_a, side_b, reading.norm_a, reading.norm_b, {}, out};
-    if (out.folded)
-      for (std::size_t j = 0; j < request.row_length; ++j) pass.both_norms.push_back(reading.norm_a[j] * reading.norm_b[j]);
-    if (request.from_products) {
-      product_table table(request, units.size());
-      rows_products(pass, table);
-      sample_products(request, table, out);
-    } else {
-      rows_direct(pass);
-    }
-    if (out.subset) out.tested = rows_tested_moments(pass);
-  } else {
-    if (request.from_products) {
-      product_table table(request, units.size());
-      columns_products(request, units, side_a, side_b, table, out);
-      sample_products(request, table, out);
-    } else {
-      columns_direct(request, units, side_a, side_b, out);
-    }
-    if (out.subset) out.tested = columns_tested_moments(request, units, side_a, side_b);
-  }
+  draw_null(request, units, side_a, side_b, reading, out);
   out.usable = true;
   return out;
 }
