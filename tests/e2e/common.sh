@@ -115,6 +115,19 @@ wait_for_progress() {
   done
 }
 
+# wait_for_end PID SECONDS [WHAT]: waits for PID, a job started in the background, and sets
+# RUN_STATUS to its exit status. If it has not ended within SECONDS it is killed and the test fails:
+# "WHAT did not end within SECONDS s (a rank hangs)", WHAT being mpirun unless given.
+wait_for_end() {
+  local pid=$1 seconds=$2 what=${3:-mpirun} waited=0
+  while kill -0 "$pid" 2> /dev/null; do
+    ((waited++ < seconds * 10)) || { kill -KILL "$pid"; fail "$what did not end within $seconds s (a rank hangs)"; }
+    sleep 0.1
+  done
+  wait "$pid"
+  RUN_STATUS=$?
+}
+
 # compare RANKS ARGS...: `lineage compare ARGS` that must succeed.
 compare() {
   local ranks=$1

@@ -45,15 +45,7 @@ the_error_line() {
 }
 
 # finish_run DIR: waits for the run (at most 60 s more) and sets RUN_STATUS.
-finish_run() {
-  local waited=0
-  while kill -0 "$RUN_PID" 2> /dev/null; do
-    ((waited++ < 600)) || { kill -KILL "$RUN_PID"; fail "$1: the job did not end within 60 s (a rank hangs)"; }
-    sleep 0.1
-  done
-  wait "$RUN_PID"
-  RUN_STATUS=$?
-}
+finish_run() { wait_for_end "$RUN_PID" 60 "$1: the job"; }
 
 note "SIGTERM to every rank: exit 75, work saved, then resumed to the same report"
 start_run termed B

@@ -54,14 +54,8 @@ for io in map read; do
   pid=$!
   wait_for_progress "$pid" "shrink-$io.err"
   truncate -s 100000 "shrinking-$io/model.safetensors"
-  waited=0
-  while kill -0 "$pid" 2> /dev/null; do
-    ((waited++ < 900)) || { kill -KILL "$pid"; fail "mpirun did not end within 90 s of the truncation"; }
-    sleep 0.1
-  done
-  wait "$pid"
-  status=$?
-  ((status == 2)) || { cat "shrink-$io.err" >&2; fail "a checkpoint truncated mid-run ($io) exited $status, expected 2"; }
+  wait_for_end "$pid" 90 "mpirun with a checkpoint truncated mid-run ($io)"
+  ((RUN_STATUS == 2)) || { cat "shrink-$io.err" >&2; fail "a checkpoint truncated mid-run ($io) exited $RUN_STATUS, expected 2"; }
   line=$(grep "^lineage: error:" "shrink-$io.err") || { cat "shrink-$io.err" >&2; fail "no error line ($io)"; }
   [[ $(grep -c "^lineage: error:" "shrink-$io.err") == 1 ]] || fail "more than one error line ($io)"
   [[ $line == *"shrinking-$io/model.safetensors"* ]] || fail "the error does not name the file: $line"

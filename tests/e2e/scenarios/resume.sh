@@ -23,22 +23,16 @@ expect_report reference
 # interrupt RANKS DIR: starts the compare, sends SIGUSR1 to mpirun after the first progress line,
 # and expects exit 75 with the state saved and no report. Sets UNITS_SAVED.
 interrupt() {
-  local ranks=$1 dir=$2 pid status waited=0
+  local ranks=$1 dir=$2 pid
   "$MPIEXEC" $MPIEXEC_PREFLAGS -q -n "$ranks" "$LINEAGE_BIN" compare A B -o "$dir" "${ARGS[@]}" \
     > "$dir.out" 2> "$dir.err" &
   pid=$!
   wait_for_progress "$pid" "$dir.err"
   kill -USR1 "$pid" 2> /dev/null
-  waited=0
-  while kill -0 "$pid" 2> /dev/null; do
-    ((waited++ < 600)) || { kill -KILL "$pid"; fail "mpirun did not end within 60 s of SIGUSR1"; }
-    sleep 0.1
-  done
-  wait "$pid"
-  status=$?
-  if ((status != 75)); then
+  wait_for_end "$pid" 60 "mpirun stopped by SIGUSR1"
+  if ((RUN_STATUS != 75)); then
     cat "$dir.err" >&2
-    fail "a run stopped by SIGUSR1 exited $status, not 75"
+    fail "a run stopped by SIGUSR1 exited $RUN_STATUS, not 75"
   fi
   [[ -s $dir/.lineage-resume/comparison-0.state ]] || fail "no saved state in $dir/.lineage-resume"
   for report in report.h5 report.json report.html report.md; do
