@@ -39,8 +39,8 @@ function(lineage_add_mpi_test name)
 endfunction()
 
 # lineage_add_script_test(NAME COMMAND ... [LABELS ...] [TIMEOUT s])
-# An end-to-end test driven by a script in tests/e2e; the script gets the paths it needs through
-# the environment (LINEAGE_BIN, MPIEXEC, MPIEXEC_PREFLAGS, PYTHON, LINEAGE_SOURCE_DIR).
+# An end-to-end test driven by a script in tests/e2e/scenarios; the script gets the paths it needs
+# through the environment (LINEAGE_BIN, MPIEXEC, MPIEXEC_PREFLAGS, PYTHON, LINEAGE_SOURCE_DIR).
 function(lineage_add_script_test name)
   cmake_parse_arguments(ARG "" "TIMEOUT;PROCESSORS" "COMMAND;LABELS" ${ARGN})
   if(NOT ARG_TIMEOUT)

@@ -1,4 +1,4 @@
-# Shared helpers of the end-to-end tests; sourced by every tests/e2e/*.sh.
+# Shared helpers of the end-to-end tests; sourced by every tests/e2e/scenarios/*.sh.
 #
 # ctest (cmake/LineageTesting.cmake) passes LINEAGE_BIN, MPIEXEC, MPIEXEC_PREFLAGS, PYTHON,
 # LINEAGE_SOURCE_DIR and LINEAGE_WORK_DIR. Each test works in its own directory under
@@ -6,6 +6,8 @@
 set -u -o pipefail
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+E2E_CHECKS=$E2E_DIR/checks  # check_*.py, run through check(), and the modules they import
+E2E_TOOLS=$E2E_DIR/tools    # scripts that make or alter a scenario's inputs, or wrap its ranks
 # When a rank ends with a non-zero status, Open MPI's mpirun signals the rest and waits
 # odls_base_sigkill_timeout (1 s) twice before it exits itself: 2 s of nothing per failing job, and
 # these tests run hundreds. Our ranks agree on a failure and end together, so nothing is left to
@@ -51,7 +53,8 @@ e2e_begin() {
   rm -rf "$WORK"
   mkdir -p "$WORK"
   cd "$WORK" || fail "cannot enter $WORK"
-  export PYTHONPATH=$E2E_DIR${PYTHONPATH:+:$PYTHONPATH}
+  # A checker finds reportlib beside itself; Python written inline in a scenario finds it here.
+  export PYTHONPATH=$E2E_CHECKS${PYTHONPATH:+:$PYTHONPATH}
   export PYTHONDONTWRITEBYTECODE=1  # no __pycache__ in the source tree
 }
 
@@ -112,6 +115,19 @@ wait_for_progress() {
   done
 }
 
+# wait_for_end PID SECONDS [WHAT]: waits for PID, a job started in the background, and sets
+# RUN_STATUS to its exit status. If it has not ended within SECONDS it is killed and the test fails:
+# "WHAT did not end within SECONDS s (a rank hangs)", WHAT being mpirun unless given.
+wait_for_end() {
+  local pid=$1 seconds=$2 what=${3:-mpirun} waited=0
+  while kill -0 "$pid" 2> /dev/null; do
+    ((waited++ < seconds * 10)) || { kill -KILL "$pid"; fail "$what did not end within $seconds s (a rank hangs)"; }
+    sleep 0.1
+  done
+  wait "$pid"
+  RUN_STATUS=$?
+}
+
 # compare RANKS ARGS...: `lineage compare ARGS` that must succeed.
 compare() {
   local ranks=$1
@@ -135,11 +151,11 @@ expect_report() {
   [[ -z $extra ]] || fail "unexpected files beside the reports: $extra"
 }
 
-# check PYTHON-SCRIPT ARGS...: runs a checker from tests/e2e with the test's Python.
+# check PYTHON-SCRIPT ARGS...: runs a checker from tests/e2e/checks with the test's Python.
 check() {
   local script=$1
   shift
-  "$PYTHON" "$E2E_DIR/$script" "$@" || fail "$script $* found problems (see above)"
+  "$PYTHON" "$E2E_CHECKS/$script" "$@" || fail "$script $* found problems (see above)"
 }
 
 # expect_one_error_line FILE: FILE holds exactly one non-empty line and it starts "lineage: error:".
@@ -210,7 +226,7 @@ expect_bad_input() {
   rm -rf "$statuses"
   mkdir -p "$statuses"
   RANK_STATUS_DIR=$statuses RUN_NAME=$name.wrapped \
-    mpi_launch -x RANK_STATUS_DIR -n 2 bash "$E2E_DIR/rank_status.sh" "$LINEAGE_BIN" compare "$@"
+    mpi_launch -x RANK_STATUS_DIR -n 2 bash "$E2E_TOOLS/rank_status.sh" "$LINEAGE_BIN" compare "$@"
   if ((RUN_STATUS != 0)); then
     show_run
     fail "$name: a rank was killed instead of ending by itself (mpirun exit $RUN_STATUS)"

@@ -4,16 +4,17 @@
 # Run them: ctest -L e2e -j2 --output-on-failure   (about 7 minutes on 2 cores; the longest are
 # e2e.faults, e2e.slurm and e2e.memory_budget, a minute or more each)
 
-set(LINEAGE_E2E_DIR ${CMAKE_CURRENT_LIST_DIR})
+# This fragment stays at the top of tests/e2e: tests/CMakeLists.txt includes tests/<area>/*.cmake.
+set(LINEAGE_E2E_SCENARIOS ${CMAKE_CURRENT_LIST_DIR}/scenarios)
 
-# lineage_add_e2e_test(NAME SCRIPT RANKS [TIMEOUT s] [LABELS ...])
+# lineage_add_e2e_test(NAME SCRIPT RANKS [TIMEOUT s] [LABELS ...]): SCRIPT is a file in scenarios/.
 function(lineage_add_e2e_test name script ranks)
   cmake_parse_arguments(ARG "" "TIMEOUT" "LABELS" ${ARGN})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
   endif()
   lineage_add_script_test(e2e.${name}
-    COMMAND bash ${LINEAGE_E2E_DIR}/${script}
+    COMMAND bash ${LINEAGE_E2E_SCENARIOS}/${script}
     LABELS ${ARG_LABELS}
     PROCESSORS ${ranks}
     TIMEOUT ${ARG_TIMEOUT})
