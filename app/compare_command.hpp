@@ -1,6 +1,6 @@
 #pragma once
 // `lineage compare A B -o DIR [--config FILE]`: the command-line face of compare_job.
-#include "core/command.hpp"
+#include "app/command.hpp"
 
 namespace lineage {
 

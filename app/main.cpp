@@ -15,7 +15,7 @@
 #include "core/error.hpp"
 #include "core/version.hpp"
 #include "mpi/communicator.hpp"
-#include "synth/synth_command.hpp"
+#include "app/synth_command.hpp"
 
 namespace {
 

@@ -4,7 +4,7 @@
 // tensor bytes). A and B are checkpoint directories or .safetensors files whose data sections may be
 // absent (header-only files), or shape lists (checkpoint/shape_list.hpp). Prints pairs, blocks, bytes and
 // peak mapped memory per rank, and an estimated time for the given node count.
-#include "core/command.hpp"
+#include "app/command.hpp"
 
 namespace lineage {
 

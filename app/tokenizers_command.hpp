@@ -1,7 +1,7 @@
 #pragma once
 // `lineage tokenizers A B -o DIR`: the vocabulary comparison of two tokenizers (no MPI). A and B
 // are tokenizer.json files or directories holding one; writes DIR/tokenizers.json.
-#include "core/command.hpp"
+#include "app/command.hpp"
 
 namespace lineage {
 

@@ -5,7 +5,7 @@
 // SHA-256 when the job had --sha256). Prints one line per difference and a summary; exits 0 when
 // everything matches, 3 (exit_status::mismatch) when something differs, 2 on unreadable or
 // malformed input. No MPI needed.
-#include "core/command.hpp"
+#include "app/command.hpp"
 
 namespace lineage {
 

@@ -247,18 +247,6 @@ std::pair<work_plan, std::vector<rank_results>> compute_in_process(const compare
 
 content_options panel_content() { return {false, false}; }
 
-compare_config panel_member_config(const compare_config& main, std::size_t index) {
-  compare_config member = main;
-  member.model_a = index % 2 == 0 ? main.model_a : main.model_b;
-  member.model_b = main.reference_panel.at(index / 2);
-  member.permutations_vector = 0;
-  member.permutations_products = 0;
-  member.permutations_matrix = 0;
-  member.match_hidden = false;  // the panel needs the statistics of the roles only
-  member.match_heads = false;
-  return member;
-}
-
 panel_comparison panel_member(const compare_config& member, std::size_t index, const work_plan& plan,
                               const std::vector<rank_results>& per_rank) {
   return panel_from_report(reduce_comparison(plan, per_rank, {}, {member.alpha, member.seed, {}}),

@@ -72,10 +72,6 @@ rank_results compute_share(const work_plan& plan, int rank);
 comparison_report reduce_comparison(const work_plan& plan, const std::vector<rank_results>& per_rank,
                                     run_manifest manifest, const analysis_options& analysis);
 
-// Panel comparison `index` of `main`: model A (even) or B (odd) against reference index / 2, with
-// the same settings but no per-tensor nulls (the panel is itself a null).
-compare_config panel_member_config(const compare_config& main, std::size_t index);
-
 // What the manifest hashes in a panel comparison: nothing (the report's manifest is of A and B).
 content_options panel_content();
 

@@ -11,7 +11,6 @@
 #include <sstream>
 
 #include "core/error.hpp"
-#include "job/comparison_steps.hpp"
 #include "plan/plan.hpp"
 
 namespace lineage {
@@ -262,6 +261,18 @@ compare_config compare_config::from_json(const nlohmann::json& j) {
 }
 
 std::size_t panel_task_count(const compare_config& config) { return 2 * config.reference_panel.size(); }
+
+compare_config panel_member_config(const compare_config& main, std::size_t index) {
+  compare_config member = main;
+  member.model_a = index % 2 == 0 ? main.model_a : main.model_b;
+  member.model_b = main.reference_panel.at(index / 2);
+  member.permutations_vector = 0;
+  member.permutations_products = 0;
+  member.permutations_matrix = 0;
+  member.match_hidden = false;  // the panel needs the statistics of the roles only
+  member.match_heads = false;
+  return member;
+}
 
 compare_config panel_task_config(const compare_config& config, std::size_t index) {
   compare_config member = panel_member_config(config, index);

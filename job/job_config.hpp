@@ -82,6 +82,10 @@ struct compare_config {
 // usage_error: "<file>: key 'x': ..." for job-file problems, "--option: ..." for missing values.
 compare_config resolve_compare_config(const compare_arguments& arguments);
 
+// Panel comparison `index` of `main`: model A (even) or B (odd) against reference index / 2, with
+// the same settings but no per-tensor nulls (the panel is itself a null).
+compare_config panel_member_config(const compare_config& main, std::size_t index);
+
 // The reference panel as separate jobs: member `index` (0 … 2R − 1) compares model A (even) or B
 // (odd) with reference index / 2, with the settings of an in-job panel comparison, into
 // <output>/panel/<index>; panel_task_report names the report.h5 it writes.

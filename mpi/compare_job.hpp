@@ -3,7 +3,7 @@
 // makes the plan and reads any panel reports; the reference panel's comparisons (A and B against
 // each reference) run first; then the pair itself: the plan is broadcast, experts are matched,
 // every rank computes its blocks; rank 0 gathers, merges in plan order and writes the report.
-// The failure protocol is distributed_comparison.hpp's.
+// The failure protocol is mpi/failure_protocol.hpp.
 #include <string>
 
 #include "job/job_config.hpp"

@@ -6,7 +6,7 @@
 
 #include "job/comparison_steps.hpp"
 #include "job/interrupt_signal.hpp"
-#include "mpi/distributed_comparison.hpp"
+#include "mpi/failure_protocol.hpp"
 
 namespace lineage {
 namespace {

@@ -13,4 +13,4 @@ lineage_add_unit_test(test_synth
           ${CMAKE_CURRENT_LIST_DIR}/test_synth_forward.cpp
           ${CMAKE_CURRENT_LIST_DIR}/test_synth_structure.cpp
           ${CMAKE_CURRENT_LIST_DIR}/test_synth_support.cpp
-  LIBRARIES lineage_synth)
+  LIBRARIES lineage_synth lineage_app)

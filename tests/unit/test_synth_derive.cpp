@@ -5,7 +5,7 @@
 
 #include "core/error.hpp"
 #include "synth/synth.hpp"
-#include "synth/synth_command.hpp"
+#include "app/synth_command.hpp"
 #include "test_synth_support.hpp"
 
 namespace {

@@ -12,7 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "core/dtype.hpp"
-#include "synth/synth_command.hpp"
+#include "app/synth_command.hpp"
 
 namespace synth_test {
 

@@ -1,6 +1,6 @@
 #pragma once
 // `lineage synth independent|derive`: the command-line face of synth/synth.hpp.
-#include "core/command.hpp"
+#include "app/command.hpp"
 
 namespace lineage {
 

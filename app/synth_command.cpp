@@ -1,4 +1,4 @@
-#include "synth/synth_command.hpp"
+#include "app/synth_command.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
