@@ -2,10 +2,43 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/error.hpp"
 #include "h5/h5_reader.hpp"
+#include "report/report_json_read.hpp"
+#include "report/report_writers.hpp"
 
 namespace lineage {
+namespace {
+
+// Up to `width` characters of `text` from `at`, JSON-quoted (so control characters stay visible).
+std::string excerpt(const std::string& text, std::size_t at, std::size_t width = 40) {
+  const std::string part = at < text.size() ? text.substr(at, width) : std::string();
+  return nlohmann::json(part).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// The model must give back the stored text: a document lineage did not write (keys it does not
+// know, numbers it would spell otherwise, figures that contradict each other) is refused rather
+// than rendered from a model that does not say what the file says.
+void check_round_trip(const comparison_report& model, const std::string& stored, const std::string& label) {
+  std::string again;
+  try {
+    again = report_json_text(model);
+  } catch (const nlohmann::json::exception& e) {
+    throw input_error(fmt::format("{}: not a report this version of lineage writes ({})", label, e.what()));
+  }
+  if (again == stored) return;
+  const auto [left, right] = std::mismatch(stored.begin(), stored.end(), again.begin(), again.end());
+  const auto at = static_cast<std::size_t>(left - stored.begin());
+  const std::size_t from = at < 20 ? 0 : at - 20;
+  throw input_error(fmt::format(
+      "{}: not a report this version of lineage writes (it differs from its own re-serialisation at byte {}: "
+      "stored {}, re-serialised {})",
+      label, at, excerpt(stored, from), excerpt(again, from)));
+}
+
+}  // namespace
 
 report_document read_report_document(const std::filesystem::path& report_h5) {
   const h5_reader h5 = h5_reader::open(report_h5);
@@ -22,11 +55,10 @@ report_document read_report_document(const std::filesystem::path& report_h5) {
   } catch (const nlohmann::json::exception& e) {
     throw fail(std::string("/report_json: not JSON: ") + e.what());
   }
-  if (!document.report.is_object() || document.report.value("format", "") != "lineage-report" ||
-      !document.report.contains("tensors") || !document.report["tensors"].is_array() ||
-      !document.report.contains("verdict") || !document.report["verdict"].is_object())
-    throw fail("/report_json: not a lineage report document (format, tensors, verdict)");
-  const std::size_t tensors = document.report["tensors"].size();
+  const std::string label = h5.label() + ": /report_json";
+  document.model = report_from_json(document.report, label);
+  check_round_trip(document.model, text[0], label);
+  const std::size_t tensors = document.model.tensors.size();
   const std::vector<std::int64_t> offsets = h5.integers("/nulls/offsets");
   const std::vector<double> pearson = h5.doubles("/nulls/pearson");
   if (offsets.size() != tensors + 1)

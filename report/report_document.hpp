@@ -8,16 +8,22 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reduce/report_model.hpp"
+
 namespace lineage {
 
 struct report_document {
-  nlohmann::json report;                          // the document of report.json
+  // The typed model read back from the document (report/report_json_read.hpp lists the fields
+  // report.json does not carry); re-serialised, it is the stored text byte for byte.
+  comparison_report model;
+  nlohmann::json report;                          // the document of report.json (until every renderer reads `model`)
   std::vector<std::vector<double>> pearson_null;  // per row of report["tensors"]: its null's Pearson samples
 };
 
 // Reads and checks /report_json and /nulls of a report.h5. The file is input: a missing object, a
-// document that is not a lineage report or null offsets that do not fit are an input_error naming
-// the file and the object.
+// document that is not a lineage report (a wrong or missing key, or one this version of lineage
+// would not write: its model does not re-serialise to the same bytes) or null offsets that do not
+// fit are an input_error naming the file and the object.
 report_document read_report_document(const std::filesystem::path& report_h5);
 
 }  // namespace lineage
