@@ -8,10 +8,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reduce/report_model.hpp"
+
 namespace lineage {
 
 struct report_document {
   nlohmann::json report;                          // the document of report.json
+  comparison_report model;
   std::vector<std::vector<double>> pearson_null;  // per row of report["tensors"]: its null's Pearson samples
 };
 

@@ -1,11 +1,11 @@
-#include "report/document_fields.hpp"
+#include "report/legacy/document_fields.hpp"
 
 #include <fmt/format.h>
 
 #include <cmath>
 #include <limits>
 
-namespace lineage::document {
+namespace lineage::legacy_document {
 
 const json& at(const json& j, const char* key) {
   static const json null_value;
@@ -56,4 +56,4 @@ std::vector<rank_run_row> rank_run_rows(const json& manifest) {
   return rows;
 }
 
-}  // namespace lineage::document
+}  // namespace lineage::legacy_document

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace lineage::document {
+namespace lineage::legacy_document {
 
 using json = nlohmann::json;
 
@@ -38,4 +38,4 @@ inline constexpr const char* rank_run_headings[10] = {
     "peak resident GiB"};
 std::vector<rank_run_row> rank_run_rows(const json& manifest);
 
-}  // namespace lineage::document
+}  // namespace lineage::legacy_document
