@@ -6,10 +6,7 @@
 
 #include <chrono>
 #include <ctime>
-#include <cstdlib>
-#include <fstream>
 #include <iostream>
-#include <unistd.h>
 
 #include "checkpoint/checkpoint.hpp"
 #include "core/atomic_output.hpp"
@@ -24,10 +21,7 @@
 #include "mpi/distributed_comparison.hpp"
 #include "reduce/block_results.hpp"
 #include "reduce/reference_panel.hpp"
-#include "report/legacy/legacy_report.hpp"  // H2 TEMPORARY harness
 #include "report/rendered_reports.hpp"
-#include "report/report_document.hpp"  // H2 TEMPORARY harness
-#include "report/report_html.hpp"      // H2 TEMPORARY harness
 #include "report/report_writers.hpp"
 #include "shard/kernel.hpp"
 
@@ -114,29 +108,6 @@ prepared_job prepare(const communicator& comm, const compare_request& request) {
 
 // All files are complete under temporary names before any takes its final name. report.html and
 // report.md are rendered from the report.h5 just written, as `lineage report` renders them.
-// H2 TEMPORARY harness: the typed renderers against the JSON-reading ones, byte for byte.
-void compare_renderings(const comparison_report& report, const std::filesystem::path& report_h5,
-                        const std::filesystem::path& out) {
-  static int n = 0;
-  const report_document document = read_report_document(report_h5);
-  const std::string old_html = legacy_report_html(document), old_md = legacy_report_markdown(document);
-  const std::string new_html = report_html(report, document.pearson_null);
-  const std::string new_md = report_markdown(report, document.pearson_null);
-  const bool same = old_html == new_html && old_md == new_md;
-  std::filesystem::create_directories("/tmp/h2diff");
-  std::ofstream("/tmp/h2diff/compared.log", std::ios::app)
-      << (same ? "same " : "DIFF ") << ::getpid() << "-" << n << " " << std::filesystem::absolute(out).string() << " "
-      << old_html.size() << " " << old_md.size() << "\n";
-  if (same) return;
-  const std::filesystem::path dir = fmt::format("/tmp/h2diff/{}-{}", ::getpid(), n++);
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir / "old.html", std::ios::binary) << old_html;
-  std::ofstream(dir / "new.html", std::ios::binary) << new_html;
-  std::ofstream(dir / "old.md", std::ios::binary) << old_md;
-  std::ofstream(dir / "new.md", std::ios::binary) << new_md;
-  std::abort();
-}
-
 void write_reports(const comparison_report& report, const std::filesystem::path& out) {
   atomic_output h5(out / "report.h5");
   atomic_output json(out / "report.json");
@@ -144,7 +115,6 @@ void write_reports(const comparison_report& report, const std::filesystem::path&
   h5.write(report_h5_image(report, h5.final_path().string(), json_text));
   json.write(json_text);
   rendered_reports rendered(h5.temporary_path(), out);
-  compare_renderings(report, h5.temporary_path(), out);  // H2 TEMPORARY harness
   h5.commit();
   json.commit();
   rendered.commit();

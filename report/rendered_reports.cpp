@@ -1,7 +1,7 @@
 #include "report/rendered_reports.hpp"
 
-#include "report/legacy/legacy_report.hpp"
 #include "report/report_document.hpp"
+#include "report/report_html.hpp"
 
 namespace lineage {
 
@@ -9,8 +9,8 @@ rendered_reports::rendered_reports(const std::filesystem::path& report_h5, const
   const report_document document = read_report_document(report_h5);
   html_.emplace(out / "report.html");
   markdown_.emplace(out / "report.md");
-  html_->write(legacy_report_html(document));
-  markdown_->write(legacy_report_markdown(document));
+  html_->write(report_html(document.model, document.pearson_null));
+  markdown_->write(report_markdown(document.model, document.pearson_null));
 }
 
 void rendered_reports::commit() {
