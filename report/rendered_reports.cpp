@@ -9,8 +9,8 @@ rendered_reports::rendered_reports(const std::filesystem::path& report_h5, const
   const report_document document = read_report_document(report_h5);
   html_.emplace(out / "report.html");
   markdown_.emplace(out / "report.md");
-  html_->write(report_html(document));
-  markdown_->write(report_markdown(document));
+  html_->write(report_html(document.model, document.pearson_null));
+  markdown_->write(report_markdown(document.model, document.pearson_null));
 }
 
 void rendered_reports::commit() {

@@ -50,13 +50,14 @@ report_document read_report_document(const std::filesystem::path& report_h5) {
   const std::vector<std::string> text = h5.strings("/report_json");
   if (text.size() != 1) throw fail(fmt::format("/report_json: expected one string, found {}", text.size()));
   report_document document;
+  nlohmann::json parsed;
   try {
-    document.report = nlohmann::json::parse(text[0]);
+    parsed = nlohmann::json::parse(text[0]);
   } catch (const nlohmann::json::exception& e) {
     throw fail(std::string("/report_json: not JSON: ") + e.what());
   }
   const std::string label = h5.label() + ": /report_json";
-  document.model = report_from_json(document.report, label);
+  document.model = report_from_json(parsed, label);
   check_round_trip(document.model, text[0], label);
   const std::size_t tensors = document.model.tensors.size();
   const std::vector<std::int64_t> offsets = h5.integers("/nulls/offsets");

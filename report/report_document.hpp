@@ -1,12 +1,11 @@
 #pragma once
-// What the human-readable renderings (report.html, report.md) are made from: report.json's
-// document, which report.h5 holds verbatim in /report_json, and the null samples of /nulls. Both
-// the compare job and `lineage report` read them from report.h5, so a report rendered again from
-// the HDF5 file alone is the same bytes as the one the job wrote.
+// What the human-readable renderings (report.html, report.md) are made from: the typed report
+// model read back from report.json's document, which report.h5 holds verbatim in /report_json,
+// and the null samples of /nulls. Both the compare job and `lineage report` read them from
+// report.h5, so a report rendered again from the HDF5 file alone is the same bytes as the one the
+// job wrote.
 #include <filesystem>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "reduce/report_model.hpp"
 
@@ -16,8 +15,7 @@ struct report_document {
   // The typed model read back from the document (report/report_json_read.hpp lists the fields
   // report.json does not carry); re-serialised, it is the stored text byte for byte.
   comparison_report model;
-  nlohmann::json report;                          // the document of report.json (until every renderer reads `model`)
-  std::vector<std::vector<double>> pearson_null;  // per row of report["tensors"]: its null's Pearson samples
+  std::vector<std::vector<double>> pearson_null;  // per entry of model.tensors: its null's Pearson samples
 };
 
 // Reads and checks /report_json and /nulls of a report.h5. The file is input: a missing object, a

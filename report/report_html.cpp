@@ -2,14 +2,11 @@
 
 #include <string>
 
-#include "report/document_fields.hpp"
 #include "report/report_html_sections.hpp"
 
 namespace lineage {
 namespace {
 
-using json = nlohmann::json;
-using namespace document;  // NOLINT: the field readers
 using html::e;
 
 constexpr const char* style = R"css(
@@ -85,29 +82,28 @@ document.body.setAttribute("data-sortable-tables", String(document.querySelector
 
 }  // namespace
 
-std::string report_html(const report_document& document) {
-  const json& report = document.report;
-  const json& models = at(report, "models");
-  const std::string a = str(at(models, "a"), "path"), b = str(at(models, "b"), "path");
+std::string report_html(const comparison_report& report, const std::vector<std::vector<double>>& pearson_null) {
+  const std::string& a = report.model_a.path;
+  const std::string& b = report.model_b.path;
   std::string page = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
                      "<title>lineage: " +
                      e(a) + " vs " + e(b) + "</title><style>" + style + "</style></head><body>";
   page += "<h1>Were model B's weights derived from model A's?</h1><p class=\"sub\">A: " + e(a) + "<br>B: " + e(b) +
           "</p>";
-  page += html::verdict_section(report);
+  page += html::verdict_section(report.evidence.verdict);
   page += html::summary_section(report);
   page += html::layer_curves_section(report);
-  page += html::heatmaps_section(report);
-  page += html::histograms_section(document);
+  page += html::heatmaps_section(report.cross_layers, report.depth);
+  page += html::histograms_section(report.tensors, pearson_null);
   page += html::matching_section(report);
-  page += html::tokenizer_section(report);
-  page += html::panel_section(report);
-  page += html::families_section(report);
-  page += html::units_section(report);
-  page += html::tensors_section(report);
-  page += html::unpaired_section(report);
-  page += html::manifest_section(report);
+  page += html::tokenizer_section(read_tokenizer_overlap(report));
+  page += html::panel_section(report.panel);
+  page += html::families_section(report.evidence);
+  page += html::units_section(report.units);
+  page += html::tensors_section(report.tensors);
+  page += html::unpaired_section(report.unpaired);
+  page += html::manifest_section(report.manifest, report.content);
   page += std::string("<script>") + sorter + "</script></body></html>\n";
   return page;
 }

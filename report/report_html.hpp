@@ -1,16 +1,18 @@
 #pragma once
 // report.html: the report people read. One self-contained page (inline CSS and SVG; a few lines
 // of inline script sort the tables, and the page reads fully without it), readable on a laptop
-// and printable.
+// and printable. Both renderings read the typed report model; `pearson_null` holds, per tensor of
+// report.tensors, its null's Pearson samples (report_document::pearson_null).
 #include <string>
+#include <vector>
 
-#include "report/report_document.hpp"
+#include "reduce/report_model.hpp"
 
 namespace lineage {
 
-std::string report_html(const report_document& document);
+std::string report_html(const comparison_report& report, const std::vector<std::vector<double>>& pearson_null);
 
 // report.md: a short Markdown summary (verdict, evidence, key tables) to paste into an issue.
-std::string report_markdown(const report_document& document);
+std::string report_markdown(const comparison_report& report, const std::vector<std::vector<double>>& pearson_null);
 
 }  // namespace lineage

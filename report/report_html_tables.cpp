@@ -3,28 +3,55 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <string>
 
-#include "report/document_fields.hpp"
-#include "report/svg_chart.hpp"
-#include "report/verdict_wording.hpp"
+#include <nlohmann/json.hpp>
+
+#include "report/number_text.hpp"
+#include "report/rank_run_rows.hpp"
 
 namespace lineage::html {
 
-using namespace document;  // NOLINT: the field readers every section uses
+using namespace number_text;  // NOLINT: the number formats every section uses
 
-std::string tensors_section(const json& report) {
+namespace {
+
+// A JSON text of the model (the resolved configuration) as report.json holds it: parsed when it
+// parses, else the text itself.
+nlohmann::json json_value(const std::string& text) {
+  nlohmann::json value = nlohmann::json::parse(text, nullptr, false);
+  return value.is_discarded() ? nlohmann::json(text) : value;
+}
+
+std::string rank_runs_table(const std::vector<rank_run>& runs) {
+  std::string ranks;
+  for (const rank_run_row& row : rank_run_rows(runs)) {
+    ranks += "<tr>";
+    for (std::size_t i = 0; i < std::size(row.cells); ++i)
+      ranks += (i == 1 ? "<td>" : "<td class=\"n\">") + e(row.cells[i]) + "</td>";
+    ranks += "</tr>";
+  }
+  if (ranks.empty()) return "";
+  std::string head;
+  for (const char* heading : rank_run_headings) head += fmt::format("<th>{}</th>", heading);
+  return "<h3 id=\"rank-runs\">Time, bytes and memory per rank</h3><div class=\"scroll\"><table><thead><tr>" + head +
+         "</tr></thead><tbody>" + ranks + "</tbody></table></div>";
+}
+
+}  // namespace
+
+std::string tensors_section(const std::vector<tensor_result>& tensors) {
   std::string rows;
-  for (const auto& t : at(report, "tensors")) {
-    const json& null = at(t, "null");
+  for (const tensor_result& t : tensors) {
+    const bool tested = t.null.available;
     rows += fmt::format(
         "<tr><td>{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td "
         "class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td "
         "class=\"n\">{}</td><td>{}</td></tr>",
-        e(str(t, "a")), layer_text(at(t, "layer")), e(str(t, "role")), layer_text(at(t, "expert")), e(shape_text(at(t, "shape"))),
-        fixed(num(t, "cosine")), fixed(num(t, "pearson")), fixed(num(at(null, "pearson"), "q99")), fixed(num(null, "z"), 1),
-        pval(num(t, "p_value")), fixed(num(t, "rel_l2")), fixed(num(t, "bitwise_equal_fraction"), 3), e(str(t, "pairing")));
+        e(t.pair.a.name), index_text(t.pair.key.layer), e(t.pair.key.role), index_text(t.pair.key.expert),
+        e(shape_text(t.pair.a.shape)), fixed(t.figures.cosine), fixed(t.figures.pearson),
+        fixed(when(tested, t.null.pearson.q99)), fixed(when(tested, t.null.z), 1), pval(when(tested, t.null.p_value)),
+        fixed(t.figures.rel_l2), fixed(t.figures.bitwise_equal_fraction, 3), e(t.pair.pairing));
   }
   return "<h2 id=\"tensors\">Every tensor pair</h2><p>Click a column to sort. p: the pair's own test against "
          "the draws of its unit's symmetry (the verdict combines the units); empty: not tested.</p><div class=\"scroll\"><table class=\"sortable\"><thead><tr><th>tensor "
@@ -35,15 +62,12 @@ std::string tensors_section(const json& report) {
          rows + "</tbody></table></div>";
 }
 
-std::string unpaired_section(const json& report) {
-  const json& unpaired = at(report, "unpaired");
-  if (!unpaired.is_array() || unpaired.empty()) return "";
+std::string unpaired_section(const std::vector<unpaired_tensor>& unpaired) {
+  if (unpaired.empty()) return "";
   std::string rows;
-  std::size_t shown = 0;
-  for (const auto& u : unpaired) {
-    if (shown++ == max_unpaired_rows) break;
-    rows += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td></tr>", e(str(u, "side")), e(str(u, "name")),
-                        e(str(u, "reason")));
+  for (std::size_t i = 0; i < unpaired.size() && i < max_unpaired_rows; ++i) {
+    const unpaired_tensor& u = unpaired[i];
+    rows += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td></tr>", e(std::string(1, u.side)), e(u.name), e(u.reason));
   }
   std::string out = fmt::format("<h2 id=\"unpaired\">Tensors without a partner ({})</h2><div class=\"scroll\"><table "
                                 "class=\"sortable\"><thead><tr><th>side</th><th>tensor</th><th>why</th></tr></thead><tbody>",
@@ -55,34 +79,19 @@ std::string unpaired_section(const json& report) {
   return out;
 }
 
-std::string manifest_section(const json& report) {
-  const json& m = at(report, "manifest");
+std::string manifest_section(const run_manifest& m, const content_manifest& content) {
+  const std::pair<const char*, std::string> fields[] = {
+      {"tool_version", m.tool_version}, {"git_hash", m.git_hash}, {"command_line", m.command_line},
+      {"start_time", m.start_time},     {"end_time", m.end_time}, {"host", m.host},
+      {"ranks", std::to_string(m.ranks)}, {"kernel", m.kernel},   {"block_elements", std::to_string(m.block_elements)}};
   std::string rows;
-  for (const char* key : {"tool_version", "git_hash", "command_line", "start_time", "end_time", "host", "ranks", "kernel",
-                          "block_elements"}) {
-    const json& v = at(m, key);
-    rows += fmt::format("<tr><th>{}</th><td>{}</td></tr>", key, e(v.is_string() ? v.get<std::string>() : v.dump()));
-  }
-  std::string rest;
-  for (const auto& [key, value] : m.items())
-    if (key != "config" && key != "rank_runs" && rows.find("<th>" + key + "</th>") == std::string::npos)
-      rest += fmt::format("<h3>{}</h3><pre>{}</pre>", e(key), e(value.dump(2)));
-  std::string ranks;
-  for (const rank_run_row& row : rank_run_rows(m)) {
-    ranks += "<tr>";
-    for (std::size_t i = 0; i < std::size(row.cells); ++i)
-      ranks += (i == 1 ? "<td>" : "<td class=\"n\">") + e(row.cells[i]) + "</td>";
-    ranks += "</tr>";
-  }
-  if (!ranks.empty()) {
-    std::string head;
-    for (const char* heading : rank_run_headings) head += fmt::format("<th>{}</th>", heading);
-    ranks = "<h3 id=\"rank-runs\">Time, bytes and memory per rank</h3><div class=\"scroll\"><table><thead><tr>" +
-            head + "</tr></thead><tbody>" + ranks + "</tbody></table></div>";
-  }
-  return "<h2 id=\"manifest\">Manifest: how this report was made</h2><table><tbody>" + rows + "</tbody></table>" + ranks +
-         "<details><summary>Configuration</summary><pre>" + e(at(m, "config").dump(2)) + "</pre></details>" +
-         (rest.empty() ? "" : "<details><summary>More</summary>" + rest + "</details>");
+  for (const auto& [key, value] : fields) rows += fmt::format("<tr><th>{}</th><td>{}</td></tr>", key, e(value));
+  // The manifest's other members, as report.json holds them.
+  const std::string rest = fmt::format("<h3>content_digests</h3><pre>{}</pre><h3>sha256_files</h3><pre>{}</pre>",
+                                       content.digests, content.sha256);
+  return "<h2 id=\"manifest\">Manifest: how this report was made</h2><table><tbody>" + rows + "</tbody></table>" +
+         rank_runs_table(m.rank_runs) + "<details><summary>Configuration</summary><pre>" +
+         e(json_value(m.config_json).dump(2)) + "</pre></details><details><summary>More</summary>" + rest + "</details>";
 }
 
 }  // namespace lineage::html
