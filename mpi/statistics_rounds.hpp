@@ -11,7 +11,7 @@
 #include "mpi/communicator.hpp"
 #include "plan/plan.hpp"
 #include "reduce/block_results.hpp"
-#include "reduce/report_model.hpp"
+#include "reduce/rank_run.hpp"
 
 namespace lineage {
 

@@ -4,9 +4,17 @@
 #include <cstdint>
 #include <vector>
 
+#include "plan/content_plan.hpp"
 #include "plan/plan.hpp"
-#include "reduce/report_model.hpp"
+#include "reduce/rank_run.hpp"
 #include "shard/block_stats.hpp"
+#include "shard/cross_layer.hpp"
+#include "shard/expert_match.hpp"
+#include "shard/fingerprint.hpp"
+#include "shard/head_match.hpp"
+#include "shard/hidden_match.hpp"
+#include "shard/neuron_match.hpp"
+#include "shard/permutation_null.hpp"
 
 namespace lineage {
 
