@@ -75,6 +75,37 @@ sum_test test_sum(double observed, const std::vector<double>& null, double u) {
   return test;
 }
 
+namespace {
+
+// The slices' direction statistic of a matrix: its null from the same draws and randomizer as T,
+// and for a matrix it replaces T's as the tensor's one test (one p per tensor, never two
+// correlated ones).
+void add_direction_test(const null_samples& samples, null_figures& f) {
+  const double rows_tested = static_cast<double>(samples.tested_units);
+  f.directions = true;
+  f.folded = samples.folded;
+  f.direction_cosine = samples.direction_observed / rows_tested;
+  std::vector<double> means;
+  for (const double d : samples.direction_t) means.push_back(d / rows_tested);
+  f.direction_null = summarise(means);
+  f.direction_samples = std::move(means);
+  const sum_test on_d = test_sum(samples.direction_observed, samples.direction_t, samples.randomizer);
+  f.direction_z = on_d.z;
+  f.direction_p = on_d.p_value;
+  f.products_p_value = f.p_value;
+  f.products_z = f.z;
+  f.test = "slice directions";
+  f.test_observed = samples.direction_observed;
+  f.test_samples = samples.direction_t;
+  f.p_permutation = on_d.p_permutation;
+  f.p_value = on_d.p_value;
+  f.log10_p_value = on_d.log10_p_value;
+  f.z = on_d.z;
+  f.beyond_all = on_d.beyond_all;
+}
+
+}  // namespace
+
 null_figures derive_null_figures(const null_samples& samples, const pair_moments& pair_moments_all,
                                  double pair_pearson, double alpha, std::string unit) {
   null_figures f;
@@ -129,31 +160,8 @@ null_figures derive_null_figures(const null_samples& samples, const pair_moments
   f.log10_p_value = on_t.log10_p_value;
   f.z = on_t.z;
   f.beyond_all = on_t.beyond_all;
-  if (samples.directions && samples.direction_t.size() == samples.t.size() && samples.tested_units > 0) {
-    const double rows_tested = static_cast<double>(samples.tested_units);
-    f.directions = true;
-    f.folded = samples.folded;
-    f.direction_cosine = samples.direction_observed / rows_tested;
-    std::vector<double> means;
-    for (const double d : samples.direction_t) means.push_back(d / rows_tested);
-    f.direction_null = summarise(means);
-    f.direction_samples = std::move(means);
-    // The same draws and randomizer as T: for a matrix the direction test replaces T's as the
-    // tensor's one test (one p per tensor, never two correlated ones).
-    const sum_test on_d = test_sum(samples.direction_observed, samples.direction_t, samples.randomizer);
-    f.direction_z = on_d.z;
-    f.direction_p = on_d.p_value;
-    f.products_p_value = f.p_value;
-    f.products_z = f.z;
-    f.test = "slice directions";
-    f.test_observed = samples.direction_observed;
-    f.test_samples = samples.direction_t;
-    f.p_permutation = on_d.p_permutation;
-    f.p_value = on_d.p_value;
-    f.log10_p_value = on_d.log10_p_value;
-    f.z = on_d.z;
-    f.beyond_all = on_d.beyond_all;
-  }
+  if (samples.directions && samples.direction_t.size() == samples.t.size() && samples.tested_units > 0)
+    add_direction_test(samples, f);
   return finish_closed_form(f, moments, alpha);
 }
 

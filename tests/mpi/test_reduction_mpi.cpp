@@ -190,6 +190,63 @@ std::vector<null_samples> single_process_nulls(const work_plan& plan) {
   return ::testing::AssertionSuccess();
 }
 
+// Every block and null a rank returned is one the plan gave that rank.
+void expect_each_unit_on_its_rank(const work_plan& plan, const std::vector<rank_results>& per_rank) {
+  for (std::size_t r = 0; r < per_rank.size(); ++r) {
+    for (const auto& result : per_rank[r].blocks) {
+      EXPECT_GE(result.block, plan.rank_first_block[r]);
+      EXPECT_LT(result.block, plan.rank_first_block[r + 1]);
+    }
+    for (const auto& samples : per_rank[r].nulls) {
+      const auto planned = std::find_if(plan.nulls.begin(), plan.nulls.end(),
+                                        [&](const null_request& q) { return q.pair == samples.pair; });
+      ASSERT_NE(planned, plan.nulls.end()) << "pair " << samples.pair;
+      EXPECT_EQ(plan.null_rank[static_cast<std::size_t>(planned - plan.nulls.begin())], r);
+    }
+  }
+}
+
+// The null samples: the same bits as one process computing every null.
+void expect_nulls_as_in_one_process(const work_plan& plan, const std::vector<null_samples>& nulls,
+                                    const std::filesystem::path& a, const std::filesystem::path& b) {
+  const auto reference_nulls = single_process_nulls(plan);
+  ASSERT_EQ(nulls.size(), plan.pairs.size());
+  std::size_t usable = 0, unusable = 0;
+  for (const auto& request : plan.nulls) {
+    const null_samples& got = nulls[request.pair];
+    EXPECT_TRUE(same_bits(got, reference_nulls[request.pair])) << plan.pairs[request.pair].a.name;
+    if (got.usable) {
+      ++usable;
+      EXPECT_EQ(got.t.size(), request.permutations) << plan.pairs[request.pair].a.name;
+    } else {
+      ++unusable;
+      EXPECT_EQ(got.reason, "non-finite values") << plan.pairs[request.pair].a.name;
+    }
+  }
+  EXPECT_GT(usable, 0U);
+  // Only the tensor with injected NaN/Inf (model b) has no usable null.
+  EXPECT_EQ(unusable, a.filename() == "b" || b.filename() == "b" ? 1U : 0U);
+}
+
+// The plan made for one rank has the same blocks and nulls, so its merge is the same bits too.
+void expect_one_rank_plan_merges_alike(const work_plan& plan, const std::vector<rank_results>& per_rank,
+                                       const std::vector<pair_moments>& merged,
+                                       const std::vector<null_samples>& nulls) {
+  work_plan single = plan;
+  assign_blocks(single, 1);
+  assign_units(single, 1);
+  rank_results all;
+  for (const auto& results : per_rank) {
+    all.blocks.insert(all.blocks.end(), results.blocks.begin(), results.blocks.end());
+    all.nulls.insert(all.nulls.end(), results.nulls.begin(), results.nulls.end());
+  }
+  const std::vector<rank_results> as_one = {deserialize_results(serialize_results(all))};
+  const auto again = merge_in_plan_order(single, as_one);
+  for (std::size_t p = 0; p < merged.size(); ++p) EXPECT_TRUE(test::same_bits(merged[p], again[p]));
+  const auto nulls_again = nulls_by_pair(single, as_one);
+  for (std::size_t p = 0; p < nulls.size(); ++p) EXPECT_TRUE(same_bits(nulls[p], nulls_again[p]));
+}
+
 void expect_distributed_equals_single_process(const std::filesystem::path& a, const std::filesystem::path& b,
                                               std::uint64_t block_elements) {
   const communicator comm = world();
@@ -231,18 +288,7 @@ void expect_distributed_equals_single_process(const std::filesystem::path& a, co
   std::vector<rank_results> per_rank;
   for (const auto& bytes : gathered) per_rank.push_back(deserialize_results(bytes));
   ASSERT_EQ(per_rank.size(), static_cast<std::size_t>(comm.size()));
-  for (std::size_t r = 0; r < per_rank.size(); ++r) {
-    for (const auto& result : per_rank[r].blocks) {
-      EXPECT_GE(result.block, plan.rank_first_block[r]);
-      EXPECT_LT(result.block, plan.rank_first_block[r + 1]);
-    }
-    for (const auto& samples : per_rank[r].nulls) {
-      const auto planned = std::find_if(plan.nulls.begin(), plan.nulls.end(),
-                                        [&](const null_request& q) { return q.pair == samples.pair; });
-      ASSERT_NE(planned, plan.nulls.end()) << "pair " << samples.pair;
-      EXPECT_EQ(plan.null_rank[static_cast<std::size_t>(planned - plan.nulls.begin())], r);
-    }
-  }
+  expect_each_unit_on_its_rank(plan, per_rank);
   const auto merged = merge_in_plan_order(plan, per_rank);
   const auto reference = single_process(plan);
   ASSERT_EQ(merged.size(), reference.size());
@@ -254,40 +300,10 @@ void expect_distributed_equals_single_process(const std::filesystem::path& a, co
     nonfinite += merged[p].nonfinite_a + merged[p].nonfinite_b;
   }
 
-  // The null samples: the same bits as one process computing every null.
   const auto nulls = nulls_by_pair(plan, per_rank);
-  const auto reference_nulls = single_process_nulls(plan);
-  ASSERT_EQ(nulls.size(), plan.pairs.size());
-  std::size_t usable = 0, unusable = 0;
-  for (const auto& request : plan.nulls) {
-    const null_samples& got = nulls[request.pair];
-    EXPECT_TRUE(same_bits(got, reference_nulls[request.pair])) << plan.pairs[request.pair].a.name;
-    if (got.usable) {
-      ++usable;
-      EXPECT_EQ(got.t.size(), request.permutations) << plan.pairs[request.pair].a.name;
-    } else {
-      ++unusable;
-      EXPECT_EQ(got.reason, "non-finite values") << plan.pairs[request.pair].a.name;
-    }
-  }
-  EXPECT_GT(usable, 0U);
-  // Only the tensor with injected NaN/Inf (model b) has no usable null.
-  EXPECT_EQ(unusable, a.filename() == "b" || b.filename() == "b" ? 1U : 0U);
+  expect_nulls_as_in_one_process(plan, nulls, a, b);
 
-  // The plan made for one rank has the same blocks and nulls, so its merge is the same bits too.
-  work_plan single = plan;
-  assign_blocks(single, 1);
-  assign_units(single, 1);
-  rank_results all;
-  for (const auto& results : per_rank) {
-    all.blocks.insert(all.blocks.end(), results.blocks.begin(), results.blocks.end());
-    all.nulls.insert(all.nulls.end(), results.nulls.begin(), results.nulls.end());
-  }
-  const std::vector<rank_results> as_one = {deserialize_results(serialize_results(all))};
-  const auto again = merge_in_plan_order(single, as_one);
-  for (std::size_t p = 0; p < merged.size(); ++p) EXPECT_TRUE(test::same_bits(merged[p], again[p]));
-  const auto nulls_again = nulls_by_pair(single, as_one);
-  for (std::size_t p = 0; p < nulls.size(); ++p) EXPECT_TRUE(same_bits(nulls[p], nulls_again[p]));
+  expect_one_rank_plan_merges_alike(plan, per_rank, merged, nulls);
   if (b.filename() == "b") {
     EXPECT_EQ(nonfinite, 7U);  // the injected values, counted once
   }
