@@ -195,39 +195,46 @@ std::vector<std::uint32_t> deal_by_cost(const std::vector<std::uint64_t>& costs,
 
 }  // namespace
 
+namespace {
+
+template <class Request>
+std::uint64_t unit_cost(const Request& request) {
+  return request.cost();
+}
+// The manifest's hashing units read bytes only: their cost is their bytes.
+std::uint64_t unit_cost(const content_unit& unit) { return unit.bytes; }
+
+// Deals one kind's units to ranks by cost, on top of `load` (the units already dealt that run in
+// the same phase).
+template <class Request>
+std::vector<std::uint32_t> deal(const std::vector<Request>& requests, std::vector<std::uint64_t>& load) {
+  std::vector<std::uint64_t> costs;
+  costs.reserve(requests.size());
+  for (const auto& request : requests) costs.push_back(unit_cost(request));
+  return deal_by_cost(costs, load);
+}
+
+}  // namespace
+
 void assign_units(work_plan& plan, int ranks) {
   if (ranks < 1) throw internal_error("assign_units: rank count must be positive");
-  std::vector<std::uint64_t> load(static_cast<std::size_t>(ranks), 0);
-  std::vector<std::uint64_t> costs;
-  for (const auto& request : plan.nulls) costs.push_back(request.cost());
-  plan.null_rank = deal_by_cost(costs, load);
-  costs.clear();
-  for (const auto& request : plan.cross_layers) costs.push_back(request.cost());
-  plan.cross_layer_rank = deal_by_cost(costs, load);
-  costs.clear();
-  for (const auto& request : plan.neuron_matches) costs.push_back(request.cost());
-  plan.neuron_match_rank = deal_by_cost(costs, load);
-  costs.clear();
-  for (const auto& request : plan.fingerprints) costs.push_back(request.cost());
-  plan.fingerprint_rank = deal_by_cost(costs, load);
-  // The matching runs in a phase of its own (before the blocks), so it is balanced on its own.
-  std::vector<std::uint64_t> matching_load(static_cast<std::size_t>(ranks), 0);
-  costs.clear();
-  for (const auto& request : plan.expert_matches) costs.push_back(request.cost());
-  plan.expert_match_rank = deal_by_cost(costs, matching_load);
-  // Head matching shares the second phase with expert matching, and so its load.
-  costs.clear();
-  for (const auto& request : plan.head_matches) costs.push_back(request.cost());
-  plan.head_match_rank = deal_by_cost(costs, matching_load);
-  std::fill(matching_load.begin(), matching_load.end(), 0);
-  costs.clear();
-  for (const auto& request : plan.hidden_matches) costs.push_back(request.cost());
-  plan.hidden_match_rank = deal_by_cost(costs, matching_load);
-  // The manifest's hashing units read bytes only: balanced by bytes on their own.
-  std::vector<std::uint64_t> byte_load(static_cast<std::size_t>(ranks), 0);
-  costs.clear();
-  for (const auto& unit : plan.content.units) costs.push_back(unit.bytes);
-  plan.content.unit_rank = deal_by_cost(costs, byte_load);
+  const auto fresh_load = [&] { return std::vector<std::uint64_t>(static_cast<std::size_t>(ranks), 0); };
+  // The statistics phase: nulls, cross-layer, neuron-matching and fingerprint units share the load.
+  auto load = fresh_load();
+  plan.null_rank = deal(plan.nulls, load);
+  plan.cross_layer_rank = deal(plan.cross_layers, load);
+  plan.neuron_match_rank = deal(plan.neuron_matches, load);
+  plan.fingerprint_rank = deal(plan.fingerprints, load);
+  // The matching phases run before the blocks, each balanced on its own: experts and heads share
+  // the second phase, the hidden dimensions have the first.
+  auto matching_load = fresh_load();
+  plan.expert_match_rank = deal(plan.expert_matches, matching_load);
+  plan.head_match_rank = deal(plan.head_matches, matching_load);
+  matching_load = fresh_load();
+  plan.hidden_match_rank = deal(plan.hidden_matches, matching_load);
+  // The manifest's hashing units, balanced by bytes on their own.
+  auto byte_load = fresh_load();
+  plan.content.unit_rank = deal(plan.content.units, byte_load);
 }
 
 work_plan make_plan(const checkpoint& a, const checkpoint& b, const architecture_registry& registry,
