@@ -22,5 +22,6 @@ lineage_add_unit_test(test_plan_report
     ${CMAKE_CURRENT_LIST_DIR}/test_plan_experts.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_plan_tokens.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_job_config.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/report_test_support.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_report_model.cpp
   LIBRARIES lineage_job)

@@ -3,5 +3,6 @@
 lineage_add_unit_test(test_report
   SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/stats_test_support.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/report_test_support.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_report_json_read.cpp
   LIBRARIES lineage_job)

@@ -21,6 +21,7 @@
 #include "report/report_writers.hpp"
 #include "shard/kernel.hpp"
 #include "shard/permutation_null.hpp"
+#include "report_test_support.hpp"
 #include "stats_test_support.hpp"
 
 namespace lineage {
@@ -31,48 +32,19 @@ using test::tensor_spec;
 
 const std::string label = "out/report.h5: /report_json";
 
-// A one-layer Mixtral-style model: embeddings, a norm, a router and 3 experts.
-std::vector<tensor_spec> mixtral_specs() {
-  std::vector<tensor_spec> specs = {{"model.embed_tokens.weight", {32, 8}, dtype::bf16},
-                                    {"model.norm.weight", {8}, dtype::bf16},
-                                    {"model.layers.0.input_layernorm.weight", {8}, dtype::bf16},
-                                    {"model.layers.0.block_sparse_moe.gate.weight", {3, 8}, dtype::bf16}};
-  for (int e = 0; e < 3; ++e)
-    specs.push_back({"model.layers.0.block_sparse_moe.experts." + std::to_string(e) + ".w1.weight", {16, 8},
-                     dtype::bf16});
-  return specs;
-}
-
 // build_report on random data of every pair (with the plan's permutation nulls), one pair non-finite.
 comparison_report built_report() {
-  auto specs_b = mixtral_specs();
+  auto specs_b = test::mixtral_specs(1);
   specs_b.push_back({"lm_head.weight", {32, 8}, dtype::f16});
-  const work_plan plan = make_plan(test::make_checkpoint("/a", "mixtral", mixtral_specs()),
+  const work_plan plan = make_plan(test::make_checkpoint("/a", "mixtral", test::mixtral_specs(1)),
                                    test::make_checkpoint("/b", "mixtral", specs_b), test::embedded_registry(),
                                    {50, 1, {}});
-  std::vector<pair_moments> merged;
-  std::vector<test::typed_vector> side_a, side_b;
-  for (std::size_t p = 0; p < plan.pairs.size(); ++p) {
-    const std::size_t n = plan.pairs[p].a.elements;
-    test::typed_vector a = test::encode(dtype::f32, test::normal_values(n, 0.5, 0.3, 10 + p));
-    const test::typed_vector b = test::encode(dtype::f32, test::normal_values(n, 0.5, 0.3, 500 + p));
-    if (p == 1) a.set_code(0, test::nan_code(dtype::f32));
-    merged.push_back(pair_moments::from_block(compute_block_sums(a.run(), b.run(), n)));
-    side_a.push_back(a);
-    side_b.push_back(b);
-  }
-  std::vector<rank_results> per_rank(1);
-  for (null_request request : plan.nulls) {
-    request.a.type = request.b.type = dtype::f32;
-    const auto& a = side_a[request.pair];
-    const auto& b = side_b[request.pair];
-    per_rank[0].nulls.push_back(compute_permutation_null(request, {a.data(), a.size() * 4}, {b.data(), b.size() * 4}));
-  }
+  const test::computed_pairs computed = test::compute_pairs(plan, 1);
   run_manifest manifest;
   manifest.tool_version = "9.9.9";
   manifest.kernel = "generic";
   manifest.block_elements = 50;
-  return build_report(plan, merged, nulls_by_pair(plan, per_rank), {}, manifest, {});
+  return build_report(plan, computed.merged, computed.nulls, {}, manifest, {});
 }
 
 void add_layer_structure(comparison_report& r) {

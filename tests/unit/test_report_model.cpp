@@ -18,6 +18,7 @@
 #include "report/report_writers.hpp"
 #include "shard/kernel.hpp"
 #include "shard/permutation_null.hpp"
+#include "report_test_support.hpp"
 #include "stats_test_support.hpp"
 
 namespace lineage {
@@ -27,51 +28,10 @@ using test::tensor_spec;
 
 const architecture_registry& registry() { return test::embedded_registry(); }
 
-// A two-layer Mixtral-style model: embeddings, final norm, per-layer norm, router and 3 experts.
-std::vector<tensor_spec> mixtral_specs() {
-  std::vector<tensor_spec> specs = {{"model.embed_tokens.weight", {32, 8}, dtype::bf16},
-                                    {"model.norm.weight", {8}, dtype::bf16}};
-  for (int l = 0; l < 2; ++l) {
-    const std::string p = "model.layers." + std::to_string(l) + ".";
-    specs.push_back({p + "input_layernorm.weight", {8}, dtype::bf16});
-    specs.push_back({p + "block_sparse_moe.gate.weight", {3, 8}, dtype::bf16});
-    for (int e = 0; e < 3; ++e)
-      specs.push_back(
-          {p + "block_sparse_moe.experts." + std::to_string(e) + ".w1.weight", {16, 8}, dtype::bf16});
-  }
-  return specs;
-}
+using test::compute_pairs;
+using test::computed_pairs;
 
-// Random data of each pair's size (pair p gets seed p); `nonfinite_pair` gets a NaN. The moments
-// and the permutation nulls (with the plan's requests) both come from the same data.
-struct computed_pairs {
-  std::vector<pair_moments> merged;
-  std::vector<null_samples> nulls;  // one per pair, as nulls_by_pair gives them
-};
-
-computed_pairs compute_pairs(const work_plan& plan, std::size_t nonfinite_pair = SIZE_MAX) {
-  computed_pairs out;
-  std::vector<test::typed_vector> side_a, side_b;
-  for (std::size_t p = 0; p < plan.pairs.size(); ++p) {
-    const std::size_t n = plan.pairs[p].a.elements;
-    test::typed_vector a = test::encode(dtype::f32, test::normal_values(n, 1.0, 0.3, 10 + p));
-    const test::typed_vector b = test::encode(dtype::f32, test::normal_values(n, 1.0, 0.3, 500 + p));
-    if (p == nonfinite_pair) a.set_code(0, test::nan_code(dtype::f32));
-    out.merged.push_back(pair_moments::from_block(compute_block_sums(a.run(), b.run(), n)));
-    side_a.push_back(a);
-    side_b.push_back(b);
-  }
-  std::vector<rank_results> per_rank(1);
-  for (null_request request : plan.nulls) {
-    // The test data is F32 whatever the plan's dtypes.
-    request.a.type = request.b.type = dtype::f32;
-    const auto& a = side_a[request.pair];
-    const auto& b = side_b[request.pair];
-    per_rank[0].nulls.push_back(compute_permutation_null(request, {a.data(), a.size() * 4}, {b.data(), b.size() * 4}));
-  }
-  out.nulls = nulls_by_pair(plan, per_rank);
-  return out;
-}
+std::vector<tensor_spec> mixtral_specs() { return test::mixtral_specs(2); }
 
 // Nulls for a plan whose pairs were not computed: every pair says why it has none.
 std::vector<null_samples> no_nulls(work_plan plan) {
