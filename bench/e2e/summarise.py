@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""The table of scripts/bench-e2e: each run's wall time and phases (the slowest rank's seconds of
+each, from report.json's manifest.rank_runs), the ratios the performance goals are stated in, and
+the bare pass's figures held against the NumPy reference's.
+
+usage: summarise.py RUNS_DIR SCALE RANKS...
+"""
+import datetime
+import json
+import math
+import os
+import platform
+import sys
+
+PHASES = ["matching", "blocks", "nulls", "other", "waiting"]
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def wall(runs, label):
+    with open(os.path.join(runs, label + ".seconds")) as f:
+        return float(f.read())
+
+
+def phases(report):
+    rows = report["manifest"].get("rank_runs", [])
+    return {p: max((r["seconds_" + p] for r in rows), default=float("nan")) for p in PHASES}
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def figure_differences(report, numpy_figures):
+    keys = ["cosine", "pearson", "rel_l2", "bitwise_equal_fraction"]
+    worst = [0.0] * 4
+    matched = 0
+    for row in report["tensors"]:
+        reference = numpy_figures.get(row["a"])
+        if reference is None or row["a"] != row["b"]:
+            continue
+        matched += 1
+        for i, key in enumerate(keys):
+            if row[key] is not None and math.isfinite(reference[i]):
+                worst[i] = max(worst[i], abs(row[key] - reference[i]))
+    return matched, dict(zip(keys, worst))
+
+
+def main():
+    runs, scale, ranks = sys.argv[1], sys.argv[2], [int(r) for r in sys.argv[3:]]
+    first = load(os.path.join(runs, f"bare-{ranks[0]}", "report.json"))
+    pair_bytes = sum(first["models"]["a"]["file_sizes"]) + sum(first["models"]["b"]["file_sizes"])
+    print(f"## scripts/bench-e2e --scale {scale}: {first['summary']['tensor_pairs']} tensor pairs, "
+          f"{pair_bytes / 1e9:.2f} GB the pair (BF16)\n")
+    print(f"{cpu_model()}, {os.cpu_count()} cores, {datetime.date.today().isoformat()}; page cache warm; "
+          "phases are the slowest rank's seconds (report.json manifest.rank_runs).\n")
+    print("| run | ranks | wall s | " + " | ".join(p + " s" for p in PHASES) + " | wall / bare |")
+    print("|---|---|---|" + "---|" * len(PHASES) + "---|")
+    walls = {}
+    for r in ranks:
+        for kind in ("bare", "defaults"):
+            label = f"{kind}-{r}"
+            walls[label] = wall(runs, label)
+            p = phases(load(os.path.join(runs, label, "report.json")))
+            ratio = walls[label] / walls[f"bare-{r}"]
+            print(f"| {kind} | {r} | {walls[label]:.2f} | " + " | ".join(f"{p[k]:.2f}" for k in PHASES) +
+                  f" | {ratio:.1f} |")
+    print()
+    numpy_path = os.path.join(runs, "numpy.json")
+    one = ranks[0]
+    print(f"- defaults / bare ({one} rank): **{walls[f'defaults-{one}'] / walls[f'bare-{one}']:.1f}×** (goal ≤ 5)")
+    if os.path.exists(numpy_path):
+        numpy = load(numpy_path)
+        print(f"- NumPy script: {numpy['seconds']:.2f} s for {numpy['tensors']} tensors; NumPy / bare ({one} rank): "
+              f"**{numpy['seconds'] / walls[f'bare-{one}']:.1f}×** (goal ≥ 20)")
+        matched, worst = figure_differences(first, load(os.path.join(runs, "numpy_figures.json")))
+        print(f"- bare figures against NumPy's float64 ({matched} tensors): largest |difference| " +
+              ", ".join(f"{k} {v:.1e}" for k, v in worst.items()))
+    for r in ranks[1:]:
+        print(f"- {one} rank / {r} ranks, defaults: **{walls[f'defaults-{one}'] / walls[f'defaults-{r}']:.2f}×**"
+              f", bare: {walls[f'bare-{one}'] / walls[f'bare-{r}']:.2f}× (goal ≥ 1.8 on 2 cores)")
+    for r in ranks:
+        plan_path = os.path.join(runs, f"plan-{r}.json")
+        if not os.path.exists(plan_path):
+            continue
+        plan = load(plan_path)
+        p = phases(load(os.path.join(runs, f"defaults-{r}", "report.json")))
+        print(f"- `lineage plan` for {r} rank(s): blocks {plan['estimated_block_seconds']:.2f} s estimated / "
+              f"{p['blocks']:.2f} s measured, nulls {plan['estimated_null_seconds']:.2f} s / {p['nulls']:.2f} s "
+              "(goal: within ±30 % for every phase; matching and other units are not estimated yet)")
+
+
+if __name__ == "__main__":
+    main()
