@@ -8,7 +8,7 @@
 // parallel lists are of one length); a wrong or missing key is one input_error naming `label` and
 // the key path. Whether the result is exactly what the document says is for the caller to check:
 // report_json_text(report_from_json(document, label)) is the stored text, byte for byte, for every
-// report this version of lineage writes (report/report_document.cpp checks it).
+// report this version of lineage writes (read_report_json checks it).
 //
 // report.json does not carry everything the model holds. These stay default (or as noted) in the
 // model read back, and no renderer may use them:
@@ -45,5 +45,10 @@ namespace lineage {
 
 // `label` names the document in errors, e.g. "out/report.h5: /report_json".
 comparison_report report_from_json(const nlohmann::json& document, const std::string& label);
+
+// report.json's text read into the model, exactly or not at all (report/report_json_exact.cpp): the
+// text must be JSON, report_from_json must accept it, and the model written again must give the
+// same bytes; otherwise one input_error naming `label` (and the first differing byte).
+comparison_report read_report_json(const std::string& text, const std::string& label);
 
 }  // namespace lineage
