@@ -30,7 +30,7 @@ void add_job_options(CLI::App* app, compare_arguments& args) {
   app->add_option("-o,--output", args.output_dir, "output directory (created if missing)");
   app->add_option("--config", args.config_file,
                   "YAML job file (keys as in configs/demo.yaml: models, evidence, null sizes, alpha, output, "
-                  "memory_budget, io_mode); command-line values override it");
+                  "memory_budget, io_mode, null_draws); command-line values override it");
   app->add_option("--block-elements", args.block_elements,
                   "elements per work block (default 4194304; does not depend on the rank count)")
       ->check(decimal_count);
@@ -50,6 +50,11 @@ void add_evidence_options(CLI::App* app, compare_arguments& args) {
                   "draws of a test unit whose null is computed from cross products, where a draw costs "
                   "O(units) (default 10000; never fewer than the direct count)")
       ->check(decimal_count_or_zero);
+  app->add_option("--null-draws", args.null_draws,
+                  "auto (default): a unit of n interchangeable units (neurons, hidden dimensions) draws K of "
+                  "the n - 1 cyclic shifts of a random order of them (all computed at once by FFT) when n - 1 "
+                  "is at least its K and that is cheaper, else K random permutations; random: always K random permutations; "
+                  "cyclic: always shifts");
   app->add_option("--permutations-experts", args.permutations_experts,
                   "permutations in the null of each MoE layer's expert matching (default 100; 0 = pair "
                   "experts by index, no matching)")

@@ -14,7 +14,13 @@
 
 // The disguises named on the command line and the shared structure of --structured.
 bool apply_choices(lineage::calibration_options& options, const std::vector<std::string>& disguises,
-                   bool structured) {
+                   bool structured, const std::string& draws) {
+  const auto named = lineage::null_draws_named(draws);
+  if (!named) {
+    fmt::print(stderr, "bench_calibrate: --null-draws {}: expected auto, random or cyclic\n", draws);
+    return false;
+  }
+  options.draws = *named;
   for (const auto& name : disguises) {
     lineage::synth::derivation how;
     const bool hadamard = name == "rotate-hidden-hadamard";
@@ -41,6 +47,7 @@ struct study_choices {
   lineage::calibration_options options;
   std::vector<std::string> disguises;
   bool structured = false;
+  std::string draws = "auto";
   std::string work = (std::filesystem::temp_directory_path() / "lineage-calibration").string();
 };
 
@@ -75,6 +82,7 @@ void add_options(CLI::App& app, study_choices& c) {
   app.add_option("--first-seed", options.first_seed, "seed of the first generated model");
   app.add_option("--permutations-matrix", options.permutations_matrix, "K of units computed directly");
   app.add_option("--permutations-products", options.permutations_products, "K of units from cross products");
+  app.add_option("--null-draws", c.draws, "auto, random or cyclic (the plain units' draws)");
   app.add_flag("--structured", c.structured,
                "independent pairs share structure as unrelated trained models do (token profile, 8 special and "
                "vocab/8 unused tokens, fixed buffers, gate-up alignment 0.5)");
@@ -139,7 +147,7 @@ int main(int argc, char** argv) {
   lineage::calibration_options& options = choices.options;
   options.work_dir = choices.work;
   std::filesystem::create_directories(options.work_dir);
-  if (!apply_choices(options, choices.disguises, choices.structured)) return 2;
+  if (!apply_choices(options, choices.disguises, choices.structured, choices.draws)) return 2;
 
   const auto start = std::chrono::steady_clock::now();
   const auto result = lineage::run_calibration(options);

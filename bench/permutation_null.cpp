@@ -2,7 +2,9 @@
 // same run against the reference (rows permuted, every draw a pass): rows with norm-folded
 // directions (a second row dot per row and draw), columns permuted (slices running down every row),
 // and the null from cross products of a values unit (dimensions inside 32 heads of 128, 8 KV
-// heads), whose draws cost O(units) and which therefore takes K × 200 draws.
+// heads), whose draws cost O(units) and which therefore takes K × 200 draws; and the cyclic
+// group's nulls (all rows − 1 or columns − 1 shifts at once by FFT, shard/null_cyclic.cpp), with
+// the seconds per draw against the reference's.
 //   bench_permutation_null [--rows R] [--columns C] [--permutations K]
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -84,6 +86,14 @@ int main(int argc, char** argv) {
   values.permutations = permutations * 200;
   const bool fits = lineage::fits(values.group, values.layout, columns);
   const double products = fits ? seconds(values, a, b, none, none, sink) : NAN;
+  lineage::null_request cyclic_rows = request;
+  cyclic_rows.group.kind = lineage::symmetry_group::form::cyclic;
+  cyclic_rows.permutations = static_cast<std::uint32_t>(rows - 1);
+  const double rows_shifts = seconds(cyclic_rows, a, b, norm_a, norm_b, sink);
+  lineage::null_request cyclic_columns = by_columns;
+  cyclic_columns.group.kind = lineage::symmetry_group::form::cyclic;
+  cyclic_columns.permutations = static_cast<std::uint32_t>(columns - 1);
+  const double column_shifts = seconds(cyclic_columns, a, b, none, none, sink);
   fmt::print("symmetry null of a {} x {} BF16 pair, K = {}\n", rows, columns, permutations);
   fmt::print("  rows permuted, directions (the reference) {:7.2f} s   1.00\n", plain);
   fmt::print("  rows permuted, norm-folded directions     {:7.2f} s   {:.2f}\n", folded, folded / plain);
@@ -91,6 +101,16 @@ int main(int argc, char** argv) {
   if (fits)
     fmt::print("  values unit from products, K = {:<10}  {:7.2f} s   {:.2f}\n", values.permutations, products,
                products / plain);
+  const auto per_draw = [&](double time, std::uint64_t draws) {
+    return (time / static_cast<double>(draws)) / (plain / permutations);
+  };
+  fmt::print("  rows, all {} cyclic shifts, norm-folded   {:7.2f} s   {:.2f}   per draw {:.4f}\n", rows - 1,
+             rows_shifts, rows_shifts / plain, per_draw(rows_shifts, rows - 1));
+  fmt::print("  columns, all {} cyclic shifts             {:7.2f} s   {:.2f}   per draw {:.4f}\n", columns - 1,
+             column_shifts, column_shifts / plain, per_draw(column_shifts, columns - 1));
+  fmt::print("  (cost model, multiply-adds: rows {:.3g} against {:.3g} for the reference; columns {:.3g})\n",
+             static_cast<double>(cyclic_rows.cost()), static_cast<double>(request.cost()),
+             static_cast<double>(cyclic_columns.cost()));
   if (sink == 0.123) fmt::print("\n");  // keep the work from being optimised away
   return 0;
 }

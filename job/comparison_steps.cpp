@@ -46,7 +46,8 @@ work_plan plan_comparison(const compare_config& config, int ranks, matching_so_f
                    .permutations_heads = config.permutations_heads,
                    .cross_layer = config.cross_layer,
                    .fingerprints = config.fingerprints,
-                   .permutations_products = config.permutations_products};
+                   .permutations_products = config.permutations_products,
+                   .draws = config.draws};
   options.expert_matching = matched.experts;
   options.hidden_matching = matched.hidden;
   options.head_matching = matched.heads;

@@ -20,9 +20,15 @@ constexpr const char* allowed_keys =
     "model_a, model_b, output, block_elements, arch_dir, permutations_vector, permutations_matrix, permutations_products, "
     "permutations_experts, neuron_matching, hidden_matching, permutations_neurons, head_matching, "
     "permutations_heads, cross_layer, fingerprints, tokenizers, seed, alpha, reference_panel, panel_reports, "
-    "memory_budget, io_mode, sha256_files";
+    "memory_budget, io_mode, sha256_files, null_draws";
 
 constexpr const char* allowed_io_modes = "map, read";
+
+null_draws null_draws_value(const std::string& text, const std::string& what) {
+  const auto draws = null_draws_named(text);
+  if (!draws) throw usage_error(fmt::format("{}: expected one of auto, random, cyclic, got '{}'", what, text));
+  return *draws;
+}
 
 io_mode io_mode_value(const std::string& text, const std::string& what) {
   if (text == "map") return io_mode::map;
@@ -148,6 +154,9 @@ void apply_job_file(compare_config& config, const std::string& file) {
     else if (key == "memory_budget")
       config.memory_budget = parse_byte_size(value.IsScalar() ? value.Scalar() : std::string("(not a scalar)"),
                                              fmt::format("{}: key '{}'", file, key));
+    else if (key == "null_draws")
+      config.draws = null_draws_value(value.IsScalar() ? value.Scalar() : std::string("(not a scalar)"),
+                                      fmt::format("{}: key '{}'", file, key));
     else if (key == "io_mode")
       config.io = io_mode_value(value.IsScalar() ? value.Scalar() : std::string("(not a scalar)"),
                                 fmt::format("{}: key '{}'", file, key));
@@ -203,6 +212,7 @@ nlohmann::json compare_config::to_json() const {
                       {"permutations_vector", permutations_vector},
                       {"permutations_matrix", permutations_matrix},
                       {"permutations_products", permutations_products},
+                      {"null_draws", null_draws_name(draws)},
                       {"permutations_experts", permutations_experts},
                       {"neuron_matching", match_neurons},
                       {"hidden_matching", match_hidden},
@@ -235,6 +245,7 @@ compare_config compare_config::from_json(const nlohmann::json& j) {
     c.permutations_vector = j.at("permutations_vector").get<std::uint32_t>();
     c.permutations_matrix = j.at("permutations_matrix").get<std::uint32_t>();
     c.permutations_products = j.at("permutations_products").get<std::uint32_t>();
+    c.draws = null_draws_value(j.at("null_draws").get<std::string>(), "null_draws");
     c.permutations_experts = j.at("permutations_experts").get<std::uint32_t>();
     c.match_neurons = j.at("neuron_matching").get<bool>();
     c.match_hidden = j.at("hidden_matching").get<bool>();
@@ -348,6 +359,7 @@ compare_config resolve_compare_config(const compare_arguments& arguments) {
   if (arguments.no_tokenizers) config.tokenizers = false;
   if (arguments.memory_budget) config.memory_budget = parse_byte_size(*arguments.memory_budget, "--memory-budget");
   if (arguments.io_mode) config.io = io_mode_value(*arguments.io_mode, "--io");
+  if (arguments.null_draws) config.draws = null_draws_value(*arguments.null_draws, "--null-draws");
   if (arguments.sha256) config.sha256_files = true;
   if (arguments.alpha) {
     if (!(*arguments.alpha > 0 && *arguments.alpha < 1))

@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "shard/symmetry_draw.hpp"
+
 namespace lineage {
 
 // What the command line said; unset values fall back to the job file, then to defaults.
@@ -26,6 +28,7 @@ struct compare_arguments {
   bool sha256 = false;  // --sha256
   std::optional<std::string> memory_budget;  // "8GiB", "512M", bytes
   std::optional<std::string> io_mode;        // "map" or "read"
+  std::optional<std::string> null_draws;     // "auto", "random" or "cyclic"
   std::optional<double> alpha;
   std::vector<std::string> reference_panel, panel_reports;  // empty: the job file's (if any)
   // The reference panel as a job array (slurm/submit-panel): run panel member I of the job file
@@ -51,6 +54,7 @@ struct compare_config {
   std::uint32_t permutations_vector = 1000;  // K of a test unit of vectors only, computed directly
   std::uint32_t permutations_matrix = 200;   // K of a test unit with matrices, computed directly
   std::uint32_t permutations_products = 10000;  // K of a test unit computed from cross products
+  lineage::null_draws draws = lineage::null_draws::automatic;  // random permutations or cyclic shifts
   std::uint32_t permutations_experts = 100;  // K of each MoE layer's expert-matching null (0: no matching)
   bool match_neurons = true;                 // neuron matching of every MLP
   std::uint32_t permutations_neurons = 0;    // K of Spearman's exact null there (0: the closed form)

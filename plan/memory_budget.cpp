@@ -50,6 +50,10 @@ std::uint64_t null_fixed_bytes(const null_request& request) {
     // on both sides: whole rows (and a folded copy) on axis 0, a chunk of 64 rows on axis 1.
     const std::uint64_t slice = request.axis == 0 ? 3 * length : 2 * 64 * request.inner;
     bytes += 2 * product_entries(request) * double_bytes + request.tested_units() * slice * float_bytes;
+  } else if (request.group.kind == symmetry_group::form::cyclic) {
+    // Every shift at once (shard/null_cyclic.cpp): batches of lines and their spectra, at most
+    // cyclic_batch_bytes_row_by_row, the two sums of spectra and the inverse slice norms.
+    bytes += cyclic_batch_bytes_row_by_row + 2 * units * 2 * double_bytes + 2 * units * double_bytes;
   } else if (request.axis == 1) {
     // The column path keeps every draw: K + 1 offsets and partial dots per unit, K permutations.
     bytes += (k + 1) * units * (8 + double_bytes) + k * units * 4;

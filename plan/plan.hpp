@@ -216,6 +216,7 @@ struct null_options {
   bool fingerprints = true;                 // shape-free fingerprints of pairs of another shape
   // K of a unit whose every null is computed from cross products (then a draw costs O(units)).
   std::uint32_t permutations_products = 10000;
+  null_draws draws = null_draws::automatic;
 };
 
 struct plan_options {

@@ -75,6 +75,9 @@ struct unit_builder {
   // their test.
   bool head_group(symmetry_unit& unit, std::vector<null_request>& requests) const;
   void build(symmetry_unit& unit, std::vector<std::uint32_t> members);
+  [[nodiscard]] bool cyclic_draws(const symmetry_unit& unit, const std::vector<null_request>& members, bool all_cheap,
+                                  std::uint32_t k_default) const;
+  [[nodiscard]] static bool products_cheaper(null_request request);
 };
 
 bool unit_builder::head_group(symmetry_unit& unit, std::vector<null_request>& requests) const {
@@ -140,13 +143,52 @@ void unit_builder::build(symmetry_unit& unit, std::vector<std::uint32_t> members
   const bool all_cheap = std::all_of(kept.begin(), kept.end(), cheap);
   unit.permutations = all_cheap ? std::max(k_default, options.permutations_products) : k_default;
   unit.seed = mixed_job_seed(options.seed) ^ fnv1a_64("symmetry unit / " + unit.label);
+  const bool cyclic = cyclic_draws(unit, kept, all_cheap, k_default);
+  if (cyclic) {
+    unit.group.kind = symmetry_group::form::cyclic;
+    unit.permutations = static_cast<std::uint32_t>(std::min<std::uint64_t>(unit.permutations, unit.group.units - 1));
+  }
   for (auto& request : kept) {
+    request.group = unit.group;
     request.permutations = unit.permutations;
     request.seed = unit.seed;
-    request.from_products = all_cheap || cheap(request);
+    request.from_products = cyclic ? products_cheaper(request) : all_cheap || cheap(request);
     unit.members.push_back(static_cast<std::uint32_t>(plan.nulls.size()));
     plan.nulls.push_back(std::move(request));
   }
+}
+
+// Whether a plain unit draws from its cyclic subgroup (null_draws): automatically when it has K
+// shifts to draw and computing every shift of its members costs less than their K direct passes.
+bool unit_builder::cyclic_draws(const symmetry_unit& unit, const std::vector<null_request>& members, bool all_cheap,
+                                std::uint32_t k_default) const {
+  // Up to 2³⁰ units (the transforms' int sizes); a longer axis draws random permutations.
+  if (unit.group.kind != symmetry_group::form::plain || unit.group.units < 2 || unit.group.units > (1u << 30))
+    return false;
+  switch (options.draws) {
+    case null_draws::random: return false;
+    case null_draws::cyclic: return true;
+    case null_draws::automatic: break;
+  }
+  if (all_cheap || unit.group.units - 1 < k_default) return false;
+  std::uint64_t direct = 0, shifts = 0;
+  for (null_request request : members) {
+    request.permutations = k_default;
+    request.from_products = false;
+    direct += request.cost();
+    request.group.kind = symmetry_group::form::cyclic;
+    shifts += request.cost();
+  }
+  return shifts < direct;
+}
+
+// A cyclic member's null from cross products when they fit and cost less than the transforms.
+bool unit_builder::products_cheaper(null_request request) {
+  if (product_entries(request) > max_product_entries) return false;
+  request.from_products = true;
+  const std::uint64_t products = request.cost();
+  request.from_products = false;
+  return products < request.cost();
 }
 
 // Axis-0 matrices that read a norm fold their rows with it for the direction statistic.

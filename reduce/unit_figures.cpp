@@ -37,6 +37,8 @@ bool bitwise_identical(const tensor_result& t) {
 std::string group_text(const symmetry_group& group) {
   switch (group.kind) {
     case symmetry_group::form::plain: return fmt::format("any permutation of {} units", group.units);
+    case symmetry_group::form::cyclic:
+      return fmt::format("the cyclic shifts of a random order of {} units", group.units);
     case symmetry_group::form::heads:
       return fmt::format("{} query heads in {} KV groups permuted whole{}", group.kv_heads * group.group,
                          group.kv_heads,

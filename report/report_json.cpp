@@ -84,9 +84,7 @@ json unit_json(const unit_figures& u) {
           {"layer", optional_index(u.layer)},
           {"group", u.group},
           {"group_spec",
-           {{"form", u.spec.kind == symmetry_group::form::plain   ? "plain"
-                     : u.spec.kind == symmetry_group::form::heads ? "heads"
-                                                                  : "within"},
+           {{"form", group_form_name(u.spec.kind)},
             {"units", u.spec.units},
             {"kv_heads", u.spec.kv_heads},
             {"group", u.spec.group},

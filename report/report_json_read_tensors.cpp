@@ -144,14 +144,9 @@ symmetry_group read_group_spec(const json_field& spec) {
   symmetry_group group;
   const json_field form = spec["form"];
   const std::string name = form.text();
-  if (name == "plain")
-    group.kind = symmetry_group::form::plain;
-  else if (name == "heads")
-    group.kind = symmetry_group::form::heads;
-  else if (name == "within")
-    group.kind = symmetry_group::form::within;
-  else
-    form.fail(fmt::format("\"{}\" is not a group form (plain, heads, within)", name));
+  const auto kind = group_form_named(name);
+  if (!kind) form.fail(fmt::format("\"{}\" is not a group form (plain, heads, within, cyclic)", name));
+  group.kind = *kind;
   group.units = spec["units"].integer<std::uint64_t>();
   group.kv_heads = spec["kv_heads"].integer<std::uint64_t>();
   group.group = spec["group"].integer<std::uint64_t>();

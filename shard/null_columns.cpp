@@ -11,15 +11,6 @@
 namespace lineage {
 namespace {
 
-// Rows of the pass in order: A's row and B's row of step k.
-struct row_pair {
-  std::uint64_t a = 0, b = 0;
-};
-
-row_pair row_at(const null_request& request, std::uint64_t k) {
-  return request.explicit_pairs() ? row_pair{request.rows_a[k], request.rows_b[k]} : row_pair{k, k};
-}
-
 double slice_dot(const float* x, const float* y, std::uint64_t inner) {
   double sum = 0;
   for (std::uint64_t t = 0; t < inner; ++t) sum += static_cast<double>(x[t]) * y[t];
@@ -31,6 +22,10 @@ double slice_dot(const float* x, const float* y, std::uint64_t inner) {
 constexpr std::uint64_t chunk_rows = 64;
 
 }  // namespace
+
+row_pair row_at(const null_request& request, std::uint64_t k) {
+  return request.explicit_pairs() ? row_pair{request.rows_a[k], request.rows_b[k]} : row_pair{k, k};
+}
 
 void columns_direct(const null_request& request, const std::vector<std::uint32_t>& units, null_rows& a,
                     null_rows& b, null_samples& out) {

@@ -10,6 +10,12 @@
 
 namespace lineage {
 
+// Rows of an axis-1 pass in order: A's row and B's row of step k (the explicit pairs, or k and k).
+struct row_pair {
+  std::uint64_t a = 0, b = 0;
+};
+[[nodiscard]] row_pair row_at(const null_request& request, std::uint64_t k);
+
 // `units` maps tested units to column blocks; `out` has t (and direction_t) sized K.
 void columns_direct(const null_request& request, const std::vector<std::uint32_t>& units, null_rows& a,
                     null_rows& b, null_samples& out);

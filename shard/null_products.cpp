@@ -8,7 +8,8 @@ namespace lineage {
 
 product_form products_needed(const symmetry_group& group) noexcept {
   switch (group.kind) {
-    case symmetry_group::form::plain: return product_form::all_pairs;
+    case symmetry_group::form::plain:
+    case symmetry_group::form::cyclic: return product_form::all_pairs;
     case symmetry_group::form::heads: return group.within > 0 ? product_form::all_pairs : product_form::block_traces;
     case symmetry_group::form::within: return product_form::within_blocks;
   }

@@ -1,11 +1,21 @@
 #include "shard/null_rows.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "shard/aligned_rows.hpp"
 #include "shard/decode.hpp"
 
 namespace lineage {
+
+double folded_norm(const float* row, std::span<const float> fold, std::size_t length) {
+  double squares = 0;
+  for (std::size_t j = 0; j < length; ++j) {
+    const double v = fold.empty() ? row[j] : static_cast<double>(row[j]) * fold[j];
+    squares += v * v;
+  }
+  return std::sqrt(squares);
+}
 
 null_rows::null_rows(byte_source& bytes, dtype type, std::uint64_t rows, std::uint64_t length,
                      const b_alignment* alignment, bool reorder_rows, std::uint64_t float_limit)

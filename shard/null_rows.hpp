@@ -5,6 +5,7 @@
 // to the same floats, so the samples do not depend on the limit. Internal to the null's sources.
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "core/dtype.hpp"
@@ -13,12 +14,17 @@
 
 namespace lineage {
 
+// ‖row ∘ fold‖ in double (‖row‖ when fold is empty): a slice's norm for the direction statistic.
+[[nodiscard]] double folded_norm(const float* row, std::span<const float> fold, std::size_t length);
+
 class null_rows {
  public:
   null_rows(byte_source& bytes, dtype type, std::uint64_t rows, std::uint64_t length, const b_alignment* alignment,
             bool reorder_rows, std::uint64_t float_limit);
 
   [[nodiscard]] bool finite() const noexcept { return finite_; }
+  // Whether every row is decoded at once (else one at a time as visited).
+  [[nodiscard]] bool whole() const noexcept { return !whole_.empty(); }
   [[nodiscard]] std::size_t length() const noexcept { return length_; }
   void prefetch(std::uint64_t r) const;
   // Rows [r, r + count)'s bytes in the tensor's dtype (valid until the next read of this source).

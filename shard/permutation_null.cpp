@@ -10,11 +10,13 @@
 #include "shard/decode.hpp"
 #include "shard/kernel.hpp"
 #include "shard/null_columns.hpp"
+#include "shard/null_cyclic.hpp"
 
 namespace lineage {
 
 std::uint64_t null_request::cost() const noexcept {
   const std::uint64_t pass = pass_cost();
+  if (!from_products && group.kind == symmetry_group::form::cyclic) return cyclic_null_cost(*this);
   if (!from_products) return (permutations + 1ull) * pass;
   // One pass per entry's share of the slices, then O(units) per draw.
   const std::uint64_t units = std::max<std::uint64_t>(1, tested_units());
@@ -33,15 +35,6 @@ struct null_pass {
   std::vector<float> both_norms;  // g_A ∘ g_B: ⟨a ∘ g_A ∘ g_B, b⟩ = ⟨a ∘ g_A, b ∘ g_B⟩
   null_samples& out;
 };
-
-double folded_norm(const float* row, std::span<const float> fold, std::size_t length) {
-  double squares = 0;
-  for (std::size_t j = 0; j < length; ++j) {
-    const double v = fold.empty() ? row[j] : static_cast<double>(row[j]) * fold[j];
-    squares += v * v;
-  }
-  return std::sqrt(squares);
-}
 
 // Axis 0, every draw a pass: rows of A read once per batch of draws, B's rows in the drawn order.
 void rows_direct(null_pass& pass) {
@@ -275,6 +268,17 @@ null_samples rotated_null(const null_request& request, byte_source& a, byte_sour
 // through the table of cross products.
 void draw_null(const null_request& request, const std::vector<std::uint32_t>& units, null_rows& side_a,
                null_rows& side_b, const null_reading& reading, null_samples& out) {
+  if (request.group.kind == symmetry_group::form::cyclic && !request.from_products) {
+    cyclic_null(request, units, side_a, side_b, reading.norm_a, reading.norm_b, out);
+    if (!out.subset) return;
+    if (request.axis == 0) {
+      null_pass pass{request, units, side_a, side_b, reading.norm_a, reading.norm_b, {}, out};
+      out.tested = rows_tested_moments(pass);
+    } else {
+      out.tested = columns_tested_moments(request, units, side_a, side_b);
+    }
+    return;
+  }
   if (request.axis == 0) {
     null_pass pass{request, units, side_a, side_b, reading.norm_a, reading.norm_b, {}, out};
     if (out.folded)

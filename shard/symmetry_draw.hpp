@@ -8,7 +8,9 @@
 // down_proj, and the head permutation that moves q_proj's rows moves k_proj's with it. Each draw
 // is uniform on the unit's group, which is what makes the randomization p exact.
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "core/random_stream.hpp"
@@ -22,9 +24,12 @@ struct symmetry_group {
     heads,   // attention heads: KV heads permuted with their groups, query heads within a group;
              // with `within` > 0, also the dimensions inside each KV head (no RoPE)
     within,  // only the `within` dimensions inside each of `kv_heads` heads (values and outputs)
+    cyclic,  // the `units` cyclic shifts of one random order σ of the units (a subgroup of plain's):
+             // the draws are its non-identity shifts in a random order without repetition (K of
+             // them; K = units − 1 enumerates the group), so the randomization p stays exact
   };
   form kind = form::plain;
-  std::uint64_t units = 0;     // plain: the units permuted
+  std::uint64_t units = 0;     // plain, cyclic: the units permuted
   std::uint64_t kv_heads = 0;  // heads, within: KV heads (within: the heads whose dimensions move)
   std::uint64_t group = 1;     // heads: query heads per KV head
   std::uint64_t within = 0;    // dimensions permuted inside a head (0: none)
@@ -50,6 +55,31 @@ struct axis_layout {
   }
 };
 
+// The form's name in reports ("plain", "heads", "within", "cyclic") and back (nothing: no form).
+[[nodiscard]] std::string_view group_form_name(symmetry_group::form kind) noexcept;
+[[nodiscard]] std::optional<symmetry_group::form> group_form_named(std::string_view name) noexcept;
+
+// Which elements of a unit's plain group (any permutation of its units) the nulls draw: K random
+// permutations, or K of the n − 1 cyclic shifts of one random order of the units (a subgroup, so
+// the p is as exact; direct nulls then compute every shift at once by FFT instead of K passes).
+// Automatic: shifts when n − 1 is at least the K the unit draws, its nulls are not all cheap from
+// cross products, and every shift costs less than the K direct passes.
+enum class null_draws : std::uint8_t { automatic, random, cyclic };
+[[nodiscard]] const char* null_draws_name(null_draws draws) noexcept;  // "auto", "random", "cyclic"
+[[nodiscard]] std::optional<null_draws> null_draws_named(std::string_view name) noexcept;
+
+// Whether the group moves single units (plain or cyclic) rather than heads.
+[[nodiscard]] constexpr bool moves_units(const symmetry_group& group) noexcept {
+  return group.kind == symmetry_group::form::plain || group.kind == symmetry_group::form::cyclic;
+}
+
+// The order σ of a cyclic group's units that its shifts act on: shift s takes the unit at
+// position j of σ to position j + s (mod units). Drawn first from the unit's seed.
+[[nodiscard]] std::vector<std::uint32_t> cyclic_order(const symmetry_group& group, std::uint64_t seed);
+// The shifts a cyclic group's draws take, in draw order: 1 … units − 1 in a random order (draw k
+// takes element k mod (units − 1)). Drawn from the unit's seed after σ.
+[[nodiscard]] std::vector<std::uint32_t> cyclic_shifts(const symmetry_group& group, std::uint64_t seed);
+
 // The draws of one unit, in order: the same sequence for every tensor of the unit.
 class symmetry_draws {
  public:
@@ -65,7 +95,9 @@ class symmetry_draws {
 
   symmetry_group group_;
   random_stream stream_;
-  std::vector<std::uint32_t> plain_, kv_;    // plain: the permutation; heads: σ over KV heads
+  std::vector<std::uint32_t> plain_, kv_;    // plain, cyclic: the permutation; heads: σ over KV heads
+  std::vector<std::uint32_t> order_, position_, shifts_;  // cyclic: σ, its inverse, the shifts in draw order
+  std::uint64_t drawn_ = 0;                               // cyclic: draws so far
   std::vector<std::vector<std::uint32_t>> in_group_, inside_;  // τ_j (query heads), ρ_j (dimensions)
 };
 

@@ -7,7 +7,7 @@ lineage_build=${LINEAGE_BUILD_DIR:-$lineage_root/build}
 # Debian 12 packages: the build (first line), the tests (second line).
 lineage_build_packages=(cmake g++ make pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev
   libeigen3-dev libboost-serialization-dev libgtest-dev libbenchmark-dev nlohmann-json3-dev
-  libcli11-dev libyaml-cpp-dev libfmt-dev libspdlog-dev libxxhash-dev libssl-dev)
+  libcli11-dev libyaml-cpp-dev libfmt-dev libspdlog-dev libxxhash-dev libssl-dev libfftw3-dev)
 lineage_test_packages=(python3-numpy python3-h5py python3-xxhash util-linux chromium slurmctld slurmd slurm-client munge)
 # The sanitizer build and the fuzz targets: clang with its sanitizer and libFuzzer runtimes.
 lineage_sanitize_packages=(clang libclang-rt-14-dev)

@@ -18,6 +18,7 @@ comparison_report compare_pair(const calibration_options& options, const std::fi
   config.permutations_matrix = options.permutations_matrix;
   config.permutations_experts = options.permutations_experts;
   config.permutations_products = options.permutations_products;
+  config.draws = options.draws;
   config.seed = seed;
   config.alpha = options.alpha;
   return compare_in_process(config);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "reduce/probability.hpp"
+#include "shard/symmetry_draw.hpp"
 #include "synth/synth.hpp"
 
 namespace lineage {
@@ -23,6 +24,7 @@ struct calibration_options {
   std::uint32_t permutations_matrix = 200;
   std::uint32_t permutations_experts = 100;  // MoE shapes: K of the expert-matching null
   std::uint32_t permutations_products = 10000;  // K of units computed from cross products
+  null_draws draws = null_draws::automatic;     // random permutations or all cyclic shifts (plain units)
   // Structure the two models of each independent pair share (synth independent --shared-seed ...):
   // each pair gets its own shared seed, so pairs differ and the two models of one pair agree.
   synth::shared_structure structure;

@@ -1,5 +1,6 @@
 # The evidence layer: distribution functions and p-value combinations (test_probability), the
 # permutation null against its reference, what it reads and refuses (test_permutation_null*), the
+# cyclic group's nulls by FFT (test_null_cyclic), the
 # figures drawn from it (test_null_figures), the symmetry groups its
 # draws come from (test_symmetry_draw), the verdict (test_evidence), the layer-order tests
 # (test_layer_structure), expert matching (test_expert_matching), neuron matching
@@ -13,6 +14,7 @@ lineage_add_unit_test(test_evidence
     ${CMAKE_CURRENT_LIST_DIR}/test_permutation_null.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_permutation_null_reading.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_permutation_null_input.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_null_cyclic.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_null_figures.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_symmetry_draw.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_evidence.cpp

@@ -53,27 +53,50 @@ TEST(Calibration, IndependentPairsGiveUniformGlobalPAndFewFalsePositives) {
 // Unrelated models that share what unrelated trained models share along axes whose units mean the
 // same thing: a token-frequency profile with special and never-trained tokens, a classifier head over
 // the same classes, fixed buffers, and gate-up alignment inside each MLP. A null that shuffled tokens
-// or classes would call most of these pairs derived (issue 17).
-TEST(Calibration, StructuredIndependentPairsStayCalibrated) {
+// or classes would call most of these pairs derived (issue 17). 200 pairs from `first_seed`.
+calibration_options structured_options(std::uint64_t first_seed, null_draws draws, const char* name) {
   calibration_options options;
   options.permutations_products = calibration_products;
   options.shape = small_shape();
   options.independent_pairs = 200;
   options.derived_pairs_per_level = 0;
-  options.first_seed = 300001;
+  options.first_seed = first_seed;
+  options.draws = draws;
   options.structure.token_profile = options.structure.constant_buffers = true;
   options.structure.special_tokens = 8;
   options.structure.unused_tokens = options.shape.vocab / 8;
   options.structure.classes = 8;
   options.structure.gate_up = 0.5;
-  options.work_dir = work_dir("structured");
-  const calibration_result result = run_calibration(options);
-  std::cout << "global p of 200 structured independent pairs: KS p = " << result.uniformity.p
+  options.work_dir = work_dir(name);
+  return options;
+}
+
+// Their global p stays uniform, with few false positives.
+calibration_result expect_structured_calibrated(const calibration_options& options, const char* what) {
+  calibration_result result = run_calibration(options);
+  std::cout << "global p of 200 structured independent pairs" << what << ": KS p = " << result.uniformity.p
             << ", false positives at 0.01: " << result.false_positive_rate << "\n";
-  EXPECT_GT(result.uniformity.p, 0.01) << "global p-values of structured unrelated pairs are not uniform";
+  EXPECT_GT(result.uniformity.p, 0.01) << "global p-values of structured unrelated pairs" << what << " are not uniform";
   EXPECT_LE(result.false_positive_rate, 0.02);
   for (const auto& label : result.independent_labels) EXPECT_NE(label, "identical");
   std::filesystem::remove_all(options.work_dir);
+  return result;
+}
+
+TEST(Calibration, StructuredIndependentPairsStayCalibrated) {
+  expect_structured_calibrated(structured_options(300001, null_draws::automatic, "structured"), "");
+}
+
+// The same kind of pairs with every plain unit (hidden dimensions, neurons) drawing cyclic shifts of
+// a random order of its units (null_draws::cyclic; all n − 1 of them at this size): the subgroup
+// keeps the null exact, so the global p stays uniform; per family too.
+TEST(Calibration, CyclicDrawsStayCalibratedOnStructuredPairs) {
+  const calibration_result result =
+      expect_structured_calibrated(structured_options(700001, null_draws::cyclic, "cyclic"), ", cyclic draws");
+  for (const char* family : {"hidden dimensions", "neurons"}) {
+    ASSERT_TRUE(result.family_p.count(family)) << family;
+    EXPECT_GT(kolmogorov_smirnov_uniform(result.family_p.at(family)).p, 0.01) << family;
+  }
 }
 
 TEST(Calibration, LayerCorrelatedNormsStayCalibrated) {

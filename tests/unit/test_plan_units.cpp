@@ -5,6 +5,7 @@
 
 #include <map>
 #include <set>
+#include <stdexcept>
 #include <string>
 
 #include "plan/plan.hpp"
@@ -135,6 +136,51 @@ TEST(PlanUnits, UnitsHaveTheirGroupsAndTheirOwnSeeds) {
     EXPECT_NE(other.units[u].seed, plan.units[u].seed);
     EXPECT_EQ(same.units[u].seed, plan.units[u].seed);
   }
+}
+
+TEST(PlanUnits, WideUnitsDrawCyclicShiftsUnlessAskedForRandomPermutations) {
+  const auto neurons_of = [](const work_plan& plan) -> const symmetry_unit& {
+    for (const auto& unit : plan.units)
+      if (unit.label == "layer 0 mlp neurons") return unit;
+    throw std::runtime_error("no neurons unit");
+  };
+  // K = 40 direct draws for 96 neurons: their cross products cost more than the draws, the 95
+  // shifts cover K and all of them cost less than the 41 passes, so the unit draws 40 shifts, every
+  // member computed at once by FFT.
+  plan_options options{1000, 1, {}};
+  options.nulls.permutations_matrix = options.nulls.permutations_vector = 40;
+  const work_plan plan = make_plan(llama(), llama(dtype::f32), registry(), options);
+  const symmetry_unit& cyclic = neurons_of(plan);
+  EXPECT_EQ(cyclic.group.kind, symmetry_group::form::cyclic);
+  EXPECT_EQ(cyclic.group.units, 96u);
+  EXPECT_EQ(cyclic.permutations, 40u);
+  for (const std::uint32_t m : cyclic.members) {
+    const null_request& request = plan.nulls[m];
+    EXPECT_EQ(request.group.kind, symmetry_group::form::cyclic);
+    EXPECT_EQ(request.permutations, 40u);
+    EXPECT_EQ(request.seed, cyclic.seed);
+    EXPECT_FALSE(request.from_products);
+    EXPECT_LT(request.cost(), 41u * request.pass_cost());  // below the 41 passes of random draws
+  }
+  // Random draws keep the plain group and its K.
+  options.nulls.draws = null_draws::random;
+  const symmetry_unit& random = neurons_of(make_plan(llama(), llama(dtype::f32), registry(), options));
+  EXPECT_EQ(random.group.kind, symmetry_group::form::plain);
+  EXPECT_EQ(random.permutations, 40u);
+  // With K = 10 the shifts would cost more than the 11 passes: random draws.
+  options.nulls.draws = null_draws::automatic;
+  options.nulls.permutations_matrix = options.nulls.permutations_vector = 10;
+  EXPECT_EQ(neurons_of(make_plan(llama(), llama(dtype::f32), registry(), options)).group.kind,
+            symmetry_group::form::plain);
+  // Forced shifts on a unit cheap from cross products: all 95 of them (fewer than its 10000).
+  plan_options forced{1000, 1, {}};
+  forced.nulls.draws = null_draws::cyclic;
+  const symmetry_unit& all = neurons_of(make_plan(llama(), llama(dtype::f32), registry(), forced));
+  EXPECT_EQ(all.group.kind, symmetry_group::form::cyclic);
+  EXPECT_EQ(all.permutations, 95u);
+  // Automatic never picks the shifts where the products are cheap (the default plan above).
+  EXPECT_EQ(neurons_of(make_plan(llama(), llama(dtype::f32), registry(), {1000, 1, {}})).group.kind,
+            symmetry_group::form::plain);
 }
 
 TEST(PlanUnits, WithoutHeadCountsAttentionIsNotTested) {

@@ -1,6 +1,6 @@
 """Recomputes the symmetry nulls of report.h5 from the safetensors files, independently of lineage:
 the same draws (lineage's random streams ported to Python: splitmix64, FNV-1a, xoshiro256++,
-Lemire's bounded draw, Fisher–Yates; shard/symmetry_draw's plain, heads and within-head groups),
+Lemire's bounded draw, Fisher–Yates; shard/symmetry_draw's plain, cyclic, heads and within-head groups),
 T_π = Σᵢ⟨Aᵢ, B_π(i)⟩ and D_π = Σᵢ cos(Âᵢ, B̂_π(i)) over the permuted axis's slices in numpy float64,
 the tensors' p-values, and each unit's joint statistic and p from the stored samples.
 
@@ -93,11 +93,25 @@ class Draws:
     def __init__(self, spec, seed):
         self.spec = spec
         self.stream = RandomStream(seed, "symmetry null", "draws")
+        if spec["form"] == "cyclic":
+            # Shifts of one random order σ, in a random order of 1 … n − 1: draw k takes the unit at
+            # position j of σ to position j + shifts[k].
+            self.order = RandomStream(seed, "symmetry null", "cyclic order").permutation(spec["units"])
+            self.position = [0] * len(self.order)
+            for j, unit in enumerate(self.order):
+                self.position[unit] = j
+            shifts = RandomStream(seed, "symmetry null", "cyclic shifts").permutation(spec["units"] - 1)
+            self.shifts = [s + 1 for s in shifts]
+            self.drawn = 0
 
     def next(self, role, block_size, units):
         spec, stream = self.spec, self.stream
         if spec["form"] == "plain":
             return stream.permutation(spec["units"])
+        if spec["form"] == "cyclic":
+            n, shift = len(self.order), self.shifts[self.drawn % len(self.shifts)]
+            self.drawn += 1
+            return [self.order[(self.position[i] + shift) % n] for i in range(n)]
         kv, g, within = spec["kv_heads"], spec["group"], spec["within"]
         sigma, taus = list(range(kv)), [list(range(g))] * kv
         if spec["form"] == "heads":

@@ -75,6 +75,14 @@ def check_fixture(c, first, first_dir, reference, block_elements):
     c.check(len(nulls) >= 30, f"only {len(nulls)} tensor pairs with a permutation null")
     c.check(any(not t["null"]["available"] for t in first["tensors"]), "no tensor pair without a null")
     c.check(len(reference) > 100, f"only {len(reference)} datasets under {', '.join(GROUPS)}")
+    # Every way a null is computed: random draws directly and from cross products, and the cyclic
+    # shifts of a wide unit, all at once (K of the units - 1 shifts).
+    forms = {(u["group_spec"]["form"], u["from_products"]) for u in first["units"]}
+    for form in (("plain", True), ("cyclic", False)):
+        c.check(form in forms, f"no unit of form {form[0]} {'from products' if form[1] else 'computed directly'}")
+    for u in first["units"]:
+        if u["group_spec"]["form"] == "cyclic":
+            c.check(0 < u["permutations"] <= u["group_spec"]["units"] - 1, f"{u['label']}: K is not 1 … units - 1")
     for path in ("nulls/offsets", "nulls/cosine", "nulls/pearson", "nulls/rel_l2", "nulls/test", "units/p",
                  "evidence/families/p", "evidence/layers/p", "verdict/evidence"):
         c.check(path in reference and len(reference[path]) > 0, f"{first_dir}: /{path} missing or empty")

@@ -43,6 +43,8 @@ expect_bad_input zero_block_elements out-zero "--block-elements" -- A B -o out-z
 # CLI11 alone would read 010 as octal 8 and -1 as 2^64-1.
 expect_bad_input octal_block_elements out-octal "--block-elements" "010" -- A B -o out-octal --block-elements 010
 expect_bad_input negative_block_elements out-negative "--block-elements" -- A B -o out-negative --block-elements=-1
+expect_bad_input bad_null_draws out-draws "--null-draws" "auto, random, cyclic" "'shuffle'" -- \
+  A B -o out-draws --null-draws shuffle
 
 # --help and --version answer on stdout with exit 0 (once, not once per rank).
 note "--help and --version"

@@ -37,7 +37,7 @@ expect_report out-positional
 check check_config.py out-positional job.yaml A C out-positional 70000
 check check_derived.py identical out-positional
 
-note "evidence switched off in the job file, a budget and the read I/O mode: the report says so"
+note "evidence switched off in the job file, a budget, the read I/O mode and random draws: the report says so"
 cat > switches.yaml << 'EOF2'
 model_a: A
 model_b: B
@@ -50,6 +50,7 @@ fingerprints: false
 tokenizers: false
 memory_budget: 2GiB
 io_mode: read
+null_draws: random
 EOF2
 compare 2 --config switches.yaml
 expect_report out-switches
@@ -59,13 +60,16 @@ report = json.load(open(sys.argv[1]))
 config = report["manifest"]["config"]
 assert config["cross_layer"] is False and config["fingerprints"] is False and config["tokenizers"] is False, config
 assert config["memory_budget"] == 2 << 30 and config["io_mode"] == "read", config
+assert config["null_draws"] == "random", config
+forms = {u["group_spec"]["form"] for u in report["units"]}
+assert "cyclic" not in forms and "plain" in forms, forms
 cross = report["layer_structure"]["cross_layer"]
 assert not cross, f"cross-layer matrices although cross_layer: false: {len(cross)}"
 fingerprints = report["fingerprints"]
 assert not fingerprints["pairs"] and "fingerprints: false" in fingerprints["test"]["reason"], fingerprints
 tokenizers = report["tokenizers"]
 assert tokenizers["available"] is False and "switched off" in tokenizers["reason"], tokenizers
-print("cross_layer, fingerprints and tokenizers off; budget and I/O mode recorded")
+print("cross_layer, fingerprints and tokenizers off; budget, I/O mode and random draws recorded")
 PY
 
 note "a bad value names the file and key and the allowed values; no rank waits"

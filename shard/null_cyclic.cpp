@@ -1,0 +1,174 @@
+#include "shard/null_cyclic.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+#include "core/error.hpp"
+#include "shard/cyclic_correlation.hpp"
+#include "shard/null_columns.hpp"
+#include "shard/symmetry_draw.hpp"
+
+namespace lineage {
+namespace {
+
+std::size_t batch_lines(std::size_t n, std::uint64_t wanted, std::uint64_t bytes) {
+  // Both statistics, both sides: n reals and n / 2 + 1 complex values per line.
+  const std::uint64_t per_line = 2 * 2 * (2 * static_cast<std::uint64_t>(n) + 2) * sizeof(double);
+  return static_cast<std::size_t>(std::clamp<std::uint64_t>(bytes / per_line, 8, std::max<std::uint64_t>(8, wanted)));
+}
+
+// T's and D's correlations, and the inverse slice norms that turn T's lines into D's.
+struct cyclic_pass {
+  const null_request& request;
+  std::vector<std::uint32_t> at;  // position j of σ → unit index on the axis
+  std::vector<double> weight_a, weight_b;  // by position: 1 / slice norm (0 for a zero slice)
+  bool directions;
+  cyclic_correlation raw, scaled;
+
+  cyclic_pass(const null_request& r, const std::vector<std::uint32_t>& units, bool d, std::size_t batch)
+      : request(r), directions(d), raw(units.size(), batch), scaled(d ? units.size() : 2, d ? batch : 1) {
+    const std::vector<std::uint32_t> order = cyclic_order(r.group, r.seed);
+    if (order.size() != units.size()) throw internal_error("cyclic null: the order does not fit the tested units");
+    for (const std::uint32_t i : order) at.push_back(units[i]);
+  }
+
+  void add(std::size_t lines) {
+    raw.add_batch(lines);
+    if (directions) scaled.add_batch(lines);
+  }
+};
+
+double inverse(double norm) { return norm > 0 ? 1 / norm : 0.0; }
+
+// Axis 0: the lines are the columns, a chunk of them at a time; every row is read once per chunk.
+void rows_lines(cyclic_pass& pass, null_rows& a, null_rows& b, std::span<const float> fold_a,
+                std::span<const float> fold_b, bool folded) {
+  const std::size_t n = pass.at.size(), length = a.length();
+  std::vector<float> both(folded ? length : 0);
+  for (std::size_t t = 0; t < both.size(); ++t) both[t] = fold_a[t] * fold_b[t];
+  const std::span<const float> none;
+  for (std::size_t j = 0; pass.directions && j < n; ++j) {
+    pass.weight_a.push_back(inverse(folded_norm(a.row(pass.at[j]), folded ? fold_a : none, length)));
+    pass.weight_b.push_back(inverse(folded_norm(b.row(pass.at[j]), folded ? fold_b : none, length)));
+  }
+  // Columns [first, first + count) of a tile of rows copied first, then written down the lines:
+  // each line's values of the tile are consecutive.
+  constexpr std::size_t tile = 16;
+  const std::size_t chunk = pass.raw.batch();
+  std::vector<float> rows_a(tile * chunk), rows_b(tile * chunk);
+  for (std::size_t first = 0; first < length; first += chunk) {
+    const std::size_t count = std::min(chunk, length - first);
+    for (std::size_t j0 = 0; j0 < n; j0 += tile) {
+      const std::size_t height = std::min(tile, n - j0);
+      for (std::size_t r = 0; r < height; ++r) {
+        std::copy_n(a.row(pass.at[j0 + r]) + first, count, rows_a.begin() + static_cast<std::ptrdiff_t>(r * count));
+        std::copy_n(b.row(pass.at[j0 + r]) + first, count, rows_b.begin() + static_cast<std::ptrdiff_t>(r * count));
+      }
+      for (std::size_t c = 0; c < count; ++c) {
+        const float scale = folded ? both[first + c] : 1.0f;
+        for (std::size_t r = 0; r < height; ++r) {
+          const float x = rows_a[r * count + c], y = rows_b[r * count + c];
+          pass.raw.x(c, j0 + r) = x;
+          pass.raw.y(c, j0 + r) = y;
+          if (pass.directions) {
+            pass.scaled.x(c, j0 + r) = x * scale * pass.weight_a[j0 + r];
+            pass.scaled.y(c, j0 + r) = y * pass.weight_b[j0 + r];
+          }
+        }
+      }
+    }
+    pass.add(count);
+  }
+}
+
+// Axis 1: the lines are each row's offsets inside the column blocks, a batch of them at a time.
+void columns_lines(cyclic_pass& pass, null_rows& a, null_rows& b) {
+  const std::size_t n = pass.at.size();
+  const std::uint64_t inner = pass.request.inner, rows = pass.request.outer_rows();
+  if (pass.directions) {
+    const auto slice_squares = [inner](const float* slice) {
+      double squares = 0;
+      for (std::uint64_t t = 0; t < inner; ++t) squares += static_cast<double>(slice[t]) * slice[t];
+      return squares;
+    };
+    std::vector<double> squares_a(n, 0.0), squares_b(n, 0.0);
+    for (std::uint64_t r = 0; r < rows; ++r) {
+      const row_pair at = row_at(pass.request, r);
+      const float* x = a.row(at.a);
+      for (std::size_t j = 0; j < n; ++j) squares_a[j] += slice_squares(x + pass.at[j] * inner);
+      const float* y = b.row(at.b);
+      for (std::size_t j = 0; j < n; ++j) squares_b[j] += slice_squares(y + pass.at[j] * inner);
+    }
+    for (std::size_t j = 0; j < n; ++j) {
+      pass.weight_a.push_back(inverse(std::sqrt(squares_a[j])));
+      pass.weight_b.push_back(inverse(std::sqrt(squares_b[j])));
+    }
+  }
+  std::size_t filled = 0;
+  for (std::uint64_t r = 0; r < rows; ++r) {
+    const row_pair at = row_at(pass.request, r);
+    const float* x = a.row(at.a);
+    const float* y = b.row(at.b);
+    for (std::uint64_t t = 0; t < inner; ++t) {
+      for (std::size_t j = 0; j < n; ++j) {
+        const std::uint64_t offset = pass.at[j] * inner + t;
+        pass.raw.x(filled, j) = x[offset];
+        pass.raw.y(filled, j) = y[offset];
+        if (pass.directions) {
+          pass.scaled.x(filled, j) = x[offset] * pass.weight_a[j];
+          pass.scaled.y(filled, j) = y[offset] * pass.weight_b[j];
+        }
+      }
+      if (++filled == pass.raw.batch()) pass.add(filled), filled = 0;
+    }
+  }
+  pass.add(filled);
+}
+
+// c[0] is the identity's statistic, c[s] shift s's; draw k takes shifts[k mod (n − 1)] (as
+// symmetry_draws gives them). Values within rounding of the observed one are set equal to it, so
+// that a statistic the shifts cannot move (a constant tensor) ties exactly, as a direct sum would.
+void write_samples(const std::vector<double>& c, const std::vector<std::uint32_t>& shifts, double norm_x,
+                   double norm_y, double& observed, std::vector<double>& samples) {
+  const double tolerance = 1e-11 * norm_x * norm_y;
+  observed = c[0];
+  for (std::size_t k = 0; k < samples.size(); ++k) {
+    const double value = c.at(shifts[k % shifts.size()]);
+    samples[k] = std::abs(value - observed) <= tolerance ? observed : value;
+  }
+}
+
+}  // namespace
+
+void cyclic_null(const null_request& request, const std::vector<std::uint32_t>& units, null_rows& a,
+                 null_rows& b, std::span<const float> fold_a, std::span<const float> fold_b, null_samples& out) {
+  if (request.group.kind != symmetry_group::form::cyclic) throw internal_error("cyclic null: not a cyclic group");
+  const std::uint64_t lines = request.axis == 0 ? request.row_length : request.outer_rows() * request.inner;
+  const bool rereads = request.axis == 0 && !(a.whole() && b.whole());
+  cyclic_pass pass(request, units, out.directions,
+                   batch_lines(units.size(), lines, rereads ? cyclic_batch_bytes_row_by_row : cyclic_batch_bytes));
+  if (request.axis == 0)
+    rows_lines(pass, a, b, fold_a, fold_b, out.folded);
+  else
+    columns_lines(pass, a, b);
+  const std::vector<std::uint32_t> shifts = cyclic_shifts(request.group, request.seed);
+  const auto finish = [&](const cyclic_correlation& sums, double& observed, std::vector<double>& samples) {
+    write_samples(sums.sums(), shifts, std::sqrt(sums.squares_x()), std::sqrt(sums.squares_y()), observed, samples);
+  };
+  finish(pass.raw, out.observed, out.t);
+  if (out.directions) finish(pass.scaled, out.direction_observed, out.direction_t);
+}
+
+std::uint64_t cyclic_null_cost(const null_request& request) noexcept {
+  const std::uint64_t n = std::max<std::uint64_t>(2, request.tested_units());
+  const std::uint64_t lines = request.axis == 0 ? request.row_length : request.outer_rows() * request.inner;
+  const std::uint64_t log_n = std::bit_width(n);
+  // Per line and statistic: two real transforms of n (≈ 2.5 n log₂ n flops each) and the products;
+  // in multiply-add equivalents measured against the direct path (bench_permutation_null,
+  // docs/PERFORMANCE.md): rows gathered across the axis-0 rows cost 8/5 of a line read whole.
+  const std::uint64_t per_line = n * (log_n + 4) * (request.axis == 0 ? 8 : 5) / 8;
+  return lines * per_line * (request.slice_elements() > 1 ? 2 : 1) + request.pass_cost();
+}
+
+}  // namespace lineage
