@@ -139,7 +139,8 @@ TEST(PlanUnits, UnitsHaveTheirGroupsAndTheirOwnSeeds) {
 }
 
 TEST(PlanUnits, WideUnitsDrawCyclicShiftsUnlessAskedForRandomPermutations) {
-  const auto neurons_of = [](const work_plan& plan) -> const symmetry_unit& {
+  // A copy: the plans below are temporaries.
+  const auto neurons_of = [](const work_plan& plan) -> symmetry_unit {
     for (const auto& unit : plan.units)
       if (unit.label == "layer 0 mlp neurons") return unit;
     throw std::runtime_error("no neurons unit");
@@ -150,7 +151,7 @@ TEST(PlanUnits, WideUnitsDrawCyclicShiftsUnlessAskedForRandomPermutations) {
   plan_options options{1000, 1, {}};
   options.nulls.permutations_matrix = options.nulls.permutations_vector = 40;
   const work_plan plan = make_plan(llama(), llama(dtype::f32), registry(), options);
-  const symmetry_unit& cyclic = neurons_of(plan);
+  const symmetry_unit cyclic = neurons_of(plan);
   EXPECT_EQ(cyclic.group.kind, symmetry_group::form::cyclic);
   EXPECT_EQ(cyclic.group.units, 96u);
   EXPECT_EQ(cyclic.permutations, 40u);
@@ -164,7 +165,7 @@ TEST(PlanUnits, WideUnitsDrawCyclicShiftsUnlessAskedForRandomPermutations) {
   }
   // Random draws keep the plain group and its K.
   options.nulls.draws = null_draws::random;
-  const symmetry_unit& random = neurons_of(make_plan(llama(), llama(dtype::f32), registry(), options));
+  const symmetry_unit random = neurons_of(make_plan(llama(), llama(dtype::f32), registry(), options));
   EXPECT_EQ(random.group.kind, symmetry_group::form::plain);
   EXPECT_EQ(random.permutations, 40u);
   // With K = 10 the shifts would cost more than the 11 passes: random draws.
@@ -175,7 +176,7 @@ TEST(PlanUnits, WideUnitsDrawCyclicShiftsUnlessAskedForRandomPermutations) {
   // Forced shifts on a unit cheap from cross products: all 95 of them (fewer than its 10000).
   plan_options forced{1000, 1, {}};
   forced.nulls.draws = null_draws::cyclic;
-  const symmetry_unit& all = neurons_of(make_plan(llama(), llama(dtype::f32), registry(), forced));
+  const symmetry_unit all = neurons_of(make_plan(llama(), llama(dtype::f32), registry(), forced));
   EXPECT_EQ(all.group.kind, symmetry_group::form::cyclic);
   EXPECT_EQ(all.permutations, 95u);
   // Automatic never picks the shifts where the products are cheap (the default plan above).
