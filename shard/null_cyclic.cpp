@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <optional>
 
 #include "core/error.hpp"
 #include "shard/cyclic_correlation.hpp"
@@ -24,10 +25,12 @@ struct cyclic_pass {
   std::vector<std::uint32_t> at;  // position j of σ → unit index on the axis
   std::vector<double> weight_a, weight_b;  // by position: 1 / slice norm (0 for a zero slice)
   bool directions;
-  cyclic_correlation raw, scaled;
+  cyclic_correlation raw;
+  std::optional<cyclic_correlation> scaled;  // D's lines, when the direction statistic is drawn
 
   cyclic_pass(const null_request& r, const std::vector<std::uint32_t>& units, bool d, std::size_t batch)
-      : request(r), directions(d), raw(units.size(), batch), scaled(d ? units.size() : 2, d ? batch : 1) {
+      : request(r), directions(d), raw(units.size(), batch) {
+    if (directions) scaled.emplace(units.size(), batch);
     const std::vector<std::uint32_t> order = cyclic_order(r.group, r.seed);
     if (order.size() != units.size()) throw internal_error("cyclic null: the order does not fit the tested units");
     for (const std::uint32_t i : order) at.push_back(units[i]);
@@ -35,7 +38,7 @@ struct cyclic_pass {
 
   void add(std::size_t lines) {
     raw.add_batch(lines);
-    if (directions) scaled.add_batch(lines);
+    if (directions) scaled->add_batch(lines);
   }
 };
 
@@ -72,8 +75,8 @@ void rows_lines(cyclic_pass& pass, null_rows& a, null_rows& b, std::span<const f
           pass.raw.x(c, j0 + r) = x;
           pass.raw.y(c, j0 + r) = y;
           if (pass.directions) {
-            pass.scaled.x(c, j0 + r) = x * scale * pass.weight_a[j0 + r];
-            pass.scaled.y(c, j0 + r) = y * pass.weight_b[j0 + r];
+            pass.scaled->x(c, j0 + r) = x * scale * pass.weight_a[j0 + r];
+            pass.scaled->y(c, j0 + r) = y * pass.weight_b[j0 + r];
           }
         }
       }
@@ -116,8 +119,8 @@ void columns_lines(cyclic_pass& pass, null_rows& a, null_rows& b) {
         pass.raw.x(filled, j) = x[offset];
         pass.raw.y(filled, j) = y[offset];
         if (pass.directions) {
-          pass.scaled.x(filled, j) = x[offset] * pass.weight_a[j];
-          pass.scaled.y(filled, j) = y[offset] * pass.weight_b[j];
+          pass.scaled->x(filled, j) = x[offset] * pass.weight_a[j];
+          pass.scaled->y(filled, j) = y[offset] * pass.weight_b[j];
         }
       }
       if (++filled == pass.raw.batch()) pass.add(filled), filled = 0;
@@ -157,7 +160,7 @@ void cyclic_null(const null_request& request, const std::vector<std::uint32_t>& 
     write_samples(sums.sums(), shifts, std::sqrt(sums.squares_x()), std::sqrt(sums.squares_y()), observed, samples);
   };
   finish(pass.raw, out.observed, out.t);
-  if (out.directions) finish(pass.scaled, out.direction_observed, out.direction_t);
+  if (out.directions) finish(*pass.scaled, out.direction_observed, out.direction_t);
 }
 
 std::uint64_t cyclic_null_cost(const null_request& request) noexcept {

@@ -155,12 +155,12 @@ void sample_products(const null_request& request, const product_table& table, nu
 }
 
 // The moments of the tested rows, in the block kernel's own arithmetic, row by row in order.
-pair_moments rows_tested_moments(null_pass& pass) {
+pair_moments rows_tested_moments(const std::vector<std::uint32_t>& units, null_rows& side_a, null_rows& side_b) {
   pair_moments tested;
-  const std::size_t length = pass.a.length();
-  for (std::size_t k = 0; k < pass.units.size(); ++k) {
-    const element_run run_a{pass.a.raw_rows(pass.units[k], 1), pass.a.type()};
-    const element_run run_b{pass.b.raw_rows(pass.units[k], 1), pass.b.type()};
+  const std::size_t length = side_a.length();
+  for (std::size_t k = 0; k < units.size(); ++k) {
+    const element_run run_a{side_a.raw_rows(units[k], 1), side_a.type()};
+    const element_run run_b{side_b.raw_rows(units[k], 1), side_b.type()};
     const pair_moments unit = pair_moments::from_block(compute_block_sums(run_a, run_b, length));
     if (k == 0)
       tested = unit;
@@ -264,22 +264,13 @@ null_samples rotated_null(const null_request& request, byte_source& a, byte_sour
   return out;
 }
 
-// The K draws of the statistic (and of the direction statistic), rows or columns, directly or
-// through the table of cross products.
-void draw_null(const null_request& request, const std::vector<std::uint32_t>& units, null_rows& side_a,
-               null_rows& side_b, const null_reading& reading, null_samples& out) {
+// The K draws of the statistic (and of the direction statistic), rows or columns: from every cyclic
+// shift at once, directly, or through the table of cross products.
+void draw_samples(const null_request& request, const std::vector<std::uint32_t>& units, null_rows& side_a,
+                  null_rows& side_b, const null_reading& reading, null_samples& out) {
   if (request.group.kind == symmetry_group::form::cyclic && !request.from_products) {
     cyclic_null(request, units, side_a, side_b, reading.norm_a, reading.norm_b, out);
-    if (!out.subset) return;
-    if (request.axis == 0) {
-      null_pass pass{request, units, side_a, side_b, reading.norm_a, reading.norm_b, {}, out};
-      out.tested = rows_tested_moments(pass);
-    } else {
-      out.tested = columns_tested_moments(request, units, side_a, side_b);
-    }
-    return;
-  }
-  if (request.axis == 0) {
+  } else if (request.axis == 0) {
     null_pass pass{request, units, side_a, side_b, reading.norm_a, reading.norm_b, {}, out};
     if (out.folded)
       for (std::size_t j = 0; j < request.row_length; ++j) pass.both_norms.push_back(reading.norm_a[j] * reading.norm_b[j]);
@@ -290,17 +281,22 @@ void draw_null(const null_request& request, const std::vector<std::uint32_t>& un
     } else {
       rows_direct(pass);
     }
-    if (out.subset) out.tested = rows_tested_moments(pass);
+  } else if (request.from_products) {
+    product_table table(request, units.size());
+    columns_products(request, units, side_a, side_b, table, out);
+    sample_products(request, table, out);
   } else {
-    if (request.from_products) {
-      product_table table(request, units.size());
-      columns_products(request, units, side_a, side_b, table, out);
-      sample_products(request, table, out);
-    } else {
-      columns_direct(request, units, side_a, side_b, out);
-    }
-    if (out.subset) out.tested = columns_tested_moments(request, units, side_a, side_b);
+    columns_direct(request, units, side_a, side_b, out);
   }
+}
+
+// The draws, then the moments of the tested subset (the figures the observed statistic is read from).
+void draw_null(const null_request& request, const std::vector<std::uint32_t>& units, null_rows& side_a,
+               null_rows& side_b, const null_reading& reading, null_samples& out) {
+  draw_samples(request, units, side_a, side_b, reading, out);
+  if (out.subset)
+    out.tested = request.axis == 0 ? rows_tested_moments(units, side_a, side_b)
+                                   : columns_tested_moments(request, units, side_a, side_b);
 }
 
 }  // namespace
