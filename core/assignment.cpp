@@ -136,6 +136,7 @@ class square_solver {
     // columns[0, low): settled; [low, high): at the current smallest distance; [high, n): to scan.
     std::size_t low = 0, high = 0, settled = 0;
     std::size_t end = n_;
+    double level = 0;  // the distance of the columns in [low, high), and of the free column found
     while (end == n_) {
       if (low == high) {
         settled = low;
@@ -152,6 +153,7 @@ class square_solver {
             columns[high++] = j;
           }
         }
+        level = least;
         for (std::size_t k = low; k < high; ++k)
           if (row_of_[columns[k]] == none) {
             end = columns[k];
@@ -160,10 +162,11 @@ class square_solver {
       }
       if (end == n_) end = scan(low, high, distance, columns, predecessor);
     }
-    const double least = distance[columns[low]];
+    // Not distance[columns[low]]: when the scan finds the free column while relaxing the last column
+    // of its level, columns[low] is already a column of a farther level.
     for (std::size_t k = 0; k < settled; ++k) {
       const std::size_t j = columns[k];
-      v_[j] += distance[j] - least;
+      v_[j] += distance[j] - level;
     }
     // Flip the path back to the start row.
     std::size_t j = end;

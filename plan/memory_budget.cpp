@@ -74,9 +74,18 @@ std::uint64_t unit_bytes(const expert_match_request& request) {
 }
 
 std::uint64_t unit_bytes(const neuron_match_request& request) {
-  const std::uint64_t larger = std::max(request.neurons_a, request.neurons_b);
-  return 3 * (request.neurons_a + request.neurons_b) * request.column_count * float_bytes +
-         4 * larger * larger * double_bytes;
+  // The compared columns of both sides (A's down_proj read whole, then its sample picked out).
+  const std::uint64_t rows = request.matched(),
+                      vectors = (3 * (rows + request.neurons_b) + 2 * request.neurons_a) * request.column_count;
+  if (request.sparse()) {
+    // The compared columns, one role's coarse copies, a block of 64 coarse rows, the candidates'
+    // three exact scores and the three assignment graphs.
+    const std::uint64_t edges = rows * 3 * request.candidates;
+    return vectors * float_bytes + (rows + request.neurons_b) * request.coarse_columns * float_bytes +
+           64 * request.neurons_b * double_bytes + edges * (3 * double_bytes + 3 * (double_bytes + 4));
+  }
+  const std::uint64_t larger = std::max(rows, request.neurons_b);
+  return vectors * float_bytes + 3 * rows * request.neurons_b * double_bytes + larger * larger * double_bytes;
 }
 
 std::uint64_t unit_bytes(const hidden_match_request& request) {

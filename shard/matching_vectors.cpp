@@ -24,13 +24,29 @@ void standardise(object_vectors& v, std::size_t objects) {
 
 object_vectors read_row_objects(block_reader& reader, int side, const element_location& first, std::uint64_t rows,
                                 std::uint64_t row_length, std::span<const std::uint32_t> columns) {
+  return read_row_objects(reader, side, first, index_range(0, rows), row_length, columns);
+}
+
+object_vectors read_row_objects(block_reader& reader, int side, const element_location& first,
+                                std::span<const std::uint32_t> rows, std::uint64_t row_length,
+                                std::span<const std::uint32_t> columns) {
   object_vectors v;
   v.length = columns.size();
-  v.values.resize(static_cast<std::size_t>(rows) * v.length);
-  const std::vector<std::uint32_t> all = index_range(0, rows);
-  v.finite = reader.read_rows(side, first, row_length, all, columns, v.values.data());
-  standardise(v, static_cast<std::size_t>(rows));
+  v.values.resize(rows.size() * v.length);
+  v.finite = reader.read_rows(side, first, row_length, rows, columns, v.values.data());
+  standardise(v, rows.size());
   return v;
+}
+
+object_vectors select_objects(const object_vectors& v, std::span<const std::uint32_t> objects) {
+  object_vectors out;
+  out.length = v.length;
+  out.finite = v.finite;
+  out.values.resize(objects.size() * v.length);
+  for (std::size_t k = 0; k < objects.size(); ++k)
+    std::copy_n(v.values.begin() + static_cast<std::ptrdiff_t>(objects[k] * v.length), v.length,
+                out.values.begin() + static_cast<std::ptrdiff_t>(k * v.length));
+  return out;
 }
 
 object_vectors read_column_objects(block_reader& reader, int side, const element_location& first,

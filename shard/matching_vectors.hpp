@@ -32,6 +32,14 @@ void standardise(object_vectors& v, std::size_t objects);
 object_vectors read_row_objects(block_reader& reader, int side, const element_location& first, std::uint64_t rows,
                                 std::uint64_t row_length, std::span<const std::uint32_t> columns);
 
+// The same for the rows listed in `rows` (in that order) only.
+object_vectors read_row_objects(block_reader& reader, int side, const element_location& first,
+                                std::span<const std::uint32_t> rows, std::uint64_t row_length,
+                                std::span<const std::uint32_t> columns);
+
+// The objects listed in `objects` (in that order), already standardised, copied out of `v`.
+object_vectors select_objects(const object_vectors& v, std::span<const std::uint32_t> objects);
+
 // Objects are the columns of a [*, objects] tensor starting at `first`; each column's vector is
 // its rows `rows` (in that order), transposed. Standardised.
 object_vectors read_column_objects(block_reader& reader, int side, const element_location& first,

@@ -4,7 +4,7 @@
 # figures drawn from it (test_null_figures), the symmetry groups its
 # draws come from (test_symmetry_draw), the verdict (test_evidence), the layer-order tests
 # (test_layer_structure), expert matching (test_expert_matching), neuron matching
-# (test_neuron_matching), hidden-dimension matching (test_hidden_matching), attention-head matching
+# (test_neuron_matching; on candidates, test_sparse_matching), hidden-dimension matching (test_hidden_matching), attention-head matching
 # (test_head_matching) and shape-free fingerprints (test_fingerprints).
 lineage_add_unit_test(test_evidence
   SOURCES
@@ -21,6 +21,7 @@ lineage_add_unit_test(test_evidence
     ${CMAKE_CURRENT_LIST_DIR}/test_layer_structure.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_expert_matching.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_neuron_matching.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_sparse_matching.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_hidden_matching.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_fingerprints.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_head_matching.cpp

@@ -49,8 +49,14 @@ mlp permuted(const mlp& parent, const std::vector<std::size_t>& source, double n
   return child;
 }
 
+// How much of A is matched, and through which path (neuron_match_request::sample, coarse_columns,
+// candidates): all neurons densely unless asked.
+struct matching_path {
+  std::uint64_t sample = 0, coarse = 0, candidates = 0;
+};
+
 neuron_match_result match(const mlp& a, const mlp& b, const test::scratch_directory& dir, std::uint32_t k,
-                          std::uint64_t seed) {
+                          std::uint64_t seed, matching_path path = {}) {
   const auto write = [&](const mlp& m, const char* name) {
     return test::write_f32_safetensors(dir.path() / name, {{"gate", {m.neurons, m.hidden}, m.gate},
                                                            {"up", {m.neurons, m.hidden}, m.up},
@@ -74,6 +80,9 @@ neuron_match_result match(const mlp& a, const mlp& b, const test::scratch_direct
   request.column_count = a.hidden - 6;
   request.permutations = k;
   request.seed = seed;
+  request.sample = path.sample;
+  request.coarse_columns = path.coarse;
+  request.candidates = path.candidates;
   return compute_neuron_match(5, request, reader);
 }
 
@@ -143,6 +152,58 @@ TEST(NeuronMatch, UnrelatedMlpsGiveUniformClosedFormPValues) {
     const mlp a = random_mlp(48, 24, stream), b = random_mlp(48, 24, stream);
     const neuron_match_result result = match(a, b, dir, 0, trial);
     ASSERT_TRUE(result.usable);
+    p_closed.push_back(normal_upper_tail(result.spearman * std::sqrt(static_cast<double>(result.ranked) - 1)));
+  }
+  const combined_p ks = kolmogorov_smirnov_uniform(p_closed);
+  EXPECT_GT(ks.p, 0.01) << "KS D = " << ks.statistic;
+}
+
+// Issue 20: a wide MLP is matched on a seeded sample of A's neurons, each through its candidates
+// from a coarse pass; the sampled neurons recover the permutation, the others stay unmatched.
+TEST(NeuronMatch, AWideMlpIsMatchedOnASampleThroughCandidates) {
+  test::scratch_directory dir("neurons-sampled");
+  random_stream stream(3, "test", "mlp");
+  const mlp a = random_mlp(1200, 40, stream);
+  std::vector<std::uint32_t> order(1200);
+  random_permutation(stream, order);
+  const std::vector<std::size_t> source(order.begin(), order.end());
+  const mlp b = permuted(a, source, 0.5, stream);
+  std::vector<std::int32_t> expected(1200);
+  for (std::size_t j = 0; j < 1200; ++j) expected[source[j]] = static_cast<std::int32_t>(j);
+  const neuron_match_result result = match(a, b, dir, 100, 7, {.sample = 150, .coarse = 16, .candidates = 4});
+  ASSERT_TRUE(result.usable) << result.reason;
+  ASSERT_EQ(result.by_gate.size(), 1200u);
+  std::size_t sampled = 0;
+  for (std::size_t i = 0; i < 1200; ++i) {
+    if (result.combined[i] < 0) {
+      EXPECT_EQ(result.by_gate[i], -1);
+      EXPECT_EQ(result.by_up[i], -1);
+      continue;
+    }
+    ++sampled;
+    EXPECT_EQ(result.by_gate[i], expected[i]) << "neuron " << i;
+    EXPECT_EQ(result.by_up[i], expected[i]) << "neuron " << i;
+    EXPECT_EQ(result.combined[i], expected[i]) << "neuron " << i;
+  }
+  EXPECT_EQ(sampled, 150u);
+  EXPECT_EQ(result.ranked, 150u);
+  EXPECT_DOUBLE_EQ(result.spearman, 1.0);
+  EXPECT_GT(result.combined_similarity, 0.8);
+  // The sample is the seed's: the same seed, the same neurons.
+  const neuron_match_result again = match(a, b, dir, 100, 7, {.sample = 150, .coarse = 16, .candidates = 4});
+  EXPECT_EQ(again.combined, result.combined);
+  EXPECT_EQ(again.null, result.null);
+}
+
+TEST(NeuronMatch, UnrelatedWideMlpsThroughCandidatesGiveUniformClosedFormPValues) {
+  test::scratch_directory dir("neurons-sampled-null");
+  std::vector<double> p_closed;
+  for (std::uint64_t trial = 0; trial < 100; ++trial) {
+    random_stream stream(700 + trial, "test", "unrelated mlps");
+    const mlp a = random_mlp(200, 24, stream), b = random_mlp(220, 24, stream);
+    const neuron_match_result result = match(a, b, dir, 0, trial, {.sample = 60, .coarse = 8, .candidates = 4});
+    ASSERT_TRUE(result.usable);
+    EXPECT_LE(result.ranked, 60u);
     p_closed.push_back(normal_upper_tail(result.spearman * std::sqrt(static_cast<double>(result.ranked) - 1)));
   }
   const combined_p ks = kolmogorov_smirnov_uniform(p_closed);
