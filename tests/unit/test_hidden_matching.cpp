@@ -14,6 +14,8 @@
 #include "plan/plan_views.hpp"
 #include "shard/block_compute.hpp"
 #include "shard/hidden_match.hpp"
+#include "shard/hidden_rotation.hpp"
+#include "shard/work_block.hpp"
 #include "stats_test_support.hpp"
 
 namespace lineage {
@@ -193,6 +195,62 @@ TEST(HiddenMatch, UnrelatedEmbeddingsGiveUnrelatedMatchings) {
   EXPECT_LT(std::abs(sum_z / trials), 3 / std::sqrt(double{trials}));
   EXPECT_GT(sum_z2 / trials, 0.3);
   EXPECT_LT(sum_z2 / trials, 2.5);
+}
+
+// Pearson over every element of A's held-out rows and B's read as A's dimension d from its
+// dimension order[d] (negated when flagged): the reference for the fits' closed forms.
+double held_out_reference(const std::vector<float>& a, const std::vector<float>& b, std::size_t rows,
+                          std::size_t width, const std::vector<std::uint32_t>& order) {
+  long double n = 0, sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+  for (std::size_t r = rows / 2; r < rows; ++r)
+    for (std::size_t d = 0; d < width; ++d) {
+      const long double x = a[r * width + d];
+      const long double y = (is_negated(order[d]) ? -1.0L : 1.0L) * b[r * width + index_of(order[d])];
+      n += 1, sx += x, sy += y, sxx += x * x, syy += y * y, sxy += x * y;
+    }
+  return static_cast<double>((sxy - sx * sy / n) / std::sqrt((sxx - sx * sx / n) * (syy - sy * sy / n)));
+}
+
+// Issue 20: the held-out fits come from the held-out half's cross products, not from a pass over its
+// rows per reading; they are still the Pearson correlations of those readings, and a rotated B is
+// recovered.
+TEST(HiddenRotation, HeldOutFitsAreThePearsonOfEachReadingAndARotationIsRecovered) {
+  constexpr std::size_t rows = 600, width = 12;
+  random_stream stream(11, "test", "rotation");
+  const std::vector<float> a = random_values(rows * width, stream);
+  // Q: an orthogonal matrix from Gram–Schmidt on normal columns; B = A·Qᵀ + noise.
+  std::vector<double> q(width * width);
+  for (double& v : q) v = stream.normal();
+  for (std::size_t c = 0; c < width; ++c) {
+    for (std::size_t p = 0; p < c; ++p) {
+      double dot = 0;
+      for (std::size_t r = 0; r < width; ++r) dot += q[r * width + c] * q[r * width + p];
+      for (std::size_t r = 0; r < width; ++r) q[r * width + c] -= dot * q[r * width + p];
+    }
+    double norm = 0;
+    for (std::size_t r = 0; r < width; ++r) norm += q[r * width + c] * q[r * width + c];
+    for (std::size_t r = 0; r < width; ++r) q[r * width + c] /= std::sqrt(norm);
+  }
+  std::vector<float> b(rows * width);
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t j = 0; j < width; ++j) {
+      double v = 0;
+      for (std::size_t d = 0; d < width; ++d) v += a[r * width + d] * q[j * width + d];
+      b[r * width + j] = static_cast<float>(v + 0.05 * stream.normal());
+    }
+  std::vector<std::uint32_t> order(width), identity(width);
+  std::iota(identity.begin(), identity.end(), 0u);
+  for (std::size_t d = 0; d < width; ++d) order[d] = static_cast<std::uint32_t>((d * 5 + 3) % width) | (d % 3 == 0 ? negated_entry : 0u);
+  const hidden_rotation_estimate estimate = estimate_hidden_rotation(a, b, rows, width, order);
+  // The cross products are float products summed in the row kernel's lanes: agreement to 1e-6.
+  EXPECT_NEAR(estimate.identity_fit, held_out_reference(a, b, rows, width, identity), 1e-6);
+  EXPECT_NEAR(estimate.permutation_fit, held_out_reference(a, b, rows, width, order), 1e-6);
+  EXPECT_GT(estimate.rotation_fit, 0.99);
+  // B·R = A·Qᵀ·R ≈ A: R ≈ Q (R is B's dimensions by A's).
+  ASSERT_EQ(estimate.rotation.size(), width * width);
+  for (std::size_t j = 0; j < width; ++j)
+    for (std::size_t d = 0; d < width; ++d)
+      EXPECT_NEAR(estimate.rotation[j * width + d], q[j * width + d], 0.01) << j << ", " << d;
 }
 
 TEST(HiddenMatch, AlignedReadsUndoAPermutationBitForBit) {
