@@ -117,12 +117,14 @@ hidden_rotation_estimate estimate_hidden_rotation(const std::vector<float>& a, c
   hidden_rotation_estimate out;
   const std::uint64_t half = rows / 2;
   if (half < 2 || width < 2 || a.size() != rows * width || b.size() != rows * width) return out;
-  const matrix first_half = cross_products(a, b, 0, half, width);
   const matrix second_half = cross_products(a, b, half, half, width);
   const held_out judged(a, b, half, half, width, second_half);
-  out.rotation_fit = judged.rotated(procrustes(first_half));
   out.identity_fit = judged.identity();
   if (order.size() == width) out.permutation_fit = judged.permuted(order);
+  // Two width × width SVDs are most of the cost: not spent when their result could not be applied.
+  if (!rotation_can_apply(out.identity_fit, out.permutation_fit)) return out;
+  const matrix first_half = cross_products(a, b, 0, half, width);
+  out.rotation_fit = judged.rotated(procrustes(first_half));
   // The rotation applied is estimated on all compared rows.
   const matrix both = procrustes(first_half + second_half);
   out.rotation.resize(width * width);

@@ -9,14 +9,24 @@
 // R = Q. It is estimated on one half of the compared rows and judged on the other: held-out fits
 // of the rotation, of the identity and of the recovered permutation say which reading of B is
 // best. Any of them leaves the later units' tests exact, since it comes from the embedding alone.
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
 namespace lineage {
 
+// A rotation is applied when its held-out fit is at least `rotation_least_fit` and beats both B as
+// it is and the recovered permutation by `rotation_margin` (plan/plan_hidden.cpp). Fits are Pearson
+// correlations, at most 1: when B as it is or the permutation already fits above 1 − margin, no
+// rotation can be applied, and none is estimated.
+inline constexpr double rotation_least_fit = 0.2, rotation_margin = 0.1;
+[[nodiscard]] inline bool rotation_can_apply(double identity_fit, double permutation_fit) noexcept {
+  return std::max(identity_fit, permutation_fit) + rotation_margin <= 1.0;
+}
+
 struct hidden_rotation_estimate {
   // R, B's dimensions (rows) by A's (columns), row-major: B·R is B in A's frame. Empty when the
-  // widths differ or too few rows were compared.
+  // widths differ, too few rows were compared, or no rotation could be applied (rotation_fit 0).
   std::vector<float> rotation;
   // Pearson correlation of A's held-out rows with B's read three ways: through R (estimated on
   // the other half), as they are, and through the permutation the matching recovered.

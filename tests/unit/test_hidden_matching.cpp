@@ -251,6 +251,15 @@ TEST(HiddenRotation, HeldOutFitsAreThePearsonOfEachReadingAndARotationIsRecovere
   for (std::size_t j = 0; j < width; ++j)
     for (std::size_t d = 0; d < width; ++d)
       EXPECT_NEAR(estimate.rotation[j * width + d], q[j * width + d], 0.01) << j << ", " << d;
+  // B as it is already fits above 1 − margin: no rotation could be applied, none is estimated.
+  std::vector<float> close(a);
+  for (float& v : close) v += static_cast<float>(0.05 * stream.normal());
+  const hidden_rotation_estimate in_place = estimate_hidden_rotation(a, close, rows, width, identity);
+  EXPECT_GT(in_place.identity_fit, 0.99);
+  EXPECT_TRUE(in_place.rotation.empty());
+  EXPECT_EQ(in_place.rotation_fit, 0.0);
+  EXPECT_FALSE(rotation_can_apply(in_place.identity_fit, 0.0));
+  EXPECT_TRUE(rotation_can_apply(0.9, 0.5));
 }
 
 TEST(HiddenMatch, AlignedReadsUndoAPermutationBitForBit) {
