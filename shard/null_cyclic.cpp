@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <optional>
 
 #include "core/error.hpp"
@@ -44,6 +45,14 @@ struct cyclic_pass {
 
 double inverse(double norm) { return norm > 0 ? 1 / norm : 0.0; }
 
+// A short run of floats (a chunk of a row: often 8 to 32 of them): fixed-size copies the compiler
+// inlines, where std::copy_n called memmove once per row and chunk.
+void copy_floats(const float* src, std::size_t count, float* dst) {
+  std::size_t k = 0;
+  for (; k + 8 <= count; k += 8) std::memcpy(dst + k, src + k, 8 * sizeof(float));
+  for (; k < count; ++k) dst[k] = src[k];
+}
+
 // Axis 0: the lines are the columns, a chunk of them at a time; every row is read once per chunk.
 void rows_lines(cyclic_pass& pass, null_rows& a, null_rows& b, std::span<const float> fold_a,
                 std::span<const float> fold_b, bool folded) {
@@ -65,8 +74,8 @@ void rows_lines(cyclic_pass& pass, null_rows& a, null_rows& b, std::span<const f
     for (std::size_t j0 = 0; j0 < n; j0 += tile) {
       const std::size_t height = std::min(tile, n - j0);
       for (std::size_t r = 0; r < height; ++r) {
-        std::copy_n(a.row(pass.at[j0 + r]) + first, count, rows_a.begin() + static_cast<std::ptrdiff_t>(r * count));
-        std::copy_n(b.row(pass.at[j0 + r]) + first, count, rows_b.begin() + static_cast<std::ptrdiff_t>(r * count));
+        copy_floats(a.row(pass.at[j0 + r]) + first, count, rows_a.data() + r * count);
+        copy_floats(b.row(pass.at[j0 + r]) + first, count, rows_b.data() + r * count);
       }
       for (std::size_t c = 0; c < count; ++c) {
         const float scale = folded ? both[first + c] : 1.0f;

@@ -40,7 +40,9 @@ product_table::product_table(const null_request& request, std::uint64_t units) {
     }
     cells_.push_back({members, std::move(members), {}, {}});
   };
-  switch (products_needed(request.group)) {
+  form_ = products_needed(request.group);
+  block_size_ = size;
+  switch (form_) {
     case product_form::all_pairs: {
       std::vector<std::uint32_t> all(n);
       for (std::uint32_t i = 0; i < n; ++i) all[i] = i;
@@ -68,9 +70,35 @@ product_table::product_table(const null_request& request, std::uint64_t units) {
   }
 }
 
+void product_table::fold_blocks() {
+  if (form_ != product_form::block_traces || cells_.size() != block_size_ || cell_of_.size() % block_size_ != 0) return;
+  blocks_ = static_cast<std::uint32_t>(cell_of_.size() / block_size_);
+  block_products_.assign(std::size_t{blocks_} * blocks_, 0.0);
+  block_directions_.assign(block_products_.size(), 0.0);
+  for (const product_cell& cell : cells_) {  // cell d: offset d of every block, block b at position b
+    if (cell.units_a.size() != blocks_ || cell.units_b.size() != blocks_)
+      throw internal_error("null from products: an offset cell does not span the blocks");
+    for (std::size_t k = 0; k < block_products_.size(); ++k) {
+      block_products_[k] += cell.products[k];
+      block_directions_[k] += cell.directions[k];
+    }
+  }
+}
+
 void product_table::sample(const std::uint32_t* perm, double& t, double& d) const {
   t = 0;
   d = 0;
+  if (blocks_ != 0) {
+    for (std::uint32_t b = 0; b < blocks_; ++b) {
+      const std::uint32_t first = perm ? perm[std::size_t{b} * block_size_] : b * block_size_;
+      if (first % block_size_ != 0 || first / block_size_ >= blocks_)
+        throw internal_error("null from products: a draw split a block");
+      const std::size_t at = std::size_t{b} * blocks_ + first / block_size_;
+      t += block_products_[at];
+      d += block_directions_[at];
+    }
+    return;
+  }
   for (std::size_t i = 0; i < cell_of_.size(); ++i) {
     const std::uint32_t j = perm ? perm[i] : static_cast<std::uint32_t>(i);
     const std::uint32_t c = cell_of_[i];

@@ -23,12 +23,20 @@ class product_table {
 
   [[nodiscard]] std::vector<product_cell>& cells() noexcept { return cells_; }
   [[nodiscard]] const std::vector<product_cell>& cells() const noexcept { return cells_; }
+  // Once the products are in: a group whose draws move whole blocks with their offsets (heads,
+  // nothing permuted inside: product_form::block_traces) gives T = Σ_b Q[b][π(b)] with
+  // Q[b][b'] = Σ_d P_d[b][b'], so the table is folded to blocks × blocks and a draw costs O(blocks)
+  // instead of O(units). Other forms are left as they are.
+  void fold_blocks();
   // T and D of the draw that pairs tested unit i of A with unit perm[i] of B (identity: null).
   void sample(const std::uint32_t* perm, double& t, double& d) const;
 
  private:
   std::vector<product_cell> cells_;
   std::vector<std::uint32_t> cell_of_, position_a_, position_b_;
+  product_form form_ = product_form::all_pairs;
+  std::uint32_t block_size_ = 1, blocks_ = 0;
+  std::vector<double> block_products_, block_directions_;  // blocks × blocks once folded
 };
 
 }  // namespace lineage

@@ -26,15 +26,15 @@ null_rows::null_rows(byte_source& bytes, dtype type, std::uint64_t rows, std::ui
       length_(static_cast<std::size_t>(length)),
       alignment_(alignment),
       reorder_rows_(reorder_rows) {
-  if (rows * length * sizeof(float) <= float_limit) {
-    whole_.resize(static_cast<std::size_t>(rows * length));
+  if (rows * length * sizeof(float) <= float_limit && rows * length > 0) {
+    whole_ = std::make_unique_for_overwrite<float[]>(static_cast<std::size_t>(rows * length));
     // In runs of rows of about 4 MiB, so that a pread or a gather serves many rows at once.
     const std::uint64_t run =
         std::max<std::uint64_t>(1, (std::uint64_t{1} << 22) / std::max<std::size_t>(1, length_ * size_));
     for (std::uint64_t r = 0; r < rows_; r += run) {
       const std::uint64_t count = std::min(run, rows_ - r);
       finite_ = decode_to_float(raw_rows(r, count), type_, static_cast<std::size_t>(count) * length_,
-                                whole_.data() + r * length_) &&
+                                whole_.get() + r * length_) &&
                 finite_;
     }
     bytes_.release();
@@ -45,8 +45,8 @@ null_rows::null_rows(byte_source& bytes, dtype type, std::uint64_t rows, std::ui
 }
 
 void null_rows::prefetch(std::uint64_t r) const {
-  if (whole_.empty()) return;
-  const float* start = whole_.data() + r * length_;
+  if (!whole_) return;
+  const float* start = whole_.get() + r * length_;
   for (std::size_t j = 0; j < length_; j += 16) __builtin_prefetch(start + j);
 }
 
@@ -58,7 +58,7 @@ const std::byte* null_rows::raw_rows(std::uint64_t r, std::uint64_t count) {
 }
 
 const float* null_rows::row(std::uint64_t r) {
-  if (!whole_.empty()) return whole_.data() + r * length_;
+  if (whole_) return whole_.get() + r * length_;
   finite_ = decode_to_float(raw_rows(r, 1), type_, length_, scratch_.data()) && finite_;
   return scratch_.data();
 }

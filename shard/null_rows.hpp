@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <memory>
 #include <vector>
 
 #include "core/dtype.hpp"
@@ -24,7 +25,7 @@ class null_rows {
 
   [[nodiscard]] bool finite() const noexcept { return finite_; }
   // Whether every row is decoded at once (else one at a time as visited).
-  [[nodiscard]] bool whole() const noexcept { return !whole_.empty(); }
+  [[nodiscard]] bool whole() const noexcept { return whole_ != nullptr; }
   [[nodiscard]] std::size_t length() const noexcept { return length_; }
   void prefetch(std::uint64_t r) const;
   // Rows [r, r + count)'s bytes in the tensor's dtype (valid until the next read of this source).
@@ -42,7 +43,8 @@ class null_rows {
   const b_alignment* alignment_;
   bool reorder_rows_;
   std::vector<std::byte> gathered_;
-  std::vector<float> whole_, scratch_;
+  std::unique_ptr<float[]> whole_;  // every row decoded (not zeroed first: decoding writes it all)
+  std::vector<float> scratch_;
   bool finite_ = true;
 };
 

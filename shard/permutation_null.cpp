@@ -277,6 +277,7 @@ void draw_samples(const null_request& request, const std::vector<std::uint32_t>&
     if (request.from_products) {
       product_table table(request, units.size());
       rows_products(pass, table);
+      table.fold_blocks();
       sample_products(request, table, out);
     } else {
       rows_direct(pass);
@@ -284,6 +285,7 @@ void draw_samples(const null_request& request, const std::vector<std::uint32_t>&
   } else if (request.from_products) {
     product_table table(request, units.size());
     columns_products(request, units, side_a, side_b, table, out);
+    table.fold_blocks();
     sample_products(request, table, out);
   } else {
     columns_direct(request, units, side_a, side_b, out);
