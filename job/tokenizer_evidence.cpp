@@ -39,13 +39,13 @@ tokenizer_evidence read_tokenizer_evidence(const fs::path& model_a, const fs::pa
                                               missing)}};
     return evidence;
   }
-  const tokenizer_vocabulary a = read_tokenizer(file_a);
-  const tokenizer_vocabulary b = read_tokenizer(file_b);
-  evidence.report = vocabulary_report_json(a, b, compare_vocabularies(a, b));
+  const auto [a, b] = read_tokenizers(file_a, file_b);
+  const vocabulary_comparison comparison = compare_vocabularies(a, b);
+  evidence.report = vocabulary_report_json(a, b, comparison);
   evidence.report["available"] = true;
   evidence.pairing.available = true;
   evidence.pairing.identical = same_vocabulary(a, b);
-  for (const auto& [id_a, id_b] : shared_token_ids(a, b)) {
+  for (const auto& [id_a, id_b] : comparison.shared_ids) {
     evidence.pairing.ids_a.push_back(id_a);
     evidence.pairing.ids_b.push_back(id_b);
   }

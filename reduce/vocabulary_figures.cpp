@@ -1,7 +1,7 @@
 #include "reduce/vocabulary_figures.hpp"
 
+#include <algorithm>
 #include <functional>
-#include <map>
 #include <unordered_map>
 
 #include "shard/matching_vectors.hpp"
@@ -17,8 +17,17 @@ struct keyed_vocabulary {
   std::vector<std::pair<std::string, const vocabulary_token*>> kept;  // by increasing id
   std::unordered_map<std::string, const vocabulary_token*> by_key;
   std::uint64_t folded = 0;
-  std::map<merge_key, std::int32_t> merge_rank;  // the first rank of each distinct merge
+  std::unordered_map<std::string, std::int32_t> merge_rank;  // the first rank of each distinct merge (merge_id)
 };
+
+// One string per merge: the left part's length, then both parts (pieces may hold any byte).
+std::string merge_id(const merge_key& merge) {
+  std::string id = std::to_string(merge.first.size());
+  id += ':';
+  id += merge.first;
+  id += merge.second;
+  return id;
+}
 
 using token_key = std::function<std::string(const vocabulary_token&)>;
 
@@ -26,6 +35,7 @@ keyed_vocabulary keyed(const tokenizer_vocabulary& vocabulary, const token_key& 
                        const std::vector<merge_key>& merges) {
   keyed_vocabulary out;
   out.kept.reserve(vocabulary.tokens.size());
+  out.by_key.reserve(vocabulary.tokens.size());
   for (const auto& token : vocabulary.tokens) {  // sorted by id: the first of a key is its lowest id
     std::string key = key_of(token);
     if (!out.by_key.emplace(key, &token).second) {
@@ -34,17 +44,19 @@ keyed_vocabulary keyed(const tokenizer_vocabulary& vocabulary, const token_key& 
     }
     out.kept.emplace_back(std::move(key), &token);
   }
+  out.merge_rank.reserve(merges.size());
   for (std::size_t rank = 0; rank < merges.size(); ++rank)
-    out.merge_rank.emplace(merges[rank], static_cast<std::int32_t>(rank));
+    out.merge_rank.emplace(merge_id(merges[rank]), static_cast<std::int32_t>(rank));
   return out;
 }
 
 void count_merges(const keyed_vocabulary& a, const keyed_vocabulary& b, overlap_figures& f) {
   f.merges_a = a.merge_rank.size();
   f.merges_b = b.merge_rank.size();
-  std::vector<std::pair<std::int32_t, std::int32_t>> ranks;  // (rank in A, rank in B)
+  std::vector<std::pair<std::int32_t, std::int32_t>> ranks;  // (rank in A, rank in B), by rank in A
   for (const auto& [merge, rank_a] : a.merge_rank)
     if (const auto in_b = b.merge_rank.find(merge); in_b != b.merge_rank.end()) ranks.emplace_back(rank_a, in_b->second);
+  std::sort(ranks.begin(), ranks.end());
   f.merges_shared = ranks.size();
   std::vector<std::int32_t> x, y;
   for (const auto& [rank_a, rank_b] : ranks) {
@@ -109,24 +121,48 @@ keyed_vocabulary byte_view(const tokenizer_vocabulary& v) {
   return keyed(v, [&v](const vocabulary_token& token) { return token_bytes(v, token); }, merge_bytes(v));
 }
 
-}  // namespace
-
-vocabulary_comparison compare_vocabularies(const tokenizer_vocabulary& a, const tokenizer_vocabulary& b,
-                                           std::size_t examples) {
-  vocabulary_comparison out;
-  out.raw = overlap(raw_view(a), raw_view(b), examples);
-  out.bytes = overlap(byte_view(a), byte_view(b), examples);
-  return out;
-}
-
-std::vector<std::pair<std::uint32_t, std::uint32_t>> shared_token_ids(const tokenizer_vocabulary& a,
-                                                                      const tokenizer_vocabulary& b) {
-  const keyed_vocabulary view_a = byte_view(a), view_b = byte_view(b);
+std::vector<std::pair<std::uint32_t, std::uint32_t>> shared_ids(const keyed_vocabulary& view_a,
+                                                                const keyed_vocabulary& view_b) {
   std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs;
   for (const auto& [key, token_a] : view_a.kept)
     if (const auto found = view_b.by_key.find(key); found != view_b.by_key.end())
       pairs.emplace_back(token_a->id, found->second->id);
   return pairs;
+}
+
+// Everything the views are built from is equal (the file name aside): each view is built once.
+bool same_content(const tokenizer_vocabulary& a, const tokenizer_vocabulary& b) {
+  const auto same_token = [](const vocabulary_token& x, const vocabulary_token& y) {
+    return x.id == y.id && x.piece == y.piece && x.in_model == y.in_model && x.added == y.added && x.special == y.special;
+  };
+  const auto same_merge = [](const merge_rule& x, const merge_rule& y) { return x.left == y.left && x.right == y.right; };
+  return a.kind == b.kind && a.byte_level == b.byte_level && a.sentencepiece == b.sentencepiece &&
+         a.continuing_subword_prefix == b.continuing_subword_prefix &&
+         std::equal(a.tokens.begin(), a.tokens.end(), b.tokens.begin(), b.tokens.end(), same_token) &&
+         std::equal(a.merges.begin(), a.merges.end(), b.merges.begin(), b.merges.end(), same_merge);
+}
+
+}  // namespace
+
+vocabulary_comparison compare_vocabularies(const tokenizer_vocabulary& a, const tokenizer_vocabulary& b,
+                                           std::size_t examples) {
+  vocabulary_comparison out;
+  const bool same = same_content(a, b);
+  {
+    const keyed_vocabulary raw_a = raw_view(a);
+    out.raw = same ? overlap(raw_a, raw_a, examples) : overlap(raw_a, raw_view(b), examples);
+  }
+  const keyed_vocabulary bytes_a = byte_view(a);
+  const keyed_vocabulary bytes_b = same ? keyed_vocabulary{} : byte_view(b);
+  const keyed_vocabulary& other = same ? bytes_a : bytes_b;
+  out.bytes = overlap(bytes_a, other, examples);
+  out.shared_ids = shared_ids(bytes_a, other);
+  return out;
+}
+
+std::vector<std::pair<std::uint32_t, std::uint32_t>> shared_token_ids(const tokenizer_vocabulary& a,
+                                                                      const tokenizer_vocabulary& b) {
+  return shared_ids(byte_view(a), byte_view(b));
 }
 
 }  // namespace lineage

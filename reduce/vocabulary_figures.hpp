@@ -52,6 +52,8 @@ struct overlap_figures {
 struct vocabulary_comparison {
   overlap_figures raw;
   overlap_figures bytes;
+  // shared_token_ids(a, b), from the same byte views (not part of the report).
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> shared_ids;
 };
 
 vocabulary_comparison compare_vocabularies(const tokenizer_vocabulary& a, const tokenizer_vocabulary& b,

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <type_traits>
 #include <unordered_map>
 
 #include "checkpoint/safetensors_header.hpp"
@@ -16,6 +17,16 @@ namespace {
 
 using json = nlohmann::json;
 
+// Where an entry is, for an error message: a string, or a function that makes one, so that the
+// tens of thousands of entries of a vocabulary format their place only when one is refused.
+template <class Where>
+std::string place(const Where& where) {
+  if constexpr (std::is_invocable_v<const Where&>)
+    return where();
+  else
+    return where;
+}
+
 // Collects the tokens of one file, refusing ids or pieces that two entries claim.
 class token_table {
  public:
@@ -23,18 +34,21 @@ class token_table {
 
   [[noreturn]] void fail(const std::string& what) const { throw input_error(fmt::format("{}: {}", label_, what)); }
 
-  std::uint32_t checked_id(const json& value, const std::string& where) const {
-    if (!value.is_number_integer()) fail(fmt::format("{}: id is {}, not an integer", where, json_kind(value)));
+  template <class Where>
+  std::uint32_t checked_id(const json& value, const Where& where) const {
+    if (!value.is_number_integer()) fail(fmt::format("{}: id is {}, not an integer", place(where), json_kind(value)));
     if (value.is_number_unsigned() && value.get<std::uint64_t>() <= max_token_id)
       return static_cast<std::uint32_t>(value.get<std::uint64_t>());
-    fail(fmt::format("{}: id {} is outside 0..{}", where, value.dump(), max_token_id));
+    fail(fmt::format("{}: id {} is outside 0..{}", place(where), value.dump(), max_token_id));
   }
 
-  void add_model_piece(const std::string& piece, std::uint32_t id, const std::string& where) {
+  template <class Where>
+  void add_model_piece(const std::string& piece, std::uint32_t id, const Where& where) {
     if (const auto known = id_of_piece_.find(piece); known != id_of_piece_.end())
-      fail(fmt::format("{}: piece {} is listed twice", where, shown_piece(piece)));
+      fail(fmt::format("{}: piece {} is listed twice", place(where), shown_piece(piece)));
     if (const auto taken = tokens_.find(id); taken != tokens_.end())
-      fail(fmt::format("{}: {} and {} both have id {}", where, shown_piece(taken->second.piece), shown_piece(piece), id));
+      fail(fmt::format("{}: {} and {} both have id {}", place(where), shown_piece(taken->second.piece),
+                       shown_piece(piece), id));
     tokens_.emplace(id, vocabulary_token{id, piece, true, false, false});
     id_of_piece_.emplace(piece, id);
   }
@@ -94,7 +108,7 @@ tokenizer_kind model_kind(const json& model, const token_table& table) {
 void read_piece_ids(const json& vocab, token_table& table) {
   if (!vocab.is_object()) table.fail(fmt::format("model.vocab is {}, not an object of piece: id", json_kind(vocab)));
   for (const auto& [piece, id] : vocab.items()) {
-    const std::string where = fmt::format("model.vocab[{}]", shown_piece(piece));
+    const auto where = [&piece] { return fmt::format("model.vocab[{}]", shown_piece(piece)); };
     table.add_model_piece(piece, table.checked_id(id, where), where);
   }
 }
@@ -105,28 +119,29 @@ void read_scored_pieces(const json& vocab, token_table& table) {
   if (vocab.size() > max_token_id + 1) table.fail(fmt::format("model.vocab has {} entries, more than {}", vocab.size(), max_token_id + 1));
   for (std::size_t i = 0; i < vocab.size(); ++i) {
     const json& entry = vocab[i];
-    const std::string where = fmt::format("model.vocab[{}]", i);
+    const auto where = [i] { return fmt::format("model.vocab[{}]", i); };
     if (!entry.is_array() || entry.size() != 2 || !entry[0].is_string() || !entry[1].is_number())
-      table.fail(fmt::format("{} is not a [piece, score] pair", where));
+      table.fail(fmt::format("{} is not a [piece, score] pair", where()));
     table.add_model_piece(entry[0].get<std::string>(), static_cast<std::uint32_t>(i), where);
   }
 }
 
-merge_rule read_merge(const json& value, const std::string& where, const token_table& table) {
+merge_rule read_merge(const json& value, std::size_t index, const token_table& table) {
+  const auto where = [index] { return fmt::format("model.merges[{}]", index); };
   merge_rule rule;
   if (value.is_string()) {
     const auto& text = value.get_ref<const std::string&>();
     const auto space = text.find(' ');
     if (space == std::string::npos || space == 0 || space + 1 == text.size() || text.find(' ', space + 1) != std::string::npos)
-      table.fail(fmt::format("{}: {} is not two pieces separated by one space", where, shown_piece(text)));
+      table.fail(fmt::format("{}: {} is not two pieces separated by one space", where(), shown_piece(text)));
     rule = {text.substr(0, space), text.substr(space + 1)};
   } else if (value.is_array() && value.size() == 2 && value[0].is_string() && value[1].is_string()) {
     rule = {value[0].get<std::string>(), value[1].get<std::string>()};
   } else {
-    table.fail(fmt::format("{} is {}, not \"left right\" or [\"left\", \"right\"]", where, json_kind(value)));
+    table.fail(fmt::format("{} is {}, not \"left right\" or [\"left\", \"right\"]", where(), json_kind(value)));
   }
   for (const auto* piece : {&rule.left, &rule.right})
-    if (!table.has_piece(*piece)) table.fail(fmt::format("{}: {} is not in model.vocab", where, shown_piece(*piece)));
+    if (!table.has_piece(*piece)) table.fail(fmt::format("{}: {} is not in model.vocab", where(), shown_piece(*piece)));
   return rule;
 }
 
@@ -137,7 +152,7 @@ std::vector<merge_rule> read_merges(const json& model, const token_table& table)
   std::vector<merge_rule> rules;
   rules.reserve(merges->size());
   for (std::size_t i = 0; i < merges->size(); ++i)
-    rules.push_back(read_merge((*merges)[i], fmt::format("model.merges[{}]", i), table));
+    rules.push_back(read_merge((*merges)[i], i, table));
   return rules;
 }
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace lineage {
@@ -69,5 +70,10 @@ void apply_tokenizer_config(std::string_view text, const std::string& file_label
 // when present. Throws input_error naming the path when there is no tokenizer.json or a file is
 // larger than max_tokenizer_file_bytes.
 tokenizer_vocabulary read_tokenizer(const std::filesystem::path& path);
+
+// read_tokenizer of both; when the two files (and their tokenizer_config.json) hold the same bytes,
+// the text is parsed once and B's vocabulary is a copy of A's under B's file name.
+std::pair<tokenizer_vocabulary, tokenizer_vocabulary> read_tokenizers(const std::filesystem::path& a,
+                                                                      const std::filesystem::path& b);
 
 }  // namespace lineage

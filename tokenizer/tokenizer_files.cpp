@@ -2,7 +2,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <set>
+#include <utility>
 
 #include "checkpoint/mapped_file.hpp"
 #include "checkpoint/safetensors_header.hpp"
@@ -73,18 +75,50 @@ void apply_tokenizer_config(std::string_view text, const std::string& file_label
     if (names.contains(token.piece)) token.special = true;
 }
 
-tokenizer_vocabulary read_tokenizer(const fs::path& path) {
+namespace {
+
+// The texts a vocabulary is read from: tokenizer.json and, when present, tokenizer_config.json.
+struct tokenizer_texts {
+  fs::path file, config;
+  std::string text;
+  std::optional<std::string> config_text;
+
+  bool operator==(const tokenizer_texts& other) const { return text == other.text && config_text == other.config_text; }
+};
+
+tokenizer_texts read_texts(const fs::path& path) {
   std::error_code ec;
-  const fs::path file = fs::is_directory(path, ec) ? path / "tokenizer.json" : path;
-  if (!fs::exists(file, ec)) {
+  tokenizer_texts t;
+  t.file = fs::is_directory(path, ec) ? path / "tokenizer.json" : path;
+  if (!fs::exists(t.file, ec)) {
     throw input_error(fs::is_directory(path, ec)
                           ? fmt::format("{}: no tokenizer.json in this directory", path.string())
                           : fmt::format("{}: no such file", path.string()));
   }
-  tokenizer_vocabulary vocabulary = parse_tokenizer_json(read_capped_text(file), file.string());
-  const fs::path config = file.parent_path() / "tokenizer_config.json";
-  if (fs::exists(config, ec)) apply_tokenizer_config(read_capped_text(config), config.string(), vocabulary);
+  t.text = read_capped_text(t.file);
+  t.config = t.file.parent_path() / "tokenizer_config.json";
+  if (fs::exists(t.config, ec)) t.config_text = read_capped_text(t.config);
+  return t;
+}
+
+tokenizer_vocabulary parse_texts(const tokenizer_texts& t) {
+  tokenizer_vocabulary vocabulary = parse_tokenizer_json(t.text, t.file.string());
+  if (t.config_text) apply_tokenizer_config(*t.config_text, t.config.string(), vocabulary);
   return vocabulary;
+}
+
+}  // namespace
+
+tokenizer_vocabulary read_tokenizer(const fs::path& path) { return parse_texts(read_texts(path)); }
+
+std::pair<tokenizer_vocabulary, tokenizer_vocabulary> read_tokenizers(const fs::path& a, const fs::path& b) {
+  const tokenizer_texts text_a = read_texts(a), text_b = read_texts(b);
+  tokenizer_vocabulary vocabulary_a = parse_texts(text_a);
+  if (!(text_a == text_b)) return {std::move(vocabulary_a), parse_texts(text_b)};
+  // The same bytes (a derivative that kept its parent's tokenizer): parsed once.
+  tokenizer_vocabulary vocabulary_b = vocabulary_a;
+  vocabulary_b.source = text_b.file.string();
+  return {std::move(vocabulary_a), std::move(vocabulary_b)};
 }
 
 }  // namespace lineage

@@ -126,4 +126,26 @@ TEST(TokenizerReading, DirectoryOrFile) {
   std::filesystem::remove_all(dir);
 }
 
+// Two models that ship the same tokenizer bytes: parsed once, each under its own file name; a
+// tokenizer_config.json that differs makes them two readings.
+TEST(TokenizerReading, TheSameBytesBesideBothModelsAreParsedOnce) {
+  const auto dir = std::filesystem::path(LINEAGE_BINARY_DIR) / "test-work" / "tokenizer-pair";
+  std::filesystem::remove_all(dir);
+  for (const char* side : {"a", "b"}) {
+    std::filesystem::create_directories(dir / side);
+    std::ofstream(dir / side / "tokenizer.json") << byte_level_bpe;
+  }
+  const auto [a, b] = lineage::read_tokenizers(dir / "a", dir / "b");
+  EXPECT_EQ(a.source, (dir / "a" / "tokenizer.json").string());
+  EXPECT_EQ(b.source, (dir / "b" / "tokenizer.json").string());
+  ASSERT_EQ(a.tokens.size(), b.tokens.size());
+  for (std::size_t i = 0; i < a.tokens.size(); ++i) EXPECT_EQ(a.tokens[i].piece, b.tokens[i].piece);
+  EXPECT_EQ(a.merges.size(), b.merges.size());
+  std::ofstream(dir / "b" / "tokenizer_config.json") << R"({"eos_token": "ab"})";
+  const auto [a2, b2] = lineage::read_tokenizers(dir / "a", dir / "b");
+  EXPECT_FALSE(a2.tokens[3].special);
+  EXPECT_TRUE(b2.tokens[3].special);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace

@@ -103,6 +103,23 @@ TEST(VocabularyFigures, SharedIdPairsFollowTheBytes) {
   const auto pairs = lineage::shared_token_ids(byte_level, sentencepiece);
   const std::vector<std::pair<std::uint32_t, std::uint32_t>> expected = {{0, 2}, {1, 3}, {2, 1}, {4, 5}};
   EXPECT_EQ(pairs, expected);
+  EXPECT_EQ(lineage::compare_vocabularies(byte_level, sentencepiece).shared_ids, expected);
+}
+
+// Equal content is compared through one set of views; a copy that differs in one flag is not.
+TEST(VocabularyFigures, ACopyDifferingInOneFlagIsComparedInFull) {
+  auto copy = byte_level;
+  copy.source = "c.json";
+  const auto same = lineage::compare_vocabularies(byte_level, copy);
+  EXPECT_EQ(same.bytes.shared, 6u);
+  EXPECT_EQ(same.raw.special_b, 1u);
+  EXPECT_EQ(same.shared_ids.size(), 6u);
+  copy.tokens[0].special = true;
+  const auto differs = lineage::compare_vocabularies(byte_level, copy);
+  EXPECT_EQ(differs.raw.shared, 6u);
+  EXPECT_EQ(differs.raw.special_a, 1u);
+  EXPECT_EQ(differs.raw.special_b, 2u);
+  EXPECT_EQ(differs.raw.special_shared, 1u);
 }
 
 TEST(VocabularyReport, TopLevelRawAndBytesSection) {
