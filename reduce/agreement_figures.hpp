@@ -11,11 +11,13 @@
 
 namespace lineage {
 
+// `looked_at`: the A objects the matchings were asked to match (a sample of a wide MLP's neurons),
+// the denominator of `agreement`; 0 for all of them.
 template <class Figures>
 void fill_agreement_figures(Figures& f, std::uint64_t ranked, double spearman, std::span<const double> null,
                             double randomizer, const std::vector<std::int32_t>& first,
                             const std::vector<std::int32_t>& second, const std::vector<std::int32_t>& combined,
-                            double combined_similarity) {
+                            double combined_similarity, std::uint64_t looked_at = 0) {
   f.ranked = ranked;
   f.spearman = spearman;
   const spearman_test test = test_spearman(spearman, ranked, null, randomizer);
@@ -29,7 +31,8 @@ void fill_agreement_figures(Figures& f, std::uint64_t ranked, double spearman, s
     same += first[k] >= 0 && first[k] == second[k];
     f.moved += combined[k] >= 0 && combined[k] != static_cast<std::int32_t>(k);
   }
-  f.agreement = first.empty() ? 0 : static_cast<double>(same) / static_cast<double>(first.size());
+  const std::uint64_t asked = looked_at != 0 ? looked_at : first.size();
+  f.agreement = asked == 0 ? 0 : static_cast<double>(same) / static_cast<double>(asked);
   f.combined_similarity = combined_similarity;
   f.combined = combined;
 }

@@ -32,7 +32,7 @@ std::vector<neuron_matching_figures> derive_neuron_matching(const work_plan& pla
     f.reason = result.reason;
     if (f.available) {
       fill_agreement_figures(f, result.ranked, result.spearman, result.null, result.randomizer, result.by_gate, result.by_up,
-                             result.combined, result.combined_similarity);
+                             result.combined, result.combined_similarity, request.matched());
     }
     all.push_back(std::move(f));
   }

@@ -10,6 +10,8 @@
 
 #include "core/error.hpp"
 #include "core/random_stream.hpp"
+#include "plan/plan.hpp"
+#include "reduce/neuron_figures.hpp"
 #include "reduce/probability.hpp"
 #include "shard/block_compute.hpp"
 #include "shard/neuron_match.hpp"
@@ -193,6 +195,27 @@ TEST(NeuronMatch, AWideMlpIsMatchedOnASampleThroughCandidates) {
   const neuron_match_result again = match(a, b, dir, 100, 7, {.sample = 150, .coarse = 16, .candidates = 4});
   EXPECT_EQ(again.combined, result.combined);
   EXPECT_EQ(again.null, result.null);
+}
+
+// The report's agreement is the share of the neurons the matching was asked to match: a sampled
+// MLP whose sample all agree scores 1, not 512 / n.
+TEST(NeuronMatch, AgreementOfASampledMlpIsAShareOfTheSample) {
+  work_plan plan;
+  neuron_match_request request;
+  request.neurons_a = request.neurons_b = 10;
+  request.sample = 4;
+  plan.neuron_matches.push_back(request);
+  neuron_match_result result;
+  result.usable = true;
+  result.by_gate = result.by_up = result.combined = {-1, 3, -1, 1, -1, -1, 9, -1, 0, -1};
+  result.by_up[8] = 2;  // one of the four disagrees
+  result.ranked = 4;
+  result.spearman = 0.4;
+  const auto figures = derive_neuron_matching(plan, {result});
+  ASSERT_EQ(figures.size(), 1u);
+  EXPECT_DOUBLE_EQ(figures[0].agreement, 0.75);
+  plan.neuron_matches[0].sample = 0;  // all ten asked: the same matchings agree on 3 of 10
+  EXPECT_DOUBLE_EQ(derive_neuron_matching(plan, {result})[0].agreement, 0.3);
 }
 
 TEST(NeuronMatch, UnrelatedWideMlpsThroughCandidatesGiveUniformClosedFormPValues) {
