@@ -32,10 +32,13 @@ using json = nlohmann::json;
 constexpr double default_kernel_gbps = 12.0;
 constexpr const char* kernel_gbps_source =
     "docs/PERFORMANCE.md: kernel/avx2/BF16 at 11.7-13.3 GB/s on one core (CI machine, AMD EPYC, AVX2)";
-// docs/PERFORMANCE.md, "Permutation nulls with row directions": a 4096 × 4096 BF16 null of K = 50
-// with norm-folded directions (51 × 4096 × 4096 multiply-adds of T, and as many of the directions)
-// took 0.77-0.79 s on one core: 1.1e9 permutation multiply-adds per second.
-constexpr double null_madds_per_second = 1.1e9;
+// The rate of the nulls' cost units (multiply-add equivalents, null_request::cost). First from one
+// 4096 × 4096 BF16 null of K = 50 with norm-folded directions (docs/PERFORMANCE.md, "Permutation
+// nulls with row directions": 1.1e9 per s); refitted on the whole mix of a Llama model's nulls,
+// scripts/bench-e2e at scales 1 and 4 (2026-12-07: 1.1e9 put the estimate at +35 % and +53 % of
+// the measured 14.5 s and 54.5 s once cyclic draws, folded head tables and faster decoding landed;
+// 1.6e9 gives −7 % and +5 %).
+constexpr double null_madds_per_second = 1.6e9;
 // A conservative parallel file system's read rate into one node; pass --bandwidth for yours.
 constexpr double default_bandwidth_gbps = 5.0;
 constexpr std::uint64_t max_ranks = 1'000'000;
@@ -156,7 +159,7 @@ struct plan_summary {
 
 constexpr const char* time_formula =
     "max over ranks of rank bytes / min(kernel GB/s per rank, bandwidth per node / ranks per node) + rank null "
-    "multiply-adds / 1.1e9 per s (docs/PERFORMANCE.md, permutation nulls); matching, cross-layer and fingerprint "
+    "multiply-adds / 1.6e9 per s (docs/PERFORMANCE.md, end to end); matching, cross-layer and fingerprint "
     "units are not counted";
 
 std::string memory_formula(std::uint64_t resident, const work_plan& plan) {
