@@ -47,18 +47,21 @@ matrix procrustes(const matrix& cross) {
   return (svd.matrixU() * svd.matrixV().transpose()).cast<double>();
 }
 
-// The moments of the held-out rows that every fit needs: A's sum and squares, B's per dimension,
-// and C = Bᵀ·A over those rows. A fit of A against B read through a map M is then
-// Pearson(x, y·M) with Σ x ∘ (y·M) = ⟨C, M⟩, Σ y·M = (1ᵀy)·M·1 and, for M orthogonal or a signed
-// permutation, Σ (y·M)² from B's own squares: no pass over the rows per candidate reading.
+// The held-out rows and the moments every fit needs: A's sum and squares, B's per dimension. A fit
+// of A against B read through a map M is Pearson(x, y·M). For a signed permutation (the identity
+// among them), Σ x ∘ (y·M) is one pass over the rows and Σ (y·M)² comes from B's own squares; for an
+// orthogonal R, Σ x ∘ (y·R) = ⟨C, R⟩ with C = Bᵀ·A over those rows, Σ y·R = (1ᵀy)·R·1 and R keeps
+// B's squares: no pass over the rows per candidate reading.
 struct held_out {
+  const std::vector<float>&a, &b;
+  std::uint64_t first, count, width;
   double n = 0, sum_a = 0, squares_a = 0;
   std::vector<double> sum_b, squares_b;  // per B dimension
-  const matrix* cross = nullptr;
 
-  held_out(const std::vector<float>& a, const std::vector<float>& b, std::uint64_t first, std::uint64_t count,
-           std::uint64_t width, const matrix& c)
-      : sum_b(width, 0.0), squares_b(width, 0.0), cross(&c) {
+  held_out(const std::vector<float>& a_rows, const std::vector<float>& b_rows, std::uint64_t first_row,
+           std::uint64_t rows, std::uint64_t columns)
+      : a(a_rows), b(b_rows), first(first_row), count(rows), width(columns), sum_b(columns, 0.0),
+        squares_b(columns, 0.0) {
     n = static_cast<double>(count * width);
     for (std::uint64_t r = first; r < first + count; ++r)
       for (std::uint64_t d = 0; d < width; ++d) {
@@ -75,37 +78,35 @@ struct held_out {
     const double cyy = squares_mapped - sum_mapped * sum_mapped / n;
     return cxx > 0 && cyy > 0 ? cxy / std::sqrt(cxx * cyy) : 0.0;
   }
-  [[nodiscard]] double squares_of_b() const {
-    double total = 0;
-    for (const double s : squares_b) total += s;
-    return total;
-  }
 
-  // B as it is (M = I).
-  [[nodiscard]] double identity() const {
-    double sum_ab = 0, sum_mapped = 0;
-    for (std::size_t d = 0; d < sum_b.size(); ++d) {
-      sum_ab += (*cross)(static_cast<Eigen::Index>(d), static_cast<Eigen::Index>(d));
-      sum_mapped += sum_b[d];
-    }
-    return fit(sum_ab, sum_mapped, squares_of_b());
-  }
-  // B through an orthogonal R.
-  [[nodiscard]] double rotated(const matrix& r) const {
-    const Eigen::Map<const Eigen::VectorXd> sums(sum_b.data(), static_cast<Eigen::Index>(sum_b.size()));
-    return fit(cross->cwiseProduct(r).sum(), (sums.transpose() * r).sum(), squares_of_b());
-  }
-  // B's dimension order[d] (negated when flagged) read as A's dimension d.
+  // B's dimension order[d] (negated when flagged) read as A's dimension d; empty: B as it is.
   [[nodiscard]] double permuted(const std::vector<std::uint32_t>& order) const {
+    std::vector<std::uint32_t> column(width);
+    std::vector<double> sign(width, 1.0);
+    for (std::uint64_t d = 0; d < width; ++d) {
+      column[d] = order.empty() ? static_cast<std::uint32_t>(d) : index_of(order[d]);
+      if (!order.empty() && is_negated(order[d])) sign[d] = -1.0;
+    }
     double sum_ab = 0, sum_mapped = 0, squares = 0;
-    for (std::size_t d = 0; d < order.size(); ++d) {
-      const auto j = index_of(order[d]);
-      const double sign = is_negated(order[d]) ? -1.0 : 1.0;
-      sum_ab += sign * (*cross)(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(d));
-      sum_mapped += sign * sum_b[j];
-      squares += squares_b[j];
+    for (std::uint64_t d = 0; d < width; ++d) {
+      sum_mapped += sign[d] * sum_b[column[d]];
+      squares += squares_b[column[d]];
+    }
+    for (std::uint64_t r = first; r < first + count; ++r) {
+      const float* x = a.data() + r * width;
+      const float* y = b.data() + r * width;
+      double row = 0;
+      for (std::uint64_t d = 0; d < width; ++d) row += sign[d] * static_cast<double>(x[d]) * y[column[d]];
+      sum_ab += row;
     }
     return fit(sum_ab, sum_mapped, squares);
+  }
+  // B through an orthogonal R, with C = Bᵀ·A over the held-out rows.
+  [[nodiscard]] double rotated(const matrix& r, const matrix& cross) const {
+    const Eigen::Map<const Eigen::VectorXd> sums(sum_b.data(), static_cast<Eigen::Index>(sum_b.size()));
+    double squares = 0;
+    for (const double s : squares_b) squares += s;
+    return fit(cross.cwiseProduct(r).sum(), (sums.transpose() * r).sum(), squares);
   }
 };
 
@@ -117,14 +118,15 @@ hidden_rotation_estimate estimate_hidden_rotation(const std::vector<float>& a, c
   hidden_rotation_estimate out;
   const std::uint64_t half = rows / 2;
   if (half < 2 || width < 2 || a.size() != rows * width || b.size() != rows * width) return out;
-  const matrix second_half = cross_products(a, b, half, half, width);
-  const held_out judged(a, b, half, half, width, second_half);
-  out.identity_fit = judged.identity();
+  const held_out judged(a, b, half, half, width);
+  out.identity_fit = judged.permuted({});
   if (order.size() == width) out.permutation_fit = judged.permuted(order);
-  // Two width × width SVDs are most of the cost: not spent when their result could not be applied.
+  // The cross products and two width × width SVDs are most of the cost: not spent when their result
+  // could not be applied.
   if (!rotation_can_apply(out.identity_fit, out.permutation_fit)) return out;
   const matrix first_half = cross_products(a, b, 0, half, width);
-  out.rotation_fit = judged.rotated(procrustes(first_half));
+  const matrix second_half = cross_products(a, b, half, half, width);
+  out.rotation_fit = judged.rotated(procrustes(first_half), second_half);
   // The rotation applied is estimated on all compared rows.
   const matrix both = procrustes(first_half + second_half);
   out.rotation.resize(width * width);

@@ -242,7 +242,8 @@ TEST(HiddenRotation, HeldOutFitsAreThePearsonOfEachReadingAndARotationIsRecovere
   std::iota(identity.begin(), identity.end(), 0u);
   for (std::size_t d = 0; d < width; ++d) order[d] = static_cast<std::uint32_t>((d * 5 + 3) % width) | (d % 3 == 0 ? negated_entry : 0u);
   const hidden_rotation_estimate estimate = estimate_hidden_rotation(a, b, rows, width, order);
-  // The cross products are float products summed in the row kernel's lanes: agreement to 1e-6.
+  // Double sums against long double: agreement to 1e-6 (the rotation's fit goes through the float
+  // cross products of the row kernel).
   EXPECT_NEAR(estimate.identity_fit, held_out_reference(a, b, rows, width, identity), 1e-6);
   EXPECT_NEAR(estimate.permutation_fit, held_out_reference(a, b, rows, width, order), 1e-6);
   EXPECT_GT(estimate.rotation_fit, 0.99);
