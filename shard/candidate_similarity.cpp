@@ -1,6 +1,7 @@
 #include "shard/candidate_similarity.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "core/error.hpp"
@@ -13,9 +14,11 @@ namespace {
 constexpr std::size_t coarse_rows = 64;
 
 // The `keep` largest of one row's coarse similarities, appended to `chosen` (ties: lower column).
-void best_columns(const double* row, std::size_t columns, std::size_t keep, std::vector<std::uint32_t>& chosen) {
+void best_columns(const double* row, std::size_t columns, std::size_t keep, bool by_magnitude,
+                  std::vector<std::uint32_t>& chosen) {
   std::vector<std::pair<double, std::uint32_t>> ranked(columns);
-  for (std::size_t j = 0; j < columns; ++j) ranked[j] = {row[j], static_cast<std::uint32_t>(j)};
+  for (std::size_t j = 0; j < columns; ++j)
+    ranked[j] = {by_magnitude ? std::abs(row[j]) : row[j], static_cast<std::uint32_t>(j)};
   const auto better = [](const auto& x, const auto& y) { return x.first > y.first || (x.first == y.first && x.second < y.second); };
   const std::size_t count = std::min(keep, columns);
   std::nth_element(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(count), ranked.end(), better);
@@ -24,7 +27,8 @@ void best_columns(const double* row, std::size_t columns, std::size_t keep, std:
 
 // Per row, the union of every role's best coarse columns (ascending, distinct).
 std::vector<std::vector<std::uint32_t>> coarse_candidates(std::span<const role_objects> roles, std::size_t rows,
-                                                          std::size_t columns, std::size_t coarse, std::size_t keep) {
+                                                          std::size_t columns, std::size_t coarse, std::size_t keep,
+                                                          bool by_magnitude) {
   std::vector<std::vector<std::uint32_t>> chosen(rows);
   std::vector<double> product(coarse_rows * columns);
   for (const role_objects& role : roles) {
@@ -32,7 +36,8 @@ std::vector<std::vector<std::uint32_t>> coarse_candidates(std::span<const role_o
     for (std::size_t first = 0; first < rows; first += coarse_rows) {
       const std::size_t count = std::min(coarse_rows, rows - first);
       dot_product_matrix(a.values.data() + first * a.length, count, b.values.data(), columns, a.length, product.data());
-      for (std::size_t r = 0; r < count; ++r) best_columns(product.data() + r * columns, columns, keep, chosen[first + r]);
+      for (std::size_t r = 0; r < count; ++r)
+        best_columns(product.data() + r * columns, columns, keep, by_magnitude, chosen[first + r]);
     }
   }
   for (auto& list : chosen) {
@@ -58,9 +63,9 @@ object_vectors prefix_objects(const object_vectors& v, std::size_t objects, std:
 }
 
 candidate_similarities find_candidates(std::span<const role_objects> roles, std::size_t rows, std::size_t columns,
-                                       std::size_t coarse, std::size_t keep) {
+                                       std::size_t coarse, std::size_t keep, bool by_magnitude) {
   if (roles.empty() || coarse == 0 || keep == 0) throw internal_error("find_candidates: nothing to compare");
-  const auto chosen = coarse_candidates(roles, rows, columns, coarse, keep);
+  const auto chosen = coarse_candidates(roles, rows, columns, coarse, keep, by_magnitude);
   candidate_similarities out;
   out.columns = columns;
   for (const auto& list : chosen) {
@@ -84,7 +89,7 @@ candidate_similarities find_candidates(std::span<const role_objects> roles, std:
   return out;
 }
 
-candidate_graph candidate_similarities::graph(std::size_t role) const {
+candidate_graph candidate_similarities::graph(std::size_t role, bool magnitude) const {
   candidate_graph g;
   g.columns = columns;
   g.begin = begin;
@@ -99,6 +104,8 @@ candidate_graph candidate_similarities::graph(std::size_t role) const {
     for (const auto& scores : by_role) sum += scores[e];
     g.score[e] = sum / static_cast<double>(by_role.size());
   }
+  if (magnitude)
+    for (double& v : g.score) v = std::abs(v);
   return g;
 }
 

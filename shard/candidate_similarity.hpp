@@ -27,12 +27,13 @@ struct candidate_similarities {
   std::vector<std::uint32_t> column;
   std::vector<std::vector<double>> by_role;  // [role][edge]
 
-  // One role's scores, or (role = roles) their mean, as an assignment graph.
-  [[nodiscard]] candidate_graph graph(std::size_t role) const;
+  // One role's scores, or (role = roles) their mean, as an assignment graph; `magnitude`: |score|.
+  [[nodiscard]] candidate_graph graph(std::size_t role, bool magnitude = false) const;
 };
 
+// `by_magnitude`: columns ranked by |coarse Pearson| (a sign flip matches as well: hidden dimensions).
 candidate_similarities find_candidates(std::span<const role_objects> roles, std::size_t rows, std::size_t columns,
-                                       std::size_t coarse, std::size_t keep);
+                                       std::size_t coarse, std::size_t keep, bool by_magnitude = false);
 
 // The first `length` coordinates of each object, standardised again (a Pearson over that prefix).
 object_vectors prefix_objects(const object_vectors& v, std::size_t objects, std::size_t length);

@@ -7,12 +7,22 @@
 
 #include "core/assignment.hpp"
 #include "core/error.hpp"
+#include "core/sparse_assignment.hpp"
 #include "shard/block_compute.hpp"
+#include "shard/candidate_similarity.hpp"
 #include "shard/hidden_rotation.hpp"
 #include "shard/matching_vectors.hpp"
 
 namespace lineage {
 namespace {
+
+// Above this width on either side (issue 20): candidates from a coarse |Pearson| over 1024 rows of
+// each half, 16 per dimension and half, instead of the dense hidden × hidden similarities (a
+// 2048-wide embedding, permuted and drifted at 4: the permutation recovered exactly, as densely;
+// over 512 rows, 7 of 2048 dimensions were missed).
+constexpr std::size_t dense_hidden_dimensions = 1024;
+constexpr std::size_t coarse_rows = 1024;
+constexpr std::size_t candidates_per_half = 16;
 
 // |s|: a dimension whose sign flipped (function-preserving under RMSNorm) matches as well as one
 // that kept it.
@@ -44,6 +54,51 @@ void add_rotation(hidden_match_result& result, const hidden_match_request& reque
   result.permutation_fit = estimate.permutation_fit;
 }
 
+// Both halves' similarities of every A dimension with every B dimension, each matching an optimal
+// assignment on |Pearson|.
+void match_dense(const object_vectors (&a)[2], const object_vectors (&b)[2], std::size_t n, std::size_t nb,
+                 hidden_match_result& result) {
+  std::vector<double> combined = pearson_matrix(a[0], n, b[0], nb);
+  result.by_first = maximum_assignment(magnitudes(combined), n, nb);
+  {
+    const std::vector<double> second = pearson_matrix(a[1], n, b[1], nb);
+    result.by_second = maximum_assignment(magnitudes(second), n, nb);
+    for (std::size_t k = 0; k < combined.size(); ++k) combined[k] = (combined[k] + second[k]) / 2;
+  }
+  const std::vector<double> strength = magnitudes(combined);
+  result.combined = maximum_assignment(strength, n, nb);
+  result.combined_similarity = assignment_score(strength, nb, result.combined);
+  // A matched pair whose columns correlate negatively is a dimension whose sign flipped.
+  result.negated.assign(n, 0);
+  for (std::size_t d = 0; d < n; ++d)
+    if (const std::int32_t j = result.combined[d]; j >= 0)
+      result.negated[d] = combined[d * nb + static_cast<std::size_t>(j)] < 0;
+}
+
+// Wide residual streams: candidates from a coarse |Pearson| over the first rows of each half, the
+// exact similarities on them, and the assignments on that sparse graph (as for wide MLPs,
+// neuron_match.cpp).
+void match_sparse(const object_vectors (&a)[2], const object_vectors (&b)[2], std::size_t n, std::size_t nb,
+                  hidden_match_result& result) {
+  const role_objects halves[] = {{&a[0], &b[0]}, {&a[1], &b[1]}};
+  const std::size_t coarse = std::min<std::size_t>(coarse_rows, a[0].length);
+  const candidate_similarities found = find_candidates(halves, n, nb, coarse, candidates_per_half, true);
+  result.by_first = sparse_maximum_assignment(found.graph(0, true));
+  result.by_second = sparse_maximum_assignment(found.graph(1, true));
+  const candidate_graph mean = found.graph(2);
+  candidate_graph strength = mean;
+  for (double& v : strength.score) v = std::abs(v);
+  result.combined = sparse_maximum_assignment(strength);
+  result.negated.assign(n, 0);
+  result.combined_similarity = 0;
+  for (std::size_t d = 0; d < n; ++d)
+    for (std::size_t e = mean.begin[d]; e < mean.begin[d + 1]; ++e)
+      if (static_cast<std::int32_t>(mean.column[e]) == result.combined[d]) {
+        result.combined_similarity += strength.score[e];
+        result.negated[d] = mean.score[e] < 0;
+      }
+}
+
 }  // namespace
 
 hidden_match_result compute_hidden_match(std::uint32_t index, const hidden_match_request& request,
@@ -67,31 +122,24 @@ hidden_match_result compute_hidden_match(std::uint32_t index, const hidden_match
     return std::vector<std::uint32_t>(all.begin() + static_cast<std::ptrdiff_t>(h * half),
                                       all.begin() + static_cast<std::ptrdiff_t>((h + 1) * half));
   };
-  std::vector<double> combined;
+  object_vectors a[2], b[2];
   for (const std::uint64_t h : {0, 1}) {
-    const object_vectors a = read_column_objects(reader, 0, request.a, request.hidden, rows_of(0, h));
-    const object_vectors b = read_column_objects(reader, 1, request.b, request.hidden_b, rows_of(1, h));
-    if (!a.finite || !b.finite) {
+    a[h] = read_column_objects(reader, 0, request.a, request.hidden, rows_of(0, h));
+    b[h] = read_column_objects(reader, 1, request.b, request.hidden_b, rows_of(1, h));
+    if (!a[h].finite || !b[h].finite) {
       result.reason = fmt::format("non-finite values in the compared rows of {} in model {}", request.role,
-                                  a.finite ? 'B' : 'A');
+                                  a[h].finite ? 'B' : 'A');
       return result;
     }
-    std::vector<double> s = pearson_matrix(a, n, b, nb);
-    (h == 0 ? result.by_first : result.by_second) = maximum_assignment(magnitudes(s), n, nb);
-    if (combined.empty()) {
-      combined = std::move(s);
-    } else {
-      for (std::size_t k = 0; k < combined.size(); ++k) combined[k] = (combined[k] + s[k]) / 2;
-    }
   }
-  const std::vector<double> strength = magnitudes(combined);
-  result.combined = maximum_assignment(strength, n, nb);
-  result.combined_similarity = assignment_score(strength, nb, result.combined) / static_cast<double>(std::min(n, nb));
-  // A matched pair whose columns correlate negatively is a dimension whose sign flipped.
-  result.negated.assign(n, 0);
-  for (std::size_t d = 0; d < n; ++d)
-    if (const std::int32_t j = result.combined[d]; j >= 0)
-      result.negated[d] = combined[d * nb + static_cast<std::size_t>(j)] < 0;
+  if (std::max(n, nb) > dense_hidden_dimensions)
+    match_sparse(a, b, n, nb, result);
+  else
+    match_dense(a, b, n, nb, result);
+
+  const auto matched = static_cast<std::size_t>(
+      std::count_if(result.combined.begin(), result.combined.end(), [](std::int32_t j) { return j >= 0; }));
+  result.combined_similarity = matched == 0 ? 0.0 : result.combined_similarity / static_cast<double>(matched);
 
   random_stream stream(request.seed, "hidden matching null", request.role);
   store_agreement(result, result.by_first, result.by_second, request.permutations, stream,

@@ -109,6 +109,38 @@ TEST(HiddenMatch, NegatedDimensionsAreMatchedAndRecordedAsNegated) {
   EXPECT_GT(result.combined_similarity, 0.9);  // |Pearson|
 }
 
+// Issue 20: a residual stream wider than 1024 is matched through candidates from a coarse |Pearson|
+// (shard/hidden_match.cpp): the same permutation and signs as the dense path recovers; unrelated
+// embeddings still give unrelated matchings.
+TEST(HiddenMatch, AWideResidualStreamIsMatchedThroughCandidates) {
+  test::scratch_directory dir("hidden-wide");
+  random_stream stream(12, "test", "embedding");
+  const std::size_t rows = 300, hidden = 1100;
+  const auto parent = random_values(rows * hidden, stream);
+  std::vector<std::uint32_t> order(hidden);
+  random_permutation(stream, order);
+  auto child = permuted_columns(parent, rows, hidden, order, 0.5, stream);
+  std::vector<std::uint8_t> expected_negated(hidden, 0);
+  for (std::size_t j = 0; j < hidden; j += 3) {
+    for (std::size_t r = 0; r < rows; ++r) child[r * hidden + j] = -child[r * hidden + j];
+    expected_negated[order[j]] = 1;
+  }
+  const hidden_match_result result = match(parent, rows, child, rows, hidden, dir);
+  ASSERT_TRUE(result.usable) << result.reason;
+  std::vector<std::int32_t> expected(hidden);
+  for (std::size_t j = 0; j < hidden; ++j) expected[order[j]] = static_cast<std::int32_t>(j);
+  EXPECT_EQ(result.by_first, expected);
+  EXPECT_EQ(result.by_second, expected);
+  EXPECT_EQ(result.combined, expected);
+  EXPECT_EQ(result.negated, expected_negated);
+  EXPECT_DOUBLE_EQ(result.spearman, 1.0);
+  EXPECT_NEAR(result.combined_similarity, 1 / std::sqrt(1.25), 0.05);
+  const auto unrelated = random_values(rows * hidden, stream);
+  const hidden_match_result none = match(parent, rows, unrelated, rows, hidden, dir);
+  ASSERT_TRUE(none.usable) << none.reason;
+  EXPECT_LT(std::abs(none.spearman * std::sqrt(static_cast<double>(none.ranked) - 1)), 4.0);
+}
+
 TEST(HiddenMatch, SharedTokenRowsMeetUnderOtherIds) {
   // B's vocabulary holds A's tokens under other ids (another tokenizer of the family): row t of A
   // is row ids_b[t] of B. Matched on those pairs, the column permutation is found; on equal ids it
