@@ -12,6 +12,8 @@ usage: check_neurons.py DIR [--permuted MODEL_DIR] [--identity] [--significant |
 --not-significant: the family's own p is above alpha.
 --blind-mlp: the "neurons" family is not significant (its units compare neurons in place, so the
              permutation hid them): a derived verdict is carried by the other units.
+--sampled N: every MLP is wide and matched on a sample of N of A's neurons: exactly N are matched
+             (the others −1) and ranked, and --permuted / --identity are checked on those.
 The family is descriptive (two matchings agree the same way whatever the symmetry does): never
 significant and never carrying the verdict; the neuron order is applied to no tensor.
 """
@@ -40,6 +42,7 @@ def main():
     group.add_argument("--significant", action="store_true")
     group.add_argument("--not-significant", action="store_true")
     parser.add_argument("--blind-mlp", action="store_true")
+    parser.add_argument("--sampled", type=int)
     args = parser.parse_args()
     c = Checker(f"neurons {args.dir}")
     report = load_json(args.dir)
@@ -57,15 +60,22 @@ def main():
             c.equal(float(g["spearman"][k]), m["spearman"], f"{mlp_name(m)}: HDF5 spearman")
             c.equal(list(g["combined"][offsets[k]:offsets[k + 1]]), m["combined"], f"{mlp_name(m)}: HDF5 combined")
             c.check(abs(m["z"] - m["spearman"] * (m["ranked"] - 1) ** 0.5) < 1e-9, f"{mlp_name(m)}: z")
+            combined = m["combined"]
+            # The A neurons the matching looked at: all, or the sample (the others are -1).
+            looked = [i for i, j in enumerate(combined) if j >= 0] if args.sampled else list(range(len(combined)))
+            if args.sampled:
+                c.equal(len(looked), args.sampled, f"{mlp_name(m)}: neurons matched")
+                c.equal(m["ranked"], args.sampled, f"{mlp_name(m)}: ranked")
             if args.permuted:
                 perm = permutations.get(mlp_name(m))
                 c.check(perm is not None, f"{mlp_name(m)}: no recorded permutation")
                 if perm is not None:
                     want = [perm.index(i) for i in range(len(perm))]
-                    c.equal(m["combined"], want, f"{mlp_name(m)}: combined matching against the recorded permutation")
+                    c.equal([combined[i] for i in looked], [want[i] for i in looked],
+                            f"{mlp_name(m)}: combined matching against the recorded permutation")
             if args.identity:
                 c.equal(m["moved"], 0, f"{mlp_name(m)}: moved")
-                c.equal(m["combined"], list(range(len(m["combined"]))), f"{mlp_name(m)}: combined matching")
+                c.equal([combined[i] for i in looked], looked, f"{mlp_name(m)}: combined matching")
             if args.significant:
                 c.check(m["spearman"] > 0.99, f"{mlp_name(m)}: Spearman {m['spearman']}")
     families = {f["name"]: f for f in report["families"]}

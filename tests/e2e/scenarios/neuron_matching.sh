@@ -2,7 +2,8 @@
 # down: the function is unchanged) and then fine-tuned hides from the neuron units (they compare
 # neurons in place), but not from neuron matching, which recovers the recorded permutation (a
 # descriptive family: the verdict comes from the other units); an MoE model's dense and
-# shared-expert MLPs are matched too; an unrelated model is not flagged.
+# shared-expert MLPs are matched too; a wide MLP is matched on a sample through candidates; an
+# unrelated model is not flagged.
 source "$(dirname "$0")/../common.sh"
 e2e_begin neuron_matching
 
@@ -27,6 +28,14 @@ note "unrelated: neuron matching not significant"
 compare 2 A unrelated -o out-unrelated "${FEW_PERMUTATIONS[@]}"
 check check_verdict.py out-unrelated no-evidence
 check check_neurons.py out-unrelated --not-significant
+
+note "a wide MLP (1100 neurons): matched on a sample of 512 through candidates, as recorded"
+WIDE=(--layers 1 --hidden 64 --intermediate 1100 --heads 4 --kv-heads 2 --vocab 256)
+synth independent --seed 74 "${WIDE[@]}" -o W
+synth derive --from W -o W-permuted --kind permute-neurons --seed 6
+synth derive --from W-permuted -o W-permuted-drifted --kind drift --scale 0.3 --seed 7
+compare 3 W W-permuted-drifted -o out-wide "${FEW_PERMUTATIONS[@]}"
+check check_neurons.py out-wide --permuted W-permuted-drifted --significant --sampled 512
 
 note "MoE: the dense first layer and the shared experts are neuron-matched through a permutation"
 MOE=(--layers 3 --hidden 64 --intermediate 128 --heads 4 --kv-heads 2 --vocab 256 --experts 4
