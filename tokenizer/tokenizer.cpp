@@ -107,9 +107,10 @@ tokenizer_kind model_kind(const json& model, const token_table& table) {
 // BPE and WordPiece: {"piece": id, ...}.
 void read_piece_ids(const json& vocab, token_table& table) {
   if (!vocab.is_object()) table.fail(fmt::format("model.vocab is {}, not an object of piece: id", json_kind(vocab)));
-  for (const auto& [piece, id] : vocab.items()) {
+  for (const auto& entry : vocab.items()) {
+    const std::string& piece = entry.key();  // a name, not a structured binding: lambdas capture it (clang 14)
     const auto where = [&piece] { return fmt::format("model.vocab[{}]", shown_piece(piece)); };
-    table.add_model_piece(piece, table.checked_id(id, where), where);
+    table.add_model_piece(piece, table.checked_id(entry.value(), where), where);
   }
 }
 
