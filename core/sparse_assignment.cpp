@@ -70,9 +70,9 @@ class sparse_solver {
   // Row i's reduced cost on column j (a candidate of it, or its own column).
   [[nodiscard]] double reduced_at(std::size_t i, std::uint32_t j) const {
     if (j == own_column(i)) return own_reduced(i);
-    for (std::size_t e = g_.begin[i]; e < g_.begin[i + 1]; ++e)
-      if (g_.column[e] == j) return reduced(e);
-    throw internal_error("sparse_maximum_assignment: a row holds a column that is not its candidate");
+    const std::int64_t e = candidate_edge(g_, i, static_cast<std::int32_t>(j));
+    if (e < 0) throw internal_error("sparse_maximum_assignment: a row holds a column that is not its candidate");
+    return reduced(static_cast<std::size_t>(e));
   }
 
   // A shortest path from the free row `start` to a free column; one always exists (the row's own).
@@ -127,6 +127,21 @@ class sparse_solver {
 };
 
 }  // namespace
+
+std::int64_t candidate_edge(const candidate_graph& graph, std::size_t row, std::int32_t column) noexcept {
+  if (column < 0 || row >= graph.rows()) return -1;
+  for (std::size_t e = graph.begin[row]; e < graph.begin[row + 1]; ++e)
+    if (graph.column[e] == static_cast<std::uint32_t>(column)) return static_cast<std::int64_t>(e);
+  return -1;
+}
+
+double sparse_assignment_score(const candidate_graph& graph, const std::vector<std::int32_t>& assignment) noexcept {
+  double total = 0;
+  for (std::size_t i = 0; i < assignment.size(); ++i)
+    if (const std::int64_t e = candidate_edge(graph, i, assignment[i]); e >= 0)
+      total += graph.score[static_cast<std::size_t>(e)];
+  return total;
+}
 
 std::vector<std::int32_t> sparse_maximum_assignment(const candidate_graph& graph) {
   if (graph.begin.empty() || graph.begin.back() != graph.column.size() || graph.column.size() != graph.score.size())

@@ -29,4 +29,10 @@ struct candidate_graph {
 // finite, a row's columns distinct and < columns; deterministic.
 std::vector<std::int32_t> sparse_maximum_assignment(const candidate_graph& graph);
 
+// The edge of `graph` that joins row `row` to `column`, or −1 (column −1, or not a candidate).
+std::int64_t candidate_edge(const candidate_graph& graph, std::size_t row, std::int32_t column) noexcept;
+
+// The total score of `assignment` (as returned above): the sparse counterpart of assignment_score.
+double sparse_assignment_score(const candidate_graph& graph, const std::vector<std::int32_t>& assignment) noexcept;
+
 }  // namespace lineage

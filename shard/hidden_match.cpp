@@ -85,18 +85,14 @@ void match_sparse(const object_vectors (&a)[2], const object_vectors (&b)[2], st
   const candidate_similarities found = find_candidates(halves, n, nb, coarse, candidates_per_half, true);
   result.by_first = sparse_maximum_assignment(found.graph(0, true));
   result.by_second = sparse_maximum_assignment(found.graph(1, true));
-  const candidate_graph mean = found.graph(2);
-  candidate_graph strength = mean;
-  for (double& v : strength.score) v = std::abs(v);
+  const candidate_graph mean = found.graph(2), strength = found.graph(2, true);
   result.combined = sparse_maximum_assignment(strength);
+  result.combined_similarity = sparse_assignment_score(strength, result.combined);
+  // A matched pair whose columns correlate negatively is a dimension whose sign flipped.
   result.negated.assign(n, 0);
-  result.combined_similarity = 0;
   for (std::size_t d = 0; d < n; ++d)
-    for (std::size_t e = mean.begin[d]; e < mean.begin[d + 1]; ++e)
-      if (static_cast<std::int32_t>(mean.column[e]) == result.combined[d]) {
-        result.combined_similarity += strength.score[e];
-        result.negated[d] = mean.score[e] < 0;
-      }
+    if (const std::int64_t e = candidate_edge(mean, d, result.combined[d]); e >= 0)
+      result.negated[d] = mean.score[static_cast<std::size_t>(e)] < 0;
 }
 
 }  // namespace

@@ -87,11 +87,7 @@ void match_sparse(const mlp_objects& a, const mlp_objects& b, std::size_t rows, 
   result.by_up = sparse_maximum_assignment(found.graph(1));
   const candidate_graph combined = found.graph(3);
   result.combined = sparse_maximum_assignment(combined);
-  double total = 0;
-  for (std::size_t i = 0; i < rows; ++i)
-    for (std::size_t e = combined.begin[i]; e < combined.begin[i + 1]; ++e)
-      if (static_cast<std::int32_t>(combined.column[e]) == result.combined[i]) total += combined.score[e];
-  result.combined_similarity = total;
+  result.combined_similarity = sparse_assignment_score(combined, result.combined);
 }
 
 }  // namespace
