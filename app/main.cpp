@@ -13,6 +13,7 @@
 #include "app/tokenizers_command.hpp"
 #include "app/verify_command.hpp"
 #include "core/error.hpp"
+#include "core/resource_usage.hpp"
 #include "core/version.hpp"
 #include "mpi/communicator.hpp"
 #include "app/synth_command.hpp"
@@ -57,6 +58,7 @@ std::string joined(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  lineage::keep_freed_memory();
   CLI::App app{"lineage: were model B's weights derived from model A's? Compares every tensor of two "
                "checkpoints across MPI ranks and reports each similarity beside what unrelated "
                "models score."};

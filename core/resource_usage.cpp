@@ -1,5 +1,6 @@
 #include "core/resource_usage.hpp"
 
+#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -22,6 +23,13 @@ std::uint64_t current_resident_bytes() noexcept {
   if (read != 2) return 0;
   return static_cast<std::uint64_t>(resident) * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
 }
+
+void keep_freed_memory() noexcept {
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+
+void release_freed_memory() noexcept { malloc_trim(0); }
 
 std::uint64_t physical_memory_bytes() noexcept {
   const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);

@@ -71,6 +71,7 @@ work_plan plan_comparison(const compare_config& config, int ranks, matching_so_f
   work_plan plan = make_plan(a, b, registry, options);
   plan.tokenizers = std::move(report);
   plan.token_pairs = std::move(pairing);
+  release_freed_memory();
   plan.reading = reading_within_budget(plan, config.memory_budget,
                                        config.io == io_mode::read ? read_method::read : read_method::map,
                                        current_resident_bytes());

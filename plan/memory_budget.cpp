@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/resource_usage.hpp"
+#include "shard/kernel.hpp"
 
 namespace lineage {
 namespace {
@@ -52,8 +53,8 @@ std::uint64_t null_fixed_bytes(const null_request& request) {
     bytes += 2 * product_entries(request) * double_bytes + request.tested_units() * slice * float_bytes;
   } else if (request.group.kind == symmetry_group::form::cyclic) {
     // Every shift at once (shard/null_cyclic.cpp): batches of lines and their spectra, at most
-    // cyclic_batch_bytes_row_by_row, the two sums of spectra and the inverse slice norms.
-    bytes += cyclic_batch_bytes_row_by_row + 2 * units * 2 * double_bytes + 2 * units * double_bytes;
+    // cyclic_batch_bytes_rows, the two sums of spectra and the inverse slice norms.
+    bytes += cyclic_batch_bytes_rows + 2 * units * 2 * double_bytes + 2 * units * double_bytes;
   } else if (request.axis == 1) {
     // The column path keeps every draw: K + 1 offsets and partial dots per unit, K permutations.
     bytes += (k + 1) * units * (8 + double_bytes) + k * units * 4;
@@ -108,13 +109,18 @@ std::uint64_t unit_bytes(const head_match_request& request) {
          3 * (request.heads * request.heads + request.kv_heads * request.kv_heads) * double_bytes;
 }
 
-// A fingerprint decodes 4 MiB of rows at a time and keeps an FP64 basis of its row length
-// (subspace iteration) or a Gram matrix of the exact width.
+// A fingerprint decodes 4 MiB of rows at a time, or holds the side's floats when they fit
+// fingerprint_held_floats, and keeps an FP64 Krylov basis and its products of its row length
+// (block Lanczos, two float blocks of eight columns beside them) or a Gram matrix of the exact
+// width.
 std::uint64_t unit_bytes(const fingerprint_request& request) {
   std::uint64_t bytes = 0;
   for (const fingerprint_side* side : {&request.a, &request.b}) {
     const std::uint64_t length = side->shape.empty() ? 0 : side->shape.back();
-    bytes = std::max(bytes, 2 * 4 * mib + 4 * length * fingerprint_basis * double_bytes +
+    const std::uint64_t elements = side->shape.size() == 2 ? side->shape[0] * length : length;
+    const std::uint64_t held = elements <= fingerprint_held_floats ? elements * float_bytes : 0;
+    bytes = std::max(bytes, 2 * 4 * mib + held + 2 * length * fingerprint_passes * kernel_lanes * double_bytes +
+                                2 * length * kernel_lanes * float_bytes +
                                 3 * fingerprint_exact_width * fingerprint_exact_width * double_bytes);
   }
   return bytes;

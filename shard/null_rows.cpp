@@ -44,10 +44,11 @@ null_rows::null_rows(byte_source& bytes, dtype type, std::uint64_t rows, std::ui
   }
 }
 
-void null_rows::prefetch(std::uint64_t r) const {
-  if (!whole_) return;
-  const float* start = whole_.get() + r * length_;
-  for (std::size_t j = 0; j < length_; j += 16) __builtin_prefetch(start + j);
+void null_rows::prefetch(std::uint64_t r, std::size_t first, std::size_t count) const {
+  if (!whole_ || first >= length_) return;
+  const float* start = whole_.get() + r * length_ + first;
+  const std::size_t end = std::min(count, length_ - first);
+  for (std::size_t j = 0; j < end; j += 16) __builtin_prefetch(start + j);
 }
 
 const std::byte* null_rows::raw_rows(std::uint64_t r, std::uint64_t count) {

@@ -27,7 +27,9 @@ class null_rows {
   // Whether every row is decoded at once (else one at a time as visited).
   [[nodiscard]] bool whole() const noexcept { return whole_ != nullptr; }
   [[nodiscard]] std::size_t length() const noexcept { return length_; }
-  void prefetch(std::uint64_t r) const;
+  // Asks the cache for row r's floats [first, first + count) (the whole row by default) when the
+  // rows are decoded at once; nothing otherwise.
+  void prefetch(std::uint64_t r, std::size_t first = 0, std::size_t count = SIZE_MAX) const;
   // Rows [r, r + count)'s bytes in the tensor's dtype (valid until the next read of this source).
   const std::byte* raw_rows(std::uint64_t r, std::uint64_t count);
   // Row r as floats (valid until the next call when rows are decoded one at a time).

@@ -123,9 +123,10 @@ struct null_samples {
 
 // Bytes a cyclic null's batch of lines and their spectra take at most (both statistics, both
 // sides): a batch that stays in a core's L2 cache while it is filled, transformed and summed; the
-// large one when rows are decoded one at a time (each batch of an axis-0 null reads every row).
+// large one for lines across the rows (axis 0), since each batch reads a few values of every row,
+// in σ's order (shard/null_cyclic.cpp).
 inline constexpr std::uint64_t cyclic_batch_bytes = std::uint64_t{2} << 20;
-inline constexpr std::uint64_t cyclic_batch_bytes_row_by_row = std::uint64_t{32} << 20;
+inline constexpr std::uint64_t cyclic_batch_bytes_rows = std::uint64_t{32} << 20;
 
 // Bytes of floats per side a null decodes whole when nothing bounds it (no memory budget).
 inline constexpr std::uint64_t unbounded_float_limit = std::uint64_t{1} << 28;
