@@ -5,10 +5,13 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <memory>
 
 #include "core/error.hpp"
 #include "core/random_stream.hpp"
 #include "shard/block_compute.hpp"
+#include "shard/kernel.hpp"
 #include "shard/matching_vectors.hpp"
 
 namespace lineage {
@@ -16,10 +19,13 @@ namespace {
 
 using row_block = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-// Rows decoded per read: about 4 MiB of floats.
+// Rows decoded per read: about 4 MiB of floats. The blocks do not depend on whether the rows are
+// held, so neither do the sums.
 constexpr std::uint64_t block_floats = std::uint64_t{1} << 20;
 
-// Walks the rows of a [rows, row_length] tensor in blocks, decoded to FP32.
+// Walks the rows of a [rows, row_length] tensor in blocks, decoded to FP32. The first walk decodes;
+// when the tensor's floats fit fingerprint_held_floats they are kept, and later walks read them
+// instead of decoding the bytes again.
 class row_blocks {
  public:
   row_blocks(block_reader& reader, int side, const fingerprint_side& tensor)
@@ -27,22 +33,31 @@ class row_blocks {
     rows_ = tensor.shape.size() == 2 ? tensor.shape[0] : 1;
     length_ = tensor.shape.back();
     step_ = std::max<std::uint64_t>(1, block_floats / std::max<std::uint64_t>(1, length_));
+    hold_ = rows_ * length_ <= fingerprint_held_floats;
   }
 
   [[nodiscard]] std::uint64_t rows() const noexcept { return rows_; }
   [[nodiscard]] std::uint64_t length() const noexcept { return length_; }
 
-  // Calls visit(block) for each block of rows in order; false when a value is not finite.
+  // Calls visit(rows, count) for each block of `count` rows (row-major floats) in order; false when
+  // a value is not finite.
   template <class Visit>
   bool each(Visit&& visit) {
-    row_block block;
+    if (held_) {
+      for (std::uint64_t begin = 0; begin < rows_; begin += step_)
+        visit(held_.get() + begin * length_, std::min(step_, rows_ - begin));
+      return true;
+    }
+    std::unique_ptr<float[]> held;
+    if (hold_) held = std::make_unique_for_overwrite<float[]>(rows_ * length_);
+    std::vector<float> block(hold_ ? 0 : std::min(step_, rows_) * length_);
     for (std::uint64_t begin = 0; begin < rows_; begin += step_) {
       const std::uint64_t count = std::min(step_, rows_ - begin);
-      block.resize(static_cast<Eigen::Index>(count), static_cast<Eigen::Index>(length_));
-      const auto rows = index_range(begin, count);
-      if (!reader_.read_rows(side_, tensor_.first, length_, rows, {}, block.data())) return false;
-      visit(block);
+      float* rows = hold_ ? held.get() + begin * length_ : block.data();
+      if (!reader_.read_rows(side_, tensor_.first, length_, index_range(begin, count), {}, rows)) return false;
+      visit(static_cast<const float*>(rows), count);
     }
+    held_ = std::move(held);
     return true;
   }
 
@@ -51,13 +66,9 @@ class row_blocks {
   int side_;
   const fingerprint_side& tensor_;
   std::uint64_t rows_ = 0, length_ = 0, step_ = 1;
+  bool hold_ = false;
+  std::unique_ptr<float[]> held_;
 };
-
-// An orthonormal basis of the columns of `m` (thin Householder QR, FP64).
-Eigen::MatrixXd orthonormal(const Eigen::MatrixXd& m) {
-  Eigen::HouseholderQR<Eigen::MatrixXd> qr(m);
-  return qr.householderQ() * Eigen::MatrixXd::Identity(m.rows(), m.cols());
-}
 
 // Whether the spectrum of a [rows, length] matrix is computed exactly: its smaller Gram matrix is
 // small, and, when that is W Wᵀ (fewer rows than columns), the rows fit in memory at once.
@@ -67,61 +78,127 @@ bool exact_spectrum(std::uint64_t rows, std::uint64_t length) {
   return length <= rows || rows * length <= max_held_floats;
 }
 
-// The singular values of the matrix `blocks` walks, descending: eigenvalues of the Gram matrix of
-// its smaller side, accumulated in FP64.
-std::vector<double> exact_singular_values(row_blocks& blocks) {
-  Eigen::MatrixXd gram;
-  if (blocks.length() <= blocks.rows()) {  // WᵀW, block by block
-    const auto size = static_cast<Eigen::Index>(blocks.length());
-    gram = Eigen::MatrixXd::Zero(size, size);
-    blocks.each([&](const row_block& block) {
-      const Eigen::MatrixXd w = block.cast<double>();
-      gram.noalias() += w.transpose() * w;
-    });
-  } else {  // W Wᵀ of the few rows, held at once
-    Eigen::MatrixXd w(static_cast<Eigen::Index>(blocks.rows()), static_cast<Eigen::Index>(blocks.length()));
-    Eigen::Index row = 0;
-    blocks.each([&](const row_block& block) {
-      w.middleRows(row, block.rows()) = block.cast<double>();
-      row += block.rows();
-    });
-    gram = w * w.transpose();
-  }
-  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(gram, Eigen::EigenvaluesOnly);
+// Σv and Σv² of `count` floats in FP64 added to `sum` and `squares`: eight running sums each, in
+// a fixed order (one running sum would wait on its own adds).
+void add_moments(const float* values, std::uint64_t count, double& sum, double& squares) {
+  double s[8] = {}, q[8] = {};
+  std::uint64_t e = 0;
+  for (; e + 8 <= count; e += 8)
+    for (std::size_t k = 0; k < 8; ++k) {
+      const double v = values[e + k];
+      s[k] += v;
+      q[k] += v * v;
+    }
+  for (; e < count; ++e) s[0] += values[e], q[0] += static_cast<double>(values[e]) * values[e];
+  sum += ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+  squares += ((q[0] + q[1]) + (q[2] + q[3])) + ((q[4] + q[5]) + (q[6] + q[7]));
+}
+
+std::vector<double> descending_roots(const Eigen::MatrixXd& symmetric) {
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(symmetric, Eigen::EigenvaluesOnly);
   std::vector<double> values;
-  for (Eigen::Index k = gram.rows() - 1; k >= 0; --k)
+  for (Eigen::Index k = symmetric.rows() - 1; k >= 0; --k)
     values.push_back(std::sqrt(std::max(0.0, solver.eigenvalues()(k))));
   return values;
 }
 
-// The leading singular values by subspace iteration on WᵀW (Ritz values, descending).
-std::vector<double> iterated_singular_values(row_blocks& blocks, random_stream& stream) {
+// The singular values of the matrix `blocks` walks, descending: eigenvalues of the Gram matrix of
+// its smaller side, accumulated in FP64.
+std::vector<double> exact_singular_values(row_blocks& blocks) {
   const auto length = static_cast<Eigen::Index>(blocks.length());
-  const auto width = static_cast<Eigen::Index>(
-      std::min<std::uint64_t>({fingerprint_basis, blocks.rows(), blocks.length()}));
-  Eigen::MatrixXd basis(length, width);
-  for (Eigen::Index j = 0; j < width; ++j)
-    for (Eigen::Index i = 0; i < length; ++i) basis(i, j) = stream.normal();
-  basis = orthonormal(basis);
-  for (std::size_t pass = 0; pass < fingerprint_passes; ++pass) {
-    const Eigen::MatrixXf z = basis.cast<float>();
-    Eigen::MatrixXd next = Eigen::MatrixXd::Zero(length, width);
-    blocks.each([&](const row_block& block) {
-      const Eigen::MatrixXf y = block * z;
-      next.noalias() += (block.transpose() * y).cast<double>();
+  const auto rows_of = [length](const float* rows, std::uint64_t count) {
+    return Eigen::Map<const row_block>(rows, static_cast<Eigen::Index>(count), length).cast<double>();
+  };
+  Eigen::MatrixXd gram;
+  if (blocks.length() <= blocks.rows()) {  // WᵀW, block by block
+    gram = Eigen::MatrixXd::Zero(length, length);
+    blocks.each([&](const float* rows, std::uint64_t count) {
+      const Eigen::MatrixXd w = rows_of(rows, count);
+      gram.noalias() += w.transpose() * w;
     });
-    basis = orthonormal(next);
+  } else {  // W Wᵀ of the few rows, held at once
+    Eigen::MatrixXd w(static_cast<Eigen::Index>(blocks.rows()), length);
+    Eigen::Index row = 0;
+    blocks.each([&](const float* rows, std::uint64_t count) {
+      w.middleRows(row, static_cast<Eigen::Index>(count)) = rows_of(rows, count);
+      row += static_cast<Eigen::Index>(count);
+    });
+    gram = w * w.transpose();
   }
-  // σ² are the eigenvalues of (W Z)ᵀ(W Z).
-  const Eigen::MatrixXf z = basis.cast<float>();
-  Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(width, width);
-  blocks.each([&](const row_block& block) {
-    const Eigen::MatrixXd y = (block * z).cast<double>();
-    gram.noalias() += y.transpose() * y;
-  });
-  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(gram, Eigen::EigenvaluesOnly);
+  return descending_roots(gram);
+}
+
+// The next block of the Krylov basis: WᵀW times the last block (`product`), made orthogonal to the
+// basis so far (twice, FP64), and its directions that are left (singular values of the remainder
+// above rounding; none once the Krylov space stops growing).
+Eigen::MatrixXd next_block(const Eigen::MatrixXd& basis, const Eigen::MatrixXd& product) {
+  Eigen::MatrixXd rest = product - basis * (basis.transpose() * product);
+  rest -= basis * (basis.transpose() * rest);
+  const Eigen::JacobiSVD<Eigen::MatrixXd> svd(rest, Eigen::ComputeThinU);
+  const double floor = 1e-9 * std::max(product.norm(), std::numeric_limits<double>::min());
+  Eigen::Index keep = 0;
+  while (keep < svd.singularValues().size() && svd.singularValues()(keep) > floor) ++keep;
+  return svd.matrixU().leftCols(keep);
+}
+
+// Bᵀ(WᵀW B) for the Krylov basis B so far, grown by a pass's block of products: the new block's
+// column against the basis that has products, and its row (the matrix is symmetric up to rounding,
+// so both halves are kept and averaged when its eigenvalues are taken).
+void extend_projection(Eigen::MatrixXd& projected, const Eigen::MatrixXd& basis, const Eigen::MatrixXd& products,
+                       Eigen::Index added) {
+  const Eigen::Index size = products.cols(), before = size - added;
+  projected.conservativeResize(size, size);
+  projected.rightCols(added) = basis.leftCols(size).transpose() * products.rightCols(added);
+  projected.bottomLeftCorner(added, before) = basis.middleCols(before, added).transpose() * products.leftCols(before);
+}
+
+// Whether the top singular values stopped moving: every one of them grew by less than
+// fingerprint_settled of itself over the last pass (Ritz values of nested Krylov spaces only grow).
+bool settled(const std::vector<double>& before, const std::vector<double>& now) {
+  const std::size_t top = std::min({before.size(), now.size(), fingerprint_singular_values});
+  if (top < std::min(now.size(), fingerprint_singular_values)) return false;
+  for (std::size_t k = 0; k < top; ++k)
+    if (now[k] - before[k] > fingerprint_settled * now[k]) return false;
+  return true;
+}
+
+// The leading singular values by block Lanczos on WᵀW (Ritz values, descending): a Krylov basis of
+// blocks of eight columns, each block the product of the last with WᵀW (gram_block, one walk over
+// the rows) orthogonalised against all before it, for at most fingerprint_passes passes, fewer once
+// the top values have settled.
+std::vector<double> iterated_singular_values(row_blocks& blocks, random_stream& stream) {
+  constexpr Eigen::Index width = kernel_lanes;
+  const auto length = static_cast<Eigen::Index>(blocks.length());
+  using float_basis = Eigen::Matrix<float, Eigen::Dynamic, width, Eigen::RowMajor>;
+  Eigen::MatrixXd start(length, width);
+  for (Eigen::Index j = 0; j < width; ++j)
+    for (Eigen::Index i = 0; i < length; ++i) start(i, j) = stream.normal();
+  Eigen::MatrixXd basis = Eigen::HouseholderQR<Eigen::MatrixXd>(start).householderQ() *
+                          Eigen::MatrixXd::Identity(length, width);
+  Eigen::MatrixXd products(length, 0), projected(0, 0);
+  Eigen::MatrixXd block = basis;
   std::vector<double> values;
-  for (Eigen::Index k = width - 1; k >= 0; --k) values.push_back(std::sqrt(std::max(0.0, solver.eigenvalues()(k))));
+  const auto gram = best_kernel().gram_block;
+  float_basis q(length, width), z(length, width);
+  for (std::size_t pass = 0; pass < fingerprint_passes && block.cols() > 0; ++pass) {
+    q.setZero();
+    q.leftCols(block.cols()) = block.cast<float>();
+    Eigen::MatrixXd product = Eigen::MatrixXd::Zero(length, block.cols());
+    blocks.each([&](const float* rows, std::uint64_t count) {
+      gram(rows, count, static_cast<std::size_t>(length), q.data(), z.data());
+      product += z.leftCols(block.cols()).cast<double>();
+    });
+    products.conservativeResize(Eigen::NoChange, products.cols() + product.cols());
+    products.rightCols(product.cols()) = product;
+    extend_projection(projected, basis, products, product.cols());
+    std::vector<double> now = descending_roots(0.5 * (projected + projected.transpose()));
+    const bool done = pass > 0 && settled(values, now);
+    values = std::move(now);
+    if (done || pass + 1 == fingerprint_passes) break;
+    block = next_block(basis, product);
+    basis.conservativeResize(Eigen::NoChange, basis.cols() + block.cols());
+    basis.rightCols(block.cols()) = block;
+  }
   return values;
 }
 
@@ -135,8 +212,9 @@ std::uint64_t fingerprint_request::cost() const noexcept {
       continue;
     }
     const std::uint64_t rows = side->shape[0], length = side->shape[1], elements = rows * length;
+    // Multiply-adds: the Gram matrix of the smaller side, or two per element, basis column and pass.
     total += exact_spectrum(rows, length) ? elements * std::min(rows, length)
-                                          : elements * (fingerprint_passes + 1) * fingerprint_basis * 4;
+                                          : elements * fingerprint_passes * kernel_lanes * 2;
   }
   return total;
 }
@@ -150,12 +228,8 @@ tensor_fingerprint fingerprint_tensor(block_reader& reader, int side, const fing
   f.elements = blocks.rows() * blocks.length();
   // Moments in FP64, by rows of FP32 values.
   double sum = 0, squares = 0;
-  f.finite = blocks.each([&](const row_block& block) {
-    for (Eigen::Index r = 0; r < block.rows(); ++r) {
-      const auto row = block.row(r).cast<double>();
-      sum += row.sum();
-      squares += row.squaredNorm();
-    }
+  f.finite = blocks.each([&](const float* rows, std::uint64_t count) {
+    add_moments(rows, count * blocks.length(), sum, squares);
   });
   if (!f.finite) return f;
   const double n = static_cast<double>(f.elements);

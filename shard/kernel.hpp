@@ -31,12 +31,18 @@ using row_dot_function = double (*)(const float* x, const float* y, std::size_t 
 // eight lanes per dot folded into double, tiled 4 × 2; the same bits on every variant and tiling.
 using dot_matrix_function = void (*)(const float* a, std::size_t rows, const float* b, std::size_t columns,
                                      std::size_t length, double* out);
+// z = Wᵀ(W q) for a block of `rows` float rows of `length` (row-major) and a basis of eight columns,
+// q and z `length` × kernel_lanes (row j: the columns' entries j), for the fingerprints' singular
+// values: single-precision fused multiply-adds in a fixed order (kernel_gram.hpp); the same bits on
+// every variant.
+using gram_block_function = void (*)(const float* w, std::size_t rows, std::size_t length, const float* q, float* z);
 
 struct kernel_variant {
   std::string_view name;  // "avx2", "generic"
   block_kernel compute;
   row_dot_function row_dot;
   dot_matrix_function dot_matrix;
+  gram_block_function gram_block;
 };
 
 // The fastest variant this CPU supports (LINEAGE_KERNEL=generic forces the portable one).
@@ -56,12 +62,14 @@ kernel_sums compute(element_run a, element_run b, std::uint64_t count);
 double row_dot(const float* x, const float* y, std::size_t length);
 void dot_matrix(const float* a, std::size_t rows, const float* b, std::size_t columns, std::size_t length,
                 double* out);
+void gram_block(const float* w, std::size_t rows, std::size_t length, const float* q, float* z);
 }
 namespace kernel_avx2 {
 kernel_sums compute(element_run a, element_run b, std::uint64_t count);
 double row_dot(const float* x, const float* y, std::size_t length);
 void dot_matrix(const float* a, std::size_t rows, const float* b, std::size_t columns, std::size_t length,
                 double* out);
+void gram_block(const float* w, std::size_t rows, std::size_t length, const float* q, float* z);
 }
 
 // best_kernel().dot_matrix.

@@ -19,8 +19,9 @@
 // included <immintrin.h> (GCC does not define __AVX2__ for a target pragma, so we say it ourselves).
 //
 // The parts: kernel_lanes.hpp (vector types, lane arithmetic, state), kernel_loaders.hpp (dtype
-// loaders), this file (the fast and exact paths and the block entry point) and kernel_dots.hpp
-// (row products for the nulls and the similarity matrices).
+// loaders), this file (the fast and exact paths and the block entry point), kernel_dots.hpp
+// (row products for the nulls and the similarity matrices) and kernel_gram.hpp (products with WᵀW
+// for the fingerprints).
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -199,6 +200,7 @@ void with_loader(lineage::element_run side, Use&& use) {
 namespace lineage::LINEAGE_KERNEL_NAMESPACE {
 
 #include "shard/kernel_dots.hpp"
+#include "shard/kernel_gram.hpp"
 
 kernel_sums compute(element_run a, element_run b, std::uint64_t count) {
   kernel_state s;

@@ -25,4 +25,4 @@ lineage_add_unit_test(test_evidence
     ${CMAKE_CURRENT_LIST_DIR}/test_hidden_matching.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_fingerprints.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_head_matching.cpp
-  LIBRARIES lineage_reduce lineage_plan lineage_shard)
+  LIBRARIES lineage_reduce lineage_plan lineage_shard Eigen3::Eigen)

@@ -1,8 +1,10 @@
 // Shape-free fingerprints (shard/fingerprint, reduce/fingerprint_figures): the moments and leading
 // singular values of real F32 tensors on disk against matrices whose spectrum is known (both exact
-// Gram paths and the subspace iteration), the depth detrending, and the shifted-layer test on
+// Gram paths and block Lanczos, on a steep, a crowded and an exhausted spectrum), the depth detrending, and the shifted-layer test on
 // fingerprints of a derivative and of an unrelated model.
 #include <gtest/gtest.h>
+
+#include <Eigen/Dense>
 
 #include <algorithm>
 #include <cmath>
@@ -72,14 +74,56 @@ TEST(Fingerprint, ExactSpectrumThroughEitherGramMatrix) {
   expect_spectrum(fingerprint_of(wide, {40, 600}, dir), wide, values, 1e-9);
 }
 
-TEST(Fingerprint, SubspaceIterationFindsASteepTopSpectrum) {
+TEST(Fingerprint, BlockLanczosFindsASteepTopSpectrum) {
   test::scratch_directory dir("fingerprint");
   // Smaller dimension 640 > fingerprint_exact_width: estimated. σ₁…σ₂₀ fall by 0.8 each, the
-  // rest are 0.1, so the basis of 32 converges fast.
+  // rest are 0.1, so the Krylov basis converges fast.
   std::vector<double> values = descending(20, 100, 0.8);
   values.resize(640, static_cast<double>(0.1f));
   const auto m = known_spectrum(700, 640, values, 3);
   expect_spectrum(fingerprint_of(m, {700, 640}, dir), m, values, 1e-6);
+}
+
+// The singular values of a row-major float matrix, descending, from its FP64 Gram matrix.
+std::vector<double> reference_singular_values(const std::vector<float>& m, std::size_t rows, std::size_t columns) {
+  Eigen::MatrixXd w(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(columns));
+  for (std::size_t i = 0; i < rows; ++i)
+    for (std::size_t j = 0; j < columns; ++j) w(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = m[i * columns + j];
+  const Eigen::MatrixXd gram = w.transpose() * w;
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(gram, Eigen::EigenvaluesOnly);
+  std::vector<double> values;
+  for (Eigen::Index k = gram.rows() - 1; k >= 0; --k) values.push_back(std::sqrt(std::max(0.0, solver.eigenvalues()(k))));
+  return values;
+}
+
+TEST(Fingerprint, BlockLanczosOnACrowdedGaussianSpectrum) {
+  // The hard case: i.i.d. N(0, 1) entries, whose top singular values lie within a few per cent of
+  // each other. Ritz values are lower bounds and the top eight come within 3 %.
+  test::scratch_directory dir("fingerprint");
+  const std::size_t rows = 400, columns = 300;
+  random_stream stream(5, "test", "gaussian");
+  std::vector<float> m(rows * columns);
+  for (float& v : m) v = static_cast<float>(stream.normal());
+  const auto f = fingerprint_of(m, {rows, columns}, dir);
+  const auto exact = reference_singular_values(m, rows, columns);
+  ASSERT_EQ(f.spectrum.size(), fingerprint_singular_values);
+  for (std::size_t k = 0; k < fingerprint_singular_values; ++k) {
+    const double estimate = f.spectrum[k] * f.frobenius;
+    EXPECT_LE(estimate, exact[k] * (1 + 1e-6)) << "σ" << k + 1;
+    EXPECT_GE(estimate, exact[k] * 0.97) << "σ" << k + 1;
+  }
+}
+
+TEST(Fingerprint, BlockLanczosStopsWhenTheKrylovSpaceIsExhausted) {
+  // Rank 5 < one block of eight: the second block has no direction left; the five values are
+  // found, the rest are 0.
+  test::scratch_directory dir("fingerprint");
+  std::vector<double> values{40, 30, 20, 10, 5};
+  const auto m = known_spectrum(200, 300, values, 4);
+  const auto f = fingerprint_of(m, {200, 300}, dir);
+  ASSERT_EQ(f.spectrum.size(), fingerprint_singular_values);
+  for (std::size_t k = 0; k < values.size(); ++k) EXPECT_NEAR(f.spectrum[k] * f.frobenius, values[k], 1e-5 * values[k]);
+  for (std::size_t k = values.size(); k < fingerprint_singular_values; ++k) EXPECT_NEAR(f.spectrum[k], 0.0, 1e-6);
 }
 
 TEST(Fingerprint, VectorsHaveMomentsAndNoSpectrum) {

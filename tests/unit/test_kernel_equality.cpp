@@ -227,5 +227,40 @@ TEST(DotMatrix, VariantsAndTilingGiveTheSameBits) {
   }
 }
 
+// The fingerprints' products with WᵀW: every variant gives the same bits for any row count (groups
+// of eight and the last group) and length (four columns at a time and the rest), each entry
+// z_jc = Σ_r w_rj Σ_k w_rk q_kc to float rounding.
+TEST(GramBlock, VariantsGiveTheSameBitsAndTheProduct) {
+  std::mt19937_64 engine(12);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (const std::size_t rows : {std::size_t{1}, std::size_t{8}, std::size_t{13}})
+    for (const std::size_t length : {std::size_t{1}, std::size_t{6}, std::size_t{37}}) {
+      SCOPED_TRACE(testing::Message() << rows << " rows of " << length);
+      std::vector<float> w(rows * length), q(length * kernel_lanes);
+      for (float& v : w) v = normal(engine);
+      for (float& v : q) v = normal(engine);
+      std::vector<float> reference(length * kernel_lanes, -1.0f);
+      variants().front().gram_block(w.data(), rows, length, q.data(), reference.data());
+      for (const auto& variant : variants()) {
+        SCOPED_TRACE(std::string(variant.name));
+        std::vector<float> z(length * kernel_lanes, 7.0f);  // overwritten, not added to
+        variant.gram_block(w.data(), rows, length, q.data(), z.data());
+        for (std::size_t e = 0; e < z.size(); ++e)
+          EXPECT_EQ(std::bit_cast<std::uint32_t>(z[e]), std::bit_cast<std::uint32_t>(reference[e]));
+      }
+      for (std::size_t j = 0; j < length; ++j)
+        for (std::size_t c = 0; c < kernel_lanes; ++c) {
+          double exact = 0, scale = 0;
+          for (std::size_t r = 0; r < rows; ++r) {
+            double y = 0;
+            for (std::size_t k = 0; k < length; ++k) y += static_cast<double>(w[r * length + k]) * q[k * kernel_lanes + c];
+            exact += static_cast<double>(w[r * length + j]) * y;
+            scale += std::abs(w[r * length + j]) * std::sqrt(static_cast<double>(length));
+          }
+          EXPECT_NEAR(reference[j * kernel_lanes + c], exact, 1e-5 * (1 + scale));
+        }
+    }
+}
+
 }  // namespace
 }  // namespace lineage
