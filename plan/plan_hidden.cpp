@@ -39,8 +39,7 @@ constexpr double apply_at_z = 3.090232306167813;
 // adds nothing from blurring an element-aligned derivative.
 bool applies_rotation(const hidden_match_request& request, const hidden_match_result& result) {
   return result.usable && request.hidden == request.hidden_b && result.rotation.size() == request.hidden * request.hidden &&
-         result.rotation_fit >= rotation_least_fit &&
-         result.rotation_fit >= std::max(result.identity_fit, result.permutation_fit) + rotation_margin;
+         rotation_applies(result.rotation_fit, result.identity_fit, result.permutation_fit);
 }
 
 // B narrower or wider than A (hidden dimensions pruned): when the two halves agree as a matching of

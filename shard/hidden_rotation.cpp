@@ -127,7 +127,9 @@ hidden_rotation_estimate estimate_hidden_rotation(const std::vector<float>& a, c
   const matrix first_half = cross_products(a, b, 0, half, width);
   const matrix second_half = cross_products(a, b, half, half, width);
   out.rotation_fit = judged.rotated(procrustes(first_half), second_half);
-  // The rotation applied is estimated on all compared rows.
+  // The rotation applied is estimated on all compared rows: a second SVD, not spent on a rotation
+  // the held-out fit rejects (an unrelated pair: half of its hidden matching's time).
+  if (!rotation_applies(out.rotation_fit, out.identity_fit, out.permutation_fit)) return out;
   const matrix both = procrustes(first_half + second_half);
   out.rotation.resize(width * width);
   for (std::uint64_t j = 0; j < width; ++j)

@@ -23,10 +23,15 @@ inline constexpr double rotation_least_fit = 0.2, rotation_margin = 0.1;
 [[nodiscard]] inline bool rotation_can_apply(double identity_fit, double permutation_fit) noexcept {
   return std::max(identity_fit, permutation_fit) + rotation_margin <= 1.0;
 }
+// The rule itself, for a rotation whose held-out fit is known.
+[[nodiscard]] inline bool rotation_applies(double rotation_fit, double identity_fit, double permutation_fit) noexcept {
+  return rotation_fit >= rotation_least_fit && rotation_fit >= std::max(identity_fit, permutation_fit) + rotation_margin;
+}
 
 struct hidden_rotation_estimate {
   // R, B's dimensions (rows) by A's (columns), row-major: B·R is B in A's frame. Empty when the
-  // widths differ, too few rows were compared, or no rotation could be applied (rotation_fit 0).
+  // widths differ, too few rows were compared, or no rotation could be applied (rotation_fit 0) or
+  // the held-out fit says it is not (rotation_fit known, the rotation on all rows not estimated).
   std::vector<float> rotation;
   // Pearson correlation of A's held-out rows with B's read three ways: through R (estimated on
   // the other half), as they are, and through the permutation the matching recovered.

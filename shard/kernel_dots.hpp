@@ -26,8 +26,9 @@ double row_dot(const float* x, const float* y, std::size_t length) {
   return total;
 }
 
-// The similarity matrices' dot product: one accumulator of eight lanes per dot, products and sums
-// in single precision, folded into double in a fixed order, the tail in double. A tile of 4 × 2
+// The similarity matrices' dot product: one accumulator of eight lanes per dot, fused
+// multiply-adds in single precision (one instruction for a product and its sum: twice the dots per
+// cycle of a multiply and an add), folded into double in a fixed order, the tail in double. A tile of 4 × 2
 // dots shares its loads (8 accumulators, 6 loads per step fit the registers); every dot performs
 // the same operations in the same order wherever it lies, so the matrix does not depend on the
 // tiling, the instruction set or the rank.
@@ -47,7 +48,7 @@ inline double fold_dot(v8f acc, const float* x, const float* y, std::size_t from
 // One dot at a time, for the edges of the tiling: the same arithmetic as inside a tile.
 inline double single_dot(const float* x, const float* y, std::size_t body, std::size_t length) {
   v8f acc{};
-  for (std::size_t k = 0; k < body; k += lanes) acc += load8(x + k) * load8(y + k);
+  for (std::size_t k = 0; k < body; k += lanes) acc = fused_multiply_add(load8(x + k), load8(y + k), acc);
   return fold_dot(acc, x, y, body, length);
 }
 
@@ -60,14 +61,14 @@ inline void tile_dots(const float* a, const float* b, std::size_t i, std::size_t
   for (std::size_t k = 0; k < body; k += lanes) {
     const v8f y0 = load8(y[0] + k), y1 = load8(y[1] + k);
     const v8f x0 = load8(x[0] + k), x1 = load8(x[1] + k), x2 = load8(x[2] + k), x3 = load8(x[3] + k);
-    acc[0][0] += x0 * y0;
-    acc[0][1] += x0 * y1;
-    acc[1][0] += x1 * y0;
-    acc[1][1] += x1 * y1;
-    acc[2][0] += x2 * y0;
-    acc[2][1] += x2 * y1;
-    acc[3][0] += x3 * y0;
-    acc[3][1] += x3 * y1;
+    acc[0][0] = fused_multiply_add(x0, y0, acc[0][0]);
+    acc[0][1] = fused_multiply_add(x0, y1, acc[0][1]);
+    acc[1][0] = fused_multiply_add(x1, y0, acc[1][0]);
+    acc[1][1] = fused_multiply_add(x1, y1, acc[1][1]);
+    acc[2][0] = fused_multiply_add(x2, y0, acc[2][0]);
+    acc[2][1] = fused_multiply_add(x2, y1, acc[2][1]);
+    acc[3][0] = fused_multiply_add(x3, y0, acc[3][0]);
+    acc[3][1] = fused_multiply_add(x3, y1, acc[3][1]);
   }
   for (std::size_t r = 0; r < 4; ++r)
     for (std::size_t c = 0; c < 2; ++c) out[(i + r) * columns + j + c] = fold_dot(acc[r][c], x[r], y[c], body, length);
