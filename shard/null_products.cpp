@@ -70,8 +70,18 @@ product_table::product_table(const null_request& request, std::uint64_t units) {
   }
 }
 
-void product_table::fold_blocks() {
-  if (form_ != product_form::block_traces || cells_.size() != block_size_ || cell_of_.size() % block_size_ != 0) return;
+void product_table::prepare_draws() {
+  if (form_ != product_form::block_traces || cells_.size() != block_size_ || cell_of_.size() % block_size_ != 0) {
+    for (product_cell& cell : cells_) {
+      std::vector<double> pairs(2 * cell.products.size());
+      for (std::size_t k = 0; k < cell.products.size(); ++k) pairs[2 * k] = cell.products[k], pairs[2 * k + 1] = cell.directions[k];
+      pairs_.push_back(std::move(pairs));
+      width_b_.push_back(cell.units_b.size());
+      cell.products = {};
+      cell.directions = {};
+    }
+    return;
+  }
   blocks_ = static_cast<std::uint32_t>(cell_of_.size() / block_size_);
   block_products_.assign(std::size_t{blocks_} * blocks_, 0.0);
   block_directions_.assign(block_products_.size(), 0.0);
@@ -86,28 +96,30 @@ void product_table::fold_blocks() {
 }
 
 void product_table::sample(const std::uint32_t* perm, double& t, double& d) const {
-  t = 0;
-  d = 0;
+  // Summed in locals and stored once: adding into the references kept them in memory (t and d may
+  // alias the tables, as far as the compiler knows), and every unit waited on a store.
+  double sum_t = 0, sum_d = 0;
   if (blocks_ != 0) {
     for (std::uint32_t b = 0; b < blocks_; ++b) {
       const std::uint32_t first = perm ? perm[std::size_t{b} * block_size_] : b * block_size_;
       if (first % block_size_ != 0 || first / block_size_ >= blocks_)
         throw internal_error("null from products: a draw split a block");
       const std::size_t at = std::size_t{b} * blocks_ + first / block_size_;
-      t += block_products_[at];
-      d += block_directions_[at];
+      sum_t += block_products_[at];
+      sum_d += block_directions_[at];
     }
-    return;
+  } else {
+    for (std::size_t i = 0; i < cell_of_.size(); ++i) {
+      const std::uint32_t j = perm ? perm[i] : static_cast<std::uint32_t>(i);
+      const std::uint32_t c = cell_of_[i];
+      if (cell_of_[j] != c) throw internal_error("null from products: a draw left its cell");
+      const double* pair = pairs_[c].data() + 2 * (position_a_[i] * width_b_[c] + position_b_[j]);
+      sum_t += pair[0];
+      sum_d += pair[1];
+    }
   }
-  for (std::size_t i = 0; i < cell_of_.size(); ++i) {
-    const std::uint32_t j = perm ? perm[i] : static_cast<std::uint32_t>(i);
-    const std::uint32_t c = cell_of_[i];
-    if (cell_of_[j] != c) throw internal_error("null from products: a draw left its cell");
-    const product_cell& cell = cells_[c];
-    const std::size_t at = position_a_[i] * cell.units_b.size() + position_b_[j];
-    t += cell.products[at];
-    d += cell.directions[at];
-  }
+  t = sum_t;
+  d = sum_d;
 }
 
 }  // namespace lineage

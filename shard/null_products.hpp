@@ -23,11 +23,13 @@ class product_table {
 
   [[nodiscard]] std::vector<product_cell>& cells() noexcept { return cells_; }
   [[nodiscard]] const std::vector<product_cell>& cells() const noexcept { return cells_; }
-  // Once the products are in: a group whose draws move whole blocks with their offsets (heads,
-  // nothing permuted inside: product_form::block_traces) gives T = Σ_b Q[b][π(b)] with
-  // Q[b][b'] = Σ_d P_d[b][b'], so the table is folded to blocks × blocks and a draw costs O(blocks)
-  // instead of O(units). Other forms are left as they are.
-  void fold_blocks();
+  // Once the products are in, arranges them for the draws (the cells' own arrays are released). A
+  // group whose draws move whole blocks with their offsets (heads, nothing permuted inside:
+  // product_form::block_traces) gives T = Σ_b Q[b][π(b)] with Q[b][b'] = Σ_d P_d[b][b'], so the
+  // table is folded to blocks × blocks and a draw costs O(blocks) instead of O(units). Other forms
+  // keep each cell's product and direction side by side, so that a draw's lookup of a pair, a
+  // random place in a table larger than the L2 cache, fetches one cache line, not two.
+  void prepare_draws();
   // T and D of the draw that pairs tested unit i of A with unit perm[i] of B (identity: null).
   void sample(const std::uint32_t* perm, double& t, double& d) const;
 
@@ -37,6 +39,8 @@ class product_table {
   product_form form_ = product_form::all_pairs;
   std::uint32_t block_size_ = 1, blocks_ = 0;
   std::vector<double> block_products_, block_directions_;  // blocks × blocks once folded
+  std::vector<std::vector<double>> pairs_;                // per cell: product, direction, … (unfolded)
+  std::vector<std::size_t> width_b_;                      // per cell: its B units
 };
 
 }  // namespace lineage

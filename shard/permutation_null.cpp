@@ -277,7 +277,7 @@ void draw_samples(const null_request& request, const std::vector<std::uint32_t>&
     if (request.from_products) {
       product_table table(request, units.size());
       rows_products(pass, table);
-      table.fold_blocks();
+      table.prepare_draws();
       sample_products(request, table, out);
     } else {
       rows_direct(pass);
@@ -285,7 +285,7 @@ void draw_samples(const null_request& request, const std::vector<std::uint32_t>&
   } else if (request.from_products) {
     product_table table(request, units.size());
     columns_products(request, units, side_a, side_b, table, out);
-    table.fold_blocks();
+    table.prepare_draws();
     sample_products(request, table, out);
   } else {
     columns_direct(request, units, side_a, side_b, out);
