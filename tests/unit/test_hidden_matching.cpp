@@ -37,6 +37,25 @@ std::vector<float> permuted_columns(const std::vector<float>& parent, std::size_
   return child;
 }
 
+// Per A dimension its B dimension when B's column j is A's column order[j]: the inverse of `order`.
+std::vector<std::int32_t> inverse_of(const std::vector<std::uint32_t>& order) {
+  std::vector<std::int32_t> inverse(order.size());
+  for (std::size_t j = 0; j < order.size(); ++j) inverse[order[j]] = static_cast<std::int32_t>(j);
+  return inverse;
+}
+
+// Negates B's columns j = 0, step, 2·step, … below `end`; returns, per A dimension, whether it is
+// then read negated (A dimension order[j] for each negated j).
+std::vector<std::uint8_t> negate_columns(std::vector<float>& child, std::size_t rows, std::size_t hidden,
+                                         const std::vector<std::uint32_t>& order, std::size_t end, std::size_t step) {
+  std::vector<std::uint8_t> negated(hidden, 0);
+  for (std::size_t j = 0; j < end; j += step) {
+    for (std::size_t r = 0; r < rows; ++r) child[r * hidden + j] = -child[r * hidden + j];
+    negated[order[j]] = 1;
+  }
+  return negated;
+}
+
 hidden_match_result match(const std::vector<float>& a, std::uint64_t rows_a, const std::vector<float>& b,
                           std::uint64_t rows_b, std::uint64_t hidden, const test::scratch_directory& dir,
                           std::uint64_t hidden_b = 0) {
@@ -72,9 +91,7 @@ TEST(HiddenMatch, BothHalvesRecoverAPermutationOfTheResidualDimension) {
   child.insert(child.end(), extra.begin(), extra.end());
   const hidden_match_result result = match(parent, rows, child, rows + 40, hidden, dir);
   ASSERT_TRUE(result.usable) << result.reason;
-  // Per A dimension its B dimension: the inverse of `order`.
-  std::vector<std::int32_t> expected(hidden);
-  for (std::size_t j = 0; j < hidden; ++j) expected[order[j]] = static_cast<std::int32_t>(j);
+  const std::vector<std::int32_t> expected = inverse_of(order);
   EXPECT_EQ(result.by_first, expected);
   EXPECT_EQ(result.by_second, expected);
   EXPECT_EQ(result.combined, expected);
@@ -94,15 +111,10 @@ TEST(HiddenMatch, NegatedDimensionsAreMatchedAndRecordedAsNegated) {
   random_permutation(stream, order);
   auto child = permuted_columns(parent, rows, hidden, order, 0.3, stream);
   // B's columns j < 24 negated: A dimension order[j] is then read negated.
-  std::vector<std::uint8_t> expected_negated(hidden, 0);
-  for (std::size_t j = 0; j < hidden / 2; ++j) {
-    for (std::size_t r = 0; r < rows; ++r) child[r * hidden + j] = -child[r * hidden + j];
-    expected_negated[order[j]] = 1;
-  }
+  const auto expected_negated = negate_columns(child, rows, hidden, order, hidden / 2, 1);
   const hidden_match_result result = match(parent, rows, child, rows, hidden, dir);
   ASSERT_TRUE(result.usable) << result.reason;
-  std::vector<std::int32_t> expected(hidden);
-  for (std::size_t j = 0; j < hidden; ++j) expected[order[j]] = static_cast<std::int32_t>(j);
+  const std::vector<std::int32_t> expected = inverse_of(order);
   EXPECT_EQ(result.combined, expected);
   EXPECT_DOUBLE_EQ(result.spearman, 1.0);
   EXPECT_EQ(result.negated, expected_negated);
@@ -120,15 +132,10 @@ TEST(HiddenMatch, AWideResidualStreamIsMatchedThroughCandidates) {
   std::vector<std::uint32_t> order(hidden);
   random_permutation(stream, order);
   auto child = permuted_columns(parent, rows, hidden, order, 0.5, stream);
-  std::vector<std::uint8_t> expected_negated(hidden, 0);
-  for (std::size_t j = 0; j < hidden; j += 3) {
-    for (std::size_t r = 0; r < rows; ++r) child[r * hidden + j] = -child[r * hidden + j];
-    expected_negated[order[j]] = 1;
-  }
+  const auto expected_negated = negate_columns(child, rows, hidden, order, hidden, 3);
   const hidden_match_result result = match(parent, rows, child, rows, hidden, dir);
   ASSERT_TRUE(result.usable) << result.reason;
-  std::vector<std::int32_t> expected(hidden);
-  for (std::size_t j = 0; j < hidden; ++j) expected[order[j]] = static_cast<std::int32_t>(j);
+  const std::vector<std::int32_t> expected = inverse_of(order);
   EXPECT_EQ(result.by_first, expected);
   EXPECT_EQ(result.by_second, expected);
   EXPECT_EQ(result.combined, expected);
@@ -173,8 +180,7 @@ TEST(HiddenMatch, SharedTokenRowsMeetUnderOtherIds) {
   request.seed = 3;
   const auto by_tokens = compute_hidden_match(0, request, reader);
   ASSERT_TRUE(by_tokens.usable) << by_tokens.reason;
-  std::vector<std::int32_t> expected(hidden);
-  for (std::size_t j = 0; j < hidden; ++j) expected[order[j]] = static_cast<std::int32_t>(j);
+  const std::vector<std::int32_t> expected = inverse_of(order);
   EXPECT_EQ(by_tokens.combined, expected);
   EXPECT_DOUBLE_EQ(by_tokens.spearman, 1.0);
   EXPECT_EQ(request.spanned_rows(), (std::pair<std::uint64_t, std::uint64_t>{50, 250}));
