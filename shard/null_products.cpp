@@ -73,10 +73,9 @@ product_table::product_table(const null_request& request, std::uint64_t units) {
 void product_table::prepare_draws() {
   if (form_ != product_form::block_traces || cells_.size() != block_size_ || cell_of_.size() % block_size_ != 0) {
     for (product_cell& cell : cells_) {
-      std::vector<double> pairs(2 * cell.products.size());
-      for (std::size_t k = 0; k < cell.products.size(); ++k) pairs[2 * k] = cell.products[k], pairs[2 * k + 1] = cell.directions[k];
-      pairs_.push_back(std::move(pairs));
-      width_b_.push_back(cell.units_b.size());
+      cell.pairs.resize(2 * cell.products.size());
+      for (std::size_t k = 0; k < cell.products.size(); ++k)
+        cell.pairs[2 * k] = cell.products[k], cell.pairs[2 * k + 1] = cell.directions[k];
       cell.products = {};
       cell.directions = {};
     }
@@ -113,7 +112,8 @@ void product_table::sample(const std::uint32_t* perm, double& t, double& d) cons
       const std::uint32_t j = perm ? perm[i] : static_cast<std::uint32_t>(i);
       const std::uint32_t c = cell_of_[i];
       if (cell_of_[j] != c) throw internal_error("null from products: a draw left its cell");
-      const double* pair = pairs_[c].data() + 2 * (position_a_[i] * width_b_[c] + position_b_[j]);
+      const product_cell& cell = cells_[c];
+      const double* pair = cell.pairs.data() + 2 * (position_a_[i] * cell.units_b.size() + position_b_[j]);
       sum_t += pair[0];
       sum_d += pair[1];
     }

@@ -14,6 +14,7 @@ namespace lineage {
 struct product_cell {
   std::vector<std::uint32_t> units_a, units_b;  // tested-unit indices
   std::vector<double> products, directions;     // ⟨Aᵢ, Bⱼ⟩ and cos(Âᵢ, B̂ⱼ) (0 where a slice is zero)
+  std::vector<double> pairs;                    // both interleaved, once arranged for the draws
 };
 
 class product_table {
@@ -39,8 +40,6 @@ class product_table {
   product_form form_ = product_form::all_pairs;
   std::uint32_t block_size_ = 1, blocks_ = 0;
   std::vector<double> block_products_, block_directions_;  // blocks × blocks once folded
-  std::vector<std::vector<double>> pairs_;                // per cell: product, direction, … (unfolded)
-  std::vector<std::size_t> width_b_;                      // per cell: its B units
 };
 
 }  // namespace lineage
