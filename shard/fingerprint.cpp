@@ -38,6 +38,8 @@ class row_blocks {
 
   [[nodiscard]] std::uint64_t rows() const noexcept { return rows_; }
   [[nodiscard]] std::uint64_t length() const noexcept { return length_; }
+  // Every row, row-major, once a walk has decoded and held them (else null).
+  [[nodiscard]] const float* held() const noexcept { return held_.get(); }
 
   // Calls visit(rows, count) for each block of `count` rows (row-major floats) in order; false when
   // a value is not finite.
@@ -73,6 +75,7 @@ class row_blocks {
 // Whether the spectrum of a [rows, length] matrix is computed exactly: its smaller Gram matrix is
 // small, and, when that is W Wᵀ (fewer rows than columns), the rows fit in memory at once.
 constexpr std::uint64_t max_held_floats = std::uint64_t{1} << 25;
+static_assert(max_held_floats <= fingerprint_held_floats, "an exact W Wᵀ reads the rows row_blocks holds");
 bool exact_spectrum(std::uint64_t rows, std::uint64_t length) {
   if (std::min(rows, length) > fingerprint_exact_width) return false;
   return length <= rows || rows * length <= max_held_floats;
@@ -116,14 +119,19 @@ std::vector<double> exact_singular_values(row_blocks& blocks) {
       const Eigen::MatrixXd w = rows_of(rows, count);
       gram.noalias() += w.transpose() * w;
     });
-  } else {  // W Wᵀ of the few rows, held at once
-    Eigen::MatrixXd w(static_cast<Eigen::Index>(blocks.rows()), length);
-    Eigen::Index row = 0;
-    blocks.each([&](const float* rows, std::uint64_t count) {
-      w.middleRows(row, static_cast<Eigen::Index>(count)) = rows_of(rows, count);
-      row += static_cast<Eigen::Index>(count);
-    });
-    gram = w * w.transpose();
+  } else {  // W Wᵀ of the few rows: held by the walk (max_held_floats ≤ fingerprint_held_floats)
+    if (!blocks.each([](const float*, std::uint64_t) {}) || blocks.held() == nullptr)
+      throw internal_error("fingerprint: the rows of an exact W Wᵀ are not held");
+    const auto rows = static_cast<Eigen::Index>(blocks.rows());
+    const Eigen::Map<const row_block> w(blocks.held(), rows, length);
+    gram = Eigen::MatrixXd::Zero(rows, rows);
+    // Columns a chunk at a time in FP64 (a copy of the whole matrix in FP64 would double what the
+    // memory budget counts for the unit).
+    constexpr Eigen::Index chunk = 4096;
+    for (Eigen::Index first = 0; first < length; first += chunk) {
+      const Eigen::MatrixXd part = w.middleCols(first, std::min(chunk, length - first)).cast<double>();
+      gram.noalias() += part * part.transpose();
+    }
   }
   return descending_roots(gram);
 }
