@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -21,24 +22,20 @@
 #include "plan/memory_budget.hpp"
 #include "plan/plan.hpp"
 #include "plan/plan_projection.hpp"
+#include "plan/time_estimate.hpp"
 
 namespace lineage {
 namespace {
 
 using json = nlohmann::json;
 
-// docs/PERFORMANCE.md, "Statistics kernel against two-stream memory reads": kernel/avx2/BF16 ran at
-// 11.72 / 13.27 / 12.10 GB/s on one core of the CI machine; 12 is their round middle.
-constexpr double default_kernel_gbps = 12.0;
+// What a rank's statistics pass reads per second when the file system is not the limit: the block
+// reads with the manifest's XXH3 of both sides, mapped from the page cache (docs/PERFORMANCE.md,
+// "The manifest's hashes on block reads": 5.91 GB/s; scripts/bench-e2e's blocks phase 5.9-7.2
+// GB/s at scales 1 and 4). The kernel alone runs at about 12 (11.7-13.3) GB/s.
+constexpr double default_kernel_gbps = 6.0;
 constexpr const char* kernel_gbps_source =
-    "docs/PERFORMANCE.md: kernel/avx2/BF16 at 11.7-13.3 GB/s on one core (CI machine, AMD EPYC, AVX2)";
-// The rate of the nulls' cost units (multiply-add equivalents, null_request::cost). First from one
-// 4096 × 4096 BF16 null of K = 50 with norm-folded directions (docs/PERFORMANCE.md, "Permutation
-// nulls with row directions": 1.1e9 per s); refitted on the whole mix of a Llama model's nulls,
-// scripts/bench-e2e at scales 1 and 4 (2026-12-07: 1.1e9 put the estimate at +35 % and +53 % of
-// the measured 14.5 s and 54.5 s once cyclic draws, folded head tables and faster decoding landed;
-// 1.6e9 gives −7 % and +5 %).
-constexpr double null_madds_per_second = 1.6e9;
+    "docs/PERFORMANCE.md: block reads with the manifest's hashes at 5.9 GB/s on one core (page cache, Intel Xeon, AVX2)";
 // A conservative parallel file system's read rate into one node; pass --bandwidth for yours.
 constexpr double default_bandwidth_gbps = 5.0;
 constexpr std::uint64_t max_ranks = 1'000'000;
@@ -100,6 +97,8 @@ std::string duration(double seconds) {
 struct rank_figures {
   std::uint64_t blocks = 0, bytes = 0, nulls = 0;
   std::uint64_t null_madds = 0;  // multiply-adds of its permutation nulls (null_request::cost)
+  phase_seconds seconds;         // its estimated time per phase (plan/time_estimate.hpp)
+  std::map<std::string, std::uint64_t> cost_units;  // by kind of unit: the sum of their cost()
   std::uint64_t matching_units = 0;
   unit_memory largest;           // its unit with the largest resident need (plan/memory_budget.hpp)
 };
@@ -122,6 +121,18 @@ std::vector<rank_figures> per_rank(const work_plan& plan) {
     figures.nulls += 1;
     figures.null_madds += plan.nulls[i].cost();
   }
+  const auto add_costs = [&](const auto& requests, const std::vector<std::uint32_t>& unit_rank, const char* kind) {
+    for (std::size_t i = 0; i < requests.size(); ++i) ranks.at(unit_rank.at(i)).cost_units[kind] += requests[i].cost();
+  };
+  add_costs(plan.nulls, plan.null_rank, "nulls");
+  add_costs(plan.cross_layers, plan.cross_layer_rank, "cross_layer");
+  add_costs(plan.neuron_matches, plan.neuron_match_rank, "neuron_matching");
+  add_costs(plan.fingerprints, plan.fingerprint_rank, "fingerprints");
+  add_costs(plan.expert_matches, plan.expert_match_rank, "expert_matching");
+  add_costs(plan.head_matches, plan.head_match_rank, "head_matching");
+  add_costs(plan.hidden_matches, plan.hidden_match_rank, "hidden_matching");
+  for (std::size_t i = 0; i < plan.hidden_matches.size(); ++i)
+    ranks.at(plan.hidden_match_rank.at(i)).cost_units["hidden_rotation"] += plan.hidden_matches[i].rotation_cost();
   const auto count_units = [&](const std::vector<std::uint32_t>& unit_rank) {
     for (const std::uint32_t r : unit_rank) ranks.at(r).matching_units += 1;
   };
@@ -153,14 +164,15 @@ struct plan_summary {
   std::uint64_t least_bytes = 0, most_bytes = 0, memory_min = 0, memory_max = 0;
   std::string largest_unit;  // the unit of the rank with the largest need
   std::uint64_t unpaired_a = 0, unpaired_b = 0, bytes_a = 0, bytes_b = 0;
-  double rate_gbps = 0, seconds = 0, block_seconds = 0, null_seconds = 0;
+  double rate_gbps = 0;
+  phase_seconds slowest;  // the phases of the rank that takes longest
   std::string memory_formula;
 };
 
 constexpr const char* time_formula =
-    "max over ranks of rank bytes / min(kernel GB/s per rank, bandwidth per node / ranks per node) + rank null "
-    "multiply-adds / 1.6e9 per s (docs/PERFORMANCE.md, end to end); matching, cross-layer and fingerprint "
-    "units are not counted";
+    "per rank: its blocks' bytes / min(kernel GB/s per rank, bandwidth per node / ranks per node), plus each unit's "
+    "cost units at its kind's rate on one core (plan/time_estimate.cpp; docs/PERFORMANCE.md, \"Where lineage plan's "
+    "estimate comes from\"), plus the matching phases' slowest ranks; the estimate is the slowest rank's";
 
 std::string memory_formula(std::uint64_t resident, const work_plan& plan) {
   return fmt::format(
@@ -215,15 +227,10 @@ plan_summary summarise(const plan_request& request) {
   for (const auto& u : s.plan.unpaired) (u.side == 'a' ? s.unpaired_a : s.unpaired_b) += 1;
   const double share_gbps = request.bandwidth_gbps / static_cast<double>(s.ranks_per_node);
   s.rate_gbps = std::min(request.kernel_gbps, share_gbps);
-  // A rank's time: its blocks at the rate it can read, then its nulls at the null rate.
-  for (const auto& f : s.figures) {
-    const double blocks = static_cast<double>(f.bytes) / (s.rate_gbps * 1e9);
-    const double nulls = static_cast<double>(f.null_madds) / null_madds_per_second;
-    if (blocks + nulls > s.seconds) {
-      s.seconds = blocks + nulls;
-      s.block_seconds = blocks;
-      s.null_seconds = nulls;
-    }
+  const std::vector<phase_seconds> phases = estimate_phases(s.plan, s.rate_gbps * 1e9);
+  for (std::size_t r = 0; r < phases.size(); ++r) {
+    s.figures.at(r).seconds = phases[r];
+    if (phases[r].most() > s.slowest.most()) s.slowest = phases[r];
   }
   s.bytes_a = tensor_bytes(s.a);
   s.bytes_b = tensor_bytes(s.b);
@@ -261,10 +268,15 @@ void print_summary(const plan_request& request, const plan_summary& s) {
   fmt::print("kernel: {} GB/s per rank ({}); bandwidth: {} GB/s per node ({})\n", request.kernel_gbps,
              kernel_source(request), request.bandwidth_gbps,
              request.bandwidth_given ? "--bandwidth" : "assumed default; pass --bandwidth");
-  fmt::print("estimated time on {} node{}: {} ({} reading blocks at {:.3f} GB/s per rank, {} of permutation nulls) "
+  const phase_seconds& t = s.slowest;
+  fmt::print("estimated time on {} node{}: {}{} (matching {}{}, blocks {} at {:.3f} GB/s per rank, nulls {}, other {}) "
              "({})\n",
-             s.nodes, s.nodes == 1 ? "" : "s", duration(s.seconds), duration(s.block_seconds), s.rate_gbps,
-             duration(s.null_seconds), time_formula);
+             s.nodes, s.nodes == 1 ? "" : "s", duration(t.least()),
+             t.rotation > 0 ? fmt::format(" to {}", duration(t.most())) : std::string(), duration(t.matching),
+             t.rotation > 0 ? fmt::format(" + {} when the hidden rotation is estimated (unrelated or rotated pairs)",
+                                          duration(t.rotation))
+                            : std::string(),
+             duration(t.blocks), s.rate_gbps, duration(t.nulls), duration(t.other), time_formula);
   fmt::print("matching units: {}; planned as not run (hidden dimensions and heads in their order, experts by index): "
              "the counts above are a real run's when widths and expert counts agree\n",
              matching_units(plan));
@@ -281,6 +293,10 @@ json per_rank_json(const plan_summary& s) {
     const rank_figures& f = s.figures[r];
     rows.push_back({{"rank", r}, {"blocks", f.blocks}, {"bytes", f.bytes}, {"nulls", f.nulls},
                     {"null_multiply_adds", f.null_madds}, {"matching_units", f.matching_units},
+                    {"estimated_seconds", {{"matching", f.seconds.matching}, {"rotation", f.seconds.rotation},
+                                           {"blocks", f.seconds.blocks}, {"nulls", f.seconds.nulls},
+                                           {"other", f.seconds.other}}},
+                    {"cost_units", f.cost_units},
                     {"resident_bytes", s.base + f.largest.total}, {"largest_unit", f.largest.unit}});
   }
   return rows;
@@ -310,9 +326,13 @@ json plan_json(const plan_request& request, const plan_summary& s) {
   document["bandwidth_gbps_per_node"] = {{"value", request.bandwidth_gbps},
                                          {"source", request.bandwidth_given ? "--bandwidth" : "assumed default"}};
   document["rate_gbps_per_rank"] = s.rate_gbps;
-  document["estimated_seconds"] = s.seconds;
-  document["estimated_block_seconds"] = s.block_seconds;
-  document["estimated_null_seconds"] = s.null_seconds;
+  document["estimated_seconds"] = s.slowest.least();
+  document["estimated_seconds_with_rotation"] = s.slowest.most();
+  document["estimated_matching_seconds"] = s.slowest.matching;
+  document["estimated_rotation_seconds"] = s.slowest.rotation;
+  document["estimated_block_seconds"] = s.slowest.blocks;
+  document["estimated_null_seconds"] = s.slowest.nulls;
+  document["estimated_other_seconds"] = s.slowest.other;
   document["estimate_formula"] = time_formula;
   document["matching_units"] = {{"hidden", plan.hidden_matches.size()},
                                 {"experts", plan.expert_matches.size()},
@@ -356,7 +376,7 @@ command add_plan_command(CLI::App& parent) {
       ->check(positive_rate)
       ->each([request](const std::string&) { request->bandwidth_given = true; });
   app->add_option("--kernel-gbps", request->kernel_gbps,
-                  fmt::format("statistics-kernel speed per rank in GB/s (default {}: {})", default_kernel_gbps,
+                  fmt::format("statistics pass speed per rank in GB/s: kernel, hashes and mapping (default {}: {})", default_kernel_gbps,
                               kernel_gbps_source))
       ->check(positive_rate)
       ->each([request](const std::string&) { request->kernel_given = true; });

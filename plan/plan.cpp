@@ -12,6 +12,7 @@
 #include "core/random_stream.hpp"
 #include "plan/plan_content.hpp"
 #include "plan/plan_views.hpp"
+#include "plan/time_estimate.hpp"
 
 namespace lineage {
 
@@ -193,24 +194,21 @@ std::vector<std::uint32_t> deal_by_cost(const std::vector<std::uint64_t>& costs,
   return owner;
 }
 
-}  // namespace
-
-namespace {
-
-template <class Request>
-std::uint64_t unit_cost(const Request& request) {
-  return request.cost();
-}
-// The manifest's hashing units read bytes only: their cost is their bytes.
-std::uint64_t unit_cost(const content_unit& unit) { return unit.bytes; }
-
-// Deals one kind's units to ranks by cost, on top of `load` (the units already dealt that run in
-// the same phase).
+// Deals one kind's units to ranks by their estimated time (plan/time_estimate.hpp), on top of
+// `load` (the units already dealt that run in the same phase).
 template <class Request>
 std::vector<std::uint32_t> deal(const std::vector<Request>& requests, std::vector<std::uint64_t>& load) {
   std::vector<std::uint64_t> costs;
   costs.reserve(requests.size());
-  for (const auto& request : requests) costs.push_back(unit_cost(request));
+  for (const auto& request : requests) costs.push_back(nanoseconds(unit_seconds(request)));
+  return deal_by_cost(costs, load);
+}
+
+// The manifest's hashing units read bytes only: dealt by their bytes.
+std::vector<std::uint32_t> deal(const std::vector<content_unit>& units, std::vector<std::uint64_t>& load) {
+  std::vector<std::uint64_t> costs;
+  costs.reserve(units.size());
+  for (const auto& unit : units) costs.push_back(unit.bytes);
   return deal_by_cost(costs, load);
 }
 

@@ -36,9 +36,12 @@ struct head_match_request {
   std::uint32_t permutations = 0;  // K of Spearman's permutation null (at least 1)
   std::uint64_t seed = 0;
 
+  // Multiply-add equivalents: each element read (q, o and k, v on both sides) is decoded,
+  // gathered, transposed and standardised twice, about 40 multiply-adds' time (measured,
+  // plan/time_estimate.cpp); then the heads' similarity matrices and the null's draws.
   [[nodiscard]] std::uint64_t cost() const noexcept {
     const std::uint64_t rows = 2 * (heads + kv_heads) * head_dim;  // q, o and k, v per side
-    return 2 * rows * column_count + (heads * heads + kv_heads * kv_heads) * 2 * head_dim * column_count +
+    return 40 * 2 * rows * column_count + (heads * heads + kv_heads * kv_heads) * 2 * head_dim * column_count +
            std::uint64_t{permutations} * heads * 8;
   }
 

@@ -16,14 +16,6 @@
 namespace lineage {
 namespace {
 
-// Above this width on either side (issue 20): candidates from a coarse |Pearson| over 1024 rows of
-// each half, 16 per dimension and half, instead of the dense hidden × hidden similarities (a
-// 2048-wide embedding, permuted and drifted at 4: the permutation recovered exactly, as densely;
-// over 512 rows, 7 of 2048 dimensions were missed).
-constexpr std::size_t dense_hidden_dimensions = 1024;
-constexpr std::size_t coarse_rows = 1024;
-constexpr std::size_t candidates_per_half = 16;
-
 // |s|: a dimension whose sign flipped (function-preserving under RMSNorm) matches as well as one
 // that kept it.
 std::vector<double> magnitudes(std::vector<double> s) {
@@ -81,8 +73,8 @@ void match_dense(const object_vectors (&a)[2], const object_vectors (&b)[2], std
 void match_sparse(const object_vectors (&a)[2], const object_vectors (&b)[2], std::size_t n, std::size_t nb,
                   hidden_match_result& result) {
   const role_objects halves[] = {{&a[0], &b[0]}, {&a[1], &b[1]}};
-  const std::size_t coarse = std::min<std::size_t>(coarse_rows, a[0].length);
-  const candidate_similarities found = find_candidates(halves, n, nb, coarse, candidates_per_half, true);
+  const std::size_t coarse = std::min<std::size_t>(hidden_coarse_rows, a[0].length);
+  const candidate_similarities found = find_candidates(halves, n, nb, coarse, hidden_candidates, true);
   result.by_first = sparse_maximum_assignment(found.graph(0, true));
   result.by_second = sparse_maximum_assignment(found.graph(1, true));
   const candidate_graph mean = found.graph(2), strength = found.graph(2, true);
@@ -128,7 +120,7 @@ hidden_match_result compute_hidden_match(std::uint32_t index, const hidden_match
       return result;
     }
   }
-  if (std::max(n, nb) > dense_hidden_dimensions)
+  if (std::max(n, nb) > hidden_dense_limit)
     match_sparse(a, b, n, nb, result);
   else
     match_dense(a, b, n, nb, result);

@@ -18,6 +18,7 @@
 // Negating a residual dimension everywhere it is read or written keeps the function too (RMSNorm
 // does not see signs), so dimensions are matched on |Pearson|, and a matched pair whose columns
 // correlate negatively is recorded as negated.
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -26,6 +27,12 @@
 #include "shard/work_block.hpp"
 
 namespace lineage {
+
+// Above this width on either side (issue 20): candidates from a coarse |Pearson| over
+// `hidden_coarse_rows` rows of each half, `hidden_candidates` per dimension and half, instead of
+// the dense hidden × hidden similarities (a 2048-wide embedding, permuted and drifted at 4: the
+// permutation recovered exactly, as densely; over 512 rows, 7 of 2048 dimensions were missed).
+inline constexpr std::uint64_t hidden_dense_limit = 1024, hidden_coarse_rows = 1024, hidden_candidates = 16;
 
 struct hidden_match_request {
   std::string role;                        // the tensor read: "embed_tokens.weight" (or "lm_head.weight")
@@ -45,7 +52,21 @@ struct hidden_match_request {
   std::uint32_t permutations = 0;          // Spearman's exact permutation null (0: none)
   std::uint64_t seed = 0;
 
-  [[nodiscard]] std::uint64_t cost() const noexcept { return hidden * hidden_b * (row_count + 12); }
+  // Multiply-adds: the compared columns read (both sides, both halves), then both halves'
+  // similarities, dense or on the candidates.
+  [[nodiscard]] std::uint64_t cost() const noexcept {
+    const std::uint64_t read = (hidden + hidden_b) * row_count;
+    if (std::max(hidden, hidden_b) <= hidden_dense_limit) return read + hidden * hidden_b * (row_count + 12);
+    const std::uint64_t coarse = std::min(hidden_coarse_rows, row_count / 2);
+    return read + 2 * hidden * hidden_b * coarse + 2 * hidden * hidden_candidates * row_count;
+  }
+  // The rotation's estimate when it is spent (equal widths, neither B as it is nor the permutation
+  // fitting already, shard/hidden_rotation.hpp): Bᵀ·A over both halves and one SVD of the width,
+  // whose time is that of about 9 hidden³ multiply-adds of the products (measured at widths 2048 and
+  // 4096, plan/time_estimate.cpp). A rotation that is applied takes a second SVD.
+  [[nodiscard]] std::uint64_t rotation_cost() const noexcept {
+    return hidden != hidden_b ? 0 : row_count * hidden * hidden + 9 * hidden * hidden * hidden;
+  }
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {

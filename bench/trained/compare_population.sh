@@ -77,7 +77,7 @@ if ((!table_only)); then
     start=$(date +%s%N)
     status=0
     # stdin from /dev/null: mpirun forwards its stdin to rank 0 and would eat the list of pairs
-    mpirun --allow-run-as-root --oversubscribe -np "$np" "$LINEAGE" compare "$path_a" "$path_b" \
+    mpirun --allow-run-as-root --oversubscribe --mca pml ob1 -np "$np" "$LINEAGE" compare "$path_a" "$path_b" \
       -o "$dir" --progress none "${flags[@]}" < /dev/null > "$dir/lineage.log" 2>&1 || status=$?
     end=$(date +%s%N)
     awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f\n", (b - a) / 1e9 }' > "$dir/seconds"

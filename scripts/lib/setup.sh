@@ -58,9 +58,11 @@ configure_and_build() {
   cmake --build "$lineage_build" -j "$(nproc)" "${targets[@]}"
 }
 
-# mpirun flags for this machine: root needs --allow-run-as-root; small machines need --oversubscribe.
+# mpirun flags for this machine: root needs --allow-run-as-root; small machines need --oversubscribe;
+# on one node, `--mca pml ob1` (shared memory, what Open MPI picks there anyway) skips the probe of
+# the PSM/PSM2 transports, 0.2 s of every start (docs/PERFORMANCE.md, "End to end").
 mpirun_flags() {
-  local flags=(--oversubscribe)
+  local flags=(--oversubscribe --mca pml ob1)
   [ "$(id -u)" -eq 0 ] && flags+=(--allow-run-as-root)
   echo "${flags[@]}"
 }

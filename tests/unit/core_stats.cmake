@@ -19,6 +19,7 @@ lineage_add_unit_test(test_plan_report
     ${CMAKE_CURRENT_LIST_DIR}/stats_test_support.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_plan.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_plan_units.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_time_estimate.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_plan_experts.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_plan_tokens.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_job_config.cpp

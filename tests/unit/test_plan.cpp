@@ -1,6 +1,6 @@
 // The work plan (plan/plan, plan/plan_io): pairing by canonical key and the reasons for what stays
 // unpaired, fixed blocks whose boundaries do not depend on the rank count, contiguous dealing by
-// bytes, the permutation nulls and their dealing by cost, and the broadcast form. Checkpoints are
+// bytes, the permutation nulls and their dealing by estimated time, and the broadcast form. Checkpoints are
 // built in memory (make_plan reads no file).
 #include <gtest/gtest.h>
 
@@ -13,6 +13,7 @@
 #include "core/error.hpp"
 #include "plan/plan.hpp"
 #include "plan/plan_io.hpp"
+#include "plan/time_estimate.hpp"
 #include "stats_test_support.hpp"
 
 namespace lineage {
@@ -475,25 +476,25 @@ TEST(Plan, RejectsZeroBlockElementsAndRankCounts) {
 
 // The nulls' axes, units and draws: test_plan_units.cpp.
 
-TEST(Plan, NullDealingCoversEveryNullAndBalancesCost) {
+TEST(Plan, NullDealingCoversEveryNullAndBalancesTime) {
   work_plan plan = plan_of(llama(), llama(dtype::f32));
-  std::uint64_t total = 0, largest = 0;
+  double total = 0, largest = 0;
   for (const auto& request : plan.nulls) {
-    total += request.cost();
-    largest = std::max(largest, request.cost());
+    total += unit_seconds(request);
+    largest = std::max(largest, unit_seconds(request));
   }
   for (int ranks = 1; ranks <= 6; ++ranks) {
     SCOPED_TRACE(testing::Message() << ranks << " ranks");
     assign_units(plan, ranks);
     ASSERT_EQ(plan.null_rank.size(), plan.nulls.size());
-    std::vector<std::uint64_t> load(static_cast<std::size_t>(ranks), 0);
+    std::vector<double> load(static_cast<std::size_t>(ranks), 0);
     for (std::size_t i = 0; i < plan.nulls.size(); ++i) {
       ASSERT_LT(plan.null_rank[i], static_cast<std::uint32_t>(ranks));
-      load[plan.null_rank[i]] += plan.nulls[i].cost();
+      load[plan.null_rank[i]] += unit_seconds(plan.nulls[i]);
     }
-    // Greedy by cost, largest first: no rank exceeds the ideal share by more than the largest null.
-    for (const std::uint64_t l : load)
-      EXPECT_LE(static_cast<double>(l), static_cast<double>(total) / ranks + static_cast<double>(largest));
+    // Greedy by estimated time (plan/time_estimate.hpp), largest first: no rank exceeds the ideal
+    // share by more than the largest null (and a nanosecond of rounding per null).
+    for (const double l : load) EXPECT_LE(l, total / ranks + largest + 1e-9 * static_cast<double>(plan.nulls.size()));
   }
   EXPECT_THROW(assign_units(plan, 0), internal_error);
 }

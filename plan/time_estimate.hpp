@@ -1,0 +1,53 @@
+#pragma once
+// How long each phase of a comparison takes on each rank (issue 20; `lineage plan`, and the
+// dealing of units to ranks).
+//
+// Every unit's request states its work in cost units (its cost(): multiply-adds or their
+// equivalent). What a cost unit takes on one core differs by kind: a null's unit is a streamed
+// multiply-add, a matching unit's a step of a similarity matrix or a transpose. Each kind's rate
+// was measured end to end (scripts/bench-e2e's pair at scales 1 and 4, one kind switched on at a
+// time; docs/PERFORMANCE.md, "Where lineage plan's estimate comes from"), so seconds = cost /
+// rate. Blocks and the manifest's content units read bytes, at the rate the caller gives.
+//
+// The phases are those of report.json's manifest.rank_runs: the matching phases (hidden
+// dimensions first, then experts and heads; each ends when its slowest rank is done, so every
+// rank spends their sum), then the blocks, the nulls and the other units (cross-layer, neuron
+// matching, fingerprints, content units).
+#include <cstdint>
+#include <vector>
+
+#include "plan/plan.hpp"
+
+namespace lineage {
+
+// One core's seconds for a unit: its cost units at its kind's rate (for a null, at its form's:
+// cyclic shifts, direct draws along rows or columns, or cross products and their draws).
+[[nodiscard]] double unit_seconds(const null_request& request) noexcept;
+[[nodiscard]] double unit_seconds(const cross_layer_request& request) noexcept;
+[[nodiscard]] double unit_seconds(const neuron_match_request& request) noexcept;
+[[nodiscard]] double unit_seconds(const fingerprint_request& request) noexcept;
+[[nodiscard]] double unit_seconds(const expert_match_request& request) noexcept;
+[[nodiscard]] double unit_seconds(const head_match_request& request) noexcept;
+[[nodiscard]] double unit_seconds(const hidden_match_request& request) noexcept;  // without its rotation
+[[nodiscard]] double rotation_seconds(const hidden_match_request& request) noexcept;
+
+// Seconds as whole nanoseconds, at least 1 (saturating): what the plan deals units by.
+[[nodiscard]] std::uint64_t nanoseconds(double seconds) noexcept;
+
+struct phase_seconds {
+  double matching = 0;  // the matching phases, as every rank waits for them
+  // The hidden-dimension matching's rotation (cross products and SVDs of the residual width),
+  // spent only when neither B as it is nor the recovered permutation already fits (an unrelated
+  // or rotated pair): the matching phase takes `matching` without it, `matching + rotation` with.
+  double rotation = 0;
+  double blocks = 0, nulls = 0, other = 0;
+
+  [[nodiscard]] double least() const noexcept { return matching + blocks + nulls + other; }
+  [[nodiscard]] double most() const noexcept { return least() + rotation; }
+};
+
+// Per rank: the phases of `plan` with its units dealt, blocks and content units read at
+// `read_bytes_per_second` per rank.
+[[nodiscard]] std::vector<phase_seconds> estimate_phases(const work_plan& plan, double read_bytes_per_second);
+
+}  // namespace lineage
