@@ -110,9 +110,27 @@ def print_estimate(ranks, plan, report):
         nearest = low if high is None or seen <= low else min(high, seen)
         off = (nearest - seen) / seen * 100 if seen > 0 else float("nan")
         span = f"{low:.2f} s" if high is None else f"{low:.2f}–{high:.2f} s"
-        parts.append(f"{name} {span} / {seen:.2f} s ({off:+.0f} %)")
+        where = "within the range" if high is not None and nearest == seen else f"{off:+.0f} %"
+        if high is not None and seen > 0:
+            where += f"; its low end {(low - seen) / seen * 100:+.0f} %"
+        parts.append(f"{name} {span} / {seen:.2f} s ({where})")
     print(f"- `lineage plan` for {ranks} rank(s), estimated / measured: " + ", ".join(parts) +
           " (goal: within ±30 % for every phase)")
+    if ranks > 1:
+        print_balance(plan, report)
+
+
+def print_balance(plan, report):
+    """Each rank's busy seconds after the matching phases (blocks, nulls, other), as dealt by the
+    plan's estimate and as measured: how evenly the dealing spreads the work (issue 20, point 6)."""
+    busy = ("blocks", "nulls", "other")
+    estimated = [sum(r["estimated_seconds"][k] for k in busy) for r in plan["per_rank"]]
+    measured = [sum(r["seconds_" + k] for k in busy) for r in sorted(report["manifest"]["rank_runs"],
+                                                                       key=lambda r: r["rank"])]
+    spread = lambda v: (max(v) - min(v)) / (sum(v) / len(v)) * 100
+    pairs = ", ".join(f"rank {i} {m:.2f} / {e:.2f} s" for i, (m, e) in enumerate(zip(measured, estimated)))
+    print(f"  - busy seconds per rank (blocks + nulls + other), measured / estimated: {pairs}; "
+          f"spread (max − min) / mean: measured {spread(measured):.0f} %, estimated {spread(estimated):.0f} %")
 
 if __name__ == "__main__":
     main()
