@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "core/error.hpp"
+#include "shard/kernel.hpp"
 
 namespace lineage {
 namespace {
@@ -25,8 +26,7 @@ cyclic_correlation::cyclic_correlation(std::size_t n, std::size_t batch)
       batch_(std::max<std::size_t>(1, batch)),
       bins_(n / 2 + 1),
       total_(2 * bins_, 0.0),
-      squares_x_(bins_, 0.0),
-      squares_y_(bins_, 0.0) {
+      squares_(2 * bins_, 0.0) {
   if (n < 2 || n > (1u << 30)) throw internal_error("cyclic correlation: an axis of fewer than two or too many units");
   lines_.reset(fftw_alloc_real(2 * batch_ * n_));
   spectra_.reset(fftw_alloc_real(4 * batch_ * bins_));
@@ -41,10 +41,10 @@ cyclic_correlation::cyclic_correlation(std::size_t n, std::size_t batch)
   if (forward_ == nullptr) throw internal_error("cyclic correlation: FFTW made no plan");
 }
 
-double cyclic_correlation::parseval(const std::vector<double>& bins) const noexcept {
+double cyclic_correlation::parseval(std::size_t side) const noexcept {
   // Σ_j x_j² = (1/n) Σ_k |X_k|² over all n bins; the half spectrum counts bins 1 … ⌈n/2⌉ − 1 twice.
-  double total = bins[0];
-  for (std::size_t k = 1; k < bins_; ++k) total += (2 * k == n_ ? 1.0 : 2.0) * bins[k];
+  double total = squares_[side];
+  for (std::size_t k = 1; k < bins_; ++k) total += (2 * k == n_ ? 1.0 : 2.0) * squares_[2 * k + side];
   return total / static_cast<double>(n_);
 }
 
@@ -57,18 +57,10 @@ void cyclic_correlation::add_batch(std::size_t lines) {
   lines = std::min(lines, batch_);
   if (lines == 0) return;
   fftw_execute(static_cast<fftw_plan>(forward_));
-  const auto* spectra = reinterpret_cast<const fftw_complex*>(spectra_.get());
-  for (std::size_t l = 0; l < lines; ++l) {
-    const fftw_complex* x = spectra + l * bins_;
-    const fftw_complex* y = spectra + (batch_ + l) * bins_;
-    for (std::size_t k = 0; k < bins_; ++k) {
-      // conj(x) · y
-      total_[2 * k] += x[k][0] * y[k][0] + x[k][1] * y[k][1];
-      total_[2 * k + 1] += x[k][0] * y[k][1] - x[k][1] * y[k][0];
-      squares_x_[k] += x[k][0] * x[k][0] + x[k][1] * x[k][1];
-      squares_y_[k] += y[k][0] * y[k][0] + y[k][1] * y[k][1];
-    }
-  }
+  const auto sums = best_kernel().spectrum_sums;
+  for (std::size_t l = 0; l < lines; ++l)
+    sums(spectra_.get() + 2 * l * bins_, spectra_.get() + 2 * (batch_ + l) * bins_, bins_, total_.data(),
+         squares_.data());
 }
 
 std::vector<double> cyclic_correlation::sums() const {

@@ -28,22 +28,22 @@ class cyclic_correlation {
   // c[0 … n − 1] of every line added so far.
   [[nodiscard]] std::vector<double> sums() const;
   // Σ‖x‖² and Σ‖y‖² over the lines added so far (from their spectra, by Parseval).
-  [[nodiscard]] double squares_x() const noexcept { return parseval(squares_x_); }
-  [[nodiscard]] double squares_y() const noexcept { return parseval(squares_y_); }
+  [[nodiscard]] double squares_x() const noexcept { return parseval(0); }
+  [[nodiscard]] double squares_y() const noexcept { return parseval(1); }
 
  private:
   struct fftw_deleter {
     void operator()(void* memory) const noexcept;
   };
   [[nodiscard]] std::size_t at(std::size_t l, std::size_t j) const noexcept { return l * n_ + j; }
-  [[nodiscard]] double parseval(const std::vector<double>& bins) const noexcept;
+  [[nodiscard]] double parseval(std::size_t side) const noexcept;  // 0: x, 1: y
 
   std::size_t n_, batch_, bins_;
   std::unique_ptr<double, fftw_deleter> lines_;    // 2 × batch lines of n (fftw_malloc: the plans' alignment)
   std::unique_ptr<double, fftw_deleter> spectra_;  // 2 × batch spectra of n / 2 + 1 complex values (re, im)
   std::vector<double> total_;                      // Σ conj(X) · Y, interleaved real and imaginary parts
-  std::vector<double> squares_x_, squares_y_;      // Σ |X_k|², Σ |Y_k|² by bin: only for the tie tolerance
-                                                   // (‖A‖‖B‖), 4 of the 8 flops per bin, small beside the FFTs
+  std::vector<double> squares_;                    // Σ |X_k|², Σ |Y_k|² by bin, interleaved: only for the tie
+                                                   // tolerance (‖A‖‖B‖); kernel_spectra.hpp adds both
   void* forward_ = nullptr;                        // the batched real-to-complex plan
 };
 

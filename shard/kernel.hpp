@@ -36,6 +36,11 @@ using dot_matrix_function = void (*)(const float* a, std::size_t rows, const flo
 // values: single-precision fused multiply-adds in a fixed order (kernel_gram.hpp); the same bits on
 // every variant.
 using gram_block_function = void (*)(const float* w, std::size_t rows, std::size_t length, const float* q, float* z);
+// The cyclic nulls' running sums over `bins` bins of two half spectra x and y (interleaved real and
+// imaginary parts): conj(x)·y into `total` and |x|², |y|² into `squares` (interleaved too), in
+// double precision without FMA (kernel_spectra.hpp); the same bits on every variant.
+using spectrum_sums_function = void (*)(const double* x, const double* y, std::size_t bins, double* total,
+                                        double* squares);
 
 struct kernel_variant {
   std::string_view name;  // "avx2", "generic"
@@ -43,6 +48,7 @@ struct kernel_variant {
   row_dot_function row_dot;
   dot_matrix_function dot_matrix;
   gram_block_function gram_block;
+  spectrum_sums_function spectrum_sums;
 };
 
 // The fastest variant this CPU supports (LINEAGE_KERNEL=generic forces the portable one).
@@ -63,6 +69,7 @@ double row_dot(const float* x, const float* y, std::size_t length);
 void dot_matrix(const float* a, std::size_t rows, const float* b, std::size_t columns, std::size_t length,
                 double* out);
 void gram_block(const float* w, std::size_t rows, std::size_t length, const float* q, float* z);
+void spectrum_sums(const double* x, const double* y, std::size_t bins, double* total, double* squares);
 }
 namespace kernel_avx2 {
 kernel_sums compute(element_run a, element_run b, std::uint64_t count);
@@ -70,6 +77,7 @@ double row_dot(const float* x, const float* y, std::size_t length);
 void dot_matrix(const float* a, std::size_t rows, const float* b, std::size_t columns, std::size_t length,
                 double* out);
 void gram_block(const float* w, std::size_t rows, std::size_t length, const float* q, float* z);
+void spectrum_sums(const double* x, const double* y, std::size_t bins, double* total, double* squares);
 }
 
 // best_kernel().dot_matrix.

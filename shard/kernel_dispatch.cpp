@@ -28,10 +28,12 @@ variant_table detect() {
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c() &&
       __builtin_cpu_supports("popcnt"))
     table.variants[table.count++] = {"avx2", &kernel_avx2::compute, &kernel_avx2::row_dot,
-                                             &kernel_avx2::dot_matrix, &kernel_avx2::gram_block};
+                                             &kernel_avx2::dot_matrix, &kernel_avx2::gram_block,
+                                             &kernel_avx2::spectrum_sums};
 #endif
   table.variants[table.count++] = {"generic", &kernel_generic::compute, &kernel_generic::row_dot,
-                                           &kernel_generic::dot_matrix, &kernel_generic::gram_block};
+                                           &kernel_generic::dot_matrix, &kernel_generic::gram_block,
+                                           &kernel_generic::spectrum_sums};
   return table;
 }
 

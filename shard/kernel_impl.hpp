@@ -201,6 +201,7 @@ namespace lineage::LINEAGE_KERNEL_NAMESPACE {
 
 #include "shard/kernel_dots.hpp"
 #include "shard/kernel_gram.hpp"
+#include "shard/kernel_spectra.hpp"
 
 kernel_sums compute(element_run a, element_run b, std::uint64_t count) {
   kernel_state s;

@@ -262,5 +262,35 @@ TEST(GramBlock, VariantsGiveTheSameBitsAndTheProduct) {
     }
 }
 
+// The cyclic nulls' spectrum sums: every variant, two bins per vector and an odd last bin, gives
+// exactly the scalar formulas' bits (conj(x)·y, |x|², |y|², each added to what is there).
+TEST(SpectrumSums, VariantsGiveTheScalarFormulasBits) {
+  std::mt19937_64 engine(13);
+  std::normal_distribution<double> normal(0.0, 1e3);
+  for (const std::size_t bins : {std::size_t{1}, std::size_t{2}, std::size_t{7}, std::size_t{1025}}) {
+    SCOPED_TRACE(testing::Message() << bins << " bins");
+    std::vector<double> x(2 * bins), y(2 * bins), start_total(2 * bins), start_squares(2 * bins);
+    for (auto* v : {&x, &y, &start_total, &start_squares})
+      for (double& e : *v) e = normal(engine);
+    std::vector<double> total = start_total, squares = start_squares;
+    for (std::size_t k = 0; k < bins; ++k) {
+      const double xr = x[2 * k], xi = x[2 * k + 1], yr = y[2 * k], yi = y[2 * k + 1];
+      total[2 * k] += xr * yr + xi * yi;
+      total[2 * k + 1] += xr * yi - xi * yr;
+      squares[2 * k] += xr * xr + xi * xi;
+      squares[2 * k + 1] += yr * yr + yi * yi;
+    }
+    for (const auto& variant : variants()) {
+      SCOPED_TRACE(std::string(variant.name));
+      std::vector<double> t = start_total, q = start_squares;
+      variant.spectrum_sums(x.data(), y.data(), bins, t.data(), q.data());
+      for (std::size_t e = 0; e < t.size(); ++e) {
+        EXPECT_EQ(std::bit_cast<std::uint64_t>(t[e]), std::bit_cast<std::uint64_t>(total[e])) << e;
+        EXPECT_EQ(std::bit_cast<std::uint64_t>(q[e]), std::bit_cast<std::uint64_t>(squares[e])) << e;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace lineage
