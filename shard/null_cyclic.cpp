@@ -106,24 +106,35 @@ void columns_lines(cyclic_pass& pass, null_rows& a, null_rows& b) {
   const std::size_t n = pass.at.size();
   const std::uint64_t inner = pass.request.inner, rows = pass.request.outer_rows();
   if (pass.directions) {
-    const auto slice_squares = [inner](const float* slice) {
-      double squares = 0;
-      for (std::uint64_t t = 0; t < inner; ++t) squares += static_cast<double>(slice[t]) * slice[t];
-      return squares;
+    // Each slice's squares, summed over the rows in order, by the slice's place in the row (read
+    // in order, not in σ's), then looked up by position.
+    const std::uint64_t slices = pass.request.units();
+    const auto add_squares = [inner, slices](const float* row, std::vector<double>& squares) {
+      if (inner == 1) {  // one element per slice: a loop the compiler vectorises (0 + x² is x²)
+        for (std::uint64_t u = 0; u < slices; ++u) squares[u] += static_cast<double>(row[u]) * row[u];
+        return;
+      }
+      for (std::uint64_t u = 0; u < slices; ++u) {
+        const float* slice = row + u * inner;
+        double sum = 0;
+        for (std::uint64_t t = 0; t < inner; ++t) sum += static_cast<double>(slice[t]) * slice[t];
+        squares[u] += sum;
+      }
     };
-    std::vector<double> squares_a(n, 0.0), squares_b(n, 0.0);
+    std::vector<double> squares_a(slices, 0.0), squares_b(slices, 0.0);
     for (std::uint64_t r = 0; r < rows; ++r) {
       const row_pair at = row_at(pass.request, r);
-      const float* x = a.row(at.a);
-      for (std::size_t j = 0; j < n; ++j) squares_a[j] += slice_squares(x + pass.at[j] * inner);
-      const float* y = b.row(at.b);
-      for (std::size_t j = 0; j < n; ++j) squares_b[j] += slice_squares(y + pass.at[j] * inner);
+      add_squares(a.row(at.a), squares_a);
+      add_squares(b.row(at.b), squares_b);
     }
     for (std::size_t j = 0; j < n; ++j) {
-      pass.weight_a.push_back(inverse(std::sqrt(squares_a[j])));
-      pass.weight_b.push_back(inverse(std::sqrt(squares_b[j])));
+      pass.weight_a.push_back(inverse(std::sqrt(squares_a.at(pass.at[j]))));
+      pass.weight_b.push_back(inverse(std::sqrt(squares_b.at(pass.at[j]))));
     }
   }
+  // Each line's values gathered in σ's order first (scalar), then widened and scaled into the
+  // lines in order (a loop the compiler vectorises).
+  std::vector<float> gathered_x(n), gathered_y(n);
   std::size_t filled = 0;
   for (std::uint64_t r = 0; r < rows; ++r) {
     const row_pair at = row_at(pass.request, r);
@@ -132,12 +143,19 @@ void columns_lines(cyclic_pass& pass, null_rows& a, null_rows& b) {
     for (std::uint64_t t = 0; t < inner; ++t) {
       for (std::size_t j = 0; j < n; ++j) {
         const std::uint64_t offset = pass.at[j] * inner + t;
-        pass.raw.x(filled, j) = x[offset];
-        pass.raw.y(filled, j) = y[offset];
-        if (pass.directions) {
-          pass.scaled->x(filled, j) = x[offset] * pass.weight_a[j];
-          pass.scaled->y(filled, j) = y[offset] * pass.weight_b[j];
-        }
+        gathered_x[j] = x[offset];
+        gathered_y[j] = y[offset];
+      }
+      double* raw_x = &pass.raw.x(filled, 0);
+      double* raw_y = &pass.raw.y(filled, 0);
+      for (std::size_t j = 0; j < n; ++j) raw_x[j] = gathered_x[j], raw_y[j] = gathered_y[j];
+      if (pass.directions) {
+        double* scaled_x = &pass.scaled->x(filled, 0);
+        double* scaled_y = &pass.scaled->y(filled, 0);
+        const double* weight_a = pass.weight_a.data();
+        const double* weight_b = pass.weight_b.data();
+        for (std::size_t j = 0; j < n; ++j)
+          scaled_x[j] = gathered_x[j] * weight_a[j], scaled_y[j] = gathered_y[j] * weight_b[j];
       }
       if (++filled == pass.raw.batch()) pass.add(filled), filled = 0;
     }
