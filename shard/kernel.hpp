@@ -28,7 +28,7 @@ using block_kernel = kernel_sums (*)(element_run a, element_run b, std::uint64_t
 using row_dot_function = double (*)(const float* x, const float* y, std::size_t length);
 // The rows × columns matrix of dot products ⟨a_i, b_j⟩ of two row-major float matrices with rows of
 // `length`, into `out` (row-major), for similarity matrices: single-precision fused multiply-adds in
-// eight lanes per dot folded into double, tiled 4 × 2; the same bits on every variant and tiling.
+// eight lanes per dot folded into double, tiled 4 × 3; the same bits on every variant and tiling.
 using dot_matrix_function = void (*)(const float* a, std::size_t rows, const float* b, std::size_t columns,
                                      std::size_t length, double* out);
 // z = Wᵀ(W q) for a block of `rows` float rows of `length` (row-major) and a basis of eight columns,

@@ -194,7 +194,7 @@ TEST(Kernel, ConstantVectorHasUndefinedPearsonButDefinedCosine) {
 
 
 // The similarity matrices' dot products: every variant gives the same bits, whatever the shape
-// (4 × 2 tiles and the edges around them), and each cell is the dot product to float rounding.
+// (4 × 3 tiles and the edges around them), and each cell is the dot product to float rounding.
 TEST(DotMatrix, VariantsAndTilingGiveTheSameBits) {
   std::mt19937_64 engine(11);
   std::normal_distribution<float> normal(0.0f, 1.0f);
