@@ -79,6 +79,13 @@ void product_table::prepare_draws() {
       cell.products = {};
       cell.directions = {};
     }
+    row_start_.resize(cell_of_.size());
+    column_offset_.resize(cell_of_.size());
+    for (std::size_t i = 0; i < cell_of_.size(); ++i) {
+      const product_cell& cell = cells_.at(cell_of_[i]);
+      row_start_[i] = cell.pairs.data() + 2 * std::size_t{position_a_[i]} * cell.units_b.size();
+      column_offset_[i] = 2 * position_b_[i];
+    }
     return;
   }
   blocks_ = static_cast<std::uint32_t>(cell_of_.size() / block_size_);
@@ -110,10 +117,8 @@ void product_table::sample(const std::uint32_t* perm, double& t, double& d) cons
   } else {
     for (std::size_t i = 0; i < cell_of_.size(); ++i) {
       const std::uint32_t j = perm ? perm[i] : static_cast<std::uint32_t>(i);
-      const std::uint32_t c = cell_of_[i];
-      if (cell_of_[j] != c) throw internal_error("null from products: a draw left its cell");
-      const product_cell& cell = cells_[c];
-      const double* pair = cell.pairs.data() + 2 * (position_a_[i] * cell.units_b.size() + position_b_[j]);
+      if (cell_of_[j] != cell_of_[i]) throw internal_error("null from products: a draw left its cell");
+      const double* pair = row_start_[i] + column_offset_[j];
       sum_t += pair[0];
       sum_d += pair[1];
     }

@@ -21,6 +21,9 @@ class product_table {
  public:
   // The cells of `request`'s group over its `units` tested units.
   product_table(const null_request& request, std::uint64_t units);
+  // prepare_draws() keeps pointers into the cells' arrays: not copied.
+  product_table(const product_table&) = delete;
+  product_table& operator=(const product_table&) = delete;
 
   [[nodiscard]] std::vector<product_cell>& cells() noexcept { return cells_; }
   [[nodiscard]] const std::vector<product_cell>& cells() const noexcept { return cells_; }
@@ -40,6 +43,10 @@ class product_table {
   product_form form_ = product_form::all_pairs;
   std::uint32_t block_size_ = 1, blocks_ = 0;
   std::vector<double> block_products_, block_directions_;  // blocks × blocks once folded
+  // Once arranged for the draws (other forms): where unit i of A's row of pairs starts in its cell,
+  // and where unit j of B sits in such a row (doubles from the row's start).
+  std::vector<const double*> row_start_;
+  std::vector<std::uint32_t> column_offset_;
 };
 
 }  // namespace lineage
