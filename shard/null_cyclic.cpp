@@ -60,9 +60,13 @@ void rows_lines(cyclic_pass& pass, null_rows& a, null_rows& b, std::span<const f
   std::vector<float> both(folded ? length : 0);
   for (std::size_t t = 0; t < both.size(); ++t) both[t] = fold_a[t] * fold_b[t];
   const std::span<const float> none;
-  for (std::size_t j = 0; pass.directions && j < n; ++j) {
-    pass.weight_a.push_back(inverse(folded_norm(a.row(pass.at[j]), folded ? fold_a : none, length)));
-    pass.weight_b.push_back(inverse(folded_norm(b.row(pass.at[j]), folded ? fold_b : none, length)));
+  if (pass.directions) {
+    const std::vector<double> norms_a = a.norms(pass.at, folded ? fold_a : none);
+    const std::vector<double> norms_b = b.norms(pass.at, folded ? fold_b : none);
+    for (std::size_t j = 0; j < n; ++j) {
+      pass.weight_a.push_back(inverse(norms_a[j]));
+      pass.weight_b.push_back(inverse(norms_b[j]));
+    }
   }
   // Columns [first, first + count) of a tile of rows copied first, then written down the lines:
   // each line's values of the tile are consecutive.

@@ -17,6 +17,29 @@ double folded_norm(const float* row, std::span<const float> fold, std::size_t le
   return std::sqrt(squares);
 }
 
+void folded_norms(const float* const* rows, std::size_t count, std::span<const float> fold, std::size_t length,
+                  double* out) {
+  std::size_t r = 0;
+  for (; r + 4 <= count; r += 4) {
+    const float *x0 = rows[r], *x1 = rows[r + 1], *x2 = rows[r + 2], *x3 = rows[r + 3];
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    if (fold.empty()) {
+      for (std::size_t j = 0; j < length; ++j) {
+        const double v0 = x0[j], v1 = x1[j], v2 = x2[j], v3 = x3[j];
+        s0 += v0 * v0, s1 += v1 * v1, s2 += v2 * v2, s3 += v3 * v3;
+      }
+    } else {
+      for (std::size_t j = 0; j < length; ++j) {
+        const double g = fold[j];
+        const double v0 = x0[j] * g, v1 = x1[j] * g, v2 = x2[j] * g, v3 = x3[j] * g;
+        s0 += v0 * v0, s1 += v1 * v1, s2 += v2 * v2, s3 += v3 * v3;
+      }
+    }
+    out[r] = std::sqrt(s0), out[r + 1] = std::sqrt(s1), out[r + 2] = std::sqrt(s2), out[r + 3] = std::sqrt(s3);
+  }
+  for (; r < count; ++r) out[r] = folded_norm(rows[r], fold, length);
+}
+
 null_rows::null_rows(byte_source& bytes, dtype type, std::uint64_t rows, std::uint64_t length,
                      const b_alignment* alignment, bool reorder_rows, std::uint64_t float_limit)
     : bytes_(bytes),
@@ -56,6 +79,18 @@ const std::byte* null_rows::raw_rows(std::uint64_t r, std::uint64_t count) {
   gathered_.resize(static_cast<std::size_t>(count) * length_ * size_);
   gather_aligned(bytes_, *alignment_, r * length_, count * length_, reorder_rows_, gathered_.data());
   return gathered_.data();
+}
+
+std::vector<double> null_rows::norms(std::span<const std::uint32_t> which, std::span<const float> fold) {
+  std::vector<double> out(which.size());
+  if (!whole_) {
+    for (std::size_t i = 0; i < which.size(); ++i) out[i] = folded_norm(row(which[i]), fold, length_);
+    return out;
+  }
+  std::vector<const float*> rows(which.size());
+  for (std::size_t i = 0; i < which.size(); ++i) rows[i] = row(which[i]);
+  folded_norms(rows.data(), rows.size(), fold, length_, out.data());
+  return out;
 }
 
 const float* null_rows::row(std::uint64_t r) {

@@ -17,6 +17,10 @@ namespace lineage {
 
 // ‖row ∘ fold‖ in double (‖row‖ when fold is empty): a slice's norm for the direction statistic.
 [[nodiscard]] double folded_norm(const float* row, std::span<const float> fold, std::size_t length);
+// folded_norm of rows[0 … count), into out: four rows at a time, four independent sums (one sum
+// alone waits on its own additions), each with folded_norm's operations in its order (its bits).
+void folded_norms(const float* const* rows, std::size_t count, std::span<const float> fold, std::size_t length,
+                  double* out);
 
 class null_rows {
  public:
@@ -34,6 +38,8 @@ class null_rows {
   const std::byte* raw_rows(std::uint64_t r, std::uint64_t count);
   // Row r as floats (valid until the next call when rows are decoded one at a time).
   const float* row(std::uint64_t r);
+  // folded_norm of rows which[0 …] (four at a time when the rows are decoded at once).
+  [[nodiscard]] std::vector<double> norms(std::span<const std::uint32_t> which, std::span<const float> fold);
   [[nodiscard]] dtype type() const noexcept { return type_; }
 
  private:

@@ -44,11 +44,10 @@ void rows_direct(null_pass& pass) {
   std::vector<double> norm_a(n), norm_b(n);
   std::vector<float> folded(out.folded ? length : 0);
   const std::span<const float> none;
-  if (out.directions)
-    for (std::size_t i = 0; i < n; ++i) {
-      norm_a[i] = folded_norm(pass.a.row(pass.units[i]), out.folded ? pass.norm_a : none, length);
-      norm_b[i] = folded_norm(pass.b.row(pass.units[i]), out.folded ? pass.norm_b : none, length);
-    }
+  if (out.directions) {
+    norm_a = pass.a.norms(pass.units, out.folded ? pass.norm_a : none);
+    norm_b = pass.b.norms(pass.units, out.folded ? pass.norm_b : none);
+  }
   const auto statistics = [&](const std::vector<const std::uint32_t*>& batch, double* totals, double* directions) {
     std::fill(totals, totals + batch.size(), 0.0);
     std::fill(directions, directions + batch.size(), 0.0);
@@ -111,10 +110,11 @@ void rows_products(null_pass& pass, product_table& table) {
     kernel.dot_matrix(rows_a.data(), na, rows_b.data(), nb, length, cell.products.data());
     if (!out.directions) continue;
     std::vector<double> norms_a(na), norms_b(nb);
-    for (std::size_t i = 0; i < na; ++i)
-      norms_a[i] = folded_norm(rows_a.data() + i * length, out.folded ? pass.norm_a : none, length);
-    for (std::size_t j = 0; j < nb; ++j)
-      norms_b[j] = folded_norm(rows_b.data() + j * length, out.folded ? pass.norm_b : none, length);
+    std::vector<const float*> starts(std::max(na, nb));
+    for (std::size_t i = 0; i < na; ++i) starts[i] = rows_a.data() + i * length;
+    folded_norms(starts.data(), na, out.folded ? pass.norm_a : none, length, norms_a.data());
+    for (std::size_t j = 0; j < nb; ++j) starts[j] = rows_b.data() + j * length;
+    folded_norms(starts.data(), nb, out.folded ? pass.norm_b : none, length, norms_b.data());
     if (out.folded) {
       const auto folded = gather_rows(pass, false, cell.units_a, pass.both_norms);
       kernel.dot_matrix(folded.data(), na, rows_b.data(), nb, length, cell.directions.data());
