@@ -13,16 +13,27 @@ namespace {
 // Rows of the coarse product computed at a time: the product is rows × columns doubles.
 constexpr std::size_t coarse_rows = 64;
 
-// The `keep` largest of one row's coarse similarities, appended to `chosen` (ties: lower column).
+// The `keep` largest of one row's coarse similarities, appended to `chosen` (ties: lower column):
+// one pass keeping the best so far in a heap whose top is the worst of them, so that most columns
+// cost one comparison. The order is strict (value, then column), so the set is the one a full
+// sort would give; the caller sorts each row's list.
 void best_columns(const double* row, std::size_t columns, std::size_t keep, bool by_magnitude,
-                  std::vector<std::uint32_t>& chosen) {
-  std::vector<std::pair<double, std::uint32_t>> ranked(columns);
-  for (std::size_t j = 0; j < columns; ++j)
-    ranked[j] = {by_magnitude ? std::abs(row[j]) : row[j], static_cast<std::uint32_t>(j)};
+                  std::vector<std::pair<double, std::uint32_t>>& heap, std::vector<std::uint32_t>& chosen) {
   const auto better = [](const auto& x, const auto& y) { return x.first > y.first || (x.first == y.first && x.second < y.second); };
   const std::size_t count = std::min(keep, columns);
-  std::nth_element(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(count), ranked.end(), better);
-  for (std::size_t k = 0; k < count; ++k) chosen.push_back(ranked[k].second);
+  heap.clear();
+  for (std::size_t j = 0; j < columns; ++j) {
+    const std::pair<double, std::uint32_t> entry{by_magnitude ? std::abs(row[j]) : row[j], static_cast<std::uint32_t>(j)};
+    if (heap.size() < count) {
+      heap.push_back(entry);
+      std::push_heap(heap.begin(), heap.end(), better);
+    } else if (better(entry, heap.front())) {
+      std::pop_heap(heap.begin(), heap.end(), better);
+      heap.back() = entry;
+      std::push_heap(heap.begin(), heap.end(), better);
+    }
+  }
+  for (const auto& entry : heap) chosen.push_back(entry.second);
 }
 
 // Per row, the union of every role's best coarse columns (ascending, distinct).
@@ -31,13 +42,14 @@ std::vector<std::vector<std::uint32_t>> coarse_candidates(std::span<const role_o
                                                           bool by_magnitude) {
   std::vector<std::vector<std::uint32_t>> chosen(rows);
   std::vector<double> product(coarse_rows * columns);
+  std::vector<std::pair<double, std::uint32_t>> heap;
   for (const role_objects& role : roles) {
     const object_vectors a = prefix_objects(*role.a, rows, coarse), b = prefix_objects(*role.b, columns, coarse);
     for (std::size_t first = 0; first < rows; first += coarse_rows) {
       const std::size_t count = std::min(coarse_rows, rows - first);
       dot_product_matrix(a.values.data() + first * a.length, count, b.values.data(), columns, a.length, product.data());
       for (std::size_t r = 0; r < count; ++r)
-        best_columns(product.data() + r * columns, columns, keep, by_magnitude, chosen[first + r]);
+        best_columns(product.data() + r * columns, columns, keep, by_magnitude, heap, chosen[first + r]);
     }
   }
   for (auto& list : chosen) {
@@ -73,18 +85,15 @@ candidate_similarities find_candidates(std::span<const role_objects> roles, std:
     out.begin.push_back(out.column.size());
   }
   out.by_role.assign(roles.size(), std::vector<double>(out.column.size()));
-  std::vector<float> gathered;
+  // Each candidate's dot alone (a 1 × 1 product has the bits of the same dot inside a tile), read
+  // where B's vector is instead of copied next to the others first.
   for (std::size_t r = 0; r < roles.size(); ++r) {
     const object_vectors &a = *roles[r].a, &b = *roles[r].b;
     const std::size_t length = a.length;
-    for (std::size_t i = 0; i < rows; ++i) {
-      const std::size_t first = out.begin[i], count = out.begin[i + 1] - first;
-      gathered.resize(count * length);
-      for (std::size_t k = 0; k < count; ++k)
-        std::copy_n(b.values.begin() + static_cast<std::ptrdiff_t>(out.column[first + k] * length), length,
-                    gathered.begin() + static_cast<std::ptrdiff_t>(k * length));
-      dot_product_matrix(a.values.data() + i * length, 1, gathered.data(), count, length, out.by_role[r].data() + first);
-    }
+    for (std::size_t i = 0; i < rows; ++i)
+      for (std::size_t e = out.begin[i]; e < out.begin[i + 1]; ++e)
+        dot_product_matrix(a.values.data() + i * length, 1, b.values.data() + std::size_t{out.column[e]} * length, 1,
+                           length, out.by_role[r].data() + e);
   }
   return out;
 }
