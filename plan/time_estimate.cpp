@@ -24,11 +24,11 @@ constexpr double rate_product_draws = 9.6e8, rate_product_head_draws = 1.9e8;
 constexpr double rate_null_rows = 2.0e9;
 constexpr double rate_null_columns = 8.2e8;
 constexpr double rate_cross_layer = 3.2e8;       // (3.21e8, 3.28e8)
-constexpr double rate_neuron_match = 1.2e10;     // (1.20e10, 1.20e10; 4 × 3 dot tiles)
+constexpr double rate_neuron_match = 1.3e10;     // (1.32e10, 1.30e10; 4 × 3 dot tiles, heap of candidates)
 constexpr double rate_fingerprint = 1.85e10;     // B width-pruned by 1/8 (1.79e10, 1.90e10)
 constexpr double rate_expert_match = 1.5e10;     // GLM MoE pairs, 32 and 64 experts (1.47e10, 1.51e10)
 constexpr double rate_head_match = 8.2e9;        // (8.1e9, 8.5e9)
-constexpr double rate_hidden_match = 1.05e10;    // (1.02e10, 1.07e10)
+constexpr double rate_hidden_match = 1.1e10;     // (1.04e10, 1.13e10)
 constexpr double rate_hidden_rotation = 1.7e10;  // B independent of A, less its matching (fitted on both)
 
 double at(std::uint64_t cost, double rate) { return static_cast<double>(cost) / rate; }
