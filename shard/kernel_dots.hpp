@@ -59,24 +59,19 @@ inline void tile_dots(const float* a, const float* b, std::size_t i, std::size_t
   const float* x[4] = {a + i * length, a + (i + 1) * length, a + (i + 2) * length, a + (i + 3) * length};
   const float* y[3] = {b + j * length, b + (j + 1) * length, b + (j + 2) * length};
   v8f acc00{}, acc01{}, acc02{}, acc10{}, acc11{}, acc12{}, acc20{}, acc21{}, acc22{}, acc30{}, acc31{}, acc32{};
+  // One row of a against the three of b: named accumulators passed by reference (an array indexed
+  // in a loop stays in memory), the same multiply-adds in the same order.
+  const auto row = [](v8f xr, v8f y0, v8f y1, v8f y2, v8f& s0, v8f& s1, v8f& s2) {
+    s0 = fused_multiply_add(xr, y0, s0);
+    s1 = fused_multiply_add(xr, y1, s1);
+    s2 = fused_multiply_add(xr, y2, s2);
+  };
   for (std::size_t k = 0; k < body; k += lanes) {
     const v8f y0 = load8(y[0] + k), y1 = load8(y[1] + k), y2 = load8(y[2] + k);
-    v8f xr = load8(x[0] + k);
-    acc00 = fused_multiply_add(xr, y0, acc00);
-    acc01 = fused_multiply_add(xr, y1, acc01);
-    acc02 = fused_multiply_add(xr, y2, acc02);
-    xr = load8(x[1] + k);
-    acc10 = fused_multiply_add(xr, y0, acc10);
-    acc11 = fused_multiply_add(xr, y1, acc11);
-    acc12 = fused_multiply_add(xr, y2, acc12);
-    xr = load8(x[2] + k);
-    acc20 = fused_multiply_add(xr, y0, acc20);
-    acc21 = fused_multiply_add(xr, y1, acc21);
-    acc22 = fused_multiply_add(xr, y2, acc22);
-    xr = load8(x[3] + k);
-    acc30 = fused_multiply_add(xr, y0, acc30);
-    acc31 = fused_multiply_add(xr, y1, acc31);
-    acc32 = fused_multiply_add(xr, y2, acc32);
+    row(load8(x[0] + k), y0, y1, y2, acc00, acc01, acc02);
+    row(load8(x[1] + k), y0, y1, y2, acc10, acc11, acc12);
+    row(load8(x[2] + k), y0, y1, y2, acc20, acc21, acc22);
+    row(load8(x[3] + k), y0, y1, y2, acc30, acc31, acc32);
   }
   const v8f acc[4][3] = {{acc00, acc01, acc02}, {acc10, acc11, acc12}, {acc20, acc21, acc22}, {acc30, acc31, acc32}};
   for (std::size_t r = 0; r < 4; ++r)
