@@ -96,7 +96,6 @@ std::string duration(double seconds) {
 
 struct rank_figures {
   std::uint64_t blocks = 0, bytes = 0, nulls = 0;
-  std::uint64_t null_madds = 0;  // multiply-adds of its permutation nulls (null_request::cost)
   phase_seconds seconds;         // its estimated time per phase (plan/time_estimate.hpp)
   std::map<std::string, std::uint64_t> cost_units;  // by kind of unit: the sum of their cost()
   std::uint64_t matching_units = 0;
@@ -119,7 +118,6 @@ std::vector<rank_figures> per_rank(const work_plan& plan) {
   for (std::size_t i = 0; i < plan.nulls.size(); ++i) {
     rank_figures& figures = ranks.at(plan.null_rank.at(i));
     figures.nulls += 1;
-    figures.null_madds += plan.nulls[i].cost();
   }
   const auto add_costs = [&](const auto& requests, const std::vector<std::uint32_t>& unit_rank, const char* kind) {
     for (std::size_t i = 0; i < requests.size(); ++i) ranks.at(unit_rank.at(i)).cost_units[kind] += requests[i].cost();
@@ -292,7 +290,7 @@ json per_rank_json(const plan_summary& s) {
   for (std::size_t r = 0; r < s.figures.size(); ++r) {
     const rank_figures& f = s.figures[r];
     rows.push_back({{"rank", r}, {"blocks", f.blocks}, {"bytes", f.bytes}, {"nulls", f.nulls},
-                    {"null_multiply_adds", f.null_madds}, {"matching_units", f.matching_units},
+                    {"null_multiply_adds", f.cost_units.contains("nulls") ? f.cost_units.at("nulls") : 0}, {"matching_units", f.matching_units},
                     {"estimated_seconds", {{"matching", f.seconds.matching}, {"rotation", f.seconds.rotation},
                                            {"blocks", f.seconds.blocks}, {"nulls", f.seconds.nulls},
                                            {"other", f.seconds.other}}},
