@@ -128,9 +128,13 @@ std::vector<rank_figures> per_rank(const work_plan& plan) {
   add_costs(plan.fingerprints, plan.fingerprint_rank, "fingerprints");
   add_costs(plan.expert_matches, plan.expert_match_rank, "expert_matching");
   add_costs(plan.head_matches, plan.head_match_rank, "head_matching");
-  add_costs(plan.hidden_matches, plan.hidden_match_rank, "hidden_matching");
+  // Every rank computes each hidden unit with the others; the rank it was dealt to leads it.
   for (std::size_t i = 0; i < plan.hidden_matches.size(); ++i)
-    ranks.at(plan.hidden_match_rank.at(i)).cost_units["hidden_rotation"] += plan.hidden_matches[i].rotation_cost();
+    for (std::size_t r = 0; r < ranks.size(); ++r) {
+      const hidden_match_request& request = plan.hidden_matches[i];
+      ranks[r].cost_units["hidden_matching"] += request.member_cost(ranks.size());
+      ranks[r].cost_units["hidden_rotation"] += request.member_rotation_cost(ranks.size(), plan.hidden_match_rank.at(i) == r);
+    }
   const auto count_units = [&](const std::vector<std::uint32_t>& unit_rank) {
     for (const std::uint32_t r : unit_rank) ranks.at(r).matching_units += 1;
   };

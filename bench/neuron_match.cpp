@@ -68,7 +68,7 @@ measured measure(const std::filesystem::path& a, const std::filesystem::path& b,
     m.hidden_matching = seconds_since(start);
   }
   while (plan.awaits_matching())
-    plan = lineage::plan_after_matching(config, 1, plan, {lineage::compute_matching_share(plan, 0)});
+    plan = lineage::plan_after_matching(config, 1, plan, {lineage::compute_matching_share(plan, lineage::solo_team{})});
   if (plan.neuron_matches.empty()) throw std::runtime_error("no MLP to match");
   m.planned = run(plan.neuron_matches[0], reader);
   if (dense) {

@@ -53,6 +53,17 @@ class internal_error : public error {
   using error::error;
 };
 
+// Another rank's failure, met by a rank that computed a unit together with it (shard/unit_team.hpp):
+// the same status, and the message prefixed with the failing rank.
+class relayed_error : public error {
+ public:
+  relayed_error(exit_status status, const std::string& message) : error(message), status_(status) {}
+  [[nodiscard]] exit_status status() const noexcept override { return status_; }
+
+ private:
+  exit_status status_;
+};
+
 // The one-line diagnosis on stderr: "lineage: error: MESSAGE" (and "lineage: warning: ..."), the
 // message through printable() (core/display_text.hpp): it quotes untrusted names and bytes.
 void print_error_line(std::string_view message);

@@ -80,14 +80,18 @@ work_plan plan_comparison(const compare_config& config, int ranks, matching_so_f
 
 namespace {
 
-rank_results compute_matching_units(const work_plan& plan, int rank) {
+rank_results compute_matching_units(const work_plan& plan, const unit_team& team) {
+  const int rank = team.member();
   block_reader reader = plan_reader(plan);
   rank_results results;
   if (plan.awaits_hidden_matching()) {
-    for (std::size_t i = 0; i < plan.hidden_matches.size(); ++i)
-      if (plan.hidden_match_rank[i] == static_cast<std::uint32_t>(rank))
-        results.hidden_matches.push_back(
-            compute_hidden_match(static_cast<std::uint32_t>(i), plan.hidden_matches[i], reader));
+    // Every rank computes each hidden unit with the others; the rank it was dealt to keeps it.
+    for (std::size_t i = 0; i < plan.hidden_matches.size(); ++i) {
+      const auto lead = static_cast<int>(plan.hidden_match_rank[i]);
+      hidden_match_result result =
+          compute_hidden_match(static_cast<std::uint32_t>(i), plan.hidden_matches[i], reader, team, lead);
+      if (lead == rank) results.hidden_matches.push_back(std::move(result));
+    }
     return results;
   }
   for (std::size_t i = 0; i < plan.expert_matches.size(); ++i)
@@ -102,8 +106,8 @@ rank_results compute_matching_units(const work_plan& plan, int rank) {
 
 }  // namespace
 
-rank_results compute_matching_share(const work_plan& plan, int rank) {
-  rank_results results = compute_matching_units(plan, rank);
+rank_results compute_matching_share(const work_plan& plan, const unit_team& team) {
+  rank_results results = compute_matching_units(plan, team);
   throw_if_a_mapping_faulted();  // zeros read past a shrunk file's end reach no result
   return results;
 }
@@ -240,7 +244,7 @@ std::pair<work_plan, std::vector<rank_results>> compute_in_process(const compare
                                                                     content_options content) {
   work_plan plan = plan_comparison(config, 1, {}, content);
   while (plan.awaits_matching())
-    plan = plan_after_matching(config, 1, plan, {compute_matching_share(plan, 0)});
+    plan = plan_after_matching(config, 1, plan, {compute_matching_share(plan, solo_team{})});
   std::vector<rank_results> results{compute_share(plan, 0)};
   return {std::move(plan), std::move(results)};
 }

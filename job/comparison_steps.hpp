@@ -10,6 +10,7 @@
 #include "reduce/block_results.hpp"
 #include "reduce/report_model.hpp"
 #include "shard/block_compute.hpp"
+#include "shard/unit_team.hpp"
 
 namespace lineage {
 
@@ -29,10 +30,11 @@ struct matching_so_far {
 work_plan plan_comparison(const compare_config& config, int ranks, matching_so_far matched = {},
                           content_options content = {});
 
-// The matching units the plan gives to `rank` in the phase it awaits (the phases come before the
-// blocks): the hidden-dimension matching when it awaits_hidden_matching(), else the expert and
-// head matching (the second phase, which reads B through the recovered hidden order).
-rank_results compute_matching_share(const work_plan& plan, int rank);
+// The matching units the plan gives to the rank `team.member()` in the phase it awaits (the phases
+// come before the blocks): the hidden-dimension matching when it awaits_hidden_matching(), which
+// every member of `team` (all ranks) computes together, else the expert and head matching (the
+// second phase, which reads B through the recovered hidden order).
+rank_results compute_matching_share(const work_plan& plan, const unit_team& team);
 
 // Plans again with the results of the phase `plan` awaited (gathered from every rank); the
 // results of earlier phases come from `plan`.

@@ -26,6 +26,34 @@ int checked_count(std::size_t bytes, const char* what) {
     throw internal_error(fmt::format("{} of {} bytes exceeds one MPI message", what, bytes));
   return static_cast<int>(bytes);
 }
+
+std::size_t total_of(const std::vector<int>& counts) {
+  std::size_t total = 0;
+  for (const int count : counts) total += static_cast<std::size_t>(count);
+  return total;
+}
+
+// Where each rank's part starts in the concatenation of all parts (one MPI message at most).
+std::vector<int> displacements_of(const std::vector<int>& counts, const char* what) {
+  std::vector<int> displacements(counts.size());
+  std::size_t total = 0;
+  for (std::size_t r = 0; r < counts.size(); ++r) {
+    displacements[r] = checked_count(total, what);
+    total += static_cast<std::size_t>(counts[r]);
+  }
+  checked_count(total, what);
+  return displacements;
+}
+
+std::vector<std::vector<char>> split(const std::vector<char>& all, const std::vector<int>& counts,
+                                     const std::vector<int>& displacements) {
+  std::vector<std::vector<char>> per_rank;
+  for (std::size_t r = 0; r < counts.size(); ++r) {
+    const auto first = all.begin() + displacements[r];
+    per_rank.emplace_back(first, first + counts[r]);
+  }
+  return per_rank;
+}
 }  // namespace
 
 communicator::communicator(MPI_Comm comm) : comm_(comm) {
@@ -56,22 +84,32 @@ std::vector<std::vector<char>> communicator::gather(const std::vector<char>& min
   const int my_count = checked_count(mine.size(), "gathered result");
   std::vector<int> counts(is_root() ? static_cast<std::size_t>(size_) : 0);
   LINEAGE_MPI_CHECK(MPI_Gather(&my_count, 1, MPI_INT, counts.data(), 1, MPI_INT, root, comm_));
-  std::vector<int> displacements(counts.size());
-  std::size_t total = 0;
-  for (std::size_t r = 0; r < counts.size(); ++r) {
-    displacements[r] = checked_count(total, "gathered results");
-    total += static_cast<std::size_t>(counts[r]);
-  }
-  checked_count(total, "gathered results");
-  std::vector<char> all(total);
+  const std::vector<int> displacements = displacements_of(counts, "gathered results");
+  std::vector<char> all(total_of(counts));
   LINEAGE_MPI_CHECK(MPI_Gatherv(mine.data(), my_count, MPI_CHAR, all.data(), counts.data(),
                                 displacements.data(), MPI_CHAR, root, comm_));
-  std::vector<std::vector<char>> per_rank;
-  for (std::size_t r = 0; r < counts.size(); ++r) {
-    const auto first = all.begin() + displacements[r];
-    per_rank.emplace_back(first, first + counts[r]);
-  }
-  return per_rank;
+  return split(all, counts, displacements);
+}
+
+std::vector<std::vector<char>> communicator::all_gather(const std::vector<char>& mine) const {
+  const int my_count = checked_count(mine.size(), "exchanged part");
+  std::vector<int> counts(static_cast<std::size_t>(size_));
+  LINEAGE_MPI_CHECK(MPI_Allgather(&my_count, 1, MPI_INT, counts.data(), 1, MPI_INT, comm_));
+  const std::vector<int> displacements = displacements_of(counts, "exchanged parts");
+  std::vector<char> all(total_of(counts));
+  LINEAGE_MPI_CHECK(MPI_Allgatherv(mine.data(), my_count, MPI_CHAR, all.data(), counts.data(), displacements.data(),
+                                   MPI_CHAR, comm_));
+  return split(all, counts, displacements);
+}
+
+void communicator::gather_doubles(const double* mine, std::size_t count, double* all, std::size_t total, int to) const {
+  const int my_count = checked_count(count, "gathered doubles");
+  std::vector<int> counts(rank_ == to ? static_cast<std::size_t>(size_) : 0);
+  LINEAGE_MPI_CHECK(MPI_Gather(&my_count, 1, MPI_INT, counts.data(), 1, MPI_INT, to, comm_));
+  const std::vector<int> displacements = displacements_of(counts, "gathered doubles");
+  if (rank_ == to && total_of(counts) != total) throw internal_error("gather_doubles: the parts do not fill the whole");
+  LINEAGE_MPI_CHECK(MPI_Gatherv(mine, my_count, MPI_DOUBLE, all, counts.data(), displacements.data(), MPI_DOUBLE,
+                                to, comm_));
 }
 
 std::vector<char> communicator::scatter(const std::vector<std::vector<char>>& per_rank) const {

@@ -38,6 +38,11 @@ class communicator {
   void broadcast(int& value) const;
   // Root receives every rank's bytes in rank order; other ranks receive an empty vector.
   [[nodiscard]] std::vector<std::vector<char>> gather(const std::vector<char>& mine) const;
+  // Every rank receives every rank's bytes in rank order.
+  [[nodiscard]] std::vector<std::vector<char>> all_gather(const std::vector<char>& mine) const;
+  // Rank `to` receives every rank's doubles in rank order, concatenated into `all` (sized by it to
+  // their total; ignored elsewhere).
+  void gather_doubles(const double* mine, std::size_t count, double* all, std::size_t total, int to) const;
   // Rank r receives per_rank[r] of root's `per_rank` (one entry per rank; ignored elsewhere).
   [[nodiscard]] std::vector<char> scatter(const std::vector<std::vector<char>>& per_rank) const;
   // Every rank learns the largest of the values (used to agree on the worst status).

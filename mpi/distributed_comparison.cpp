@@ -13,6 +13,7 @@
 #include "job/comparison_steps.hpp"
 #include "job/interrupt_signal.hpp"
 #include "job/saved_work_check.hpp"
+#include "mpi/rank_team.hpp"
 #include "plan/plan_io.hpp"
 
 namespace lineage {
@@ -34,7 +35,7 @@ int share_plan(const communicator& comm, work_plan& plan, const outcome& planned
 // then experts and heads), rank 0 plans again with the results and shares the new plan.
 int run_matching_phase(const communicator& comm, const compare_config& config, work_plan& plan) {
   rank_results matched;
-  const outcome local = attempt([&] { matched = compute_matching_share(plan, comm.rank()); });
+  const outcome local = attempt([&] { matched = compute_matching_share(plan, rank_team(comm)); });
   const int status = agree(comm, local);
   if (status != static_cast<int>(exit_status::ok)) return status;
   const auto gathered = comm.gather(serialize_results(matched));

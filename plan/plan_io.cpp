@@ -1,13 +1,9 @@
 #include "plan/plan_io.hpp"
 
-#include <boost/archive/binary_oarchive.hpp>
-#include <boost/iostreams/device/array.hpp>
-#include <boost/iostreams/device/back_inserter.hpp>
-#include <boost/iostreams/stream.hpp>
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
 
-#include "shard/bounded_archive.hpp"
+#include "shard/archive_bytes.hpp"
 
 namespace lineage {
 
@@ -42,22 +38,8 @@ void serialize(Archive& ar, work_plan& p, unsigned /*version*/) {
       p.hidden_order & p.hidden_rotation & p.hidden_rotation_rows & p.fingerprints & p.fingerprint_rank & p.tokenizers & p.content;
 }
 
-std::vector<char> serialize_plan(const work_plan& plan) {
-  std::vector<char> bytes;
-  {
-    boost::iostreams::stream<boost::iostreams::back_insert_device<std::vector<char>>> out(bytes);
-    boost::archive::binary_oarchive archive(out, boost::archive::no_header);
-    archive << plan;
-  }
-  return bytes;
-}
+std::vector<char> serialize_plan(const work_plan& plan) { return to_bytes(plan); }
 
-work_plan deserialize_plan(const std::vector<char>& bytes) {
-  boost::iostreams::stream<boost::iostreams::array_source> in(bytes.data(), bytes.size());
-  bounded_iarchive archive(*in.rdbuf(), bytes.size());
-  work_plan plan;
-  archive >> plan;
-  return plan;
-}
+work_plan deserialize_plan(const std::vector<char>& bytes) { return from_bytes<work_plan>(bytes); }
 
 }  // namespace lineage

@@ -48,11 +48,15 @@ double slowest(const std::vector<double>& per_rank) {
 
 double matching_seconds(const work_plan& plan, std::size_t ranks, double& rotation) {
   std::vector<double> hidden(ranks, 0.0), with_rotation(ranks, 0.0), second(ranks, 0.0);
-  for (std::size_t i = 0; i < plan.hidden_matches.size(); ++i) {
-    const hidden_match_request& request = plan.hidden_matches[i];
-    hidden.at(plan.hidden_match_rank.at(i)) += unit_seconds(request);
-    with_rotation.at(plan.hidden_match_rank.at(i)) += unit_seconds(request) + rotation_seconds(request);
-  }
+  // Every rank computes each hidden unit with the others (shard/hidden_match.hpp); the rank it was
+  // dealt to leads it (runs the rotation's SVDs).
+  for (std::size_t i = 0; i < plan.hidden_matches.size(); ++i)
+    for (std::size_t r = 0; r < ranks; ++r) {
+      const hidden_match_request& request = plan.hidden_matches[i];
+      const double own = unit_seconds(request, ranks);
+      hidden.at(r) += own;
+      with_rotation.at(r) += own + rotation_seconds(request, ranks, plan.hidden_match_rank.at(i) == r);
+    }
   for (std::size_t i = 0; i < plan.expert_matches.size(); ++i)
     second.at(plan.expert_match_rank.at(i)) += unit_seconds(plan.expert_matches[i]);
   for (std::size_t i = 0; i < plan.head_matches.size(); ++i)
@@ -79,9 +83,11 @@ double unit_seconds(const neuron_match_request& request) noexcept { return at(re
 double unit_seconds(const fingerprint_request& request) noexcept { return at(request.cost(), rate_fingerprint); }
 double unit_seconds(const expert_match_request& request) noexcept { return at(request.cost(), rate_expert_match); }
 double unit_seconds(const head_match_request& request) noexcept { return at(request.cost(), rate_head_match); }
-double unit_seconds(const hidden_match_request& request) noexcept { return at(request.cost(), rate_hidden_match); }
-double rotation_seconds(const hidden_match_request& request) noexcept {
-  return at(request.rotation_cost(), rate_hidden_rotation);
+double unit_seconds(const hidden_match_request& request, std::uint64_t members) noexcept {
+  return at(request.member_cost(members), rate_hidden_match);
+}
+double rotation_seconds(const hidden_match_request& request, std::uint64_t members, bool lead) noexcept {
+  return at(request.member_rotation_cost(members, lead), rate_hidden_rotation);
 }
 
 std::uint64_t nanoseconds(double seconds) noexcept {

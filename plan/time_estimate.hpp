@@ -28,8 +28,11 @@ namespace lineage {
 [[nodiscard]] double unit_seconds(const fingerprint_request& request) noexcept;
 [[nodiscard]] double unit_seconds(const expert_match_request& request) noexcept;
 [[nodiscard]] double unit_seconds(const head_match_request& request) noexcept;
-[[nodiscard]] double unit_seconds(const hidden_match_request& request) noexcept;  // without its rotation
-[[nodiscard]] double rotation_seconds(const hidden_match_request& request) noexcept;
+// A hidden unit is computed by `members` ranks together: one member's seconds, without the rotation;
+// and the rotation's (the lead runs the SVDs).
+[[nodiscard]] double unit_seconds(const hidden_match_request& request, std::uint64_t members = 1) noexcept;
+[[nodiscard]] double rotation_seconds(const hidden_match_request& request, std::uint64_t members = 1,
+                                      bool lead = true) noexcept;
 
 // Seconds as whole nanoseconds, at least 1 (saturating): what the plan deals units by.
 [[nodiscard]] std::uint64_t nanoseconds(double seconds) noexcept;

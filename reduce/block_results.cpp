@@ -2,42 +2,12 @@
 
 #include <fmt/format.h>
 
-#include <boost/archive/binary_oarchive.hpp>
-#include <boost/iostreams/device/array.hpp>
-#include <boost/iostreams/device/back_inserter.hpp>
-#include <boost/iostreams/stream.hpp>
-#include <boost/serialization/string.hpp>
-#include <boost/serialization/vector.hpp>
 #include <optional>
 
 #include "core/error.hpp"
-#include "shard/bounded_archive.hpp"
+#include "shard/archive_bytes.hpp"
 
 namespace lineage {
-
-namespace {
-
-template <typename T>
-std::vector<char> to_bytes(const T& value) {
-  std::vector<char> bytes;
-  {
-    boost::iostreams::stream<boost::iostreams::back_insert_device<std::vector<char>>> out(bytes);
-    boost::archive::binary_oarchive archive(out, boost::archive::no_header);
-    archive << value;
-  }
-  return bytes;
-}
-
-template <typename T>
-T from_bytes(const std::vector<char>& bytes) {
-  boost::iostreams::stream<boost::iostreams::array_source> in(bytes.data(), bytes.size());
-  bounded_iarchive archive(*in.rdbuf(), bytes.size());  // rank messages and resume state: counts checked
-  T value;
-  archive >> value;
-  return value;
-}
-
-}  // namespace
 
 std::vector<char> serialize_results(const rank_results& results) { return to_bytes(results); }
 rank_results deserialize_results(const std::vector<char>& bytes) { return from_bytes<rank_results>(bytes); }

@@ -98,6 +98,52 @@ candidate_similarities find_candidates(std::span<const role_objects> roles, std:
   return out;
 }
 
+candidate_similarities find_candidates(std::span<const role_objects> roles, std::size_t rows, std::size_t columns,
+                                       std::size_t coarse, std::size_t keep, bool by_magnitude, const unit_team& team) {
+  if (team.members() == 1) return find_candidates(roles, rows, columns, coarse, keep, by_magnitude);
+  const auto share = team_share(team, rows, coarse_rows);
+  const std::size_t first = share.first, end = share.second;
+  auto parts = share_parts(team, [&] {
+    std::vector<object_vectors> slices;
+    std::vector<role_objects> mine;
+    slices.reserve(roles.size());
+    for (const role_objects& role : roles) {
+      slices.push_back(object_slice(*role.a, first, end - first));
+      mine.push_back({&slices.back(), role.b});
+    }
+    if (first == end) {
+      candidate_similarities none;
+      none.columns = columns;
+      none.by_role.assign(roles.size(), {});
+      return none;
+    }
+    return find_candidates(mine, end - first, columns, coarse, keep, by_magnitude);
+  });
+  candidate_similarities all = std::move(parts.front());
+  for (std::size_t m = 1; m < parts.size(); ++m) all.append(parts[m]);
+  return all;
+}
+
+object_vectors object_slice(const object_vectors& v, std::size_t first, std::size_t count) {
+  if ((first + count) * v.length > v.values.size()) throw internal_error("object_slice: beyond the objects");
+  object_vectors out;
+  out.length = v.length;
+  out.finite = v.finite;
+  const auto begin = v.values.begin() + static_cast<std::ptrdiff_t>(first * v.length);
+  out.values.assign(begin, begin + static_cast<std::ptrdiff_t>(count * v.length));
+  return out;
+}
+
+void candidate_similarities::append(const candidate_similarities& next) {
+  if (next.columns != columns || next.by_role.size() != by_role.size() || next.begin.empty())
+    throw internal_error("candidate_similarities::append: other columns or roles");
+  const std::size_t offset = column.size();
+  for (std::size_t i = 1; i < next.begin.size(); ++i) begin.push_back(offset + next.begin[i]);
+  column.insert(column.end(), next.column.begin(), next.column.end());
+  for (std::size_t r = 0; r < by_role.size(); ++r)
+    by_role[r].insert(by_role[r].end(), next.by_role[r].begin(), next.by_role[r].end());
+}
+
 candidate_graph candidate_similarities::graph(std::size_t role, bool magnitude) const {
   candidate_graph g;
   g.columns = columns;

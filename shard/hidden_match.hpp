@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "shard/unit_team.hpp"
 #include "shard/work_block.hpp"
 
 namespace lineage {
@@ -54,18 +55,30 @@ struct hidden_match_request {
 
   // Multiply-adds: the compared columns read (both sides, both halves), then both halves'
   // similarities, dense or on the candidates.
-  [[nodiscard]] std::uint64_t cost() const noexcept {
-    const std::uint64_t read = (hidden + hidden_b) * row_count;
-    if (std::max(hidden, hidden_b) <= hidden_dense_limit) return read + hidden * hidden_b * (row_count + 12);
+  [[nodiscard]] std::uint64_t cost() const noexcept { return read_cost() + similarity_cost(); }
+  [[nodiscard]] std::uint64_t read_cost() const noexcept { return (hidden + hidden_b) * row_count; }
+  [[nodiscard]] std::uint64_t similarity_cost() const noexcept {
+    if (std::max(hidden, hidden_b) <= hidden_dense_limit) return hidden * hidden_b * (row_count + 12);
     const std::uint64_t coarse = std::min(hidden_coarse_rows, row_count / 2);
-    return read + 2 * hidden * hidden_b * coarse + 2 * hidden * hidden_candidates * row_count;
+    return 2 * hidden * hidden_b * coarse + 2 * hidden * hidden_candidates * row_count;
   }
   // The rotation's estimate when it is spent (equal widths, neither B as it is nor the permutation
   // fitting already, shard/hidden_rotation.hpp): Bᵀ·A over both halves and one SVD of the width,
   // whose time is that of about 9 hidden³ multiply-adds of the products (measured at widths 2048 and
   // 4096, plan/time_estimate.cpp). A rotation that is applied takes a second SVD.
-  [[nodiscard]] std::uint64_t rotation_cost() const noexcept {
-    return hidden != hidden_b ? 0 : row_count * hidden * hidden + 9 * hidden * hidden * hidden;
+  [[nodiscard]] std::uint64_t rotation_cost() const noexcept { return products_cost() + svd_cost(); }
+  [[nodiscard]] std::uint64_t products_cost() const noexcept {
+    return hidden != hidden_b ? 0 : row_count * hidden * hidden;
+  }
+  [[nodiscard]] std::uint64_t svd_cost() const noexcept { return hidden != hidden_b ? 0 : 9 * hidden * hidden * hidden; }
+  // One member's share when `members` ranks compute the unit together (compute_hidden_match with a
+  // team): every member reads all compared rows and takes its share of the similarities and of the
+  // cross products; the lead also runs the SVDs.
+  [[nodiscard]] std::uint64_t member_cost(std::uint64_t members) const noexcept {
+    return read_cost() + similarity_cost() / members;
+  }
+  [[nodiscard]] std::uint64_t member_rotation_cost(std::uint64_t members, bool lead) const noexcept {
+    return products_cost() / members + (lead ? svd_cost() : 0);
   }
 
   template <class Archive>
@@ -106,5 +119,12 @@ class block_reader;
 // Deterministic: the same request gives the same bits on any rank.
 hidden_match_result compute_hidden_match(std::uint32_t index, const hidden_match_request& request,
                                          block_reader& reader);
+
+// The same, computed by every member of `team` together (issue 20): the members split the
+// similarities by A's dimensions and the rotation's cross products by B's, and the member `lead`
+// finishes the rotation. The lead's result has the bits of the one above; the other members'
+// results leave the rotation out and are not to be kept.
+hidden_match_result compute_hidden_match(std::uint32_t index, const hidden_match_request& request,
+                                         block_reader& reader, const unit_team& team, int lead);
 
 }  // namespace lineage

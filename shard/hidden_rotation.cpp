@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "shard/kernel.hpp"
+#include "shard/unit_team.hpp"
 #include "shard/work_block.hpp"
 
 namespace lineage {
@@ -30,11 +31,23 @@ std::vector<float> transposed(const std::vector<float>& values, std::uint64_t fi
 
 // Bᵀ·A over rows [first, first + count): entry (j, d) = Σ_r b[r][j] a[r][d], by the row kernel
 // (float products summed in lanes, then in double; the same bits on any rank and instruction set).
+// The team's members compute B's dimensions in turn; the lead receives the whole (elsewhere: empty).
 matrix cross_products(const std::vector<float>& a, const std::vector<float>& b, std::uint64_t first,
-                      std::uint64_t count, std::uint64_t width) {
-  const std::vector<float> at = transposed(a, first, count, width), bt = transposed(b, first, count, width);
-  matrix cross(static_cast<Eigen::Index>(width), static_cast<Eigen::Index>(width));
-  dot_product_matrix(bt.data(), width, at.data(), width, count, cross.data());
+                      std::uint64_t count, std::uint64_t width, const unit_team& team, int lead) {
+  const auto share = team_share(team, width, 64);
+  const std::uint64_t begin = share.first, end = share.second;
+  std::vector<double> mine((end - begin) * width);
+  std::exception_ptr failure;
+  try {
+    const std::vector<float> at = transposed(a, first, count, width), bt = transposed(b, first, count, width);
+    dot_product_matrix(bt.data() + begin * count, end - begin, at.data(), width, count, mine.data());
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  settle(team, failure);
+  const bool leads = team.member() == lead;
+  matrix cross(leads ? static_cast<Eigen::Index>(width) : 0, leads ? static_cast<Eigen::Index>(width) : 0);
+  team.gather_doubles(mine, {cross.data(), static_cast<std::size_t>(cross.size())}, lead);
   return cross;
 }
 
@@ -115,6 +128,13 @@ struct held_out {
 hidden_rotation_estimate estimate_hidden_rotation(const std::vector<float>& a, const std::vector<float>& b,
                                                   std::uint64_t rows, std::uint64_t width,
                                                   const std::vector<std::uint32_t>& order) {
+  return estimate_hidden_rotation(a, b, rows, width, order, solo_team{}, 0);
+}
+
+hidden_rotation_estimate estimate_hidden_rotation(const std::vector<float>& a, const std::vector<float>& b,
+                                                  std::uint64_t rows, std::uint64_t width,
+                                                  const std::vector<std::uint32_t>& order, const unit_team& team,
+                                                  int lead) {
   hidden_rotation_estimate out;
   const std::uint64_t half = rows / 2;
   if (half < 2 || width < 2 || a.size() != rows * width || b.size() != rows * width) return out;
@@ -122,10 +142,14 @@ hidden_rotation_estimate estimate_hidden_rotation(const std::vector<float>& a, c
   out.identity_fit = judged.permuted({});
   if (order.size() == width) out.permutation_fit = judged.permuted(order);
   // The cross products and two width × width SVDs are most of the cost: not spent when their result
-  // could not be applied.
-  if (!rotation_can_apply(out.identity_fit, out.permutation_fit)) return out;
-  const matrix first_half = cross_products(a, b, 0, half, width);
-  const matrix second_half = cross_products(a, b, half, half, width);
+  // could not be applied (every member goes by the lead's fits, so all of them take the same turn).
+  const std::vector<double> lead_fits =
+      share_parts(team, [&] { return std::vector<double>{out.identity_fit, out.permutation_fit}; })
+          .at(static_cast<std::size_t>(lead));
+  if (!rotation_can_apply(lead_fits.at(0), lead_fits.at(1))) return out;
+  const matrix first_half = cross_products(a, b, 0, half, width, team, lead);
+  const matrix second_half = cross_products(a, b, half, half, width, team, lead);
+  if (team.member() != lead) return out;
   out.rotation_fit = judged.rotated(procrustes(first_half), second_half);
   // The rotation applied is estimated on all compared rows: a second SVD, not spent on a rotation
   // the held-out fit rejects (an unrelated pair: half of its hidden matching's time).

@@ -44,4 +44,12 @@ hidden_rotation_estimate estimate_hidden_rotation(const std::vector<float>& a, c
                                                   std::uint64_t rows, std::uint64_t width,
                                                   const std::vector<std::uint32_t>& order);
 
+class unit_team;
+// The same, by every member of `team`: the members split the cross products by B's dimensions, and
+// the member `lead` receives them and estimates the rotation (the others' estimates leave it out).
+hidden_rotation_estimate estimate_hidden_rotation(const std::vector<float>& a, const std::vector<float>& b,
+                                                  std::uint64_t rows, std::uint64_t width,
+                                                  const std::vector<std::uint32_t>& order, const unit_team& team,
+                                                  int lead);
+
 }  // namespace lineage

@@ -22,6 +22,7 @@ lineage_add_unit_test(test_evidence
     ${CMAKE_CURRENT_LIST_DIR}/test_expert_matching.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_neuron_matching.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_sparse_matching.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/hidden_test_support.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_hidden_matching.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_fingerprints.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_head_matching.cpp

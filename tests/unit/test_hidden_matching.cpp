@@ -16,16 +16,13 @@
 #include "shard/hidden_match.hpp"
 #include "shard/hidden_rotation.hpp"
 #include "shard/work_block.hpp"
+#include "hidden_test_support.hpp"
 #include "stats_test_support.hpp"
 
 namespace lineage {
 namespace {
 
-std::vector<float> random_values(std::size_t count, random_stream& stream) {
-  std::vector<float> v(count);
-  for (float& x : v) x = static_cast<float>(stream.normal());
-  return v;
-}
+using test::random_values;
 
 // Column j of the child is column order[j] of the parent, plus noise.
 std::vector<float> permuted_columns(const std::vector<float>& parent, std::size_t rows, std::size_t columns,
@@ -63,14 +60,7 @@ hidden_match_result match(const std::vector<float>& a, std::uint64_t rows_a, con
   const auto la = test::write_f32_safetensors(dir.path() / "a.safetensors", {{"embed", {rows_a, hidden}, a}});
   const auto lb = test::write_f32_safetensors(dir.path() / "b.safetensors", {{"embed", {rows_b, hidden_b}, b}});
   block_reader reader({dir.path() / "a.safetensors"}, {dir.path() / "b.safetensors"});
-  hidden_match_request request;
-  request.role = "embed_tokens.weight";
-  request.a = la[0];
-  request.b = lb[0];
-  request.rows_a = rows_a;
-  request.rows_b = rows_b;
-  request.hidden = hidden;
-  request.hidden_b = hidden_b;
+  hidden_match_request request = test::embedding_request(la[0], lb[0], rows_a, rows_b, hidden, hidden_b);
   request.row_begin = 10;
   request.row_count = std::min(rows_a, rows_b) - 20;
   request.permutations = 50;
@@ -167,12 +157,7 @@ TEST(HiddenMatch, SharedTokenRowsMeetUnderOtherIds) {
   const auto la = test::write_f32_safetensors(dir.path() / "a.safetensors", {{"embed", {rows, hidden}, parent}});
   const auto lb = test::write_f32_safetensors(dir.path() / "b.safetensors", {{"embed", {rows, hidden}, child}});
   block_reader reader({dir.path() / "a.safetensors"}, {dir.path() / "b.safetensors"});
-  hidden_match_request request;
-  request.role = "embed_tokens.weight";
-  request.a = la[0];
-  request.b = lb[0];
-  request.rows_a = request.rows_b = rows;
-  request.hidden = request.hidden_b = hidden;
+  hidden_match_request request = test::embedding_request(la[0], lb[0], rows, rows, hidden, hidden);
   request.row_count = 200;
   request.compared_a = index_range(50, 200);
   request.compared_b.assign(ids_b.begin() + 50, ids_b.begin() + 250);
@@ -257,25 +242,8 @@ TEST(HiddenRotation, HeldOutFitsAreThePearsonOfEachReadingAndARotationIsRecovere
   random_stream stream(11, "test", "rotation");
   const std::vector<float> a = random_values(rows * width, stream);
   // Q: an orthogonal matrix from Gram–Schmidt on normal columns; B = A·Qᵀ + noise.
-  std::vector<double> q(width * width);
-  for (double& v : q) v = stream.normal();
-  for (std::size_t c = 0; c < width; ++c) {
-    for (std::size_t p = 0; p < c; ++p) {
-      double dot = 0;
-      for (std::size_t r = 0; r < width; ++r) dot += q[r * width + c] * q[r * width + p];
-      for (std::size_t r = 0; r < width; ++r) q[r * width + c] -= dot * q[r * width + p];
-    }
-    double norm = 0;
-    for (std::size_t r = 0; r < width; ++r) norm += q[r * width + c] * q[r * width + c];
-    for (std::size_t r = 0; r < width; ++r) q[r * width + c] /= std::sqrt(norm);
-  }
-  std::vector<float> b(rows * width);
-  for (std::size_t r = 0; r < rows; ++r)
-    for (std::size_t j = 0; j < width; ++j) {
-      double v = 0;
-      for (std::size_t d = 0; d < width; ++d) v += a[r * width + d] * q[j * width + d];
-      b[r * width + j] = static_cast<float>(v + 0.05 * stream.normal());
-    }
+  const std::vector<double> q = test::random_orthogonal(width, stream);
+  const std::vector<float> b = test::rotated_rows(a, rows, width, q, 0.05, stream);
   std::vector<std::uint32_t> order(width), identity(width);
   std::iota(identity.begin(), identity.end(), 0u);
   for (std::size_t d = 0; d < width; ++d) order[d] = static_cast<std::uint32_t>((d * 5 + 3) % width) | (d % 3 == 0 ? negated_entry : 0u);

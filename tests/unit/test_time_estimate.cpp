@@ -105,9 +105,20 @@ TEST(TimeEstimate, RanksShareTheWorkAndEachWaitsForTheMatchingPhasesSlowest) {
       EXPECT_DOUBLE_EQ(r.matching, many[0].matching);
       EXPECT_DOUBLE_EQ(r.rotation, many[0].rotation);
     }
-    // The hidden matching is one unit: it does not split; the heads do.
+    // Every rank computes the hidden unit with the others: each reads all compared rows and takes
+    // its share of the similarities and of the rotation's cross products; its lead adds the SVDs.
+    double hidden = 0, rotation = 0;
+    for (const auto& r : plan.hidden_matches) {
+      hidden += unit_seconds(r, static_cast<std::uint64_t>(ranks));
+      rotation += rotation_seconds(r, static_cast<std::uint64_t>(ranks), true);
+      EXPECT_LT(unit_seconds(r, static_cast<std::uint64_t>(ranks)), unit_seconds(r));
+      EXPECT_GT(unit_seconds(r, static_cast<std::uint64_t>(ranks)), unit_seconds(r) / ranks);  // the reading
+      EXPECT_LT(rotation_seconds(r, static_cast<std::uint64_t>(ranks), false), rotation_seconds(r) / ranks);
+    }
     EXPECT_LT(many[0].matching, one[0].matching);
-    EXPECT_DOUBLE_EQ(many[0].rotation, one[0].rotation);
+    EXPECT_GE(many[0].matching, hidden);
+    EXPECT_DOUBLE_EQ(many[0].rotation, rotation);
+    EXPECT_LT(many[0].rotation, one[0].rotation);
   }
 }
 

@@ -105,7 +105,9 @@ t1, t8 = one["estimated_seconds"], eight["estimated_seconds"]
 print(f"estimate: {t1:.1f} s on 1 node, {t8:.1f} s on 8 nodes")
 assert 0 < t8 < t1 / 4, (t1, t8)
 assert eight["bytes_per_rank"]["max"] < one["bytes_per_rank"]["max"]
-assert one["resident_bytes_per_rank"]["max"] > one["resident_bytes_per_rank"]["min"] > 0
+# Every rank computes the hidden-dimension matching with the others, and holds its rows and
+# similarities: the largest unit of every rank here, so the ranks' needs may be equal.
+assert one["resident_bytes_per_rank"]["max"] >= one["resident_bytes_per_rank"]["min"] > 0
 assert one["resident_bytes_per_rank"]["window_bytes"] == 0  # no budget
 PY
 
