@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <string_view>
 #include <unordered_map>
 
 #include "shard/matching_vectors.hpp"
@@ -11,42 +12,44 @@ namespace lineage {
 namespace {
 
 using merge_key = std::pair<std::string, std::string>;
+using merge_view = std::pair<std::string_view, std::string_view>;
 
-// A vocabulary seen through one key (the piece, or its bytes): per key the token of lowest id.
-struct keyed_vocabulary {
-  std::vector<std::pair<std::string, const vocabulary_token*>> kept;  // by increasing id
-  std::unordered_map<std::string, const vocabulary_token*> by_key;
-  std::uint64_t folded = 0;
-  std::unordered_map<std::string, std::int32_t> merge_rank;  // the first rank of each distinct merge (merge_id)
+struct merge_hash {
+  std::size_t operator()(const merge_view& m) const noexcept {
+    const std::size_t left = std::hash<std::string_view>{}(m.first), right = std::hash<std::string_view>{}(m.second);
+    return left ^ (right + 0x9e3779b97f4a7c15ULL + (left << 6) + (left >> 2));
+  }
 };
 
-// One string per merge: the left part's length, then both parts (pieces may hold any byte).
-std::string merge_id(const merge_key& merge) {
-  std::string id = std::to_string(merge.first.size());
-  id += ':';
-  id += merge.first;
-  id += merge.second;
-  return id;
-}
+// A vocabulary seen through one key (the piece, or its bytes): per key the token of lowest id.
+// The maps are keyed by views of the strings `kept` and `merges` own (both are filled before any
+// view is taken of them, and never grow after).
+struct keyed_vocabulary {
+  std::vector<std::pair<std::string, const vocabulary_token*>> kept;  // by increasing id
+  std::unordered_map<std::string_view, const vocabulary_token*> by_key;
+  std::uint64_t folded = 0;
+  std::vector<merge_key> merges;                                  // in rank order
+  std::unordered_map<merge_view, std::int32_t, merge_hash> merge_rank;  // the first rank of each distinct merge
+};
 
-using token_key = std::function<std::string(const vocabulary_token&)>;
-
-keyed_vocabulary keyed(const tokenizer_vocabulary& vocabulary, const token_key& key_of,
-                       const std::vector<merge_key>& merges) {
+template <class KeyOf>
+keyed_vocabulary keyed(const tokenizer_vocabulary& vocabulary, const KeyOf& key_of, std::vector<merge_key> merges) {
   keyed_vocabulary out;
   out.kept.reserve(vocabulary.tokens.size());
   out.by_key.reserve(vocabulary.tokens.size());
   for (const auto& token : vocabulary.tokens) {  // sorted by id: the first of a key is its lowest id
     std::string key = key_of(token);
-    if (!out.by_key.emplace(key, &token).second) {
+    if (out.by_key.contains(key)) {
       ++out.folded;
       continue;
     }
     out.kept.emplace_back(std::move(key), &token);
+    out.by_key.emplace(out.kept.back().first, &token);
   }
-  out.merge_rank.reserve(merges.size());
-  for (std::size_t rank = 0; rank < merges.size(); ++rank)
-    out.merge_rank.emplace(merge_id(merges[rank]), static_cast<std::int32_t>(rank));
+  out.merges = std::move(merges);
+  out.merge_rank.reserve(out.merges.size());
+  for (std::size_t rank = 0; rank < out.merges.size(); ++rank)
+    out.merge_rank.emplace(merge_view{out.merges[rank].first, out.merges[rank].second}, static_cast<std::int32_t>(rank));
   return out;
 }
 
@@ -114,7 +117,7 @@ keyed_vocabulary raw_view(const tokenizer_vocabulary& v) {
   std::vector<merge_key> merges;
   merges.reserve(v.merges.size());
   for (const auto& rule : v.merges) merges.emplace_back(rule.left, rule.right);
-  return keyed(v, [](const vocabulary_token& token) { return token.piece; }, merges);
+  return keyed(v, [](const vocabulary_token& token) { return token.piece; }, std::move(merges));
 }
 
 keyed_vocabulary byte_view(const tokenizer_vocabulary& v) {

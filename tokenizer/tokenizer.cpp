@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <map>
+#include <string_view>
 #include <type_traits>
 #include <unordered_map>
 
@@ -27,12 +27,19 @@ std::string place(const Where& where) {
     return where;
 }
 
-// Collects the tokens of one file, refusing ids or pieces that two entries claim.
+// Collects the tokens of one file, refusing ids or pieces that two entries claim. The pieces are
+// keyed by views of the parsed document's strings, which outlive the table.
 class token_table {
  public:
   explicit token_table(const std::string& file_label) : label_(file_label) {}
 
   [[noreturn]] void fail(const std::string& what) const { throw input_error(fmt::format("{}: {}", label_, what)); }
+
+  void reserve(std::size_t tokens) {
+    tokens_.reserve(tokens);
+    index_of_id_.reserve(tokens);
+    id_of_piece_.reserve(tokens);
+  }
 
   template <class Where>
   std::uint32_t checked_id(const json& value, const Where& where) const {
@@ -44,12 +51,12 @@ class token_table {
 
   template <class Where>
   void add_model_piece(const std::string& piece, std::uint32_t id, const Where& where) {
-    if (const auto known = id_of_piece_.find(piece); known != id_of_piece_.end())
-      fail(fmt::format("{}: piece {} is listed twice", place(where), shown_piece(piece)));
-    if (const auto taken = tokens_.find(id); taken != tokens_.end())
-      fail(fmt::format("{}: {} and {} both have id {}", place(where), shown_piece(taken->second.piece),
+    if (id_of_piece_.contains(piece)) fail(fmt::format("{}: piece {} is listed twice", place(where), shown_piece(piece)));
+    const auto [slot, fresh] = index_of_id_.try_emplace(id, static_cast<std::uint32_t>(tokens_.size()));
+    if (!fresh)
+      fail(fmt::format("{}: {} and {} both have id {}", place(where), shown_piece(tokens_[slot->second].piece),
                        shown_piece(piece), id));
-    tokens_.emplace(id, vocabulary_token{id, piece, true, false, false});
+    tokens_.push_back(vocabulary_token{id, piece, true, false, false});
     id_of_piece_.emplace(piece, id);
   }
 
@@ -57,30 +64,34 @@ class token_table {
     const auto known = id_of_piece_.find(piece);
     if (known != id_of_piece_.end() && known->second != id)
       fail(fmt::format("{}: {} has id {} but is already id {}", where, shown_piece(piece), id, known->second));
-    const auto taken = tokens_.find(id);
-    if (taken != tokens_.end() && taken->second.piece != piece)
-      fail(fmt::format("{}: id {} is {}, not {}", where, id, shown_piece(taken->second.piece), shown_piece(piece)));
-    if (taken != tokens_.end() && taken->second.added)
+    const auto taken = index_of_id_.find(id);
+    if (taken != index_of_id_.end() && tokens_[taken->second].piece != piece)
+      fail(fmt::format("{}: id {} is {}, not {}", where, id, shown_piece(tokens_[taken->second].piece), shown_piece(piece)));
+    if (taken != index_of_id_.end() && tokens_[taken->second].added)
       fail(fmt::format("{}: {} (id {}) is added twice", where, shown_piece(piece), id));
-    auto& token = tokens_.try_emplace(id, vocabulary_token{id, piece, false, false, false}).first->second;
+    if (taken == index_of_id_.end()) {
+      index_of_id_.emplace(id, static_cast<std::uint32_t>(tokens_.size()));
+      tokens_.push_back(vocabulary_token{id, piece, false, false, false});
+    }
+    vocabulary_token& token = tokens_[index_of_id_.at(id)];
     token.added = true;
     token.special = special;
     id_of_piece_.emplace(piece, id);
   }
 
-  [[nodiscard]] bool has_piece(const std::string& piece) const { return id_of_piece_.contains(piece); }
+  [[nodiscard]] bool has_piece(std::string_view piece) const { return id_of_piece_.contains(piece); }
 
+  // By id (the ids are distinct).
   std::vector<vocabulary_token> sorted_tokens() && {
-    std::vector<vocabulary_token> tokens;
-    tokens.reserve(tokens_.size());
-    for (auto& [id, token] : tokens_) tokens.push_back(std::move(token));
-    return tokens;
+    std::sort(tokens_.begin(), tokens_.end(), [](const vocabulary_token& x, const vocabulary_token& y) { return x.id < y.id; });
+    return std::move(tokens_);
   }
 
  private:
   const std::string& label_;
-  std::map<std::uint32_t, vocabulary_token> tokens_;
-  std::unordered_map<std::string, std::uint32_t> id_of_piece_;
+  std::vector<vocabulary_token> tokens_;
+  std::unordered_map<std::uint32_t, std::uint32_t> index_of_id_;  // id → its token in tokens_
+  std::unordered_map<std::string_view, std::uint32_t> id_of_piece_;
 };
 
 const json* member(const json& object, const char* key) {
@@ -123,7 +134,7 @@ void read_scored_pieces(const json& vocab, token_table& table) {
     const auto where = [i] { return fmt::format("model.vocab[{}]", i); };
     if (!entry.is_array() || entry.size() != 2 || !entry[0].is_string() || !entry[1].is_number())
       table.fail(fmt::format("{} is not a [piece, score] pair", where()));
-    table.add_model_piece(entry[0].get<std::string>(), static_cast<std::uint32_t>(i), where);
+    table.add_model_piece(entry[0].get_ref<const std::string&>(), static_cast<std::uint32_t>(i), where);
   }
 }
 
@@ -171,7 +182,8 @@ void read_added_tokens(const json& root, token_table& table) {
     if (id == nullptr) table.fail(fmt::format("{} has no 'id'", where));
     if (content == nullptr || !content->is_string()) table.fail(fmt::format("{}: 'content' is missing or not a string", where));
     if (special != nullptr && !special->is_boolean()) table.fail(fmt::format("{}: 'special' is {}, not a boolean", where, json_kind(*special)));
-    table.add_added_token(content->get<std::string>(), table.checked_id(*id, where), special && special->get<bool>(), where);
+    table.add_added_token(content->get_ref<const std::string&>(), table.checked_id(*id, where), special && special->get<bool>(),
+                          where);
   }
 }
 
@@ -246,6 +258,7 @@ tokenizer_vocabulary parse_tokenizer_json(std::string_view text, const std::stri
   out.kind = model_kind(*model, table);
   const json* vocab = member(*model, "vocab");
   if (vocab == nullptr) table.fail("model has no 'vocab'");
+  if (vocab->is_structured()) table.reserve(vocab->size());
   if (out.kind == tokenizer_kind::unigram)
     read_scored_pieces(*vocab, table);
   else
