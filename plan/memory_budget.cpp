@@ -168,12 +168,12 @@ std::vector<unit_memory> memory_by_unit(const work_plan& plan, const read_settin
             [](const auto& r) { return fmt::format("neuron matching of layer {} {}", r.layer, r.group); });
   // Every rank computes each hidden unit with the others (shard/hidden_match.hpp), each holding the
   // compared rows and the similarities; the lead's cross products are the bound of all of them.
-  for (const hidden_match_request& request : plan.hidden_matches)
-    for (int r = 0; r < plan.ranks(); ++r) {
-      const std::uint64_t bytes = unit_bytes(request);
+  for (const hidden_match_request& request : plan.hidden_matches) {
+    const std::uint64_t bytes = unit_bytes(request);
+    for (int r = 0; r < plan.ranks(); ++r)
       units.push_back({static_cast<std::uint32_t>(r), fmt::format("hidden-dimension matching on '{}'", request.role),
                        bytes, bytes});
-    }
+  }
   add_units(units, plan.head_matches, plan.head_match_rank,
             [](const auto& r) { return fmt::format("head matching of layer {}", r.layer); });
   add_units(units, plan.fingerprints, plan.fingerprint_rank,

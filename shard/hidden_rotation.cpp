@@ -15,17 +15,18 @@ namespace {
 
 using matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-// Rows [first, first + count) of a rows × width block, transposed: width × count, so that each
-// dimension's values over those rows are consecutive (tiles of 16 × 16 for the caches).
+// Rows [first, first + count) of a rows × width block, dimensions [begin, end), transposed:
+// (end − begin) × count, so that each dimension's values over those rows are consecutive (tiles of
+// 16 × 16 for the caches).
 std::vector<float> transposed(const std::vector<float>& values, std::uint64_t first, std::uint64_t count,
-                              std::uint64_t width) {
+                              std::uint64_t width, std::uint64_t begin, std::uint64_t end) {
   constexpr std::uint64_t tile = 16;
-  std::vector<float> out(width * count);
+  std::vector<float> out((end - begin) * count);
   for (std::uint64_t r0 = 0; r0 < count; r0 += tile)
-    for (std::uint64_t d0 = 0; d0 < width; d0 += tile)
+    for (std::uint64_t d0 = begin; d0 < end; d0 += tile)
       for (std::uint64_t r = r0; r < std::min(count, r0 + tile); ++r)
-        for (std::uint64_t d = d0; d < std::min(width, d0 + tile); ++d)
-          out[d * count + r] = values[(first + r) * width + d];
+        for (std::uint64_t d = d0; d < std::min(end, d0 + tile); ++d)
+          out[(d - begin) * count + r] = values[(first + r) * width + d];
   return out;
 }
 
@@ -36,15 +37,13 @@ matrix cross_products(const std::vector<float>& a, const std::vector<float>& b, 
                       std::uint64_t count, std::uint64_t width, const unit_team& team, int lead) {
   const auto share = team_share(team, width, 64);
   const std::uint64_t begin = share.first, end = share.second;
-  std::vector<double> mine((end - begin) * width);
-  std::exception_ptr failure;
-  try {
-    const std::vector<float> at = transposed(a, first, count, width), bt = transposed(b, first, count, width);
-    dot_product_matrix(bt.data() + begin * count, end - begin, at.data(), width, count, mine.data());
-  } catch (...) {
-    failure = std::current_exception();
-  }
-  settle(team, failure);
+  const std::vector<double> mine = settled_part(team, [&] {
+    const std::vector<float> at = transposed(a, first, count, width, 0, width);
+    const std::vector<float> bt = transposed(b, first, count, width, begin, end);
+    std::vector<double> rows((end - begin) * width);
+    dot_product_matrix(bt.data(), end - begin, at.data(), width, count, rows.data());
+    return rows;
+  });
   const bool leads = team.member() == lead;
   matrix cross(leads ? static_cast<Eigen::Index>(width) : 0, leads ? static_cast<Eigen::Index>(width) : 0);
   team.gather_doubles(mine, {cross.data(), static_cast<std::size_t>(cross.size())}, lead);

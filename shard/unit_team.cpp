@@ -23,40 +23,19 @@ std::pair<std::size_t, std::size_t> team_share(const unit_team& team, std::size_
   return {std::min(count, first * grain), std::min(count, (first + taken) * grain)};
 }
 
-namespace {
-
-// A member's status on the wire: its exit status (0: its part is done), then its message.
-std::vector<char> status_bytes(const std::exception_ptr& failure) {
-  int status = static_cast<int>(exit_status::ok);
-  std::string message;
-  if (failure) {
-    try {
-      std::rethrow_exception(failure);
-    } catch (const error& e) {
-      status = static_cast<int>(e.status());
-      message = e.what();
-    } catch (const std::exception& e) {
-      status = static_cast<int>(exit_status::failure);
-      message = std::string("unexpected failure: ") + e.what();
-    }
-  }
-  std::vector<char> bytes(sizeof status);
-  std::memcpy(bytes.data(), &status, sizeof status);
-  bytes.insert(bytes.end(), message.begin(), message.end());
-  return bytes;
-}
-
-}  // namespace
-
-void settle(const unit_team& team, const std::exception_ptr& failure) {
-  const auto statuses = team.all_gather(status_bytes(failure));
-  if (failure) std::rethrow_exception(failure);
-  for (std::size_t m = 0; m < statuses.size(); ++m) {
+void settle(const unit_team& team, const outcome& mine) {
+  // A member's outcome on the wire: its exit status, then its message.
+  std::vector<char> bytes(sizeof mine.status);
+  std::memcpy(bytes.data(), &mine.status, sizeof mine.status);
+  bytes.insert(bytes.end(), mine.message.begin(), mine.message.end());
+  const auto outcomes = team.all_gather(bytes);
+  if (!mine.ok()) throw relayed_error(static_cast<exit_status>(mine.status), mine.message);
+  for (std::size_t m = 0; m < outcomes.size(); ++m) {
     int status = 0;
-    if (statuses[m].size() < sizeof status) throw internal_error("a team member's status is shorter than its header");
-    std::memcpy(&status, statuses[m].data(), sizeof status);
+    if (outcomes[m].size() < sizeof status) throw internal_error("a team member's outcome is shorter than its header");
+    std::memcpy(&status, outcomes[m].data(), sizeof status);
     if (status == static_cast<int>(exit_status::ok)) continue;
-    const std::string message(statuses[m].begin() + sizeof status, statuses[m].end());
+    const std::string message(outcomes[m].begin() + sizeof status, outcomes[m].end());
     throw relayed_error(static_cast<exit_status>(status), fmt::format("[rank {}] {}", m, message));
   }
 }

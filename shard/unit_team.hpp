@@ -7,14 +7,15 @@
 //
 // Members must call the same exchanges in the same order. A member whose own part failed still
 // takes part in the exchange (settle), so no member waits for one that will never come; then every
-// member throws: the failing one its own error, the others a relayed_error naming it.
+// member throws a relayed_error: the failing one with its own status and message, the others with
+// the failing rank's.
 #include <cstddef>
-#include <exception>
 #include <optional>
 #include <span>
 #include <utility>
 #include <vector>
 
+#include "core/outcome.hpp"
 #include "shard/archive_bytes.hpp"
 
 namespace lineage {
@@ -47,26 +48,27 @@ class solo_team final : public unit_team {
 [[nodiscard]] std::pair<std::size_t, std::size_t> team_share(const unit_team& team, std::size_t count,
                                                              std::size_t grain);
 
-// Every member learns whether any member's part failed (`failure`: this member's, or null): then
-// this member rethrows its own failure, or throws a relayed_error with the first failing member's
-// status and message.
-void settle(const unit_team& team, const std::exception_ptr& failure);
+// Every member learns whether any member's part failed (`mine`: this member's outcome); then it
+// throws a relayed_error with the status and message of this member's failure, or else of the first
+// failing member's (its message prefixed with the rank).
+void settle(const unit_team& team, const outcome& mine);
+
+// Runs `work` (this member's part) and settles: the part, once every member's has succeeded.
+template <class Work>
+auto settled_part(const unit_team& team, Work&& work) {
+  std::optional<decltype(work())> mine;
+  settle(team, attempt([&] { mine = std::forward<Work>(work)(); }));
+  return std::move(*mine);
+}
 
 // Runs `work` (this member's part, a serializable value) and gives every member every member's part
 // in member order.
 template <class Work>
 auto share_parts(const unit_team& team, Work&& work) {
   using part = decltype(work());
-  std::optional<part> mine;
-  std::exception_ptr failure;
-  try {
-    mine = std::forward<Work>(work)();
-  } catch (...) {
-    failure = std::current_exception();
-  }
-  settle(team, failure);
   std::vector<part> parts;
-  for (const auto& bytes : team.all_gather(to_bytes(*mine))) parts.push_back(from_bytes<part>(bytes));
+  for (const auto& bytes : team.all_gather(to_bytes(settled_part(team, std::forward<Work>(work)))))
+    parts.push_back(from_bytes<part>(bytes));
   return parts;
 }
 

@@ -64,16 +64,12 @@ class token_table {
     const auto known = id_of_piece_.find(piece);
     if (known != id_of_piece_.end() && known->second != id)
       fail(fmt::format("{}: {} has id {} but is already id {}", where, shown_piece(piece), id, known->second));
-    const auto taken = index_of_id_.find(id);
-    if (taken != index_of_id_.end() && tokens_[taken->second].piece != piece)
-      fail(fmt::format("{}: id {} is {}, not {}", where, id, shown_piece(tokens_[taken->second].piece), shown_piece(piece)));
-    if (taken != index_of_id_.end() && tokens_[taken->second].added)
-      fail(fmt::format("{}: {} (id {}) is added twice", where, shown_piece(piece), id));
-    if (taken == index_of_id_.end()) {
-      index_of_id_.emplace(id, static_cast<std::uint32_t>(tokens_.size()));
-      tokens_.push_back(vocabulary_token{id, piece, false, false, false});
-    }
-    vocabulary_token& token = tokens_[index_of_id_.at(id)];
+    const auto [slot, fresh] = index_of_id_.try_emplace(id, static_cast<std::uint32_t>(tokens_.size()));
+    if (fresh) tokens_.push_back(vocabulary_token{id, piece, false, false, false});
+    vocabulary_token& token = tokens_[slot->second];
+    if (token.piece != piece)
+      fail(fmt::format("{}: id {} is {}, not {}", where, id, shown_piece(token.piece), shown_piece(piece)));
+    if (token.added) fail(fmt::format("{}: {} (id {}) is added twice", where, shown_piece(piece), id));
     token.added = true;
     token.special = special;
     id_of_piece_.emplace(piece, id);
