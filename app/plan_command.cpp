@@ -1,6 +1,7 @@
 #include "app/plan_command.hpp"
 
 #include <fmt/format.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <cmath>
@@ -9,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -23,6 +25,7 @@
 #include "plan/plan.hpp"
 #include "plan/plan_projection.hpp"
 #include "plan/time_estimate.hpp"
+#include "probe/speed_probe.hpp"
 
 namespace lineage {
 namespace {
@@ -33,7 +36,7 @@ using json = nlohmann::json;
 // reads with the manifest's XXH3 of both sides, mapped from the page cache (docs/PERFORMANCE.md,
 // "The manifest's hashes on block reads": 5.91 GB/s; scripts/bench-e2e's blocks phase 5.9-7.2
 // GB/s at scales 1 and 4). The kernel alone runs at about 12 (11.7-13.3) GB/s.
-constexpr double default_kernel_gbps = 6.0;
+constexpr double default_kernel_gbps = reference_kernel_gbps;
 constexpr const char* kernel_gbps_source =
     "docs/PERFORMANCE.md: block reads with the manifest's hashes at 5.9 GB/s on one core (page cache, Intel Xeon, AVX2)";
 // A conservative parallel file system's read rate into one node; pass --bandwidth for yours.
@@ -49,6 +52,7 @@ struct plan_request {
   bool bandwidth_given = false;
   double kernel_gbps = default_kernel_gbps;
   bool kernel_given = false;
+  bool measure_speed = false;  // --measure-speed: this machine's speed from the probe (probe/speed_probe.hpp)
   std::uint64_t block_elements = default_block_elements;
   std::string memory_budget;  // "" for none
   std::string io_mode = "map";
@@ -155,6 +159,18 @@ std::string matching_units(const work_plan& plan) {
                      plan.expert_matches.size(), plan.head_matches.size(), plan.neuron_matches.size());
 }
 
+// The speed probe runs as many copies at once as a node will run ranks, up to its cores: ranks
+// beyond the cores share them, which the probe's copies would only repeat.
+// (the cores this process may run on: under Slurm, the job's allocation, not the node's).
+int probe_processes(std::uint64_t ranks_per_node) {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  const std::uint64_t cores = ::sched_getaffinity(0, sizeof allowed, &allowed) == 0
+                                  ? static_cast<std::uint64_t>(std::max(1, CPU_COUNT(&allowed)))
+                                  : std::max(1u, std::thread::hardware_concurrency());
+  return static_cast<int>(std::min<std::uint64_t>({ranks_per_node, cores, 64}));
+}
+
 // Everything `lineage plan` prints and writes, computed once.
 struct plan_summary {
   std::uint64_t nodes = 1, ranks_per_node = 1;
@@ -167,6 +183,8 @@ struct plan_summary {
   std::string largest_unit;  // the unit of the rank with the largest need
   std::uint64_t unpaired_a = 0, unpaired_b = 0, bytes_a = 0, bytes_b = 0;
   double rate_gbps = 0;
+  double kernel_gbps = 0;                  // the request's, or the reference's at the measured speed
+  std::optional<speed_probe_result> probe;  // --measure-speed
   phase_seconds slowest;  // the phases of the rank that takes longest
   std::string memory_formula;
 };
@@ -228,8 +246,15 @@ plan_summary summarise(const plan_request& request) {
   s.largest_unit = most_memory.largest.unit;
   for (const auto& u : s.plan.unpaired) (u.side == 'a' ? s.unpaired_a : s.unpaired_b) += 1;
   const double share_gbps = request.bandwidth_gbps / static_cast<double>(s.ranks_per_node);
-  s.rate_gbps = std::min(request.kernel_gbps, share_gbps);
-  const std::vector<phase_seconds> phases = estimate_phases(s.plan, s.rate_gbps * 1e9);
+  machine_speed speed;
+  s.kernel_gbps = request.kernel_gbps;
+  if (request.measure_speed) {
+    s.probe = measure_speed(probe_scratch(), probe_processes(s.ranks_per_node));
+    speed = s.probe->speed;
+    if (!request.kernel_given) s.kernel_gbps = reference_kernel_gbps * s.probe->blocks;
+  }
+  s.rate_gbps = std::min(s.kernel_gbps, share_gbps);
+  const std::vector<phase_seconds> phases = estimate_phases(s.plan, s.rate_gbps * 1e9, speed);
   for (std::size_t r = 0; r < phases.size(); ++r) {
     s.figures.at(r).seconds = phases[r];
     if (phases[r].most() > s.slowest.most()) s.slowest = phases[r];
@@ -241,7 +266,51 @@ plan_summary summarise(const plan_request& request) {
 }
 
 std::string kernel_source(const plan_request& request) {
-  return request.kernel_given ? "--kernel-gbps" : kernel_gbps_source;
+  if (request.kernel_given) return "--kernel-gbps";
+  return request.measure_speed ? "the reference's at this machine's measured speed (--measure-speed)" : kernel_gbps_source;
+}
+
+constexpr const char* reference_machine =
+    "the rates' machine (Intel Xeon, one core; docs/PERFORMANCE.md, \"Where lineage plan's estimate comes from\")";
+
+// Each kind's factor, "(as K)" for those the probe pair has no unit of.
+std::string factor_list(const speed_probe_result& p) {
+  std::string out = fmt::format("blocks {:.2f}x", p.blocks);
+  for (std::size_t k = 0; k < unit_kind_count; ++k)
+    out += fmt::format(", {} {:.2f}x{}", unit_kind_name(static_cast<unit_kind>(k)), p.speed.factors[k],
+                       p.borrowed[k] ? " (a related kind's)" : "");
+  return out;
+}
+
+std::string speed_line(const plan_summary& s) {
+  if (!s.probe) return fmt::format("speed: {}; --measure-speed measures this machine's", reference_machine);
+  const speed_probe_result& p = *s.probe;
+  const phase_seconds& t = p.timing.phases;
+  return fmt::format("speed: measured here (a default compare of a {} probe pair in {} process{} at once, each kind "
+                     "the fastest of {} runs; matching {}, blocks {}, nulls {}, other {}): {} {}",
+                     gigabytes(p.timing.block_bytes), p.processes, p.processes == 1 ? "" : "es", p.runs,
+                     duration(t.matching), duration(t.blocks), duration(t.nulls), duration(t.other), factor_list(p),
+                     reference_machine);
+}
+
+json speed_json(const plan_summary& s) {
+  if (!s.probe) return {{"source", "reference"}, {"reference", reference_machine}};
+  const speed_probe_result& p = *s.probe;
+  json factors = {{"blocks", p.blocks}}, kinds = json::object();
+  for (std::size_t k = 0; k < unit_kind_count; ++k) {
+    const auto kind = static_cast<unit_kind>(k);
+    const kind_timing& timing = p.timing.of(kind);
+    factors[std::string(unit_kind_name(kind))] = p.speed.factors[k];
+    kinds[std::string(unit_kind_name(kind))] = {{"units", timing.units}, {"estimated_seconds", timing.estimated},
+                                                {"measured_seconds", timing.measured}, {"borrowed", p.borrowed[k]}};
+  }
+  const phase_seconds& t = p.timing.phases;
+  return {{"source", "measured"},
+          {"reference", reference_machine},
+          {"factors", factors},
+          {"probe", {{"pair_bytes", p.timing.block_bytes}, {"runs", p.runs}, {"processes", p.processes},
+                     {"block_seconds", p.timing.block_seconds}, {"kinds", kinds},
+                     {"phase_seconds", {{"matching", t.matching}, {"blocks", t.blocks}, {"nulls", t.nulls}, {"other", t.other}}}}}};
 }
 
 void print_summary(const plan_request& request, const plan_summary& s) {
@@ -267,7 +336,8 @@ void print_summary(const plan_request& request, const plan_summary& s) {
              printable(s.largest_unit),
              s.budget == 0 ? std::string() : fmt::format("; within --memory-budget {}", gigabytes(static_cast<double>(s.budget))),
              s.memory_formula);
-  fmt::print("kernel: {} GB/s per rank ({}); bandwidth: {} GB/s per node ({})\n", request.kernel_gbps,
+  fmt::print("{}\n", speed_line(s));
+  fmt::print("kernel: {:.3g} GB/s per rank ({}); bandwidth: {} GB/s per node ({})\n", s.kernel_gbps,
              kernel_source(request), request.bandwidth_gbps,
              request.bandwidth_given ? "--bandwidth" : "assumed default; pass --bandwidth");
   const phase_seconds& t = s.slowest;
@@ -324,7 +394,8 @@ json plan_json(const plan_request& request, const plan_summary& s) {
   document["resident_bytes_per_rank"] = {{"min", s.memory_min},        {"max", s.memory_max},
                                          {"formula", s.memory_formula}, {"memory_budget", s.budget},
                                          {"io_mode", request.io_mode},  {"window_bytes", plan.reading.window_bytes}};
-  document["kernel_gbps_per_rank"] = {{"value", request.kernel_gbps}, {"source", kernel_source(request)}};
+  document["kernel_gbps_per_rank"] = {{"value", s.kernel_gbps}, {"source", kernel_source(request)}};
+  document["machine_speed"] = speed_json(s);
   document["bandwidth_gbps_per_node"] = {{"value", request.bandwidth_gbps},
                                          {"source", request.bandwidth_given ? "--bandwidth" : "assumed default"}};
   document["rate_gbps_per_rank"] = s.rate_gbps;
@@ -382,6 +453,10 @@ command add_plan_command(CLI::App& parent) {
                               kernel_gbps_source))
       ->check(positive_rate)
       ->each([request](const std::string&) { request->kernel_given = true; });
+  app->add_flag("--measure-speed", request->measure_speed,
+                "measure this machine's speed against the rates' machine first (a default compare of a generated 84 MB "
+                "pair in $TMPDIR, as many at once as ranks per node up to the cores, about 5 s; run it where the job "
+                "will run) and estimate at that speed");
   app->add_option("--block-elements", request->block_elements, "elements per work block (default 4194304)")
       ->check(decimal_count);
   app->add_option("--memory-budget", request->memory_budget,

@@ -1,5 +1,6 @@
 #include "job/comparison_steps.hpp"
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 
@@ -80,34 +81,51 @@ work_plan plan_comparison(const compare_config& config, int ranks, matching_so_f
 
 namespace {
 
-rank_results compute_matching_units(const work_plan& plan, const unit_team& team) {
+// Calls `compute` and, with `seconds`, appends how long it took.
+template <class Compute>
+auto timed(std::vector<double>* seconds, Compute&& compute) {
+  const auto start = std::chrono::steady_clock::now();
+  auto result = compute();
+  if (seconds != nullptr)
+    seconds->push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return result;
+}
+
+rank_results compute_matching_units(const work_plan& plan, const unit_team& team, matching_unit_seconds* seconds) {
   const int rank = team.member();
   block_reader reader = plan_reader(plan);
   rank_results results;
+  const auto list = [seconds](std::vector<double> matching_unit_seconds::*kind) {
+    return seconds == nullptr ? nullptr : &(seconds->*kind);
+  };
   if (plan.awaits_hidden_matching()) {
     // Every rank computes each hidden unit with the others; the rank it was dealt to keeps it.
     for (std::size_t i = 0; i < plan.hidden_matches.size(); ++i) {
       const auto lead = static_cast<int>(plan.hidden_match_rank[i]);
-      hidden_match_result result =
-          compute_hidden_match(static_cast<std::uint32_t>(i), plan.hidden_matches[i], reader, team, lead);
+      hidden_match_result result = timed(list(&matching_unit_seconds::hidden), [&] {
+        return compute_hidden_match(static_cast<std::uint32_t>(i), plan.hidden_matches[i], reader, team, lead);
+      });
       if (lead == rank) results.hidden_matches.push_back(std::move(result));
     }
     return results;
   }
   for (std::size_t i = 0; i < plan.expert_matches.size(); ++i)
     if (plan.expert_match_rank[i] == static_cast<std::uint32_t>(rank))
-      results.expert_matches.push_back(
-          compute_expert_match(static_cast<std::uint32_t>(i), plan.expert_matches[i], reader));
+      results.expert_matches.push_back(timed(list(&matching_unit_seconds::experts), [&] {
+        return compute_expert_match(static_cast<std::uint32_t>(i), plan.expert_matches[i], reader);
+      }));
   for (std::size_t i = 0; i < plan.head_matches.size(); ++i)
     if (plan.head_match_rank[i] == static_cast<std::uint32_t>(rank))
-      results.head_matches.push_back(compute_head_match(static_cast<std::uint32_t>(i), plan.head_matches[i], reader));
+      results.head_matches.push_back(timed(list(&matching_unit_seconds::heads), [&] {
+        return compute_head_match(static_cast<std::uint32_t>(i), plan.head_matches[i], reader);
+      }));
   return results;
 }
 
 }  // namespace
 
-rank_results compute_matching_share(const work_plan& plan, const unit_team& team) {
-  rank_results results = compute_matching_units(plan, team);
+rank_results compute_matching_share(const work_plan& plan, const unit_team& team, matching_unit_seconds* seconds) {
+  rank_results results = compute_matching_units(plan, team, seconds);
   throw_if_a_mapping_faulted();  // zeros read past a shrunk file's end reach no result
   return results;
 }

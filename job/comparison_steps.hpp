@@ -34,7 +34,13 @@ work_plan plan_comparison(const compare_config& config, int ranks, matching_so_f
 // come before the blocks): the hidden-dimension matching when it awaits_hidden_matching(), which
 // every member of `team` (all ranks) computes together, else the expert and head matching (the
 // second phase, which reads B through the recovered hidden order).
-rank_results compute_matching_share(const work_plan& plan, const unit_team& team);
+// With `seconds`, each unit's seconds on this rank are appended to its kind's list, in plan order
+// (the speed probe's timings, probe/unit_timing.hpp).
+struct matching_unit_seconds {
+  std::vector<double> hidden, experts, heads;
+};
+rank_results compute_matching_share(const work_plan& plan, const unit_team& team,
+                                    matching_unit_seconds* seconds = nullptr);
 
 // Plans again with the results of the phase `plan` awaited (gathered from every rank); the
 // results of earlier phases come from `plan`.

@@ -33,12 +33,17 @@ constexpr double rate_hidden_rotation = 1.7e10;  // B independent of A, less its
 
 double at(std::uint64_t cost, double rate) { return static_cast<double>(cost) / rate; }
 
-// Adds each unit's seconds to its rank's phase `phase`.
+constexpr unit_kind kind_of(const cross_layer_request&) noexcept { return unit_kind::cross_layer; }
+constexpr unit_kind kind_of(const neuron_match_request&) noexcept { return unit_kind::neuron_match; }
+constexpr unit_kind kind_of(const fingerprint_request&) noexcept { return unit_kind::fingerprint; }
+
+// Adds each unit's seconds, at this machine's speed of its kind, to its rank's phase `phase`.
 template <class Request>
 void add_units(const std::vector<Request>& requests, const std::vector<std::uint32_t>& rank_of,
-               std::vector<phase_seconds>& ranks, double phase_seconds::*phase) {
+               const machine_speed& speed, std::vector<phase_seconds>& ranks, double phase_seconds::*phase) {
   if (rank_of.size() != requests.size()) throw internal_error("estimate_phases: units without their ranks");
-  for (std::size_t i = 0; i < requests.size(); ++i) ranks.at(rank_of[i]).*phase += unit_seconds(requests[i]);
+  for (std::size_t i = 0; i < requests.size(); ++i)
+    ranks.at(rank_of[i]).*phase += unit_seconds(requests[i]) / speed.of(kind_of(requests[i]));
 }
 
 // A matching phase ends when its slowest rank is done: every rank spends that long.
@@ -46,26 +51,44 @@ double slowest(const std::vector<double>& per_rank) {
   return per_rank.empty() ? 0.0 : *std::max_element(per_rank.begin(), per_rank.end());
 }
 
-double matching_seconds(const work_plan& plan, std::size_t ranks, double& rotation) {
+double matching_seconds(const work_plan& plan, std::size_t ranks, const machine_speed& speed, double& rotation) {
   std::vector<double> hidden(ranks, 0.0), with_rotation(ranks, 0.0), second(ranks, 0.0);
   // Every rank computes each hidden unit with the others (shard/hidden_match.hpp); the rank it was
   // dealt to leads it (runs the rotation's SVDs).
   for (std::size_t i = 0; i < plan.hidden_matches.size(); ++i)
     for (std::size_t r = 0; r < ranks; ++r) {
       const hidden_match_request& request = plan.hidden_matches[i];
-      const double own = unit_seconds(request, ranks);
+      const double own = unit_seconds(request, ranks) / speed.of(unit_kind::hidden_match);
       hidden.at(r) += own;
-      with_rotation.at(r) += own + rotation_seconds(request, ranks, plan.hidden_match_rank.at(i) == r);
+      with_rotation.at(r) += own + rotation_seconds(request, ranks, plan.hidden_match_rank.at(i) == r) /
+                                       speed.of(unit_kind::hidden_rotation);
     }
   for (std::size_t i = 0; i < plan.expert_matches.size(); ++i)
-    second.at(plan.expert_match_rank.at(i)) += unit_seconds(plan.expert_matches[i]);
+    second.at(plan.expert_match_rank.at(i)) += unit_seconds(plan.expert_matches[i]) / speed.of(unit_kind::expert_match);
   for (std::size_t i = 0; i < plan.head_matches.size(); ++i)
-    second.at(plan.head_match_rank.at(i)) += unit_seconds(plan.head_matches[i]);
+    second.at(plan.head_match_rank.at(i)) += unit_seconds(plan.head_matches[i]) / speed.of(unit_kind::head_match);
   rotation = slowest(with_rotation) - slowest(hidden);
   return slowest(hidden) + slowest(second);
 }
 
+bool valid(const machine_speed& speed) noexcept {
+  return std::all_of(speed.factors.begin(), speed.factors.end(), [](double f) { return f > 0 && std::isfinite(f); });
+}
+
 }  // namespace
+
+std::string_view unit_kind_name(unit_kind kind) noexcept {
+  static constexpr std::array<std::string_view, unit_kind_count> names{
+      "null_cyclic",  "null_products", "null_rows",  "null_columns", "cross_layer",    "neuron_matching",
+      "fingerprints", "expert_matching", "head_matching", "hidden_matching", "hidden_rotation"};
+  return names[static_cast<std::size_t>(kind)];
+}
+
+unit_kind kind_of(const null_request& request) noexcept {
+  if (request.from_products) return unit_kind::null_products;
+  if (request.group.kind == symmetry_group::form::cyclic) return unit_kind::null_cyclic;
+  return request.axis == 0 ? unit_kind::null_rows : unit_kind::null_columns;
+}
 
 double unit_seconds(const null_request& request) noexcept {
   const std::uint64_t cost = request.cost();
@@ -95,8 +118,10 @@ std::uint64_t nanoseconds(double seconds) noexcept {
   return !(ns >= 1) ? 1 : ns >= 9.2e18 ? std::uint64_t{1} << 63 : static_cast<std::uint64_t>(ns);
 }
 
-std::vector<phase_seconds> estimate_phases(const work_plan& plan, double read_bytes_per_second) {
+std::vector<phase_seconds> estimate_phases(const work_plan& plan, double read_bytes_per_second,
+                                           const machine_speed& speed) {
   if (!(read_bytes_per_second > 0)) throw internal_error("estimate_phases: the read rate must be positive");
+  if (!valid(speed)) throw internal_error("estimate_phases: a machine speed factor must be positive and finite");
   const auto ranks = static_cast<std::size_t>(std::max(plan.ranks(), 1));
   std::vector<phase_seconds> out(ranks);
   for (std::size_t r = 0; r + 1 < plan.rank_first_block.size(); ++r)
@@ -107,12 +132,12 @@ std::vector<phase_seconds> estimate_phases(const work_plan& plan, double read_by
     }
   for (std::size_t i = 0; i < plan.content.units.size(); ++i)
     out.at(plan.content.unit_rank.at(i)).other += static_cast<double>(plan.content.units[i].bytes) / read_bytes_per_second;
-  add_units(plan.nulls, plan.null_rank, out, &phase_seconds::nulls);
-  add_units(plan.cross_layers, plan.cross_layer_rank, out, &phase_seconds::other);
-  add_units(plan.neuron_matches, plan.neuron_match_rank, out, &phase_seconds::other);
-  add_units(plan.fingerprints, plan.fingerprint_rank, out, &phase_seconds::other);
+  add_units(plan.nulls, plan.null_rank, speed, out, &phase_seconds::nulls);
+  add_units(plan.cross_layers, plan.cross_layer_rank, speed, out, &phase_seconds::other);
+  add_units(plan.neuron_matches, plan.neuron_match_rank, speed, out, &phase_seconds::other);
+  add_units(plan.fingerprints, plan.fingerprint_rank, speed, out, &phase_seconds::other);
   double rotation = 0;
-  const double matching = matching_seconds(plan, ranks, rotation);
+  const double matching = matching_seconds(plan, ranks, speed, rotation);
   for (phase_seconds& p : out) {
     p.matching = matching;
     p.rotation = rotation;

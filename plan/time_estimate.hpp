@@ -13,7 +13,9 @@
 // dimensions first, then experts and heads; each ends when its slowest rank is done, so every
 // rank spends their sum), then the blocks, the nulls and the other units (cross-layer, neuron
 // matching, fingerprints, content units).
+#include <array>
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "plan/plan.hpp"
@@ -49,8 +51,37 @@ struct phase_seconds {
   [[nodiscard]] double most() const noexcept { return least() + rotation; }
 };
 
+// The kinds of unit whose rates differ (a null by its form). A machine's speed is one factor per kind.
+enum class unit_kind : std::uint8_t {
+  null_cyclic,
+  null_products,
+  null_rows,
+  null_columns,
+  cross_layer,
+  neuron_match,
+  fingerprint,
+  expert_match,
+  head_match,
+  hidden_match,
+  hidden_rotation,
+};
+inline constexpr std::size_t unit_kind_count = 11;
+[[nodiscard]] std::string_view unit_kind_name(unit_kind kind) noexcept;
+[[nodiscard]] unit_kind kind_of(const null_request& request) noexcept;
+
+// How many times faster than the machine the rates above were fitted on this machine computes
+// each kind of unit (1: as fast; measured by probe/speed_probe.hpp). The blocks' and content
+// units' speed is the caller's read rate.
+struct machine_speed {
+  std::array<double, unit_kind_count> factors{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+
+  [[nodiscard]] double of(unit_kind kind) const noexcept { return factors[static_cast<std::size_t>(kind)]; }
+  double& of(unit_kind kind) noexcept { return factors[static_cast<std::size_t>(kind)]; }
+};
+
 // Per rank: the phases of `plan` with its units dealt, blocks and content units read at
-// `read_bytes_per_second` per rank.
-[[nodiscard]] std::vector<phase_seconds> estimate_phases(const work_plan& plan, double read_bytes_per_second);
+// `read_bytes_per_second` per rank, each unit's seconds divided by `speed`'s factor of its kind.
+[[nodiscard]] std::vector<phase_seconds> estimate_phases(const work_plan& plan, double read_bytes_per_second,
+                                                         const machine_speed& speed = {});
 
 }  // namespace lineage

@@ -94,9 +94,15 @@ def main():
         plan_path = os.path.join(runs, f"plan-{r}.json")
         if os.path.exists(plan_path):
             print_estimate(r, load(plan_path), load(os.path.join(runs, f"defaults-{r}", "report.json")))
+        measured_path = os.path.join(runs, f"plan-measured-{r}.json")
+        if os.path.exists(measured_path):
+            plan = load(measured_path)
+            factors = ", ".join(f"{k} {v:.2f}×" for k, v in plan["machine_speed"]["factors"].items())
+            print_estimate(r, plan, load(os.path.join(runs, f"defaults-{r}", "report.json")),
+                           f" at this machine's measured speed (--measure-speed: {factors} the rates' machine)")
 
 
-def print_estimate(ranks, plan, report):
+def print_estimate(ranks, plan, report, speed=""):
     """`lineage plan`'s estimate of each phase against the slowest rank's measured seconds."""
     measured = phases(report)
     # The hidden rotation is estimated only for pairs whose B as it is fits below 0.9: the matching
@@ -115,9 +121,9 @@ def print_estimate(ranks, plan, report):
         if high is not None and seen > 0:
             where += f"; its low end {(low - seen) / seen * 100:+.0f} %"
         parts.append(f"{name} {span} / {seen:.2f} s ({where})")
-    print(f"- `lineage plan` for {ranks} rank(s), estimated / measured: " + ", ".join(parts) +
+    print(f"- `lineage plan` for {ranks} rank(s){speed}, estimated / measured: " + ", ".join(parts) +
           " (goal: within ±30 % for every phase)")
-    if ranks > 1:
+    if ranks > 1 and not speed:
         print_balance(plan, report)
 
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.hpp"
 #include "plan/plan_projection.hpp"
 #include "plan/time_estimate.hpp"
 #include "stats_test_support.hpp"
@@ -79,6 +80,57 @@ TEST(TimeEstimate, EveryPhaseIsTheSumOfItsUnitsAtTheirRates) {
   EXPECT_NEAR(one[0].blocks, blocks, 1e-12 * blocks);
   EXPECT_GT(rotation, 0);  // equal widths: the rotation may be estimated
   EXPECT_DOUBLE_EQ(one[0].most(), one[0].least() + rotation);
+}
+
+TEST(TimeEstimate, AMachinesSpeedDividesEachPhaseOfUnitsByItsOwnFactor) {
+  const work_plan plan = projected(llama(256, 704, 8), llama(256, 704, 8), 2);
+  const std::vector<phase_seconds> reference = estimate_phases(plan, 2e9);
+  machine_speed speed;
+  for (const unit_kind kind : {unit_kind::null_cyclic, unit_kind::null_products, unit_kind::null_rows, unit_kind::null_columns})
+    speed.of(kind) = 0.5;
+  for (const unit_kind kind : {unit_kind::cross_layer, unit_kind::neuron_match, unit_kind::fingerprint}) speed.of(kind) = 4.0;
+  for (const unit_kind kind : {unit_kind::expert_match, unit_kind::head_match, unit_kind::hidden_match, unit_kind::hidden_rotation})
+    speed.of(kind) = 2.0;
+  const std::vector<phase_seconds> here = estimate_phases(plan, 2e9, speed);
+  ASSERT_EQ(here.size(), reference.size());
+  for (std::size_t r = 0; r < here.size(); ++r) {
+    SCOPED_TRACE(testing::Message() << "rank " << r);
+    // Content units read bytes at the caller's rate, as blocks do: only the units' part moves.
+    double content = 0;
+    for (std::size_t i = 0; i < plan.content.units.size(); ++i)
+      if (plan.content.unit_rank.at(i) == r) content += static_cast<double>(plan.content.units[i].bytes) / 2e9;
+    ASSERT_GT(reference[r].nulls, 0);
+    EXPECT_DOUBLE_EQ(here[r].nulls, reference[r].nulls / 0.5);
+    EXPECT_NEAR(here[r].other, content + (reference[r].other - content) / 4.0, 1e-12 * reference[r].other);
+    EXPECT_DOUBLE_EQ(here[r].matching, reference[r].matching / 2.0);
+    EXPECT_DOUBLE_EQ(here[r].rotation, reference[r].rotation / 2.0);
+    EXPECT_DOUBLE_EQ(here[r].blocks, reference[r].blocks);
+  }
+  for (const double bad : {0.0, -1.0, std::nan(""), HUGE_VAL}) {
+    machine_speed broken;
+    broken.of(unit_kind::fingerprint) = bad;
+    EXPECT_THROW((void)estimate_phases(plan, 2e9, broken), internal_error);
+  }
+}
+
+TEST(TimeEstimate, EachKindOfUnitMovesWithItsOwnFactorOnly) {
+  const work_plan plan = projected(llama(256, 704, 8), llama(256, 704, 8), 1);
+  const phase_seconds reference = estimate_phases(plan, 2e9).at(0);
+  double cyclic = 0, others = 0;
+  for (const null_request& request : plan.nulls)
+    (kind_of(request) == unit_kind::null_cyclic ? cyclic : others) += unit_seconds(request);
+  ASSERT_GT(cyclic, 0);
+  ASSERT_GT(others, 0);
+  machine_speed speed;
+  speed.of(unit_kind::null_cyclic) = 3.0;
+  const phase_seconds here = estimate_phases(plan, 2e9, speed).at(0);
+  EXPECT_NEAR(here.nulls, cyclic / 3.0 + others, 1e-12 * reference.nulls);
+  EXPECT_DOUBLE_EQ(here.other, reference.other);
+  EXPECT_DOUBLE_EQ(here.matching, reference.matching);
+  // Every kind has its own name (plan.json's keys).
+  for (std::size_t i = 0; i < unit_kind_count; ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      EXPECT_NE(unit_kind_name(static_cast<unit_kind>(i)), unit_kind_name(static_cast<unit_kind>(j)));
 }
 
 TEST(TimeEstimate, RanksShareTheWorkAndEachWaitsForTheMatchingPhasesSlowest) {

@@ -1,7 +1,9 @@
 # e2e.plan: `lineage plan` from headers alone. (a) A synth model cut down to its safetensors headers
 # plans exactly as the real files do; (b) the shipped GLM-4.5-Air and Solar-Open-100B shape lists
-# plan, and the time estimate falls when the node count rises; (c) a bad shape list exits 2 with one
-# error line naming the file and the key.
+# plan, and the time estimate falls when the node count rises; (d) --measure-speed times a probe
+# comparison in $TMPDIR (left empty) and scales each kind of unit by its measured factor, and a
+# missing $TMPDIR is bad input; (c) a bad shape list exits 2 with one error line naming the file and
+# the key.
 source "$(dirname "$0")/../common.sh"
 e2e_begin plan
 
@@ -128,6 +130,48 @@ plan too-small "$shapes/glm-4.5-air.json" "$shapes/solar-open-100b.json" --nodes
 ((RUN_STATUS == 2)) || { show_run; fail "a budget too small for the plan exited $RUN_STATUS, not 2"; }
 line=$(expect_one_error_line "$RUN_ERR")
 [[ $line == *"256 MiB: too small"*"hidden-dimension matching"*"will do" ]] || fail "unexpected: $line"
+
+note "(d) --measure-speed: this machine's speed from a probe comparison in \$TMPDIR, which it leaves as it found"
+mkdir -p "$WORK/probe-tmp"
+TMPDIR=$WORK/probe-tmp plan speed "$shapes/glm-4.5-air.json" "$shapes/solar-open-100b.json" --nodes 1 \
+  --ranks-per-node 8 --bandwidth 10 --measure-speed -o speed.json
+((RUN_STATUS == 0)) || { show_run; fail "lineage plan --measure-speed exited $RUN_STATUS"; }
+grep "^speed: measured here" "$RUN_OUT" || { show_run; fail "the measured speed is not printed"; }
+[[ -z $(ls -A "$WORK/probe-tmp") ]] || fail "the probe left files in \$TMPDIR: $(ls -A "$WORK/probe-tmp")"
+"$PYTHON" - speed.json nodes1.json <<'PY' || fail "the measured speed does not scale the estimate (see above)"
+import json, math, sys
+here, reference = (json.load(open(p)) for p in sys.argv[1:])
+speed = here["machine_speed"]
+assert speed["source"] == "measured" and reference["machine_speed"]["source"] == "reference", speed
+factors = speed["factors"]
+print("factors against the rates' machine:", {k: round(v, 2) for k, v in factors.items()})
+assert len(factors) == 12 and all(math.isfinite(v) and 0.05 < v < 20 for v in factors.values()), factors
+probe = speed["probe"]
+assert probe["runs"] >= 1 and 1 <= probe["processes"] <= 8 and probe["pair_bytes"] > 0 and probe["block_seconds"] > 0
+kinds = probe["kinds"]
+# The probe pair (dense, B = A + noise) times these kinds; the others take a related kind's factor.
+for kind in ("null_cyclic", "null_products", "cross_layer", "neuron_matching", "head_matching", "hidden_matching"):
+    assert kinds[kind]["units"] > 0 and kinds[kind]["measured_seconds"] > 0 and not kinds[kind]["borrowed"], (kind, kinds[kind])
+for kind, related in (("fingerprints", "neuron_matching"), ("expert_matching", "head_matching"),
+                      ("hidden_rotation", "hidden_matching"), ("null_rows", "null_cyclic")):
+    assert kinds[kind]["borrowed"] and factors[kind] == factors[related], (kind, kinds[kind])
+# Each phase of units moves by its kinds' factors: the reference estimate over this one lies between
+# the smallest and the largest; the rotation is one kind's; the kernel is the reference's times its.
+low, high = min(factors.values()) * (1 - 1e-9), max(factors.values()) * (1 + 1e-9)
+for mine, theirs in zip(here["per_rank"], reference["per_rank"]):
+    for phase in ("nulls", "matching"):
+        ratio = theirs["estimated_seconds"][phase] / mine["estimated_seconds"][phase]
+        assert low <= ratio <= high, (mine["rank"], phase, ratio, low, high)
+close = lambda x, y: abs(x - y) <= 1e-9 * max(abs(x), abs(y))
+assert close(here["estimated_rotation_seconds"] * factors["hidden_rotation"], reference["estimated_rotation_seconds"])
+assert close(here["kernel_gbps_per_rank"]["value"], 6 * factors["blocks"]), here["kernel_gbps_per_rank"]
+PY
+TMPDIR=$WORK/no-such-dir plan speed-missing M-headers N-headers --measure-speed -o speed-missing.json
+((RUN_STATUS == 2)) || { show_run; fail "--measure-speed without a scratch directory exited $RUN_STATUS, expected 2"; }
+line=$(expect_one_error_line "$RUN_ERR") || fail "see above"
+[[ $line == *no-such-dir* ]] || fail "the error does not name the scratch directory: $line"
+[[ -e speed-missing.json ]] && fail "a failed plan wrote its output"
+echo "    $line"
 
 note "(c) a bad shape list"
 printf '{"model_type": "glm4_moe", "tensors": [{"name": "w", "dtype": "BF16", "shape": "big"}]}\n' > bad-shapes.json
