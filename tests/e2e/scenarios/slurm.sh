@@ -1,8 +1,9 @@
 # e2e.slurm: the sbatch templates on a real single-node Slurm cluster (slurmctld, slurmd, munge on
 # localhost, started and stopped by this test): a comparison with 2 tasks, the reference panel as a
 # job array merged by a dependent job (equal to the panel run inside one job), a job preempted by
-# USR1 that requeues itself and resumes to the report an uninterrupted run makes, and a bad job
-# file ending the job FAILED with exit code 2.
+# USR1 that requeues itself and resumes to the report an uninterrupted run makes, the plan job
+# (slurm/plan.sbatch: lineage plan --measure-speed on the node), and a bad job file ending the job
+# FAILED with exit code 2.
 source "$(dirname "$0")/../common.sh"
 # shellcheck source=../tools/slurm_cluster.sh
 source "$E2E_TOOLS/slurm_cluster.sh"
@@ -111,6 +112,23 @@ expect_report preempted
 saved=$(sed -n 's/.*stopped by SIGUSR1: \([0-9]*\) units of .*/\1/p' "$out")
 compare 2 --config preempt.yaml -o uninterrupted "${PROGRESS[@]}"
 check check_resumed.py uninterrupted preempted "$saved"
+
+note "sbatch slurm/plan.sbatch: the plan at the node's measured speed, the probe's copies within the job's cores"
+job=$(sbatch --parsable --cpus-per-task=2 --chdir="$WORK" "$templates/plan.sbatch" "$WORK/A" "$WORK/B" \
+  --ranks-per-node 2 -o "$WORK/slurm-plan.json") || fail "sbatch failed"
+state=$(slurm_wait "$job" 120) || { cat "$WORK"/lineage-*"$job".out; fail "job $job did not end: $state"; }
+out=$(ls "$WORK"/lineage-*-"$job".out)
+[[ $state == COMPLETED ]] || { cat "$out"; fail "plan job $job ended $state (exit $(slurm_exit_code "$job"))"; }
+grep "^speed: measured here" "$out" || { cat "$out"; fail "the plan job printed no measured speed"; }
+"$PYTHON" - slurm-plan.json <<'PY' || fail "the plan job's plan.json is wrong (see above)"
+import json, sys
+plan = json.load(open(sys.argv[1]))
+speed = plan["machine_speed"]
+assert speed["source"] == "measured", speed["source"]
+assert 1 <= speed["probe"]["processes"] <= 2 and plan["ranks_per_node"] == 2, (speed["probe"], plan["ranks_per_node"])
+assert plan["estimated_seconds"] > 0 and all(v > 0 for v in speed["factors"].values()), speed["factors"]
+print(f"plan job: {speed['probe']['processes']} probe processes, estimate {plan['estimated_seconds']:.2f} s")
+PY
 
 note "a bad job file: the job fails with lineage's exit status 2"
 printf 'model_a: %s\nmodel_b: %s\noutput: %s\nio_mode: mmap\n' "$WORK/A" "$WORK/B" "$WORK/bad-out" > bad.yaml
