@@ -52,16 +52,23 @@ unit_kind related(unit_kind kind) noexcept {
 
 constexpr int runs_per_process = 3;
 
-// Each kind's mean over the processes.
+// Each kind's, the blocks' and each phase's mean over the processes (the estimates are the same
+// in every process: one plan).
 comparison_timing mean_of(const std::vector<comparison_timing>& each) {
   comparison_timing out = each.front();
   const auto n = static_cast<double>(each.size());
-  for (std::size_t k = 0; k < unit_kind_count; ++k) {
-    out.kinds[k].measured = 0;
-    for (const comparison_timing& t : each) out.kinds[k].measured += t.kinds[k].measured / n;
-  }
-  out.block_seconds = 0;
-  for (const comparison_timing& t : each) out.block_seconds += t.block_seconds / n;
+  const auto mean = [&](auto&& field) {
+    double sum = 0;
+    for (const comparison_timing& t : each) sum += field(t);
+    return sum / n;
+  };
+  for (std::size_t k = 0; k < unit_kind_count; ++k)
+    out.kinds[k].measured = mean([k](const comparison_timing& t) { return t.kinds[k].measured; });
+  out.block_seconds = mean([](const comparison_timing& t) { return t.block_seconds; });
+  out.phases.matching = mean([](const comparison_timing& t) { return t.phases.matching; });
+  out.phases.blocks = mean([](const comparison_timing& t) { return t.phases.blocks; });
+  out.phases.nulls = mean([](const comparison_timing& t) { return t.phases.nulls; });
+  out.phases.other = mean([](const comparison_timing& t) { return t.phases.other; });
   return out;
 }
 
