@@ -159,9 +159,9 @@ std::string matching_units(const work_plan& plan) {
                      plan.expert_matches.size(), plan.head_matches.size(), plan.neuron_matches.size());
 }
 
-// The speed probe runs as many copies at once as a node will run ranks, up to its cores: ranks
-// beyond the cores share them, which the probe's copies would only repeat.
-// (the cores this process may run on: under Slurm, the job's allocation, not the node's).
+// The speed probe runs as many copies at once as a node will run ranks, up to the cores this process
+// may run on (under Slurm, the job's allocation, not the node's): ranks beyond the cores share
+// them, which more copies would only repeat.
 int probe_processes(std::uint64_t ranks_per_node) {
   cpu_set_t allowed;
   CPU_ZERO(&allowed);
@@ -273,7 +273,7 @@ std::string kernel_source(const plan_request& request) {
 constexpr const char* reference_machine =
     "the rates' machine (Intel Xeon, one core; docs/PERFORMANCE.md, \"Where lineage plan's estimate comes from\")";
 
-// Each kind's factor, "(as K)" for those the probe pair has no unit of.
+// The blocks' and each kind's factor; a kind the probe pair has no unit of says it is a related kind's.
 std::string factor_list(const speed_probe_result& p) {
   std::string out = fmt::format("blocks {:.2f}x", p.blocks);
   for (std::size_t k = 0; k < unit_kind_count; ++k)

@@ -50,8 +50,6 @@ unit_kind related(unit_kind kind) noexcept {
   }
 }
 
-constexpr int runs_per_process = 3;
-
 // Each kind's, the blocks' and each phase's mean over the processes (the estimates are the same
 // in every process: one plan).
 comparison_timing mean_of(const std::vector<comparison_timing>& each) {
@@ -111,8 +109,8 @@ std::filesystem::path probe_scratch() {
   return tmpdir != nullptr && *tmpdir != '\0' ? std::filesystem::path(tmpdir) : std::filesystem::path("/tmp");
 }
 
-speed_probe_result measure_speed(const std::filesystem::path& scratch, int processes) {
-  if (processes < 1) throw internal_error("measure_speed: at least one process");
+speed_probe_result measure_speed(const std::filesystem::path& scratch, int processes, int runs) {
+  if (processes < 1 || runs < 1) throw internal_error("measure_speed: at least one process and one run");
   const probe_pair pair(scratch);
   compare_arguments arguments;
   arguments.model_a = pair.a().string();
@@ -120,8 +118,8 @@ speed_probe_result measure_speed(const std::filesystem::path& scratch, int proce
   arguments.output_dir = pair.output().string();  // required by the config; nothing is written
   const compare_config config = resolve_compare_config(arguments);
   speed_probe_result out;
-  out.timing = mean_of(run_concurrently(processes, [&config] { return fastest_of(config, runs_per_process); }));
-  out.runs = runs_per_process;
+  out.timing = mean_of(run_concurrently(processes, [&config, runs] { return fastest_of(config, runs); }));
+  out.runs = runs;
   out.processes = processes;
   set_factors(out);
   return out;

@@ -30,9 +30,12 @@ struct speed_probe_result {
 };
 
 // Runs the probe in a new directory under `scratch` (removed afterwards, also on failure), in
-// `processes` processes at once (the ranks a node will run; concurrent_runs.hpp). Throws
-// input_error naming `scratch` when it cannot be written.
-speed_probe_result measure_speed(const std::filesystem::path& scratch, int processes = 1);
+// `processes` processes at once (the ranks a node will run; concurrent_runs.hpp), each kind the
+// fastest of `runs` comparisons per process. Throws input_error naming `scratch` when it cannot be
+// written.
+inline constexpr int default_probe_runs = 3;
+speed_probe_result measure_speed(const std::filesystem::path& scratch, int processes = 1,
+                                 int runs = default_probe_runs);
 
 // Where the probe writes its pair: $TMPDIR (node-local on most clusters), else /tmp.
 std::filesystem::path probe_scratch();
