@@ -33,10 +33,6 @@ constexpr double rate_hidden_rotation = 1.7e10;  // B independent of A, less its
 
 double at(std::uint64_t cost, double rate) { return static_cast<double>(cost) / rate; }
 
-constexpr unit_kind kind_of(const cross_layer_request&) noexcept { return unit_kind::cross_layer; }
-constexpr unit_kind kind_of(const neuron_match_request&) noexcept { return unit_kind::neuron_match; }
-constexpr unit_kind kind_of(const fingerprint_request&) noexcept { return unit_kind::fingerprint; }
-
 // Adds each unit's seconds, at this machine's speed of its kind, to its rank's phase `phase`.
 template <class Request>
 void add_units(const std::vector<Request>& requests, const std::vector<std::uint32_t>& rank_of,

@@ -68,6 +68,9 @@ enum class unit_kind : std::uint8_t {
 inline constexpr std::size_t unit_kind_count = 11;
 [[nodiscard]] std::string_view unit_kind_name(unit_kind kind) noexcept;
 [[nodiscard]] unit_kind kind_of(const null_request& request) noexcept;
+[[nodiscard]] constexpr unit_kind kind_of(const cross_layer_request&) noexcept { return unit_kind::cross_layer; }
+[[nodiscard]] constexpr unit_kind kind_of(const neuron_match_request&) noexcept { return unit_kind::neuron_match; }
+[[nodiscard]] constexpr unit_kind kind_of(const fingerprint_request&) noexcept { return unit_kind::fingerprint; }
 
 // How many times faster than the machine the rates above were fitted on this machine computes
 // each kind of unit (1: as fast; measured by probe/speed_probe.hpp). The blocks' and content

@@ -20,14 +20,7 @@ namespace {
 // paths it takes on large pairs (hidden matching through candidates, cyclic nulls by FFT, neuron
 // matching on candidates); small enough for about a second per run.
 synth::model_shape probe_shape() {
-  synth::model_shape shape;
-  shape.layers = 4;
-  shape.hidden = 512;
-  shape.intermediate = 1408;
-  shape.heads = 8;
-  shape.kv_heads = 8;
-  shape.vocab = 8000;
-  return shape;
+  return {.layers = 4, .hidden = 512, .intermediate = 1408, .heads = 8, .kv_heads = 8, .vocab = 8000};
 }
 
 std::filesystem::path make_directory(const std::filesystem::path& scratch) {

@@ -50,6 +50,12 @@ void spread_planning(comparison_timing& out) {
   for (const unit_kind kind : matching) out.of(kind).measured *= out.phases.matching / units;
 }
 
+// A unit of the statistics phase, at its kind's estimate.
+template <class Request>
+void add_unit(const Request& request, double seconds, comparison_timing& out) {
+  add(out.of(kind_of(request)), unit_seconds(request), seconds);
+}
+
 void add_share_unit(const work_plan& plan, const share_unit& unit, double seconds, comparison_timing& out) {
   switch (unit.what) {
     case share_unit::kind::block:
@@ -57,23 +63,14 @@ void add_share_unit(const work_plan& plan, const share_unit& unit, double second
       out.block_seconds += seconds;
       out.phases.blocks += seconds;
       return;
-    case share_unit::kind::null: {
-      const null_request& request = plan.nulls.at(unit.index);
-      add(out.of(kind_of(request)), unit_seconds(request), seconds);
+    case share_unit::kind::null:
+      add_unit(plan.nulls.at(unit.index), seconds, out);
       out.phases.nulls += seconds;
       return;
-    }
-    case share_unit::kind::cross_layer:
-      add(out.of(unit_kind::cross_layer), unit_seconds(plan.cross_layers.at(unit.index)), seconds);
-      break;
-    case share_unit::kind::neuron_match:
-      add(out.of(unit_kind::neuron_match), unit_seconds(plan.neuron_matches.at(unit.index)), seconds);
-      break;
-    case share_unit::kind::fingerprint:
-      add(out.of(unit_kind::fingerprint), unit_seconds(plan.fingerprints.at(unit.index)), seconds);
-      break;
-    case share_unit::kind::content:
-      break;
+    case share_unit::kind::cross_layer: add_unit(plan.cross_layers.at(unit.index), seconds, out); break;
+    case share_unit::kind::neuron_match: add_unit(plan.neuron_matches.at(unit.index), seconds, out); break;
+    case share_unit::kind::fingerprint: add_unit(plan.fingerprints.at(unit.index), seconds, out); break;
+    case share_unit::kind::content: break;
   }
   out.phases.other += seconds;
 }
