@@ -18,6 +18,7 @@
 
 #include "core/dtype.hpp"
 #include "core/random_stream.hpp"
+#include "core/resource_usage.hpp"
 #include "shard/block_compute.hpp"
 #include "shard/fingerprint.hpp"
 #include "shard/matching_vectors.hpp"
@@ -129,6 +130,7 @@ int main(int argc, char** argv) {
   app.add_option("--rows", rows, "rows of the large matrix (default 4096)");
   app.add_option("--columns", columns, "columns (default 11008)");
   CLI11_PARSE(app, argc, argv);
+  lineage::keep_freed_memory();  // as lineage compare does: a held matrix reuses the last one's pages
   const auto dir = std::filesystem::temp_directory_path() / "lineage-bench-fingerprint";
   std::filesystem::create_directories(dir);
   fmt::print("fingerprint of one BF16 matrix; reference: one FP32 decode of the same rows (fastest of 3)\n");

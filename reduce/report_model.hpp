@@ -32,7 +32,7 @@ struct run_manifest {
   std::string start_time;    // ISO 8601, UTC
   std::string end_time;
   std::string host;          // rank 0's host name
-  std::string kernel;        // the statistics kernel variant ("avx2", "generic")
+  std::string kernel;        // the statistics kernel variant ("avx512", "avx2", "generic")
   int ranks = 1;
   std::uint64_t block_elements = 0;
   std::vector<rank_run> rank_runs;  // one per rank, in rank order (empty in process)

@@ -82,19 +82,22 @@ bool exact_spectrum(std::uint64_t rows, std::uint64_t length) {
 }
 
 // Σv and Σv² of `count` floats in FP64 added to `sum` and `squares`: eight running sums each, in
-// a fixed order (one running sum would wait on its own adds).
+// a fixed order (one running sum would wait on its own adds). Named sums: an array of sums indexed
+// in a loop stayed in memory, and every add waited on a store (the moments took longer than the
+// decoding they follow).
 void add_moments(const float* values, std::uint64_t count, double& sum, double& squares) {
-  double s[8] = {}, q[8] = {};
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+  double q0 = 0, q1 = 0, q2 = 0, q3 = 0, q4 = 0, q5 = 0, q6 = 0, q7 = 0;
   std::uint64_t e = 0;
-  for (; e + 8 <= count; e += 8)
-    for (std::size_t k = 0; k < 8; ++k) {
-      const double v = values[e + k];
-      s[k] += v;
-      q[k] += v * v;
-    }
-  for (; e < count; ++e) s[0] += values[e], q[0] += static_cast<double>(values[e]) * values[e];
-  sum += ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-  squares += ((q[0] + q[1]) + (q[2] + q[3])) + ((q[4] + q[5]) + (q[6] + q[7]));
+  const auto add = [](double v, double& s, double& q) { s += v, q += v * v; };
+  for (; e + 8 <= count; e += 8) {
+    const float* v = values + e;
+    add(v[0], s0, q0), add(v[1], s1, q1), add(v[2], s2, q2), add(v[3], s3, q3);
+    add(v[4], s4, q4), add(v[5], s5, q5), add(v[6], s6, q6), add(v[7], s7, q7);
+  }
+  for (; e < count; ++e) add(values[e], s0, q0);
+  sum += ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+  squares += ((q0 + q1) + (q2 + q3)) + ((q4 + q5) + (q6 + q7));
 }
 
 std::vector<double> descending_roots(const Eigen::MatrixXd& symmetric) {
@@ -137,10 +140,12 @@ std::vector<double> exact_singular_values(row_blocks& blocks) {
 }
 
 // The next block of the Krylov basis: WᵀW times the last block (`product`), made orthogonal to the
-// basis so far (twice, FP64), and its directions that are left (singular values of the remainder
+// basis so far (twice, FP64; the first time with `coefficients`, Bᵀ product, which the projection
+// has already computed), and its directions that are left (singular values of the remainder
 // above rounding; none once the Krylov space stops growing).
-Eigen::MatrixXd next_block(const Eigen::MatrixXd& basis, const Eigen::MatrixXd& product) {
-  Eigen::MatrixXd rest = product - basis * (basis.transpose() * product);
+Eigen::MatrixXd next_block(const Eigen::MatrixXd& basis, const Eigen::MatrixXd& product,
+                           const Eigen::MatrixXd& coefficients) {
+  Eigen::MatrixXd rest = product - basis * coefficients;
   rest -= basis * (basis.transpose() * rest);
   const Eigen::JacobiSVD<Eigen::MatrixXd> svd(rest, Eigen::ComputeThinU);
   const double floor = 1e-9 * std::max(product.norm(), std::numeric_limits<double>::min());
@@ -203,7 +208,7 @@ std::vector<double> iterated_singular_values(row_blocks& blocks, random_stream& 
     const bool done = pass > 0 && settled(values, now);
     values = std::move(now);
     if (done || pass + 1 == fingerprint_passes) break;
-    block = next_block(basis, product);
+    block = next_block(basis, product, projected.rightCols(product.cols()));
     basis.conservativeResize(Eigen::NoChange, basis.cols() + block.cols());
     basis.rightCols(block.cols()) = block;
   }

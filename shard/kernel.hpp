@@ -43,7 +43,7 @@ using spectrum_sums_function = void (*)(const double* x, const double* y, std::s
                                         double* squares);
 
 struct kernel_variant {
-  std::string_view name;  // "avx2", "generic"
+  std::string_view name;  // "avx512", "avx2", "generic"
   block_kernel compute;
   row_dot_function row_dot;
   dot_matrix_function dot_matrix;
@@ -78,6 +78,10 @@ void dot_matrix(const float* a, std::size_t rows, const float* b, std::size_t co
                 double* out);
 void gram_block(const float* w, std::size_t rows, std::size_t length, const float* q, float* z);
 void spectrum_sums(const double* x, const double* y, std::size_t bins, double* total, double* squares);
+}
+
+namespace kernel_avx512 {
+void gram_block(const float* w, std::size_t rows, std::size_t length, const float* q, float* z);
 }
 
 // best_kernel().dot_matrix.

@@ -9,7 +9,7 @@ namespace lineage {
 namespace {
 
 struct variant_table {
-  kernel_variant variants[2];
+  kernel_variant variants[3];
   std::size_t count = 0;
 };
 
@@ -25,8 +25,15 @@ variant_table detect() {
   variant_table table;
 #if defined(LINEAGE_HAVE_AVX2_KERNEL)
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c() &&
-      __builtin_cpu_supports("popcnt"))
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c() &&
+                    __builtin_cpu_supports("popcnt");
+  // AVX-512 changes only the fingerprints' products (the rest is bound by memory or by its own
+  // order of sums), so this variant is AVX2's with kernel_gram_avx512.cpp's gram_block.
+  if (avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl"))
+    table.variants[table.count++] = {"avx512", &kernel_avx2::compute, &kernel_avx2::row_dot,
+                                             &kernel_avx2::dot_matrix, &kernel_avx512::gram_block,
+                                             &kernel_avx2::spectrum_sums};
+  if (avx2)
     table.variants[table.count++] = {"avx2", &kernel_avx2::compute, &kernel_avx2::row_dot,
                                              &kernel_avx2::dot_matrix, &kernel_avx2::gram_block,
                                              &kernel_avx2::spectrum_sums};

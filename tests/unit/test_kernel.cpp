@@ -254,12 +254,12 @@ INSTANTIATE_TEST_SUITE_P(AllDtypePairs, KernelCombo,
 
 // --- single-purpose kernel tests ---------------------------------------------------------------
 
-TEST(Kernel, VariantTableListsGenericAndAvx2WhereSupported) {
+TEST(Kernel, VariantTableListsGenericAvx2AndAvx512WhereSupported) {
   const auto all = variants();
   ASSERT_FALSE(all.empty());
   EXPECT_EQ(all.back().name, "generic");
-  bool has_avx2 = false;
-  for (const auto& v : all) has_avx2 = has_avx2 || v.name == "avx2";
+  bool has_avx2 = false, has_avx512 = false;
+  for (const auto& v : all) has_avx2 = has_avx2 || v.name == "avx2", has_avx512 = has_avx512 || v.name == "avx512";
 #if defined(__x86_64__)
   __builtin_cpu_init();
   // F16C from CPUID leaf 1 (ECX bit 29): clang 14's __builtin_cpu_supports does not know "f16c".
@@ -267,6 +267,9 @@ TEST(Kernel, VariantTableListsGenericAndAvx2WhereSupported) {
   const bool f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
   const bool cpu_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c;
   EXPECT_EQ(has_avx2, cpu_avx2) << "the bit-identity tests compare variants only when both run";
+  const bool cpu_avx512 = cpu_avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+  EXPECT_EQ(has_avx512, cpu_avx512);
+  if (cpu_avx512) EXPECT_EQ(all.front().name, "avx512");
 #endif
   const std::string_view best = best_kernel().name;
   bool listed = false;

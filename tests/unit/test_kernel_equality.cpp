@@ -228,13 +228,16 @@ TEST(DotMatrix, VariantsAndTilingGiveTheSameBits) {
 }
 
 // The fingerprints' products with WᵀW: every variant gives the same bits for any row count (groups
-// of eight and the last group) and length (four columns at a time and the rest), each entry
+// of eight and the last group) and length (four or sixteen columns at a time and the rest), each entry
 // z_jc = Σ_r w_rj Σ_k w_rk q_kc to float rounding.
 TEST(GramBlock, VariantsGiveTheSameBitsAndTheProduct) {
   std::mt19937_64 engine(12);
   std::normal_distribution<float> normal(0.0f, 1.0f);
-  for (const std::size_t rows : {std::size_t{1}, std::size_t{8}, std::size_t{13}})
-    for (const std::size_t length : {std::size_t{1}, std::size_t{6}, std::size_t{37}}) {
+  // Rows: one, a group of eight, 13 (a last group of five), 16 and 35 (a last group of three);
+  // lengths below and above the AVX-512 variant's sixteen columns at a time (50: three sixteens
+  // and two columns one at a time).
+  for (const std::size_t rows : {std::size_t{1}, std::size_t{8}, std::size_t{13}, std::size_t{16}, std::size_t{35}})
+    for (const std::size_t length : {std::size_t{1}, std::size_t{6}, std::size_t{37}, std::size_t{50}}) {
       SCOPED_TRACE(testing::Message() << rows << " rows of " << length);
       std::vector<float> w(rows * length), q(length * kernel_lanes);
       for (float& v : w) v = normal(engine);
