@@ -28,7 +28,15 @@ constexpr double rate_neuron_match = 1.3e10;     // (1.32e10, 1.30e10; 4 × 3 do
 constexpr double rate_fingerprint = 1.85e10;     // B width-pruned by 1/8 (1.79e10, 1.90e10)
 constexpr double rate_expert_match = 1.5e10;     // GLM MoE pairs, 32 and 64 experts (1.47e10, 1.51e10)
 constexpr double rate_head_match = 8.2e9;        // (8.1e9, 8.5e9)
-constexpr double rate_hidden_match = 1.1e10;     // (1.04e10, 1.13e10)
+// The hidden matching, computed by all ranks together: the part each member does alone (reading
+// and standardising every compared row, the assignments, Spearman's null), per element read, and
+// its similarities, which the members share. Fitted on an AMD EPYC (2026-12-07 night) from the
+// matching phase of scripts/bench-e2e's pairs at 1 and 2 ranks with only the hidden matching on
+// (serial 13.7 and 13.3 ns per element read, similarities 4.6e10 and 3.7e10 per second; one rate
+// for both measured the 2-rank phase 24-28 % too short) and divided by 1.26, the EPYC's speed
+// over the single rate (1.1e10) this replaces at scale 1, so that they stay in the Xeon's units.
+constexpr double rate_hidden_read = 5.9e7;
+constexpr double rate_hidden_similarity = 3.25e10;
 constexpr double rate_hidden_rotation = 1.7e10;  // B independent of A, less its matching (fitted on both)
 
 double at(std::uint64_t cost, double rate) { return static_cast<double>(cost) / rate; }
@@ -103,7 +111,9 @@ double unit_seconds(const fingerprint_request& request) noexcept { return at(req
 double unit_seconds(const expert_match_request& request) noexcept { return at(request.cost(), rate_expert_match); }
 double unit_seconds(const head_match_request& request) noexcept { return at(request.cost(), rate_head_match); }
 double unit_seconds(const hidden_match_request& request, std::uint64_t members) noexcept {
-  return at(request.member_cost(members), rate_hidden_match);
+  return at(request.read_cost(), rate_hidden_read) +
+         static_cast<double>(request.similarity_cost()) / static_cast<double>(std::max<std::uint64_t>(members, 1)) /
+             rate_hidden_similarity;
 }
 double rotation_seconds(const hidden_match_request& request, std::uint64_t members, bool lead) noexcept {
   return at(request.member_rotation_cost(members, lead), rate_hidden_rotation);

@@ -38,9 +38,9 @@ void add_matching(const work_plan& plan, const rank_results& results, const matc
     add(out.of(unit_kind::head_match), unit_seconds(plan.head_matches[i]), seconds.heads[i]);
 }
 
-// The matching phase also plans (reads the headers and the tokenizers, pairs, deals), which no
-// rate estimates on its own: as when the rates were fitted on the phase, the matching units' seconds
-// are scaled to the phase's.
+// The matching phase also plans again after each matching step (reads the headers, pairs, deals),
+// which no rate estimates on its own: as when the rates were fitted on the phase, the matching
+// units' seconds are scaled to the phase's.
 void spread_planning(comparison_timing& out) {
   constexpr std::array matching{unit_kind::expert_match, unit_kind::head_match, unit_kind::hidden_match,
                                 unit_kind::hidden_rotation};
@@ -79,8 +79,10 @@ void add_share_unit(const work_plan& plan, const share_unit& unit, double second
 
 comparison_timing time_comparison(const compare_config& config) {
   comparison_timing out;
-  const auto start = clock::now();
   work_plan plan = plan_comparison(config, 1);
+  // The matching phase's clock starts after the first plan, as lineage compare's does
+  // (mpi/distributed_comparison.cpp): the tokenizer evidence and the first dealing are not in it.
+  const auto start = clock::now();
   while (plan.awaits_matching()) {
     matching_unit_seconds seconds;
     rank_results results = compute_matching_share(plan, solo_team{}, &seconds);

@@ -199,6 +199,23 @@ TEST(TimeEstimate, NullsFromProductsPayTheirDrawsAtTheirOwnRate) {
   EXPECT_GT(products, 0u);
 }
 
+// A hidden unit computed by m ranks together takes S + P / m: its members' similarities split, the
+// reading, standardising and assignments each member does alone do not, and grow with the rows read.
+TEST(TimeEstimate, HiddenUnitSplitsItsSimilaritiesNotItsReading) {
+  const work_plan plan = projected(llama(256, 704), llama(256, 704), 1);
+  ASSERT_FALSE(plan.hidden_matches.empty());
+  hidden_match_request request = plan.hidden_matches.front();
+  const auto at = [&request](std::uint64_t members) { return unit_seconds(request, members); };
+  const double split = at(1) - at(2), alone = at(1) - 2 * split;
+  EXPECT_GT(split, 0.0);
+  EXPECT_GT(alone, 0.0);
+  EXPECT_NEAR(at(2) - at(4), split / 2, 1e-12 * at(1));
+  EXPECT_NEAR(at(8), alone + 2 * split / 8, 1e-12 * at(1));
+  request.row_count *= 2;  // twice the rows read: twice the part each member does alone
+  const double split2 = at(1) - at(2);
+  EXPECT_NEAR(at(1) - 2 * split2, 2 * alone, 1e-9 * at(1));
+}
+
 TEST(TimeEstimate, NanosecondsAreAtLeastOneAndSaturate) {
   EXPECT_EQ(nanoseconds(0), 1u);
   EXPECT_EQ(nanoseconds(-1), 1u);
