@@ -16,8 +16,8 @@ namespace {
 // 2026-12-07; head and hidden matching again that night, the matching phase's clock started after
 // the first plan as lineage compare's) by build/bench/bench_plan_rates on scripts/bench-e2e's
 // scale-1 pair (three runs of --runs 4, each kind its mean): the probe's estimated / measured
-// seconds of each kind divided by the same ratio of the scale-1 pair, so that on any machine the probe's ratio over these is the factor
-// that makes the scale-1 pair's estimate its measured time (docs/PERFORMANCE.md, "lineage plan on
+// seconds of each kind divided by the same ratio of the scale-1 pair, so that on any machine the
+// probe's ratio over these is the factor that makes the scale-1 pair's estimate its measured time (docs/PERFORMANCE.md, "lineage plan on
 // another machine"). 0: the probe pair has no such unit (its factor is a related kind's).
 constexpr std::array<double, unit_kind_count> reference_ratios{
     0.93,  // null_cyclic (0.90 - 0.94)

@@ -269,7 +269,9 @@ TEST(Kernel, VariantTableListsGenericAvx2AndAvx512WhereSupported) {
   EXPECT_EQ(has_avx2, cpu_avx2) << "the bit-identity tests compare variants only when both run";
   const bool cpu_avx512 = cpu_avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
   EXPECT_EQ(has_avx512, cpu_avx512);
-  if (cpu_avx512) EXPECT_EQ(all.front().name, "avx512");
+  if (cpu_avx512) {
+    EXPECT_EQ(all.front().name, "avx512");
+  }
 #endif
   const std::string_view best = best_kernel().name;
   bool listed = false;
