@@ -5,6 +5,7 @@
 #include <iostream>
 #include <memory>
 
+#include "app/mpi_job.hpp"
 #include "mpi/compare_job.hpp"
 
 namespace lineage {
@@ -145,16 +146,7 @@ command add_compare_command(CLI::App& parent, std::string command_line) {
               std::cout << panel_task_count(resolve_compare_config(request->arguments)) << std::endl;
               return 0;
             }
-            const mpi_session session;
-            const communicator world = session.world();
-            try {
-              return run_compare_job(world, *request);
-            } catch (const std::exception& e) {
-              // Only a failed collective gets here (every phase catches its own errors); the
-              // other ranks may be inside one, so the job must end by abort, not by return.
-              print_error_line(fmt::format("[rank {}] {}", world.rank(), e.what()));
-              world.abort(static_cast<int>(exit_status::failure));
-            }
+            return run_mpi_job([&](const communicator& world) { return run_compare_job(world, *request); });
           }};
 }
 

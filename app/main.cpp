@@ -1,6 +1,7 @@
 // The `lineage` executable: subcommands compare (MPI), tokenizers (vocabulary comparison), plan (the
 // work plan from headers alone), report (report.html and report.md from a report.h5), verify (a
-// model directory against a report's manifest) and synth (model generator).
+// model directory against a report's manifest), synth (model generator), index (a model's fingerprint
+// into a registry, MPI) and search (a query against a registry's fingerprints).
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -8,6 +9,8 @@
 #include <iostream>
 
 #include "app/compare_command.hpp"
+#include "app/index_command.hpp"
+#include "app/search_command.hpp"
 #include "app/plan_command.hpp"
 #include "app/report_command.hpp"
 #include "app/tokenizers_command.hpp"
@@ -67,7 +70,8 @@ int main(int argc, char** argv) {
   const lineage::command commands[] = {lineage::add_compare_command(app, joined(argc, argv)),
                                        lineage::add_tokenizers_command(app), lineage::add_plan_command(app),
                                        lineage::add_report_command(app), lineage::add_verify_command(app),
-                                       lineage::add_synth_command(app)};
+                                       lineage::add_synth_command(app), lineage::add_index_command(app),
+                                       lineage::add_search_command(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -8,7 +8,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(LINEAGE_EXPORTED_FOLDERS core checkpoint tokenizer shard arch plan h5 reduce report job mpi synth probe app)
+set(LINEAGE_EXPORTED_FOLDERS core checkpoint tokenizer shard arch plan h5 reduce report job registry mpi synth probe app)
 set(LINEAGE_PACKAGE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/lineage)
 
 install(TARGETS lineage RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

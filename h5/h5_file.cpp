@@ -93,6 +93,9 @@ void h5_group::write_column(const std::string& name, std::span<const std::int32_
   write_numeric(name, H5T_NATIVE_INT32, values.data(), values.size());
 }
 
+void h5_group::write_column(const std::string& name, std::span<const float> values) const {
+  write_numeric(name, H5T_NATIVE_FLOAT, values.data(), values.size());
+}
 void h5_group::write_column(const std::string& name, std::span<const double> values) const {
   write_numeric(name, H5T_NATIVE_DOUBLE, values.data(), values.size());
 }

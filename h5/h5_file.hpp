@@ -47,6 +47,8 @@ class h5_group {
   void write_column(const std::string& name, std::span<const std::uint64_t> values) const;
   void write_column(const std::string& name, const std::vector<std::string>& values) const;
   void write_column(const std::string& name, std::span<const std::int32_t> values) const;
+  // Single precision (the registry's sketches: half the bytes of doubles).
+  void write_column(const std::string& name, std::span<const float> values) const;
   // A rows × columns row-major matrix as a 2-D dataset.
   void write_matrix(const std::string& name, std::size_t rows, std::size_t columns,
                     std::span<const double> values) const;

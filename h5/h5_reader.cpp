@@ -44,7 +44,7 @@ h5_reader h5_reader::open(const std::filesystem::path& path) {
   // The core driver refuses a name that exists on disk when it is given an image: any other name.
   const std::string image_name = label + " (sealed image in memory)";
   const hid_t file = H5Fopen(image_name.c_str(), H5F_ACC_RDONLY, access.get());
-  return {h5_id(checked_input(file, fmt::format("{}: cannot open as HDF5", label)), H5Fclose), label};
+  return {h5_id(checked_input(file, fmt::format("{}: cannot open as HDF5", label)), H5Fclose), label, image.size()};
 }
 
 bool h5_reader::exists(const std::string& object) const {
@@ -69,6 +69,10 @@ h5_id h5_reader::open_dataset(const std::string& dataset, std::size_t& count) co
   if (H5Sget_simple_extent_ndims(space.get()) != 1) throw input_error(where + ": not a 1-D column");
   hsize_t dims[1] = {0};
   H5Sget_simple_extent_dims(space.get(), dims, nullptr);
+  // A declared extent is not storage: lineage writes no compressed or fill-only datasets, so a column
+  // claiming more elements than the file has bytes is a lie that would only make the reader allocate.
+  if (dims[0] > image_bytes_)
+    throw input_error(fmt::format("{}: declares {} elements, more than the file's {} bytes", where, dims[0], image_bytes_));
   count = static_cast<std::size_t>(dims[0]);
   return id;
 }
@@ -129,6 +133,12 @@ std::vector<double> h5_reader::doubles(const std::string& dataset) const {
   std::size_t count = 0;
   const h5_id id = open_dataset(dataset, count);
   return read_numbers<double>(id.get(), count, H5T_NATIVE_DOUBLE, H5T_FLOAT, fmt::format("{}: {}", label_, dataset));
+}
+
+std::vector<float> h5_reader::floats(const std::string& dataset) const {
+  std::size_t count = 0;
+  const h5_id id = open_dataset(dataset, count);
+  return read_numbers<float>(id.get(), count, H5T_NATIVE_FLOAT, H5T_FLOAT, fmt::format("{}: {}", label_, dataset));
 }
 
 std::vector<std::int64_t> h5_reader::integers(const std::string& dataset) const {

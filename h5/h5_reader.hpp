@@ -28,18 +28,21 @@ class h5_reader {
   [[nodiscard]] std::int64_t integer_attribute(const std::string& object, const std::string& name) const;
   // A 1-D dataset, converted to the requested type (strings must be stored as strings).
   [[nodiscard]] std::vector<double> doubles(const std::string& dataset) const;
+  [[nodiscard]] std::vector<float> floats(const std::string& dataset) const;
   [[nodiscard]] std::vector<std::int64_t> integers(const std::string& dataset) const;
   // Unsigned 64-bit integers (hashes, byte counts) without a detour through int64.
   [[nodiscard]] std::vector<std::uint64_t> unsigned_integers(const std::string& dataset) const;
   [[nodiscard]] std::vector<std::string> strings(const std::string& dataset) const;
 
  private:
-  h5_reader(h5_id file, std::string label) : file_(std::move(file)), label_(std::move(label)) {}
+  h5_reader(h5_id file, std::string label, std::size_t image_bytes)
+      : file_(std::move(file)), label_(std::move(label)), image_bytes_(image_bytes) {}
   [[nodiscard]] h5_id open_dataset(const std::string& dataset, std::size_t& count) const;
   [[nodiscard]] h5_id open_attribute(const std::string& object, const std::string& name) const;
 
   h5_id file_;
   std::string label_;
+  std::size_t image_bytes_ = 0;  // no dataset of ours holds more elements than the file has bytes
 };
 
 }  // namespace lineage

@@ -93,7 +93,8 @@ export_sanitizer_options() {
 }
 
 # run_fuzz_targets SECONDS: every fuzz target for its share of SECONDS over a copy of its seed
-# corpus (plus a report.h5 written by this build for the report target). Fails on any finding.
+# corpus (plus a report.h5 and a fingerprint written by this build for their targets). Fails on any
+# finding.
 run_fuzz_targets() {
   local seconds=$1 targets=() work="$lineage_sanitize_build/fuzz-work" findings="$lineage_sanitize_build/fuzz-findings"
   export_sanitizer_options
@@ -111,6 +112,7 @@ run_fuzz_targets() {
     mkdir -p "$work/$name"
     cp -r "$lineage_root/fuzz/corpus/$name/." "$work/$name/" 2>/dev/null || true
     [ "$name" = fuzz_report_h5 ] && cp "$work/report-seed/report.h5" "$work/$name/seed.h5"
+    [ "$name" = fuzz_fingerprint ] && cp "$work/report-seed/registry/a.fingerprint.h5" "$work/$name/seed.h5"
     log "Fuzzing $name for ${each}s"
     if ! (cd "$findings" && "$lineage_sanitize_build/fuzz/$name" -max_total_time="$each" -timeout=10 -rss_limit_mb=2048 \
           -max_len=65536 -print_final_stats=1 "$work/$name" > "$work/$name.log" 2>&1); then
@@ -127,7 +129,8 @@ run_fuzz_targets() {
   return $failed
 }
 
-# seed_report DIR: a small report.h5 of this build in DIR (a seed for the report.h5 target).
+# seed_report DIR: a small report.h5 of this build in DIR, and DIR/registry/a.fingerprint.h5 (seeds for
+# the report.h5 and fingerprint targets).
 seed_report() {
   local dir=$1 bin="$lineage_sanitize_build/lineage"
   rm -rf "$dir" && mkdir -p "$dir"
@@ -137,4 +140,7 @@ seed_report() {
   # shellcheck disable=SC2046  # the flags are words
   ASAN_OPTIONS=detect_leaks=0 mpirun $(mpirun_flags) -q -n 1 "$bin" compare "$dir/a" "$dir/b" -o "$dir" \
     --permutations-vector 20 --permutations-matrix 20 --permutations-products 20 --no-neuron-matching >/dev/null
+  # shellcheck disable=SC2046  # the flags are words
+  ASAN_OPTIONS=detect_leaks=0 mpirun $(mpirun_flags) -q -n 1 "$bin" index "$dir/a" -o "$dir/registry" --rows 16 \
+    --frame 4 >/dev/null
 }

@@ -1,0 +1,105 @@
+#include "app/search_command.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <memory>
+
+#include "core/atomic_output.hpp"
+#include "core/content_hash.hpp"
+#include "core/display_text.hpp"
+#include "core/error.hpp"
+#include "registry/fingerprint_build.hpp"
+#include "registry/fingerprint_h5.hpp"
+#include "registry/search_report.hpp"
+
+namespace lineage {
+namespace {
+
+struct search_request {
+  std::filesystem::path query;
+  std::filesystem::path registry;
+  std::filesystem::path output;
+  search_options options;
+  index_options indexing;
+};
+
+// A fingerprint file as it is; a model fingerprinted here, in this process.
+model_fingerprint query_fingerprint(const search_request& request) {
+  if (std::filesystem::is_regular_file(request.query) && request.query.string().ends_with(".h5"))
+    return read_fingerprint(request.query);
+  const index_source source = open_index_source(request.query, request.indexing);
+  std::vector<float> rows = token_rows(source);
+  std::vector<fingerprint_file_digest> files;
+  for (std::size_t i = 0; i < source.model.files.size(); ++i) files.push_back(digest_file(source, i));
+  std::vector<attention_sketch> layers;
+  for (std::size_t i = 0; i < source.layers.size(); ++i) layers.push_back(sketch_layer(source, rows, i));
+  return assemble_fingerprint(source, std::move(rows), std::move(files), std::move(layers));
+}
+
+// Every member, its file checked against the SHA-256 the registry lists.
+std::vector<loaded_member> registry_members(const std::filesystem::path& registry) {
+  std::vector<loaded_member> members;
+  for (registry_entry& entry : read_registry(registry)) {
+    const std::filesystem::path path = registry / entry.file;
+    if (!std::filesystem::is_regular_file(path))
+      throw input_error(fmt::format("{}: listed in the registry but missing", path.string()));
+    if (sha256_file(path) != entry.sha256)
+      throw input_error(fmt::format("{}: its SHA-256 is not the one registry.json lists (changed since indexed)",
+                                    path.string()));
+    model_fingerprint fingerprint = read_fingerprint(path);
+    members.push_back({std::move(entry), std::move(fingerprint)});
+  }
+  return members;
+}
+
+int run_search(const search_request& request) {
+  ensure_writable_directory(request.output);
+  const auto json_path = request.output / "search.json", md_path = request.output / "search.md";
+  for (const auto& path : {json_path, md_path}) {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);  // a failed search leaves no earlier result behind
+    if (ec) throw input_error(fmt::format("{}: cannot remove the earlier result: {}", path.string(), ec.message()));
+  }
+  const std::vector<loaded_member> members = registry_members(request.registry);
+  const model_fingerprint query = query_fingerprint(request);
+  search_result result = search_registry(query, members, request.options);
+  result.query_source = request.query.string();
+  result.registry = request.registry.string();
+  write_file_atomically(md_path, search_markdown(result));
+  write_file_atomically(json_path,
+                        search_json(result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  for (std::size_t i = 0; i < result.candidates.size() && i < 5; ++i) {
+    const search_candidate& c = result.candidates[i];
+    fmt::print("{:>3}  {:<32} {:<26} adjusted p {:.3g}\n", i + 1, printable(c.member.name), c.verdict, c.adjusted_p);
+  }
+  fmt::print("search: {} members; {}\n", result.candidates.size(), printable(json_path.string()));
+  return 0;
+}
+
+}  // namespace
+
+command add_search_command(CLI::App& parent) {
+  auto request = std::make_shared<search_request>();
+  CLI::App* app = parent.add_subcommand(
+      "search",
+      "Which registered model, if any, is QUERY derived from? Tests it against every member of a registry made by "
+      "lineage index; writes OUT/search.json and OUT/search.md. No MPI needed");
+  app->add_option("QUERY", request->query, "a model directory, or a NAME.fingerprint.h5 written by lineage index")
+      ->required();
+  app->add_option("--registry", request->registry, "registry directory (lineage index -o)")->required();
+  app->add_option("-o,--output", request->output, "output directory (created if missing)")->required();
+  app->add_option("--draws", request->options.draws, "permutations per test unit, every member (default 999)")
+      ->check(CLI::Range(19u, 1000000u));
+  app->add_option("--deep-draws", request->options.deep_draws,
+                  "permutations of a unit whose first p is at most 10 / (1 + draws) (default 99999)")
+      ->check(CLI::Range(19u, 100000000u));
+  app->add_option("--alpha", request->options.alpha, "family-wise level across the registry's members (default 0.01)")
+      ->check(CLI::Range(1e-12, 0.5));
+  app->add_option("--seed", request->options.seed, "seed of every permutation stream (default 0)");
+  app->add_option("--arch-dir", request->indexing.rules_dir,
+                  "directory of architecture rule files, when QUERY is a model directory");
+  return {app, [request]() -> int { return run_search(*request); }};
+}
+
+}  // namespace lineage

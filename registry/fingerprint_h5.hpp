@@ -1,0 +1,17 @@
+#pragma once
+// A fingerprint as a sealed HDF5 file (docs/HDF5_SCHEMA.md, "Fingerprint files") and back. The
+// file is untrusted input when read: every count is checked against the others, every value must
+// be finite, and anything else is an input_error naming the file and the object.
+#include <filesystem>
+#include <string>
+
+#include "registry/fingerprint.hpp"
+
+namespace lineage {
+
+// The sealed image of `f` (write it with write_file_atomically).
+[[nodiscard]] std::string fingerprint_image(const model_fingerprint& f, const std::string& label);
+
+[[nodiscard]] model_fingerprint read_fingerprint(const std::filesystem::path& path);
+
+}  // namespace lineage
