@@ -6,7 +6,6 @@
 #include <memory>
 
 #include "core/atomic_output.hpp"
-#include "core/content_hash.hpp"
 #include "core/display_text.hpp"
 #include "core/error.hpp"
 #include "registry/fingerprint_build.hpp"
@@ -28,29 +27,7 @@ struct search_request {
 model_fingerprint query_fingerprint(const search_request& request) {
   if (std::filesystem::is_regular_file(request.query) && request.query.string().ends_with(".h5"))
     return read_fingerprint(request.query);
-  const index_source source = open_index_source(request.query, request.indexing);
-  std::vector<float> rows = token_rows(source);
-  std::vector<fingerprint_file_digest> files;
-  for (std::size_t i = 0; i < source.model.files.size(); ++i) files.push_back(digest_file(source, i));
-  std::vector<attention_sketch> layers;
-  for (std::size_t i = 0; i < source.layers.size(); ++i) layers.push_back(sketch_layer(source, rows, i));
-  return assemble_fingerprint(source, std::move(rows), std::move(files), std::move(layers));
-}
-
-// Every member, its file checked against the SHA-256 the registry lists.
-std::vector<loaded_member> registry_members(const std::filesystem::path& registry) {
-  std::vector<loaded_member> members;
-  for (registry_entry& entry : read_registry(registry)) {
-    const std::filesystem::path path = registry / entry.file;
-    if (!std::filesystem::is_regular_file(path))
-      throw input_error(fmt::format("{}: listed in the registry but missing", path.string()));
-    if (sha256_file(path) != entry.sha256)
-      throw input_error(fmt::format("{}: its SHA-256 is not the one registry.json lists (changed since indexed)",
-                                    path.string()));
-    model_fingerprint fingerprint = read_fingerprint(path);
-    members.push_back({std::move(entry), std::move(fingerprint)});
-  }
-  return members;
+  return fingerprint_in_process(request.query, request.indexing);
 }
 
 int run_search(const search_request& request) {
@@ -61,7 +38,7 @@ int run_search(const search_request& request) {
     std::filesystem::remove(path, ec);  // a failed search leaves no earlier result behind
     if (ec) throw input_error(fmt::format("{}: cannot remove the earlier result: {}", path.string(), ec.message()));
   }
-  const std::vector<loaded_member> members = registry_members(request.registry);
+  const std::vector<loaded_member> members = load_registry(request.registry);
   const model_fingerprint query = query_fingerprint(request);
   search_result result = search_registry(query, members, request.options);
   result.query_source = request.query.string();

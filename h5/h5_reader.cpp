@@ -27,19 +27,22 @@ std::string read_whole_file(const std::filesystem::path& path, const std::string
 }  // namespace
 
 h5_reader h5_reader::open(const std::filesystem::path& path) {
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   const std::string label = path.string();
   std::error_code error;
   if (!std::filesystem::is_regular_file(path, error))
     throw input_error(fmt::format("{}: no such file", label));
+  return open_bytes(read_whole_file(path, label), label);
+}
+
+h5_reader h5_reader::open_bytes(const std::string& file_bytes, const std::string& label) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   // libhdf5 parses only the bytes whose seal was checked: from memory, not from the file again.
-  const std::string file_bytes = read_whole_file(path, label);
-  (void)check_h5_seal(file_bytes, label);  // libhdf5 finds the superblock after the seal block
-  const std::string_view image = file_bytes;
+  const std::string_view image = check_h5_seal(file_bytes, label);
   const h5_id access(checked_input(H5Pcreate(H5P_FILE_ACCESS), label + ": H5Pcreate"), H5Pclose);
   checked_input(H5Pset_fapl_core(access.get(), std::size_t{1} << 20, /*backing_store=*/0),
                 label + ": H5Pset_fapl_core");
-  checked_input(H5Pset_file_image(access.get(), const_cast<char*>(image.data()), image.size()),
+  // libhdf5 finds the superblock after the seal block, so it is given the whole file.
+  checked_input(H5Pset_file_image(access.get(), const_cast<char*>(file_bytes.data()), file_bytes.size()),
                 label + ": H5Pset_file_image");
   // The core driver refuses a name that exists on disk when it is given an image: any other name.
   const std::string image_name = label + " (sealed image in memory)";

@@ -17,6 +17,8 @@ class h5_reader {
   // Opens `path` read-only. Throws input_error when it is missing, unsealed, damaged or altered
   // (its seal does not match), or not an HDF5 file.
   static h5_reader open(const std::filesystem::path& path);
+  // The same from a whole file's bytes already read (`label` names it in errors).
+  static h5_reader open_bytes(const std::string& file_bytes, const std::string& label);
 
   [[nodiscard]] const std::string& label() const noexcept { return label_; }
   // Whether the group or dataset `object` (an absolute path such as "/tensors/role") exists.

@@ -129,9 +129,21 @@ index_source open_index_source(const std::filesystem::path& path, const index_op
     source.vocabulary_size = vocabulary_size_of(model.config, vocab_rows);
     source.tokens = sampled_ids(vocab_rows, options.rows);
   }
-  source.frame = std::min(options.frame, source.tokens.size());
   source.layers = attention_layers(model, roles, source.hidden);
+  std::uint64_t bytes = 0, attention_rows = 0;
+  for (const checkpoint_file& file : model.files) bytes += file.size;
+  for (const attention_source& layer : source.layers) attention_rows += rows_of(layer.q) + rows_of(layer.k) + rows_of(layer.v);
+  const std::size_t frame =
+      options.frame > 0 ? options.frame : auto_frame(bytes, source.tokens.size() * source.hidden, attention_rows);
+  source.frame = std::min(frame, source.tokens.size());
   return source;
+}
+
+std::size_t auto_frame(std::uint64_t checkpoint_bytes, std::uint64_t token_values, std::uint64_t attention_rows) {
+  constexpr std::uint64_t most = 64, least = 16, value_bytes = 4;
+  const std::uint64_t budget = checkpoint_bytes / 1000, fixed = token_values * value_bytes;
+  if (attention_rows == 0 || budget <= fixed) return least;
+  return static_cast<std::size_t>(std::clamp((budget - fixed) / (attention_rows * value_bytes), least, most));
 }
 
 std::vector<float> token_rows(const index_source& source) {
@@ -192,6 +204,16 @@ model_fingerprint assemble_fingerprint(const index_source& source, std::vector<f
   f.frame = source.frame;
   f.layers = std::move(layers);
   return f;
+}
+
+model_fingerprint fingerprint_in_process(const std::filesystem::path& model, const index_options& options) {
+  const index_source source = open_index_source(model, options);
+  std::vector<float> rows = token_rows(source);
+  std::vector<fingerprint_file_digest> files;
+  for (std::size_t i = 0; i < source.model.files.size(); ++i) files.push_back(digest_file(source, i));
+  std::vector<attention_sketch> layers;
+  for (std::size_t i = 0; i < source.layers.size(); ++i) layers.push_back(sketch_layer(source, rows, i));
+  return assemble_fingerprint(source, std::move(rows), std::move(files), std::move(layers));
 }
 
 std::string checkpoint_digest(const std::vector<fingerprint_file_digest>& files) {

@@ -16,7 +16,9 @@ namespace lineage {
 
 struct index_options {
   std::size_t rows = 1024;   // token rows sampled from the embedding
-  std::size_t frame = 64;    // of which the first are the attention sketches' frame
+  // Of those, the first are the attention sketches' frame; 0: the most of at most 64 (at least 16)
+  // that keeps the fingerprint within 0.1 % of the checkpoint's bytes (auto_frame).
+  std::size_t frame = 0;
   std::optional<std::filesystem::path> rules_dir;  // --arch-dir
 };
 
@@ -49,6 +51,12 @@ struct index_source {
 // input_error naming the file, tensor or key (no token embedding; a broken tokenizer.json).
 [[nodiscard]] index_source open_index_source(const std::filesystem::path& model, const index_options& options);
 
+// The frame `options.frame == 0` picks: the largest frame ≤ 64 whose fingerprint (4 bytes a value:
+// tokens × hidden token rows, frame values per attention row) fits in 0.1 % of `checkpoint_bytes`,
+// never below 16 (small models cannot meet the budget and keep their power).
+[[nodiscard]] std::size_t auto_frame(std::uint64_t checkpoint_bytes, std::uint64_t token_values,
+                                     std::uint64_t attention_rows);
+
 // The sampled tokens' embedding rows (tokens × hidden). Throws input_error naming the tensor when a
 // value is not finite.
 [[nodiscard]] std::vector<float> token_rows(const index_source& source);
@@ -64,5 +72,9 @@ struct index_source {
 [[nodiscard]] model_fingerprint assemble_fingerprint(const index_source& source, std::vector<float> rows,
                                                      std::vector<fingerprint_file_digest> files,
                                                      std::vector<attention_sketch> layers);
+
+// Every step above in this process, in order: a query fingerprinted by `lineage search`, a bench's
+// registry. The same values as the MPI job gives.
+[[nodiscard]] model_fingerprint fingerprint_in_process(const std::filesystem::path& model, const index_options& options);
 
 }  // namespace lineage

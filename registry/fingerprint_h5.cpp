@@ -155,8 +155,9 @@ void read_layers(const checked_reader& r, model_fingerprint& f) {
 
 }  // namespace
 
-model_fingerprint read_fingerprint(const std::filesystem::path& path) {
-  const h5_reader in = h5_reader::open(path);
+namespace {
+
+model_fingerprint read_from(const h5_reader& in) {
   const checked_reader r{in};
   if (!in.has_attribute("/", "format") || in.string_attribute("/", "format") != format_name)
     r.fail("attribute format", std::string("not a lineage fingerprint (expected \"") + format_name + "\")");
@@ -180,6 +181,14 @@ model_fingerprint read_fingerprint(const std::filesystem::path& path) {
   read_tokens(r, f);
   read_layers(r, f);
   return f;
+}
+
+}  // namespace
+
+model_fingerprint read_fingerprint(const std::filesystem::path& path) { return read_from(h5_reader::open(path)); }
+
+model_fingerprint read_fingerprint_bytes(const std::string& file_bytes, const std::string& label) {
+  return read_from(h5_reader::open_bytes(file_bytes, label));
 }
 
 }  // namespace lineage

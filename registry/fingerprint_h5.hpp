@@ -13,5 +13,7 @@ namespace lineage {
 [[nodiscard]] std::string fingerprint_image(const model_fingerprint& f, const std::string& label);
 
 [[nodiscard]] model_fingerprint read_fingerprint(const std::filesystem::path& path);
+// The same from the file's bytes already read (a registry member, whose SHA-256 was checked on them).
+[[nodiscard]] model_fingerprint read_fingerprint_bytes(const std::string& file_bytes, const std::string& label);
 
 }  // namespace lineage

@@ -122,17 +122,19 @@ unit_evidence run_unit(const unit_spec& unit, search_draws& draws) {
   return out;
 }
 
-// The token rows as hidden × tokens: row i is hidden dimension i over the shared tokens, unit length.
+// The shared tokens' rows (tokens × hidden, one side), each hidden dimension's column scaled to unit
+// length over them (a zero column stays zero), so that a column product is a cosine.
 matrix unit_columns(const model_fingerprint& f, const index_pairs& tokens, int side) {
   const auto h = static_cast<Eigen::Index>(f.hidden);
-  matrix m(h, static_cast<Eigen::Index>(tokens.size()));
-  for (std::size_t c = 0; c < tokens.size(); ++c) {
-    const std::size_t t = side == 0 ? tokens[c].first : tokens[c].second;
-    for (Eigen::Index i = 0; i < h; ++i)
-      m(i, static_cast<Eigen::Index>(c)) = f.rows[t * f.hidden + static_cast<std::size_t>(i)];
+  matrix m(static_cast<Eigen::Index>(tokens.size()), h);
+  for (std::size_t r = 0; r < tokens.size(); ++r) {
+    const std::size_t t = side == 0 ? tokens[r].first : tokens[r].second;
+    m.row(static_cast<Eigen::Index>(r)) =
+        Eigen::Map<const Eigen::RowVectorXf>(f.rows.data() + t * f.hidden, h).cast<double>();
   }
-  for (Eigen::Index i = 0; i < h; ++i)
-    if (const double norm = m.row(i).norm(); norm > 0) m.row(i) /= norm;
+  Eigen::RowVectorXd norms = m.colwise().norm();
+  for (Eigen::Index i = 0; i < h; ++i) norms(i) = norms(i) > 0 ? 1 / norms(i) : 0.0;
+  m *= norms.asDiagonal();
   return m;
 }
 
@@ -151,9 +153,11 @@ std::optional<unit_evidence> token_rows_unit(const model_fingerprint& query, con
   if (query.hidden != member.hidden || query.hidden < 2 || tokens.size() < fewest_tokens) return std::nullopt;
   const std::vector<std::uint32_t> tested = tested_dimensions(query.hidden, draws.options().seed);
   const matrix a = unit_columns(query, tokens, 0), b = unit_columns(member, tokens, 1);
-  matrix a_tested(static_cast<Eigen::Index>(tested.size()), a.cols());
-  for (std::size_t i = 0; i < tested.size(); ++i) a_tested.row(static_cast<Eigen::Index>(i)) = a.row(tested[i]);
-  const matrix c = a_tested * b.transpose();  // cosines of A's tested dimensions with every one of B's
+  matrix a_tested(a.rows(), static_cast<Eigen::Index>(tested.size()));
+  for (std::size_t i = 0; i < tested.size(); ++i) a_tested.col(static_cast<Eigen::Index>(i)) = a.col(tested[i]);
+  // Cosines of A's tested dimensions with every one of B's, in single precision (half the time of
+  // the search's largest product; every draw and the observed value read the same matrix).
+  const Eigen::MatrixXf c = (a_tested.transpose().cast<float>() * b.cast<float>()).eval();
   unit_spec unit{"token rows", "embedding", {}, {{axis_layout{}, static_cast<std::size_t>(query.hidden)}}, {}};
   unit.group.units = query.hidden;
   unit.value = [&](const meets_list& meets) {

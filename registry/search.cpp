@@ -4,10 +4,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <iterator>
+#include <span>
 #include <limits>
 #include <numeric>
 
+#include "core/content_hash.hpp"
+#include "core/error.hpp"
 #include "core/version.hpp"
+#include "registry/fingerprint_h5.hpp"
 
 namespace lineage {
 namespace {
@@ -80,6 +86,24 @@ std::vector<double> holm(const std::vector<double>& p) {
 }
 
 }  // namespace
+
+std::vector<loaded_member> load_registry(const std::filesystem::path& directory) {
+  std::vector<loaded_member> members;
+  for (registry_entry& entry : read_registry(directory)) {
+    const std::filesystem::path path = directory / entry.file;
+    // One read: the listed SHA-256 is checked on the bytes the fingerprint is then parsed from.
+    std::ifstream in(path, std::ios::binary);
+    if (!std::filesystem::is_regular_file(path) || !in)
+      throw input_error(fmt::format("{}: listed in the registry but missing", path.string()));
+    const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    if (sha256_hex(std::as_bytes(std::span<const char>(bytes.data(), bytes.size()))) != entry.sha256)
+      throw input_error(fmt::format("{}: its SHA-256 is not the one registry.json lists (changed since indexed)",
+                                    path.string()));
+    model_fingerprint fingerprint = read_fingerprint_bytes(bytes, path.string());
+    members.push_back({std::move(entry), std::move(fingerprint)});
+  }
+  return members;
+}
 
 search_result search_registry(const model_fingerprint& query, const std::vector<loaded_member>& members,
                               const search_options& options) {

@@ -5,6 +5,7 @@
 // to each other, so their scores against the query show what unrelated scores look like. One typed
 // result that search.json and search.md are rendered from.
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,10 @@ struct loaded_member {
   registry_entry entry;
   model_fingerprint fingerprint;
 };
+
+// Every member of the registry in `directory`, each file checked against the SHA-256 registry.json
+// lists before it is read. Throws input_error naming the file (missing, changed, malformed).
+[[nodiscard]] std::vector<loaded_member> load_registry(const std::filesystem::path& directory);
 
 [[nodiscard]] search_result search_registry(const model_fingerprint& query, const std::vector<loaded_member>& members,
                                             const search_options& options);

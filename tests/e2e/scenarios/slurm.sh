@@ -2,8 +2,9 @@
 # localhost, started and stopped by this test): a comparison with 2 tasks, the reference panel as a
 # job array merged by a dependent job (equal to the panel run inside one job), a job preempted by
 # USR1 that requeues itself and resumes to the report an uninterrupted run makes, the plan job
-# (slurm/plan.sbatch: lineage plan --measure-speed on the node), and a bad job file ending the job
-# FAILED with exit code 2.
+# (slurm/plan.sbatch: lineage plan --measure-speed on the node), three models indexed into one
+# registry by a job array (slurm/index.sbatch) and searched, and a bad job file ending the job FAILED
+# with exit code 2.
 source "$(dirname "$0")/../common.sh"
 # shellcheck source=../tools/slurm_cluster.sh
 source "$E2E_TOOLS/slurm_cluster.sh"
@@ -129,6 +130,29 @@ assert 1 <= speed["probe"]["processes"] <= 2 and plan["ranks_per_node"] == 2, (s
 assert plan["estimated_seconds"] > 0 and all(v > 0 for v in speed["factors"].values()), speed["factors"]
 print(f"plan job: {speed['probe']['processes']} probe processes, estimate {plan['estimated_seconds']:.2f} s")
 PY
+
+note "sbatch --array slurm/index.sbatch: three models indexed at once into one registry, then a search"
+printf '%s\n' "# the models" "$WORK/A" "" "$WORK/R" "$WORK/B" > models.txt
+array=$(sbatch --parsable --array=0-2 --ntasks=2 --chdir="$WORK" "$templates/index.sbatch" models.txt "$WORK/registry") ||
+  fail "sbatch failed"
+for task in 0 1 2; do
+  state=$(slurm_wait "${array}_$task" 120) || fail "index task $task did not end: $state"
+  [[ $state == COMPLETED ]] || { cat "$WORK"/lineage-lineage-index-"${array}_$task".out; fail "index task $task ended $state"; }
+done
+"$PYTHON" - << 'PY' || fail "the registry does not list the three models (see above)"
+import json
+names = sorted(m["name"] for m in json.load(open("registry/registry.json"))["members"])
+assert names == ["A", "B", "R"], names
+PY
+"$LINEAGE_BIN" search B --registry registry -o search-out > search.log 2>&1 || { cat search.log; fail "search failed"; }
+grep -Eq '^  1  B +identical' search.log && grep -Eq '^  2  A +derived' search.log ||
+  { cat search.log; fail "B's search does not find B itself identical, then its parent A derived"; }
+job=$(sbatch --parsable --array=7 --ntasks=1 --chdir="$WORK" "$templates/index.sbatch" models.txt "$WORK/registry") ||
+  fail "sbatch failed"
+state=$(slurm_wait "${job}_7" 60) || fail "job ${job}_7 did not end: $state"
+[[ $state == FAILED ]] || fail "an array task past the list ended $state, expected FAILED"
+grep -q "models.txt: no model for array task 7" "$WORK"/lineage-lineage-index-"${job}_7".out ||
+  fail "the task's output does not say that the list has no model for it"
 
 note "a bad job file: the job fails with lineage's exit status 2"
 printf 'model_a: %s\nmodel_b: %s\noutput: %s\nio_mode: mmap\n' "$WORK/A" "$WORK/B" "$WORK/bad-out" > bad.yaml
