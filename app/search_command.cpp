@@ -10,6 +10,8 @@
 #include "core/error.hpp"
 #include "registry/fingerprint_build.hpp"
 #include "registry/fingerprint_h5.hpp"
+#include "registry/search_html.hpp"
+#include "registry/search_record.hpp"
 #include "registry/search_report.hpp"
 
 namespace lineage {
@@ -32,8 +34,9 @@ model_fingerprint query_fingerprint(const search_request& request) {
 
 int run_search(const search_request& request) {
   ensure_writable_directory(request.output);
-  const auto json_path = request.output / "search.json", md_path = request.output / "search.md";
-  for (const auto& path : {json_path, md_path}) {
+  const auto json_path = request.output / "search.json", md_path = request.output / "search.md",
+             html_path = request.output / "search.html", h5_path = request.output / "search.h5";
+  for (const auto& path : {json_path, md_path, html_path, h5_path}) {
     std::error_code ec;
     std::filesystem::remove(path, ec);  // a failed search leaves no earlier result behind
     if (ec) throw input_error(fmt::format("{}: cannot remove the earlier result: {}", path.string(), ec.message()));
@@ -43,14 +46,17 @@ int run_search(const search_request& request) {
   search_result result = search_registry(query, members, request.options);
   result.query_source = request.query.string();
   result.registry = request.registry.string();
+  const std::string json = search_json(result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   write_file_atomically(md_path, search_markdown(result));
-  write_file_atomically(json_path,
-                        search_json(result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  write_file_atomically(html_path, search_html(result));
+  write_file_atomically(json_path, json);
+  write_file_atomically(h5_path, search_record_image(result, json, h5_path.string()));
   for (std::size_t i = 0; i < result.candidates.size() && i < 5; ++i) {
     const search_candidate& c = result.candidates[i];
     fmt::print("{:>3}  {:<32} {:<26} adjusted p {:.3g}\n", i + 1, printable(c.member.name), c.verdict, c.adjusted_p);
   }
-  fmt::print("search: {} members; {}\n", result.candidates.size(), printable(json_path.string()));
+  fmt::print("search: {} members; {}\nrecord: {}\n", result.candidates.size(), printable(html_path.string()),
+             printable(h5_path.string()));
   return 0;
 }
 
@@ -61,7 +67,7 @@ command add_search_command(CLI::App& parent) {
   CLI::App* app = parent.add_subcommand(
       "search",
       "Which registered model, if any, is QUERY derived from? Tests it against every member of a registry made by "
-      "lineage index; writes OUT/search.json and OUT/search.md. No MPI needed");
+      "lineage index; writes OUT/search.json, search.md, search.html and search.h5 (the evaluation record). No MPI needed");
   app->add_option("QUERY", request->query, "a model directory, or a NAME.fingerprint.h5 written by lineage index")
       ->required();
   app->add_option("--registry", request->registry, "registry directory (lineage index -o)")->required();

@@ -9,6 +9,7 @@
 #include "core/display_text.hpp"
 #include "core/error.hpp"
 #include "job/manifest_verify.hpp"
+#include "registry/search_record.hpp"
 
 namespace lineage {
 namespace {
@@ -16,6 +17,7 @@ namespace {
 struct verify_request {
   std::string report_h5, model;
   std::string side;  // "a", "b" or "" (choose by tensor names)
+  std::string search_h5, registry;  // --search: a search record, checked against MODEL and/or --registry
 };
 
 char side_letter(char side) { return side == 'a' ? 'A' : 'B'; }
@@ -72,7 +74,30 @@ std::string summary(const verify_request& request, char side, const verify_resul
       compared);
 }
 
+// A search record against the query model and/or the registry: one line per difference.
+int run_verify_search(const verify_request& request) {
+  if (request.model.empty() && request.registry.empty())
+    throw usage_error("lineage verify --search: give the query MODEL, --registry REGISTRY, or both");
+  const recorded_search record = read_search_record(request.search_h5);
+  std::vector<std::string> lines;
+  if (!request.model.empty()) lines = query_differences(record, request.model);
+  if (!request.registry.empty())
+    for (std::string& line : registry_differences(record, request.registry)) lines.push_back(std::move(line));
+  for (const std::string& line : lines) std::cout << printable(line) << "\n";
+  const std::string checked = request.model.empty()       ? "registry " + request.registry
+                              : request.registry.empty() ? "query " + request.model
+                                                         : "query " + request.model + " and registry " + request.registry;
+  std::cout << printable(fmt::format("verify: {} {} {} ({} query files, {} members recorded)", checked,
+                                     lines.empty() ? "match" : "differ from", request.search_h5,
+                                     record.query_files.size(), record.members.size()))
+            << std::endl;
+  return static_cast<int>(lines.empty() ? exit_status::ok : exit_status::mismatch);
+}
+
 int run_verify(const verify_request& request) {
+  if (!request.search_h5.empty()) return run_verify_search(request);
+  if (request.report_h5.empty() || request.model.empty())
+    throw usage_error("lineage verify: give --manifest REPORT.h5 MODEL, or --search SEARCH.h5 with MODEL and/or --registry");
   const h5_reader report = h5_reader::open(request.report_h5);
   const checkpoint model = open_checkpoint(request.model);
   checkpoint_hashes hashes(model);
@@ -97,10 +122,15 @@ command add_verify_command(CLI::App& parent) {
   auto request = std::make_shared<verify_request>();
   CLI::App* app = parent.add_subcommand(
       "verify",
-      "Check a model directory against the manifest of a report.h5: every recorded byte range, tensor and file "
-      "(exit 0 when it matches, 3 when it differs; no MPI needed)");
-  app->add_option("--manifest", request->report_h5, "a report.h5 written by lineage compare")->required();
-  app->add_option("MODEL", request->model, "a Hugging Face directory or a .safetensors file")->required();
+      "Check a model directory against the manifest of a report.h5 (every recorded byte range, tensor and file), or "
+      "a query model or registry against a search.h5 (exit 0 when it matches, 3 when it differs; no MPI needed)");
+  auto* manifest = app->add_option("--manifest", request->report_h5, "a report.h5 written by lineage compare");
+  auto* search = app->add_option("--search", request->search_h5,
+                                 "a search.h5 written by lineage search: check the query MODEL's files and/or the "
+                                 "registry (--registry) against the members it recorded");
+  manifest->excludes(search);
+  app->add_option("--registry", request->registry, "with --search: the registry directory to check")->needs(search);
+  app->add_option("MODEL", request->model, "a Hugging Face directory or a .safetensors file");
   app->add_option("--side", request->side,
                   "which model of the report to check against: a or b (default: the one whose tensor names MODEL has)")
       ->check(CLI::IsMember({"a", "b"}));

@@ -65,17 +65,7 @@ std::string fingerprint_image(const model_fingerprint& f, const std::string& lab
   file.set_attribute("parameters", signed_of(f.parameters));
   file.set_attribute("hidden", signed_of(f.hidden));
   file.set_attribute("frame", signed_of(f.frame));
-  const h5_group files = file.create_group("files");
-  std::vector<std::string> paths, digests;
-  std::vector<std::uint64_t> sizes;
-  for (const auto& d : f.files) {
-    paths.push_back(d.path);
-    sizes.push_back(d.size);
-    digests.push_back(d.sha256);
-  }
-  files.write_column("path", paths);
-  files.write_column("size", std::span<const std::uint64_t>(sizes));
-  files.write_column("sha256", digests);
+  write_file_digests(file.create_group("files"), f.files);
   const h5_group tokens = file.create_group("tokens");
   tokens.write_column("key", std::span<const std::uint64_t>(f.row_keys));
   tokens.write_column("rows", std::span<const float>(f.rows));
@@ -107,20 +97,6 @@ struct checked_reader {
     return values;
   }
 };
-
-void read_files(const checked_reader& r, model_fingerprint& f) {
-  const auto paths = r.in.strings("/files/path"), digests = r.in.strings("/files/sha256");
-  const auto sizes = r.in.unsigned_integers("/files/size");
-  if (paths.size() != sizes.size() || paths.size() != digests.size())
-    r.fail("/files", "path, size and sha256 differ in length");
-  for (std::size_t i = 0; i < paths.size(); ++i) {
-    if (digests[i].size() != 64 || !std::all_of(digests[i].begin(), digests[i].end(), [](char c) {
-          return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-        }))
-      r.fail("/files/sha256", fmt::format("entry {} is not 64 lower-case hex digits", i));
-    f.files.push_back({paths[i], sizes[i], digests[i]});
-  }
-}
 
 void read_tokens(const checked_reader& r, model_fingerprint& f) {
   f.row_keys = r.in.unsigned_integers("/tokens/key");
@@ -177,13 +153,43 @@ model_fingerprint read_from(const h5_reader& in) {
   f.parameters = r.count("parameters", std::numeric_limits<std::int64_t>::max());
   f.hidden = r.count("hidden", max_width);
   f.frame = r.count("frame", max_width);
-  read_files(r, f);
+  f.files = read_file_digests(in, "/files");
   read_tokens(r, f);
   read_layers(r, f);
   return f;
 }
 
 }  // namespace
+
+void write_file_digests(const h5_group& group, const std::vector<fingerprint_file_digest>& files) {
+  std::vector<std::string> paths, digests;
+  std::vector<std::uint64_t> sizes;
+  for (const auto& d : files) {
+    paths.push_back(d.path);
+    sizes.push_back(d.size);
+    digests.push_back(d.sha256);
+  }
+  group.write_column("path", paths);
+  group.write_column("size", std::span<const std::uint64_t>(sizes));
+  group.write_column("sha256", digests);
+}
+
+std::vector<fingerprint_file_digest> read_file_digests(const h5_reader& in, const std::string& group) {
+  const checked_reader r{in};
+  const auto paths = in.strings(group + "/path"), digests = in.strings(group + "/sha256");
+  const auto sizes = in.unsigned_integers(group + "/size");
+  if (paths.size() != sizes.size() || paths.size() != digests.size())
+    r.fail(group, "path, size and sha256 differ in length");
+  std::vector<fingerprint_file_digest> files;
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    if (digests[i].size() != 64 || !std::all_of(digests[i].begin(), digests[i].end(), [](char c) {
+          return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+        }))
+      r.fail(group + "/sha256", fmt::format("entry {} is not 64 lower-case hex digits", i));
+    files.push_back({paths[i], sizes[i], digests[i]});
+  }
+  return files;
+}
 
 model_fingerprint read_fingerprint(const std::filesystem::path& path) { return read_from(h5_reader::open(path)); }
 

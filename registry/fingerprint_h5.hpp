@@ -4,6 +4,7 @@
 // be finite, and anything else is an input_error naming the file and the object.
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "registry/fingerprint.hpp"
 
@@ -15,5 +16,12 @@ namespace lineage {
 [[nodiscard]] model_fingerprint read_fingerprint(const std::filesystem::path& path);
 // The same from the file's bytes already read (a registry member, whose SHA-256 was checked on them).
 [[nodiscard]] model_fingerprint read_fingerprint_bytes(const std::string& file_bytes, const std::string& label);
+
+// A group's columns path, size and sha256 (one row per file), and back: the columns of equal length,
+// each digest 64 lower-case hex digits. Shared by fingerprint files and search records.
+class h5_group;
+class h5_reader;
+void write_file_digests(const h5_group& group, const std::vector<fingerprint_file_digest>& files);
+[[nodiscard]] std::vector<fingerprint_file_digest> read_file_digests(const h5_reader& in, const std::string& group);
 
 }  // namespace lineage

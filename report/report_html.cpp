@@ -82,6 +82,9 @@ document.body.setAttribute("data-sortable-tables", String(document.querySelector
 
 }  // namespace
 
+const char* report_page_style() noexcept { return style; }
+const char* report_page_script() noexcept { return sorter; }
+
 std::string report_html(const comparison_report& report, const std::vector<std::vector<double>>& pearson_null) {
   const std::string& a = report.model_a.path;
   const std::string& b = report.model_b.path;

@@ -12,6 +12,10 @@ namespace lineage {
 
 std::string report_html(const comparison_report& report, const std::vector<std::vector<double>>& pearson_null);
 
+// The page's style sheet and its table sorter, for other pages of the same look (search.html).
+[[nodiscard]] const char* report_page_style() noexcept;
+[[nodiscard]] const char* report_page_script() noexcept;
+
 // report.md: a short Markdown summary (verdict, evidence, key tables) to paste into an issue.
 std::string report_markdown(const comparison_report& report, const std::vector<std::vector<double>>& pearson_null);
 

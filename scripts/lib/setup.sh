@@ -113,6 +113,7 @@ run_fuzz_targets() {
     cp -r "$lineage_root/fuzz/corpus/$name/." "$work/$name/" 2>/dev/null || true
     [ "$name" = fuzz_report_h5 ] && cp "$work/report-seed/report.h5" "$work/$name/seed.h5"
     [ "$name" = fuzz_fingerprint ] && cp "$work/report-seed/registry/a.fingerprint.h5" "$work/$name/seed.h5"
+    [ "$name" = fuzz_search_record ] && cp "$work/report-seed/search/search.h5" "$work/$name/seed.h5"
     log "Fuzzing $name for ${each}s"
     if ! (cd "$findings" && "$lineage_sanitize_build/fuzz/$name" -max_total_time="$each" -timeout=10 -rss_limit_mb=2048 \
           -max_len=65536 -print_final_stats=1 "$work/$name" > "$work/$name.log" 2>&1); then
@@ -129,8 +130,8 @@ run_fuzz_targets() {
   return $failed
 }
 
-# seed_report DIR: a small report.h5 of this build in DIR, and DIR/registry/a.fingerprint.h5 (seeds for
-# the report.h5 and fingerprint targets).
+# seed_report DIR: a small report.h5 of this build in DIR, DIR/registry/a.fingerprint.h5 and
+# DIR/search/search.h5 (seeds for the report.h5, fingerprint and search record targets).
 seed_report() {
   local dir=$1 bin="$lineage_sanitize_build/lineage"
   rm -rf "$dir" && mkdir -p "$dir"
@@ -143,4 +144,6 @@ seed_report() {
   # shellcheck disable=SC2046  # the flags are words
   ASAN_OPTIONS=detect_leaks=0 mpirun $(mpirun_flags) -q -n 1 "$bin" index "$dir/a" -o "$dir/registry" --rows 16 \
     --frame 4 >/dev/null
+  ASAN_OPTIONS=detect_leaks=0 "$bin" search "$dir/b" --registry "$dir/registry" -o "$dir/search" --draws 19 \
+    --deep-draws 19 >/dev/null
 }

@@ -97,6 +97,55 @@ index 2 q-plain-302 query-registry
 search query-registry/q-plain-302.fingerprint.h5 out-by-fingerprint
 check check_search.py out-by-fingerprint --ancestor plain-302
 
+note "the record, the page and verify: search.h5 holds search.json's figures, search.html renders"
+"$PYTHON" - out-plain-310 << 'PY' || fail "search.h5 and search.json disagree (see above)"
+import json, sys, h5py, numpy as np
+d = sys.argv[1]
+doc = json.load(open(f"{d}/search.json"))
+with h5py.File(f"{d}/search.h5", "r") as f:
+    assert f.userblock_size == 512 and f.attrs["format"] == "lineage-search", f.attrs["format"]
+    assert json.loads(f.attrs["search_json"]) == doc
+    names = list(f["members/name"].asstr()[:])
+    assert names == [c["name"] for c in doc["candidates"]], names[:3]
+    assert np.allclose(f["members/adjusted_p"][:], [c["adjusted_p"] for c in doc["candidates"]], rtol=0, atol=0)
+    assert list(f["query/sha256"].asstr()[:]) == [x["sha256"] for x in doc["query"]["files"]]
+    assert len(f["units/p"]) == sum(len(c["units"]) for c in doc["candidates"])
+print(f"    search.h5: {len(names)} members, the same figures as search.json")
+PY
+CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
+[[ -n $CHROMIUM ]] || fail "chromium is not installed (scripts/test installs Debian's chromium package)"
+flags=(--headless --no-sandbox --disable-gpu --disable-background-networking --user-data-dir="$WORK/chromium")
+timeout -k 10 90 "$CHROMIUM" "${flags[@]}" --virtual-time-budget=5000 --dump-dom "file://$WORK/out-plain-310/search.html" \
+  > search.dom 2> search.console || { tail -20 search.console; fail "chromium --dump-dom failed"; }
+grep -q 'data-sortable-tables="1"' search.dom || fail "search.html's script did not run to its end"
+grep -q '<body[^>]*data-script-errors=' search.dom && fail "search.html raised script errors"
+grep -q 'derived: plain-310' search.dom || fail "search.html's banner does not name the ancestor"
+timeout -k 10 90 "$CHROMIUM" "${flags[@]}" --hide-scrollbars --window-size=1280,1600 --screenshot="$WORK/search.png" \
+  "file://$WORK/out-plain-310/search.html" > search.shot.log 2>&1 || { tail -20 search.shot.log; fail "chromium --screenshot failed"; }
+"$PYTHON" - "$WORK/search.png" << 'PY' || fail "the search page's screenshot looks blank (see above)"
+import sys
+from png_pixels import pixel_summary
+width, height, share, colours = pixel_summary(sys.argv[1])
+print(f"    search.html: {width}x{height}, {100 * share:.1f} % non-white pixels, {colours} colours")
+assert share > 0.02 and colours > 20
+PY
+verify_search() {  # verify_search EXPECTED ARGS...
+  local expected=$1 status
+  shift
+  "$LINEAGE_BIN" verify --search out-plain-310/search.h5 "$@" > verify.out 2> verify.err
+  status=$?
+  ((status == expected)) || { cat verify.out verify.err; fail "verify --search $* exited $status, expected $expected"; }
+  tail -1 verify.out
+}
+verify_search 0 q-plain-310
+verify_search 0 --registry registry
+verify_search 3 q-plain-311
+grep -q "model.safetensors: SHA-256" verify.out || fail "verify does not name the file that differs"
+cp -r registry registry-grown
+index 2 q-plain-302 registry-grown
+verify_search 3 --registry registry-grown
+grep -q "member q-plain-302: in the registry, not in the record" verify.out || fail "verify does not name the new member"
+
 note "independent queries: no member is significant"
 for seed in $(seq 401 408); do synth independent --seed "$seed" "${SHAPE[@]}" -o "ind-$seed"; done
 for seed in $(seq 411 416); do synth independent --seed "$seed" "${SHAPE[@]}" "${TRAP[@]}" -o "ind-$seed"; done
