@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "app/search_compares.hpp"
 #include "core/atomic_output.hpp"
 #include "core/display_text.hpp"
 #include "core/error.hpp"
@@ -23,12 +24,17 @@ struct search_request {
   std::filesystem::path output;
   search_options options;
   index_options indexing;
+  std::size_t compare_count = 0;  // --compare-top
+  bool slurm = false;
 };
+
+bool is_fingerprint_file(const std::filesystem::path& query) {
+  return std::filesystem::is_regular_file(query) && query.string().ends_with(".h5");
+}
 
 // A fingerprint file as it is; a model fingerprinted here, in this process.
 model_fingerprint query_fingerprint(const search_request& request) {
-  if (std::filesystem::is_regular_file(request.query) && request.query.string().ends_with(".h5"))
-    return read_fingerprint(request.query);
+  if (is_fingerprint_file(request.query)) return read_fingerprint(request.query);
   return fingerprint_in_process(request.query, request.indexing);
 }
 
@@ -46,6 +52,9 @@ int run_search(const search_request& request) {
   search_result result = search_registry(query, members, request.options);
   result.query_source = request.query.string();
   result.registry = request.registry.string();
+  if (request.compare_count > 0)
+    result.compares = compare_top(result, {request.compare_count, request.slurm, request.output, request.query,
+                                           !is_fingerprint_file(request.query)});
   const std::string json = search_json(result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   write_file_atomically(md_path, search_markdown(result));
   write_file_atomically(html_path, search_html(result));
@@ -55,6 +64,9 @@ int run_search(const search_request& request) {
     const search_candidate& c = result.candidates[i];
     fmt::print("{:>3}  {:<32} {:<26} adjusted p {:.3g}\n", i + 1, printable(c.member.name), c.verdict, c.adjusted_p);
   }
+  for (const compare_run& c : result.compares)
+    fmt::print("compare {}: {}{}\n", printable(c.member), printable(c.status),
+               c.verdict.empty() ? "" : ", verdict " + printable(c.verdict));
   fmt::print("search: {} members; {}\nrecord: {}\n", result.candidates.size(), printable(html_path.string()),
              printable(h5_path.string()));
   return 0;
@@ -80,6 +92,13 @@ command add_search_command(CLI::App& parent) {
   app->add_option("--alpha", request->options.alpha, "family-wise level across the registry's members (default 0.01)")
       ->check(CLI::Range(1e-12, 0.5));
   app->add_option("--seed", request->options.seed, "seed of every permutation stream (default 0)");
+  app->add_option("--compare-top", request->compare_count,
+                  "then compare QUERY in full with each of the first K candidates whose weights are at hand (the "
+                  "directory lineage index read), into OUT/compare/NAME/ (one rank each)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000}));
+  app->add_flag("--slurm", request->slurm,
+                "with --compare-top: write a job file per comparison and OUT/compare-top.sbatch, a Slurm job array "
+                "over them, instead of comparing here");
   app->add_option("--arch-dir", request->indexing.rules_dir,
                   "directory of architecture rule files, when QUERY is a model directory");
   return {app, [request]() -> int { return run_search(*request); }};

@@ -72,7 +72,7 @@ void add_member(const bench_options& o, std::uint64_t i, bool keep_model) {
   const std::string image = lineage::fingerprint_image(f, (registry / file).string());
   lineage::write_file_atomically(registry / file, image);
   lineage::add_to_registry(registry, {f.name, file, lineage::sha256_hex(std::as_bytes(std::span(image))),
-                                      lineage::checkpoint_digest(f.files)});
+                                      lineage::checkpoint_digest(f.files), fs::absolute(model).string()});
   if (!keep_model) fs::remove_all(model);
 }
 

@@ -58,7 +58,8 @@ void write_member(const index_request& request, const model_fingerprint& fingerp
   const std::string image = fingerprint_image(fingerprint, path.string());
   write_file_atomically(path, image);
   const std::string digest = sha256_hex(std::as_bytes(std::span<const char>(image.data(), image.size())));
-  add_to_registry(request.registry, {fingerprint.name, file, digest, checkpoint_digest(fingerprint.files)});
+  add_to_registry(request.registry, {fingerprint.name, file, digest, checkpoint_digest(fingerprint.files),
+                                     std::filesystem::absolute(request.model).lexically_normal().string()});
   const double share = fingerprint.checkpoint_bytes > 0
                            ? 100.0 * static_cast<double>(image.size()) / static_cast<double>(fingerprint.checkpoint_bytes)
                            : 0.0;

@@ -11,6 +11,7 @@
 #include <span>
 #include <utility>
 
+#include "core/assignment.hpp"
 #include "core/random_stream.hpp"
 #include "reduce/probability.hpp"
 #include "shard/symmetry_draw.hpp"
@@ -196,29 +197,59 @@ struct layer_pair {
   }
 };
 
-unit_evidence heads_unit(const layer_pair& pair, search_draws& draws) {
+// The traces of q's and k's head blocks (P[a][b]: A's head a against B's head b).
+struct head_traces {
+  matrix q, k;
+};
+
+head_traces traces_of(const layer_pair& pair) {
   const attention_sketch &a = pair.a, &b = pair.b;
-  const matrix pq = block_traces(pair.rows(a.q, a.heads, 0), pair.rows(b.q, b.heads, 1), a.heads, a.head_dim);
-  const matrix pk = block_traces(pair.rows(a.k, a.kv_heads, 0), pair.rows(b.k, b.kv_heads, 1), a.kv_heads, a.head_dim);
+  return {block_traces(pair.rows(a.q, a.heads, 0), pair.rows(b.q, b.heads, 1), a.heads, a.head_dim),
+          block_traces(pair.rows(a.k, a.kv_heads, 0), pair.rows(b.k, b.kv_heads, 1), a.kv_heads, a.head_dim)};
+}
+
+unit_evidence heads_unit(const layer_pair& pair, const head_traces& p, search_draws& draws) {
+  const attention_sketch& a = pair.a;
   unit_spec unit{"heads", a.label, {},
                  {{axis_layout{axis_layout::role::query, 1, {}}, a.heads},
                   {axis_layout{axis_layout::role::key_value, 1, {}}, a.kv_heads}},
-                 [&](const meets_list& meets) { return matched_sum(pq, meets[0]) + matched_sum(pk, meets[1]); }};
+                 [&](const meets_list& meets) { return matched_sum(p.q, meets[0]) + matched_sum(p.k, meets[1]); }};
   unit.group.kind = symmetry_group::form::heads;
   unit.group.kv_heads = a.kv_heads;
   unit.group.group = a.heads / a.kv_heads;
   return run_unit(unit, draws);
 }
 
-unit_evidence values_unit(const layer_pair& pair, search_draws& draws) {
+// The KV head of B that q and k point to for each of A's: for A's KV head g and B's h, the trace of
+// k's blocks plus the best one-to-one match of their query heads' traces; then the assignment of
+// those scores. It comes from q and k only, which the values' within-head draws never move, so the
+// values' null stays exact in it (as compare's head order, docs/ARCHITECTURE.md).
+std::vector<std::uint32_t> kv_order(const head_traces& p, std::size_t kv, std::size_t group) {
+  std::vector<double> score(kv * kv), within(group * group);
+  for (std::size_t g = 0; g < kv; ++g)
+    for (std::size_t h = 0; h < kv; ++h) {
+      for (std::size_t x = 0; x < group; ++x)
+        for (std::size_t y = 0; y < group; ++y)
+          within[x * group + y] = p.q(static_cast<Eigen::Index>(g * group + x), static_cast<Eigen::Index>(h * group + y));
+      score[g * kv + h] = p.k(static_cast<Eigen::Index>(g), static_cast<Eigen::Index>(h)) +
+                          assignment_score(within, group, maximum_assignment(within, group, group));
+    }
+  const std::vector<std::int32_t> assigned = maximum_assignment(score, kv, kv);
+  return {assigned.begin(), assigned.end()};
+}
+
+unit_evidence values_unit(const layer_pair& pair, const std::vector<std::uint32_t>& order, search_draws& draws) {
   const attention_sketch& a = pair.a;
   const std::size_t d = a.head_dim, kv = a.kv_heads;
   const matrix va = pair.rows(a.v, kv, 0), vb = pair.rows(pair.b.v, kv, 1);
-  // Cosines of the rows inside each KV head: the only pairs the within-head draws bring together.
+  // Cosines of the rows inside each KV head and the head of B it meets: the only pairs the
+  // within-head draws bring together.
   matrix inside(static_cast<Eigen::Index>(kv * d), static_cast<Eigen::Index>(d));
   for (std::size_t g = 0; g < kv; ++g) {
-    const auto first = static_cast<Eigen::Index>(g * d), size = static_cast<Eigen::Index>(d);
-    inside.middleRows(first, size) = va.middleRows(first, size) * vb.middleRows(first, size).transpose();
+    const auto size = static_cast<Eigen::Index>(d);
+    inside.middleRows(static_cast<Eigen::Index>(g * d), size) =
+        va.middleRows(static_cast<Eigen::Index>(g * d), size) *
+        vb.middleRows(static_cast<Eigen::Index>(order[g] * d), size).transpose();
   }
   unit_spec unit{"values", a.label, {}, {{axis_layout{axis_layout::role::key_value, d, {}}, kv * d}},
                  [&](const meets_list& meets) {
@@ -233,6 +264,12 @@ unit_evidence values_unit(const layer_pair& pair, search_draws& draws) {
   return run_unit(unit, draws);
 }
 
+bool is_identity(const std::vector<std::uint32_t>& order) {
+  for (std::size_t i = 0; i < order.size(); ++i)
+    if (order[i] != i) return false;
+  return true;
+}
+
 const attention_sketch* layer_named(const model_fingerprint& f, const std::string& label) {
   for (const attention_sketch& s : f.layers)
     if (s.label == label) return &s;
@@ -241,7 +278,7 @@ const attention_sketch* layer_named(const model_fingerprint& f, const std::strin
 
 void attention_units(const model_fingerprint& query, const model_fingerprint& member, const index_pairs& frame,
                      search_draws& draws, member_evidence& out) {
-  std::size_t other_layout = 0;
+  std::size_t other_layout = 0, reordered = 0;
   for (const attention_sketch& a : query.layers) {
     const attention_sketch* b = layer_named(member, a.label);
     if (!b) continue;
@@ -250,10 +287,15 @@ void attention_units(const model_fingerprint& query, const model_fingerprint& me
       continue;
     }
     const layer_pair pair{a, *b, frame, static_cast<std::size_t>(query.frame), static_cast<std::size_t>(member.frame)};
-    if (a.heads >= 2) out.units.push_back(heads_unit(pair, draws));
-    if (a.head_dim >= 2) out.units.push_back(values_unit(pair, draws));
+    const head_traces traces = traces_of(pair);
+    if (a.heads >= 2) out.units.push_back(heads_unit(pair, traces, draws));
+    if (a.head_dim < 2) continue;
+    const std::vector<std::uint32_t> order = kv_order(traces, a.kv_heads, a.heads / a.kv_heads);
+    reordered += is_identity(order) ? 0 : 1;
+    out.units.push_back(values_unit(pair, order, draws));
   }
   if (other_layout > 0) out.note += fmt::format("{} attention layers with another head layout not tested; ", other_layout);
+  if (reordered > 0) out.note += fmt::format("values of {} layers read in the KV-head order q and k point to; ", reordered);
 }
 
 }  // namespace

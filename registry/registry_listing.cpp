@@ -43,7 +43,7 @@ std::string field(const nlohmann::json& member, const char* key, const std::stri
 registry_entry entry_of(const nlohmann::json& member, const std::string& where) {
   if (!member.is_object()) throw input_error(where + ": not an object");
   registry_entry e{field(member, "name", where), field(member, "file", where), field(member, "sha256", where),
-                   field(member, "checkpoint", where)};
+                   field(member, "checkpoint", where), member.contains("source") ? field(member, "source", where) : ""};
   if (!is_plain_file_name(e.file) || !e.file.ends_with(".fingerprint.h5"))
     throw input_error(fmt::format("{}: file '{}' is not a NAME.fingerprint.h5 inside the registry", where, e.file));
   if (!is_hex_digest(e.sha256) || !is_hex_digest(e.checkpoint))
@@ -81,7 +81,8 @@ std::string read_text(const std::filesystem::path& path) {
 std::string listing_text(const std::vector<registry_entry>& entries) {
   nlohmann::json members = nlohmann::json::array();
   for (const auto& e : entries)
-    members.push_back({{"name", e.name}, {"file", e.file}, {"sha256", e.sha256}, {"checkpoint", e.checkpoint}});
+    members.push_back(
+        {{"name", e.name}, {"file", e.file}, {"sha256", e.sha256}, {"checkpoint", e.checkpoint}, {"source", e.source}});
   const nlohmann::json doc = {{"format", format_name}, {"format_version", 1}, {"members", members}};
   return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }

@@ -15,6 +15,7 @@ struct registry_entry {
   std::string file;        // NAME.fingerprint.h5, inside the registry
   std::string sha256;      // of that file
   std::string checkpoint;  // checkpoint_digest of the model's files
+  std::string source;      // the model directory indexed (absolute), where its weights were; may be ""
 };
 
 [[nodiscard]] std::string fingerprint_file_name(const std::string& model_name);

@@ -6,6 +6,7 @@
 // result that search.json and search.md are rendered from.
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,14 @@ struct search_candidate {
   std::string reason;
 };
 
+// One full comparison of the query with a top candidate (`--compare-top K`).
+struct compare_run {
+  std::string member, source, output;  // the member, its weights, the comparison's directory
+  std::string status;                  // compared, failed (exit N), job file written, or why none ran
+  std::string verdict;                 // report.json's, when compared
+  double p = std::numeric_limits<double>::quiet_NaN();  // its global p
+};
+
 struct search_result {
   std::string query_name, query_model_type, query_checkpoint;
   std::vector<fingerprint_file_digest> query_files;
@@ -39,6 +48,7 @@ struct search_result {
   std::string registry;      // the registry directory
   search_options options;
   std::vector<search_candidate> candidates;  // ranked: adjusted p, then score
+  std::vector<compare_run> compares;         // --compare-top K: the first K candidates, in rank order
   std::string tool_version;
 };
 

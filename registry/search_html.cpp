@@ -84,6 +84,14 @@ std::string search_html(const search_result& r) {
   page += verdict_banner(r);
   page += registry_null_figure(r);
   page += candidates_table(r);
+  if (!r.compares.empty()) {
+    page += "<h2>Full comparisons of the first candidates</h2><table><thead><tr><th>member</th><th>status</th>"
+            "<th>verdict</th><th>global p</th><th>report</th></tr></thead><tbody>";
+    for (const compare_run& c : r.compares)
+      page += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", e(c.member), e(c.status),
+                          e(c.verdict), number(c.p), c.output.empty() ? "" : e(c.output + "/report.html"));
+    page += "</tbody></table>";
+  }
   page += "<h2>The first candidates' tests</h2><p>Each unit is a permutation test over one symmetry of the "
           "member's architecture (token rows: hidden dimensions; heads: KV heads with their query groups; values: "
           "the dimensions inside each KV head); a member's p is Fisher's combination of its units.</p>";

@@ -122,7 +122,7 @@ recorded_search read_search_record(const std::filesystem::path& path) {
              shas = in.strings("/members/sha256"), checkpoints = in.strings("/members/checkpoint");
   if (names.size() != files.size() || names.size() != shas.size() || names.size() != checkpoints.size())
     throw input_error(where + ": /members: name, file, sha256 and checkpoint differ in length");
-  for (std::size_t i = 0; i < names.size(); ++i) record.members.push_back({names[i], files[i], shas[i], checkpoints[i]});
+  for (std::size_t i = 0; i < names.size(); ++i) record.members.push_back({names[i], files[i], shas[i], checkpoints[i], ""});
   return record;
 }
 

@@ -51,6 +51,14 @@ nlohmann::json candidate_json(const search_candidate& c, std::size_t rank) {
 
 std::string shown_z(double z) { return std::isfinite(z) ? fmt::format("{:.1f}", z) : "–"; }
 
+nlohmann::json compares_json(const std::vector<compare_run>& runs) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const compare_run& c : runs)
+    out.push_back({{"member", c.member}, {"source", c.source}, {"output", c.output}, {"status", c.status},
+                   {"verdict", c.verdict}, {"p", number(c.p)}});
+  return out;
+}
+
 }  // namespace
 
 nlohmann::json search_json(const search_result& r) {
@@ -68,7 +76,8 @@ nlohmann::json search_json(const search_result& r) {
                        {"alpha", r.options.alpha},
                        {"correction", "Holm across members"}}},
           {"members", r.candidates.size()},
-          {"candidates", candidates}};
+          {"candidates", candidates},
+          {"compares", compares_json(r.compares)}};
 }
 
 std::string search_markdown(const search_result& r) {
@@ -97,6 +106,11 @@ std::string search_markdown(const search_result& r) {
     if (!c.evidence.note.empty()) md += fmt::format(" ({})", markdown_text(c.evidence.note));
     md += "\n";
   }
+  if (!r.compares.empty()) md += "\n## Full comparisons of the first candidates\n\n";
+  for (const compare_run& c : r.compares)
+    md += fmt::format("- **{}**: {}{}{}\n", markdown_text(c.member), markdown_text(c.status),
+                      c.verdict.empty() ? "" : fmt::format(", verdict **{}** (global p {:.3g})", markdown_text(c.verdict), c.p),
+                      c.output.empty() ? "" : fmt::format(" — `{}`", markdown_text(c.output)));
   return md;
 }
 

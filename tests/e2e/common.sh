@@ -162,6 +162,10 @@ check() {
 # Prints the line.
 expect_one_error_line() {
   local file=$1 lines
+  # Open MPI's bundled libevent may warn "[warn] Epoll MOD(1) on fd N failed ... Bad file descriptor"
+  # when a launcher tears down under load (seen once in a fresh-clone run, 2026-12-08): mpirun's line,
+  # not lineage's, so it is left out of the count.
+  sed -i -E '/^\[warn\] Epoll (ADD|MOD|DEL)\([0-9]+\) on fd [0-9]+ failed/d' "$file"
   lines=$(grep -c . "$file")
   if [[ $lines != 1 ]]; then
     echo "--- stderr ($lines lines):" >&2

@@ -185,12 +185,13 @@ TEST(TokenKeys, SamplesOfSharedVocabulariesOverlap) {
 TEST(RegistryListing, MembersAreAddedReplacedAndChecked) {
   const auto dir = scratch_directory("listing");
   const std::string hex(64, 'a');
-  add_to_registry(dir, {"b", "b.fingerprint.h5", hex, hex});
-  add_to_registry(dir, {"a", "a.fingerprint.h5", hex, hex});
-  add_to_registry(dir, {"b", "b.fingerprint.h5", std::string(64, 'b'), hex});
+  add_to_registry(dir, {"b", "b.fingerprint.h5", hex, hex, ""});
+  add_to_registry(dir, {"a", "a.fingerprint.h5", hex, hex, "/models/a"});
+  add_to_registry(dir, {"b", "b.fingerprint.h5", std::string(64, 'b'), hex, ""});
   const auto members = read_registry(dir);
   ASSERT_EQ(members.size(), 2u);
   EXPECT_EQ(members[0].name, "a");
+  EXPECT_EQ(members[0].source, "/models/a");
   EXPECT_EQ(members[1].sha256, std::string(64, 'b'));
   EXPECT_EQ(fingerprint_file_name("org/model v1"), "org_model_v1.fingerprint.h5");
 

@@ -93,7 +93,7 @@ TEST(Search, AncestorFirstHolmAdjustedAndReadAgainstTheRegistry) {
   std::vector<loaded_member> members;
   for (std::uint64_t seed = 10; seed < 22; ++seed) {
     model_fingerprint f = random_fingerprint(seed);
-    members.push_back({{f.name, f.name + ".fingerprint.h5", std::string(64, 'a'), checkpoint_digest(f.files)}, f});
+    members.push_back({{f.name, f.name + ".fingerprint.h5", std::string(64, 'a'), checkpoint_digest(f.files), ""}, f});
   }
   const model_fingerprint query = with_noise(members[4].fingerprint, 0.5, 99);
   const search_result r = search_registry(query, members, quick());
@@ -121,7 +121,7 @@ TEST(Search, SmallRegistryRestsOnTheSymmetryNullAlone) {
   std::vector<loaded_member> members;
   for (std::uint64_t seed = 30; seed < 33; ++seed) {
     model_fingerprint f = random_fingerprint(seed);
-    members.push_back({{f.name, f.name + ".fingerprint.h5", std::string(64, 'a'), checkpoint_digest(f.files)}, f});
+    members.push_back({{f.name, f.name + ".fingerprint.h5", std::string(64, 'a'), checkpoint_digest(f.files), ""}, f});
   }
   const search_result r = search_registry(with_noise(members[0].fingerprint, 0.5, 1), members, quick());
   EXPECT_EQ(r.candidates[0].verdict, "derived");

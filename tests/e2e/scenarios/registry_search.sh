@@ -146,6 +146,24 @@ index 2 q-plain-302 registry-grown
 verify_search 3 --registry registry-grown
 grep -q "member q-plain-302: in the registry, not in the record" verify.out || fail "verify does not name the new member"
 
+note "--compare-top 2: the full comparisons of the first two candidates, here"
+"$LINEAGE_BIN" search q-plain-303 --registry registry -o out-compare-top --compare-top 2 > compare-top.log 2>&1 ||
+  { cat compare-top.log >&2; fail "search --compare-top exited $?"; }
+"$PYTHON" - << 'PY' || fail "the full comparisons of the first candidates are wrong (see above)"
+import json, os
+doc = json.load(open("out-compare-top/search.json"))
+runs = doc["compares"]
+assert [r["member"] for r in runs] == [c["name"] for c in doc["candidates"][:2]], runs
+assert runs[0]["member"] == "plain-303" and runs[0]["status"] == "compared" and runs[0]["verdict"] == "derived", runs[0]
+assert runs[1]["status"] == "compared" and runs[1]["verdict"] != "derived", runs[1]
+for r in runs:
+    assert os.path.isfile(os.path.join(r["output"], "report.h5")), r["output"]
+print(f"    {runs[0]['member']}: {runs[0]['verdict']} (p {runs[0]['p']:.2g}); {runs[1]['member']}: {runs[1]['verdict']}")
+PY
+"$LINEAGE_BIN" search query-registry/q-plain-302.fingerprint.h5 --registry registry -o out-compare-fp --compare-top 1 \
+  > compare-fp.log 2>&1 || { cat compare-fp.log >&2; fail "search --compare-top of a fingerprint exited $?"; }
+grep -q "not compared: the query is a fingerprint" compare-fp.log || fail "a fingerprint query's comparison was not declined"
+
 note "independent queries: no member is significant"
 for seed in $(seq 401 408); do synth independent --seed "$seed" "${SHAPE[@]}" -o "ind-$seed"; done
 for seed in $(seq 411 416); do synth independent --seed "$seed" "${SHAPE[@]}" "${TRAP[@]}" -o "ind-$seed"; done

@@ -147,6 +147,13 @@ PY
 "$LINEAGE_BIN" search B --registry registry -o search-out > search.log 2>&1 || { cat search.log; fail "search failed"; }
 grep -Eq '^  1  B +identical' search.log && grep -Eq '^  2  A +derived' search.log ||
   { cat search.log; fail "B's search does not find B itself identical, then its parent A derived"; }
+"$LINEAGE_BIN" search "$WORK/B" --registry registry -o top-out --compare-top 1 --slurm > top.log 2>&1 ||
+  { cat top.log; fail "search --compare-top --slurm failed"; }
+array=$(LINEAGE_SLURM_DIR=$templates sbatch --parsable --array=0-0 --ntasks=2 --chdir="$WORK" \
+  --export=ALL,LINEAGE_SLURM_DIR="$templates" top-out/compare-top.sbatch) || fail "sbatch of compare-top.sbatch failed"
+state=$(slurm_wait "${array}_0" 120) || fail "the compare-top task did not end: $state"
+[[ $state == COMPLETED ]] || { cat "$WORK"/lineage-lineage-compare-top-"${array}"_0.out; fail "the compare-top task ended $state"; }
+expect_report top-out/compare/B
 job=$(sbatch --parsable --array=7 --ntasks=1 --chdir="$WORK" "$templates/index.sbatch" models.txt "$WORK/registry") ||
   fail "sbatch failed"
 state=$(slurm_wait "${job}_7" 60) || fail "job ${job}_7 did not end: $state"
