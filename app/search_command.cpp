@@ -47,9 +47,12 @@ int run_search(const search_request& request) {
     std::filesystem::remove(path, ec);  // a failed search leaves no earlier result behind
     if (ec) throw input_error(fmt::format("{}: cannot remove the earlier result: {}", path.string(), ec.message()));
   }
-  const std::vector<loaded_member> members = load_registry(request.registry);
+  // The registry's list first: a missing or malformed registry is reported before any model is read.
+  const std::vector<registry_entry> members = read_registry(request.registry);
   const model_fingerprint query = query_fingerprint(request);
-  search_result result = search_registry(query, members, request.options);
+  search_result result = search_registry(
+      query, members, [&](const registry_entry& entry) { return load_member(request.registry, entry); },
+      request.options);
   result.query_source = request.query.string();
   result.registry = request.registry.string();
   if (request.compare_count > 0)

@@ -153,9 +153,18 @@ int main(int argc, char** argv) {
     const lineage::model_fingerprint f = lineage::fingerprint_in_process(q.model, {});
     const double fingerprinting = seconds_since(start);
     start = clock_type::now();
-    const auto members = lineage::load_registry(fs::path(o.work) / "registry");
-    const double loading = seconds_since(start);
-    const lineage::search_result r = lineage::search_registry(f, members, {});
+    const fs::path registry = fs::path(o.work) / "registry";
+    const auto members = lineage::read_registry(registry);
+    double loading = 0;
+    const lineage::search_result r = lineage::search_registry(
+        f, members,
+        [&](const lineage::registry_entry& entry) {
+          const auto read = clock_type::now();
+          lineage::model_fingerprint member = lineage::load_member(registry, entry);
+          loading += seconds_since(read);
+          return member;
+        },
+        {});
     const double searching = seconds_since(start);
     slowest = std::max(slowest, searching);
     const auto& top = r.candidates.front();

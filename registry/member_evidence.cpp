@@ -5,6 +5,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <cmath>
 #include <numeric>
 #include <optional>
@@ -13,6 +14,7 @@
 
 #include "core/assignment.hpp"
 #include "core/random_stream.hpp"
+#include "registry/layer_alignment.hpp"
 #include "reduce/probability.hpp"
 #include "shard/symmetry_draw.hpp"
 
@@ -224,7 +226,12 @@ unit_evidence heads_unit(const layer_pair& pair, const head_traces& p, search_dr
 // k's blocks plus the best one-to-one match of their query heads' traces; then the assignment of
 // those scores. It comes from q and k only, which the values' within-head draws never move, so the
 // values' null stays exact in it (as compare's head order, docs/ARCHITECTURE.md).
-std::vector<std::uint32_t> kv_order(const head_traces& p, std::size_t kv, std::size_t group) {
+struct kv_match {
+  std::vector<std::uint32_t> order;
+  double score = 0;  // the assignment's total: how well q and k of the two layers meet
+};
+
+kv_match kv_order(const head_traces& p, std::size_t kv, std::size_t group) {
   std::vector<double> score(kv * kv), within(group * group);
   for (std::size_t g = 0; g < kv; ++g)
     for (std::size_t h = 0; h < kv; ++h) {
@@ -235,7 +242,7 @@ std::vector<std::uint32_t> kv_order(const head_traces& p, std::size_t kv, std::s
                           assignment_score(within, group, maximum_assignment(within, group, group));
     }
   const std::vector<std::int32_t> assigned = maximum_assignment(score, kv, kv);
-  return {assigned.begin(), assigned.end()};
+  return {{assigned.begin(), assigned.end()}, assignment_score(score, kv, assigned)};
 }
 
 unit_evidence values_unit(const layer_pair& pair, const std::vector<std::uint32_t>& order, search_draws& draws) {
@@ -251,7 +258,8 @@ unit_evidence values_unit(const layer_pair& pair, const std::vector<std::uint32_
         va.middleRows(static_cast<Eigen::Index>(g * d), size) *
         vb.middleRows(static_cast<Eigen::Index>(order[g] * d), size).transpose();
   }
-  unit_spec unit{"values", a.label, {}, {{axis_layout{axis_layout::role::key_value, d, {}}, kv * d}},
+  const std::string label = a.label == pair.b.label ? a.label : a.label + " ~ member's " + pair.b.label;
+  unit_spec unit{"values", label, {}, {{axis_layout{axis_layout::role::key_value, d, {}}, kv * d}},
                  [&](const meets_list& meets) {
                    double sum = 0;
                    for (std::size_t r = 0; r < meets[0].size(); ++r)
@@ -276,26 +284,69 @@ const attention_sketch* layer_named(const model_fingerprint& f, const std::strin
   return nullptr;
 }
 
-void attention_units(const model_fingerprint& query, const model_fingerprint& member, const index_pairs& frame,
-                     search_draws& draws, member_evidence& out) {
+bool same_layout(const attention_sketch& a, const attention_sketch& b) {
+  return a.heads == b.heads && a.kv_heads == b.kv_heads && a.head_dim == b.head_dim;
+}
+
+layer_pair pair_of(const model_fingerprint& query, const model_fingerprint& member, const attention_sketch& a,
+                   const attention_sketch& b, const index_pairs& frame) {
+  return {a, b, frame, static_cast<std::size_t>(query.frame), static_cast<std::size_t>(member.frame)};
+}
+
+// Layers of one depth pair by label: heads and values per layer.
+void units_by_label(const model_fingerprint& query, const model_fingerprint& member, const index_pairs& frame,
+                    search_draws& draws, member_evidence& out) {
   std::size_t other_layout = 0, reordered = 0;
   for (const attention_sketch& a : query.layers) {
     const attention_sketch* b = layer_named(member, a.label);
     if (!b) continue;
-    if (b->heads != a.heads || b->kv_heads != a.kv_heads || b->head_dim != a.head_dim) {
+    if (!same_layout(a, *b)) {
       ++other_layout;
       continue;
     }
-    const layer_pair pair{a, *b, frame, static_cast<std::size_t>(query.frame), static_cast<std::size_t>(member.frame)};
+    const layer_pair pair = pair_of(query, member, a, *b, frame);
     const head_traces traces = traces_of(pair);
     if (a.heads >= 2) out.units.push_back(heads_unit(pair, traces, draws));
     if (a.head_dim < 2) continue;
-    const std::vector<std::uint32_t> order = kv_order(traces, a.kv_heads, a.heads / a.kv_heads);
-    reordered += is_identity(order) ? 0 : 1;
-    out.units.push_back(values_unit(pair, order, draws));
+    const kv_match match = kv_order(traces, a.kv_heads, a.heads / a.kv_heads);
+    reordered += is_identity(match.order) ? 0 : 1;
+    out.units.push_back(values_unit(pair, match.order, draws));
   }
   if (other_layout > 0) out.note += fmt::format("{} attention layers with another head layout not tested; ", other_layout);
   if (reordered > 0) out.note += fmt::format("values of {} layers read in the KV-head order q and k point to; ", reordered);
+}
+
+// Layers of other depths (dropped, duplicated, inserted): A's layers meet B's by a one-to-one,
+// order-keeping alignment on how well their q and k meet (within a band around the proportional
+// depth), and only the values are tested, each in the KV-head order q and k point to. Both choices
+// come from q and k, which the values' draws never move, so the values' nulls stay exact; the
+// heads, which chose, are not tested.
+void units_by_alignment(const model_fingerprint& query, const model_fingerprint& member, const index_pairs& frame,
+                        search_draws& draws, member_evidence& out) {
+  const std::size_t rows = query.layers.size(), cols = member.layers.size();
+  const std::size_t band = (rows > cols ? rows - cols : cols - rows) + 2;
+  std::map<std::pair<std::size_t, std::size_t>, kv_match> matches;
+  const auto score = [&](std::size_t i, std::size_t j) {
+    const attention_sketch &a = query.layers[i], &b = member.layers[j];
+    const std::size_t centre = i * cols / std::max<std::size_t>(rows, 1);
+    if ((j + band < centre) || (j > centre + band) || !same_layout(a, b) || a.head_dim < 2) return std::nan("");
+    const head_traces traces = traces_of(pair_of(query, member, a, b, frame));
+    const kv_match& match = matches[{i, j}] = kv_order(traces, a.kv_heads, a.heads / a.kv_heads);
+    return match.score;
+  };
+  const auto pairs = monotone_alignment(rows, cols, score);
+  for (const auto& [i, j] : pairs)
+    out.units.push_back(
+        values_unit(pair_of(query, member, query.layers[i], member.layers[j], frame), matches.at({i, j}).order, draws));
+  out.note += fmt::format("{} against {} attention layers: the values of {} layer pairs aligned on q and k, heads not "
+                          "tested; ",
+                          rows, cols, pairs.size());
+}
+
+void attention_units(const model_fingerprint& query, const model_fingerprint& member, const index_pairs& frame,
+                     search_draws& draws, member_evidence& out) {
+  if (query.layers.size() == member.layers.size()) units_by_label(query, member, frame, draws, out);
+  else units_by_alignment(query, member, frame, draws, out);
 }
 
 }  // namespace

@@ -87,19 +87,23 @@ std::vector<double> holm(const std::vector<double>& p) {
 
 }  // namespace
 
+model_fingerprint load_member(const std::filesystem::path& directory, const registry_entry& entry) {
+  const std::filesystem::path path = directory / entry.file;
+  // One read: the listed SHA-256 is checked on the bytes the fingerprint is then parsed from.
+  std::ifstream in(path, std::ios::binary);
+  if (!std::filesystem::is_regular_file(path) || !in)
+    throw input_error(fmt::format("{}: listed in the registry but missing", path.string()));
+  const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (sha256_hex(std::as_bytes(std::span<const char>(bytes.data(), bytes.size()))) != entry.sha256)
+    throw input_error(fmt::format("{}: its SHA-256 is not the one registry.json lists (changed since indexed)",
+                                  path.string()));
+  return read_fingerprint_bytes(bytes, path.string());
+}
+
 std::vector<loaded_member> load_registry(const std::filesystem::path& directory) {
   std::vector<loaded_member> members;
   for (registry_entry& entry : read_registry(directory)) {
-    const std::filesystem::path path = directory / entry.file;
-    // One read: the listed SHA-256 is checked on the bytes the fingerprint is then parsed from.
-    std::ifstream in(path, std::ios::binary);
-    if (!std::filesystem::is_regular_file(path) || !in)
-      throw input_error(fmt::format("{}: listed in the registry but missing", path.string()));
-    const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-    if (sha256_hex(std::as_bytes(std::span<const char>(bytes.data(), bytes.size()))) != entry.sha256)
-      throw input_error(fmt::format("{}: its SHA-256 is not the one registry.json lists (changed since indexed)",
-                                    path.string()));
-    model_fingerprint fingerprint = read_fingerprint_bytes(bytes, path.string());
+    model_fingerprint fingerprint = load_member(directory, entry);
     members.push_back({std::move(entry), std::move(fingerprint)});
   }
   return members;
@@ -107,6 +111,14 @@ std::vector<loaded_member> load_registry(const std::filesystem::path& directory)
 
 search_result search_registry(const model_fingerprint& query, const std::vector<loaded_member>& members,
                               const search_options& options) {
+  std::vector<registry_entry> entries;
+  for (const loaded_member& m : members) entries.push_back(m.entry);
+  std::size_t next = 0;
+  return search_registry(query, entries, [&](const registry_entry&) { return members[next++].fingerprint; }, options);
+}
+
+search_result search_registry(const model_fingerprint& query, const std::vector<registry_entry>& members,
+                              const member_loader& load, const search_options& options) {
   search_result result;
   result.query_name = query.name;
   result.query_model_type = query.model_type;
@@ -116,8 +128,9 @@ search_result search_registry(const model_fingerprint& query, const std::vector<
   result.tool_version = std::string(tool_version());
   std::vector<double> p;
   search_draws draws(options);
-  for (const loaded_member& m : members) {
-    search_candidate c{m.entry, m.fingerprint.model_type, test_member(query, m.fingerprint, draws), 1, 0, "", ""};
+  for (const registry_entry& entry : members) {
+    const model_fingerprint member = load(entry);
+    search_candidate c{entry, member.model_type, test_member(query, member, draws), 1, 0, "", ""};
     p.push_back(c.evidence.p);
     result.candidates.push_back(std::move(c));
   }

@@ -6,6 +6,7 @@
 // result that search.json and search.md are rendered from.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -57,10 +58,19 @@ struct loaded_member {
   model_fingerprint fingerprint;
 };
 
-// Every member of the registry in `directory`, each file checked against the SHA-256 registry.json
-// lists before it is read. Throws input_error naming the file (missing, changed, malformed).
+// One member's fingerprint, read from the registry in `directory` after its file was checked against
+// the SHA-256 registry.json lists. Throws input_error naming the file (missing, changed, malformed).
+[[nodiscard]] model_fingerprint load_member(const std::filesystem::path& directory, const registry_entry& entry);
+
+// Every member (for registries small enough to hold at once: tests, benches).
 [[nodiscard]] std::vector<loaded_member> load_registry(const std::filesystem::path& directory);
 
+// The search, reading each member through `load` and letting it go once tested, so that a registry of
+// large models never needs more than one member's fingerprint in memory.
+using member_loader = std::function<model_fingerprint(const registry_entry&)>;
+[[nodiscard]] search_result search_registry(const model_fingerprint& query, const std::vector<registry_entry>& members,
+                                            const member_loader& load, const search_options& options);
+// The same over members already in memory.
 [[nodiscard]] search_result search_registry(const model_fingerprint& query, const std::vector<loaded_member>& members,
                                             const search_options& options);
 

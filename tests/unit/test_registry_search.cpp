@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "reduce/probability.hpp"
+#include "registry/layer_alignment.hpp"
 #include "registry/search.hpp"
 #include "registry_test_support.hpp"
 
@@ -127,6 +128,58 @@ TEST(Search, SmallRegistryRestsOnTheSymmetryNullAlone) {
   EXPECT_EQ(r.candidates[0].verdict, "derived");
   EXPECT_TRUE(std::isnan(r.candidates[0].registry_z));
   EXPECT_NE(r.candidates[0].reason.find("too few other members"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace lineage
+
+namespace lineage {
+namespace {
+
+TEST(LayerAlignment, KeepsOrderPairsOnceAndSkipsWhatDoesNotHelp) {
+  // A's layer 1 was dropped from B's 4: the diagonal after it is shifted by one.
+  const std::vector<std::vector<double>> s = {{5, 0, 0, 0}, {0, 0, 5, 0}, {0, 0, 0, 5}};
+  const auto pairs = monotone_alignment(3, 4, [&](std::size_t i, std::size_t j) { return s[i][j]; });
+  ASSERT_EQ(pairs.size(), 3u);
+  EXPECT_EQ(pairs[1], (std::pair<std::size_t, std::size_t>{1, 2}));
+  // Crossing pairs are never both taken; NaN and non-positive scores are never taken.
+  const auto crossing = monotone_alignment(2, 2, [](std::size_t i, std::size_t j) { return i != j ? 3.0 : -1.0; });
+  EXPECT_EQ(crossing.size(), 1u);
+  EXPECT_TRUE(monotone_alignment(2, 2, [](std::size_t, std::size_t) { return std::nan(""); }).empty());
+}
+
+model_fingerprint without_layer(model_fingerprint f, std::size_t dropped) {
+  f.layers.erase(f.layers.begin() + static_cast<std::ptrdiff_t>(dropped));
+  for (std::size_t l = 0; l < f.layers.size(); ++l) f.layers[l].label = "layer " + std::to_string(l);
+  return f;
+}
+
+// A dropped layer: the values of the layers after it meet their own; unrelated fingerprints of other
+// depths keep uniform values p-values.
+TEST(MemberEvidence, OtherDepthsAreAlignedOnQAndK) {
+  testing::sketch_shape four;
+  four.layers = 4;
+  search_draws draws(quick());
+  const model_fingerprint a = random_fingerprint(40, four);
+  const member_evidence e = test_member(without_layer(with_noise(a, 0.3, 41), 1), a, draws);
+  std::size_t aligned = 0;
+  for (const unit_evidence& u : e.units) {
+    EXPECT_NE(u.family, "heads");
+    if (u.family == "values") {
+      EXPECT_LT(u.p, 0.001) << u.label;
+      aligned += u.label.find("~ member's") != std::string::npos ? 1 : 0;
+    }
+  }
+  EXPECT_EQ(aligned, 2u);
+  std::vector<double> p;
+  for (std::uint64_t pair = 0; pair < 60; ++pair) {
+    const member_evidence u = test_member(without_layer(random_fingerprint(700 + pair, four), 2),
+                                          random_fingerprint(900 + pair, four), draws);
+    for (const unit_evidence& x : u.units)
+      if (x.family == "values") p.push_back(x.p);
+  }
+  ASSERT_GT(p.size(), 60u);
+  EXPECT_GT(kolmogorov_smirnov_uniform(p).p, 0.001);
 }
 
 }  // namespace
